@@ -1,0 +1,350 @@
+"""The :class:`Pilot`: validated, typed tables of one reverse-mentoring program.
+
+Every table's index is the row number of its source file (header = row 1 for CSV and Excel),
+so a row any analysis singles out can be found in the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import contract as C
+from .errors import DataValidationError, InsufficientDataError
+from .readers import RawTable, find_tables, read_table, write_tables
+from .validation import validate_raw
+
+QUALITY_COLUMNS = ["table", "stage", "check", "rows", "action", "detail"]
+
+
+@dataclass
+class QualityEntry:
+    table: str
+    stage: str
+    check: str
+    rows: int
+    action: str
+    detail: str = ""
+
+
+class QualityLog:
+    """Counts of rows read, ignored, kept or excluded, with the reason.
+
+    An entry is identified by ``(table, stage, check)``; logging the same entry again replaces
+    it, so re-running an analysis never double counts.
+    """
+
+    def __init__(self, entries: Iterable[QualityEntry] = ()) -> None:
+        self._entries: dict[tuple[str, str, str], QualityEntry] = {}
+        for e in entries:
+            self.add(e.table, e.stage, e.check, e.rows, e.action, e.detail)
+
+    def add(self, table: str, stage: str, check: str, rows: int, action: str, detail: str = "") -> None:
+        self._entries[(table, stage, check)] = QualityEntry(table, stage, check, int(rows), action, detail)
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [(e.table, e.stage, e.check, e.rows, e.action, e.detail) for e in self._entries.values()],
+            columns=QUALITY_COLUMNS,
+        ).astype({"rows": "int64"})
+
+    def copy(self) -> QualityLog:
+        return QualityLog(self._entries.values())
+
+
+class Pilot:
+    """Validated tables of a reverse-mentoring pilot.
+
+    Build one with :func:`load_pilot` (files) or :meth:`Pilot.from_frames` (DataFrames).
+
+    Attributes
+    ----------
+    employees, cohorts, pairs : pandas.DataFrame
+        Required tables, typed as in the data contract (ids as strings, dates as
+        ``datetime64[ns]``, choices as categoricals, ``employees.level`` as an ordered
+        categorical).
+    control, sessions, surveys, skills, checkpoints, outcomes : pandas.DataFrame or None
+        Optional tables; None when absent. ``surveys`` has a float ``value`` column (yes/no
+        items as 1/0) and a ``text`` column for free-text items; ``surveys.wave`` is ordered
+        by each wave's median response date.
+    sources : dict
+        File each table came from.
+    extra_columns : dict
+        Columns beyond the contract, per table (kept as covariates).
+    """
+
+    TABLE_NAMES = tuple(C.TABLES)
+
+    def __init__(
+        self,
+        tables: dict[str, pd.DataFrame],
+        *,
+        sources: dict[str, str] | None = None,
+        quality: QualityLog | None = None,
+        extra_columns: dict[str, list[str]] | None = None,
+    ) -> None:
+        missing = [t for t, spec in C.TABLES.items() if spec.required and t not in tables]
+        if missing:
+            raise InsufficientDataError(f"a Pilot needs the tables {', '.join(missing)}")
+        self._tables = dict(tables)
+        self.sources = dict(sources or {})
+        self.quality_log = quality or QualityLog()
+        self.extra_columns = dict(extra_columns or {})
+
+    # -- tables ----------------------------------------------------------------------------
+    @property
+    def employees(self) -> pd.DataFrame:
+        return self._tables["employees"]
+
+    @property
+    def cohorts(self) -> pd.DataFrame:
+        return self._tables["cohorts"]
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        return self._tables["pairs"]
+
+    @property
+    def control(self) -> pd.DataFrame | None:
+        return self._tables.get("control")
+
+    @property
+    def sessions(self) -> pd.DataFrame | None:
+        return self._tables.get("sessions")
+
+    @property
+    def surveys(self) -> pd.DataFrame | None:
+        return self._tables.get("surveys")
+
+    @property
+    def skills(self) -> pd.DataFrame | None:
+        return self._tables.get("skills")
+
+    @property
+    def checkpoints(self) -> pd.DataFrame | None:
+        return self._tables.get("checkpoints")
+
+    @property
+    def outcomes(self) -> pd.DataFrame | None:
+        return self._tables.get("outcomes")
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables present, by name."""
+        return dict(self._tables)
+
+    def has(self, table: str) -> bool:
+        """Whether an optional table is present (even with no rows)."""
+        return table in self._tables
+
+    def require(self, *tables: str, purpose: str = "this analysis") -> None:
+        """Raise a clear error when a table needed for ``purpose`` is absent or empty."""
+        absent = [t for t in tables if t not in self._tables or len(self._tables[t]) == 0]
+        if absent:
+            raise InsufficientDataError(
+                f"{purpose} needs the {', '.join(absent)} table{'s' if len(absent) > 1 else ''}, "
+                "which the pilot data do not have"
+            )
+
+    @property
+    def quality(self) -> pd.DataFrame:
+        """The data-quality table: columns table, stage, check, rows, action, detail."""
+        return self.quality_log.frame()
+
+    def log_quality(self, table: str, stage: str, check: str, rows: int, action: str, detail: str = "") -> None:
+        """Record rows an analysis kept, excluded or ignored, and why (replaces a same-key entry)."""
+        self.quality_log.add(table, stage, check, rows, action, detail)
+
+    @property
+    def cohort_ids(self) -> list[str]:
+        """Cohort ids in order of start date."""
+        return self.cohorts.sort_values(["start_date", "cohort_id"]).cohort_id.tolist()
+
+    # -- derived views ------------------------------------------------------------------------
+    def participants(self, role: str = "both", cohort: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per person and pair: employee_id, role, pair_id, cohort_id, pair status,
+        pair start and end, cohort start and end.
+
+        ``role`` is ``"mentor"``, ``"mentee"`` or ``"both"``.
+        """
+        if role not in ("mentor", "mentee", "both"):
+            raise ValueError(f"role must be 'mentor', 'mentee' or 'both', not {role!r}")
+        roles = ("mentor", "mentee") if role == "both" else (role,)
+        p = self.pairs
+        if cohort is not None:
+            p = p[p.cohort_id.isin([cohort] if isinstance(cohort, str) else list(cohort))]
+        c = self.cohorts.set_index("cohort_id")[["start_date", "end_date"]].add_prefix("cohort_")
+        frames = [
+            pd.DataFrame(
+                {
+                    "employee_id": p[f"{r}_id"].to_numpy(),
+                    "role": r,
+                    "pair_id": p.pair_id.to_numpy(),
+                    "cohort_id": p.cohort_id.to_numpy(),
+                    "pair_status": p.status.to_numpy(),
+                    "pair_start": p.start_date.to_numpy(),
+                    "pair_end": p.end_date.to_numpy(),
+                }
+            )
+            for r in roles
+        ]
+        out = pd.concat(frames, ignore_index=True).join(c, on="cohort_id")
+        return out.astype({"employee_id": "string", "pair_id": "string", "cohort_id": "string"})
+
+    def select(self, cohorts: str | Sequence[str]) -> Pilot:
+        """The pilot restricted to some cohorts (pairs, sessions, checkpoints, control, pair
+        surveys). Organisation-wide tables (employees, engagement waves, skills, outcomes)
+        are kept whole."""
+        wanted = [cohorts] if isinstance(cohorts, str) else list(cohorts)
+        unknown = sorted(set(wanted) - set(self.cohorts.cohort_id))
+        if unknown:
+            raise ValueError(f"unknown cohort id(s): {', '.join(unknown)}; known: {', '.join(self.cohort_ids)}")
+        t = dict(self._tables)
+        t["cohorts"] = self.cohorts[self.cohorts.cohort_id.isin(wanted)]
+        t["pairs"] = self.pairs[self.pairs.cohort_id.isin(wanted)]
+        pair_ids = set(t["pairs"].pair_id)
+        for name in ("sessions", "checkpoints"):
+            if name in t:
+                t[name] = t[name][t[name].pair_id.isin(pair_ids)]
+        if "control" in t:
+            t["control"] = t["control"][t["control"].cohort_id.isin(wanted)]
+        if "surveys" in t:
+            sv = t["surveys"]
+            t["surveys"] = sv[sv.pair_id.isna() | sv.pair_id.isin(pair_ids)]
+        return Pilot(t, sources=self.sources, quality=self.quality_log.copy(), extra_columns=self.extra_columns)
+
+    def summary(self) -> pd.DataFrame:
+        """Rows per table and a few headline counts."""
+        rows = [(name, len(df), self.sources.get(name, "")) for name, df in self._tables.items()]
+        return pd.DataFrame(rows, columns=["table", "rows", "source"])
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, *, format: str = "csv") -> list[str]:  # noqa: A002
+        """Write every table in the contract's layout (``csv``, ``parquet`` or ``xlsx``)."""
+        return write_tables(self._tables, path, format=format)
+
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        date_format: str | None = None,
+        level_order: Sequence[str] | None = None,
+        today: str | pd.Timestamp | None = None,
+        **frames: pd.DataFrame,
+    ) -> Pilot:
+        """Validate tables given as DataFrames (columns as in the data contract).
+
+        Messages name a table as ``<table> (DataFrame)`` and rows from 2 (as if the frame
+        had been a CSV file).
+        """
+        unknown = sorted(set(frames) - set(C.TABLES))
+        if unknown:
+            raise TypeError(f"unknown table(s): {', '.join(unknown)}; tables are {', '.join(C.TABLES)}")
+        raws = {}
+        for name, df in frames.items():
+            if df is None:
+                continue
+            f = df.reset_index(drop=True).copy()
+            f.columns = [str(c).strip().lower().replace(" ", "_") for c in f.columns]
+            raws[name] = RawTable(name, f, f"{name} (DataFrame)", "", first_row=2, typed=True)
+        return _build(raws, date_format=date_format, level_order=level_order, today=today)
+
+    # -- display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        parts = ", ".join(f"{n}={len(df)}" for n, df in self._tables.items())
+        return f"Pilot({parts})"
+
+    def _repr_html_(self) -> str:
+        return (
+            "<div><strong>Pilot</strong> "
+            f"({len(self.cohorts)} cohort(s), {len(self.pairs)} pair(s), {len(self.employees)} employees)"
+            + self.summary().to_html(index=False)
+            + "<p>Data quality</p>"
+            + self.quality.to_html(index=False)
+            + "</div>"
+        )
+
+
+def _build(
+    raws: dict[str, RawTable],
+    *,
+    date_format: str | None,
+    level_order: Sequence[str] | None,
+    today: str | pd.Timestamp | None,
+    ignored: Sequence[str] = (),
+    extra_problems: Sequence = (),
+) -> Pilot:
+    result = validate_raw(
+        raws,
+        date_format=date_format,
+        level_order=level_order,
+        today=pd.Timestamp(today) if today is not None else None,
+    )
+    problems = list(extra_problems) + result.problems
+    if problems:
+        raise DataValidationError(problems)
+    log = QualityLog()
+    for n in result.notes:
+        log.add(**n)
+    for f in ignored:
+        log.add("-", "load", f"not a table: {f}", 0, "ignored", "file name is not a table of the data contract")
+    for name, spec in C.TABLES.items():
+        if not spec.required and name not in result.tables:
+            log.add(name, "load", "table absent", 0, "n/a", "optional table not provided")
+    sources = {n: r.source for n, r in raws.items()}
+    return Pilot(result.tables, sources=sources, quality=log, extra_columns=result.extra_columns)
+
+
+def load_pilot(
+    path: str | os.PathLike,
+    *,
+    date_format: str | None = None,
+    level_order: Sequence[str] | None = None,
+    today: str | pd.Timestamp | None = None,
+) -> Pilot:
+    """Read and validate a pilot from a folder of table files or one Excel workbook.
+
+    Parameters
+    ----------
+    path
+        A folder with ``employees``, ``cohorts``, ``pairs`` and optional tables as ``.csv``,
+        ``.csv.gz``, ``.parquet`` or ``.xlsx`` files, or one workbook with a sheet per table.
+    date_format
+        ``strftime`` format of dates in text files when they are not ISO ``YYYY-MM-DD``
+        (e.g. ``"%d/%m/%Y"``).
+    level_order
+        Grades from lowest to highest, when the natural order of the labels is not right.
+    today
+        Reference date for "not in the future" checks (default: today).
+
+    Returns
+    -------
+    Pilot
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem found, each with file, row, column, value and rule.
+    """
+    found, problems, ignored = find_tables(path)
+    raws = {name: read_table(name, file, sheet) for name, (file, sheet) in found.items()}
+    if problems and not raws:
+        raise DataValidationError(problems)
+    return _build(
+        raws,
+        date_format=date_format,
+        level_order=level_order,
+        today=today,
+        ignored=ignored,
+        extra_problems=problems,
+    )
+
+
+def data_root(path: str | os.PathLike) -> Path:
+    """The folder holding the pilot's files (the workbook's folder for a workbook)."""
+    p = Path(path)
+    return p if p.is_dir() else p.parent

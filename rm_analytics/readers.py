@@ -1,0 +1,304 @@
+"""Reading and writing pilot tables: CSV, gzip CSV, Parquet and Excel.
+
+Readers return the table as it is in the file (strings for CSV and Excel, the stored types
+for Parquet) together with what validation needs to name a row the way a person would:
+the file label and the offset between the DataFrame position and the row number.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .contract import EXTENSIONS, MISSING_TOKENS, TABLES
+from .errors import Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class RawTable:
+    """A table as read from its file, before typing and validation."""
+
+    name: str
+    frame: pd.DataFrame | None
+    source: str
+    """How messages name the file, e.g. ``employees.csv`` or ``pilot.xlsx[employees]``."""
+    path: str
+    first_row: int
+    """Row number of the first record as a person counts it (2 below a header row)."""
+    typed: bool = False
+    """True when the file stores types (Parquet); False when every cell is text."""
+    problems: list[Problem] = field(default_factory=list)
+    blank_rows: int = 0
+
+
+def _normalise_header(name: object) -> str:
+    return str(name).replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def find_tables(path: str | os.PathLike) -> tuple[dict[str, tuple[str, str | None]], list[Problem], list[str]]:
+    """Locate the file of each table.
+
+    Returns ``(found, problems, ignored)`` where ``found`` maps a table name to
+    ``(file path, sheet name or None)``, ``problems`` lists ambiguities and missing
+    inputs, and ``ignored`` lists files in the folder that are not tables.
+    """
+    p = Path(path)
+    found: dict[str, tuple[str, str | None]] = {}
+    problems: list[Problem] = []
+    ignored: list[str] = []
+    if not p.exists():
+        problems.append(Problem(str(p), None, None, None, "no such file or folder"))
+        return found, problems, ignored
+    if p.is_file():
+        if p.suffix.lower() not in (".xlsx", ".xlsm"):
+            problems.append(
+                Problem(
+                    p.name,
+                    None,
+                    None,
+                    None,
+                    "a single file must be an Excel workbook with one sheet per table; "
+                    "otherwise pass the folder holding one file per table",
+                )
+            )
+            return found, problems, ignored
+        return _workbook_tables(p)
+
+    by_table: dict[str, list[Path]] = {}
+    for f in sorted(p.iterdir()):
+        if f.name.startswith(".") or f.is_dir():
+            continue
+        name = f.name.lower()
+        ext = next((e for e in EXTENSIONS if name.endswith(e)), None)
+        stem = name[: -len(ext)] if ext else None
+        if ext and stem in TABLES:
+            by_table.setdefault(stem, []).append(f)
+        else:
+            ignored.append(f.name)
+    workbooks = [f for f in ignored if f.lower().endswith(".xlsx")]
+    if not by_table and len(workbooks) == 1:
+        wb_found, wb_problems, _ = _workbook_tables(p / workbooks[0])
+        ignored.remove(workbooks[0])
+        return wb_found, wb_problems, ignored
+    for table, files in by_table.items():
+        if len(files) > 1:
+            problems.append(
+                Problem(
+                    ", ".join(f.name for f in files),
+                    None,
+                    None,
+                    None,
+                    f"more than one file for table {table!r}; keep exactly one",
+                )
+            )
+        else:
+            found[table] = (str(files[0]), None)
+    return found, problems, ignored
+
+
+def _workbook_tables(p: Path) -> tuple[dict[str, tuple[str, str | None]], list[Problem], list[str]]:
+    from openpyxl import load_workbook
+
+    found: dict[str, tuple[str, str | None]] = {}
+    ignored: list[str] = []
+    try:
+        wb = load_workbook(p, read_only=True)
+        sheets = list(wb.sheetnames)
+        wb.close()
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        return found, [Problem(p.name, None, None, None, f"cannot open the workbook: {exc}")], ignored
+    for sheet in sheets:
+        key = _normalise_header(sheet)
+        if key in TABLES:
+            found[key] = (str(p), sheet)
+        else:
+            ignored.append(f"{p.name}[{sheet}]")
+    return found, [], ignored
+
+
+def read_table(name: str, path: str, sheet: str | None = None) -> RawTable:
+    """Read one table's file; problems with the file itself are in ``.problems``."""
+    lower = path.lower()
+    label = Path(path).name if sheet is None else f"{Path(path).name}[{sheet}]"
+    if sheet is not None or lower.endswith((".xlsx", ".xlsm")):
+        return _read_excel(name, path, sheet, label)
+    if lower.endswith(".parquet"):
+        return _read_parquet(name, path, label)
+    return _read_csv(name, path, label)
+
+
+def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
+    """Explain a decoding failure: where, which bytes, and what the file probably is."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        guess = "it starts with a UTF-16 byte-order mark; save it as UTF-8"
+    else:
+        try:
+            data.decode("cp1252")
+            guess = "it decodes as Windows-1252 / Latin-1; save it as UTF-8"
+        except UnicodeDecodeError:
+            guess = "save it as UTF-8"
+    row = data.count(b"\n", 0, exc.start) + 1
+    bad = data[exc.start : exc.start + 4]
+    return Problem(
+        label,
+        row,
+        None,
+        bad.hex(" "),
+        f"the file is not UTF-8 (bytes at offset {exc.start} cannot be decoded); {guess}",
+    )
+
+
+def _read_csv(name: str, path: str, label: str) -> RawTable:
+    import pandas as pd
+
+    raw = RawTable(name, None, label, path, first_row=2)
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raw.problems.append(Problem(label, None, None, None, f"cannot read the file: {exc}"))
+        return raw
+    if not data.strip():
+        raw.problems.append(Problem(label, None, None, None, "the file is empty (no header, no rows)"))
+        return raw
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raw.problems.append(_encoding_problem(label, data, exc))
+        return raw
+    header = next(csv.reader(io.StringIO(text[: text.find("\n") + 1 or None])), [])
+    normalised = [_normalise_header(h) for h in header]
+    dups = sorted({h for h in normalised if normalised.count(h) > 1})
+    for h in dups:
+        raw.problems.append(Problem(label, 1, h, None, "the header names this column more than once"))
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_values=list(MISSING_TOKENS),
+            skip_blank_lines=False,
+        )
+    except pd.errors.ParserError as exc:
+        raw.problems.append(Problem(label, None, None, None, f"not a readable CSV file: {exc}"))
+        return raw
+    frame.columns = normalised if not dups else [_normalise_header(c) for c in frame.columns]
+    raw.frame, raw.blank_rows = _drop_blank_rows(frame)
+    return raw
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Remove rows with every cell blank, keeping the index as the file position."""
+    if frame.shape[1] == 0 or len(frame) == 0:
+        return frame, 0
+    blank = frame.isna().all(axis=1)
+    n = int(blank.sum())
+    return (frame.loc[~blank] if n else frame), n
+
+
+def _read_parquet(name: str, path: str, label: str) -> RawTable:
+    import pandas as pd
+
+    raw = RawTable(name, None, label, path, first_row=1, typed=True)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types
+        raw.problems.append(Problem(label, None, None, None, f"not a readable Parquet file: {exc}"))
+        return raw
+    frame.columns = [_normalise_header(c) for c in frame.columns]
+    raw.frame = frame.reset_index(drop=True)
+    return raw
+
+
+def _read_excel(name: str, path: str, sheet: str | None, label: str) -> RawTable:
+    import pandas as pd
+
+    raw = RawTable(name, None, label, path, first_row=2)
+    try:
+        frame = pd.read_excel(
+            path,
+            sheet_name=sheet if sheet is not None else 0,
+            dtype=str,
+            keep_default_na=False,
+            na_values=list(MISSING_TOKENS),
+            engine="openpyxl",
+        )
+    except Exception as exc:
+        raw.problems.append(Problem(label, None, None, None, f"cannot read the sheet: {exc}"))
+        return raw
+    if frame.shape[1] == 0:
+        raw.problems.append(Problem(label, None, None, None, "the sheet is empty (no header, no rows)"))
+        return raw
+    frame.columns = [_normalise_header(c) for c in frame.columns]
+    raw.frame, raw.blank_rows = _drop_blank_rows(frame)
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def to_contract_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A typed table converted to plain file values (ISO dates, yes/no booleans, text)."""
+    import pandas as pd
+
+    out = frame.reset_index(drop=True).copy()
+    for col in out.columns:
+        s = out[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.astype("string")
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            out[col] = s.dt.strftime("%Y-%m-%d").astype("string")
+        elif pd.api.types.is_bool_dtype(s):
+            out[col] = s.map({True: "yes", False: "no"}).astype("string")
+    return out
+
+
+def write_tables(
+    tables: dict[str, pd.DataFrame],
+    path: str | os.PathLike,
+    *,
+    format: str = "csv",  # noqa: A002 - mirrors the command-line option
+) -> list[str]:
+    """Write tables in the contract's file layout; returns the files written.
+
+    ``format`` is ``csv``, ``parquet`` or ``xlsx`` (one workbook ``pilot.xlsx`` with a sheet
+    per table). Existing files of the same tables are replaced.
+    """
+    import pandas as pd
+
+    out = Path(path)
+    if format == "xlsx" and out.suffix.lower() == ".xlsx":
+        workbook, out = out, out.parent
+    else:
+        workbook = out / "pilot.xlsx"
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    frames = {n: to_contract_frame(n, f) for n, f in tables.items() if f is not None}
+    if format == "csv":
+        for n, f in frames.items():
+            target = out / f"{n}.csv"
+            f.to_csv(target, index=False, lineterminator="\n")
+            written.append(str(target))
+    elif format == "parquet":
+        for n, f in frames.items():
+            target = out / f"{n}.parquet"
+            f.to_parquet(target, index=False)
+            written.append(str(target))
+    elif format == "xlsx":
+        with pd.ExcelWriter(workbook, engine="openpyxl") as xw:
+            for n, f in frames.items():
+                f.to_excel(xw, sheet_name=n, index=False)
+        written.append(str(workbook))
+    else:
+        raise ValueError(f"format must be csv, parquet or xlsx, not {format!r}")
+    return written
