@@ -266,7 +266,9 @@ CONTROL = Table(
             "Control person.",
             references=("employees", "employee_id"),
         ),
-        Column("cohort_id", "id", "Cohort they are a control for.", references=("cohorts", "cohort_id")),
+        Column(
+            "cohort_id", "id", "Cohort they are a control for.", references=("cohorts", "cohort_id")
+        ),
     ),
     key=("employee_id", "cohort_id"),
     rules=("a control person is not a mentor or mentee in the same cohort",),
@@ -316,7 +318,9 @@ SURVEYS = Table(
             "Employee who answered.",
             references=("employees", "employee_id"),
         ),
-        Column("survey", "str", "Instrument: engagement, psych_safety, feedback, retention_intent, ..."),
+        Column(
+            "survey", "str", "Instrument: engagement, psych_safety, feedback, retention_intent, ..."
+        ),
         Column("wave", "str", "Wave label: baseline, midpoint, endpoint, or a date."),
         Column("response_date", "date", "Date of the answer."),
         Column("item", "str", "Item code, e.g. eng1, ps3, progress, recommend, worked."),
@@ -457,7 +461,9 @@ OUTCOMES = Table(
             references=("pairs", "pair_id"),
         ),
         Column("unit", "str", "Unit concerned (e.g. department).", required=False, nullable=True),
-        Column("value", "float", "Value of the metric, when it has one.", required=False, nullable=True),
+        Column(
+            "value", "float", "Value of the metric, when it has one.", required=False, nullable=True
+        ),
     ),
     rules=("each row names an employee_id, a pair_id or a unit",),
 )

@@ -43,12 +43,19 @@ class QualityLog:
         for e in entries:
             self.add(e.table, e.stage, e.check, e.rows, e.action, e.detail)
 
-    def add(self, table: str, stage: str, check: str, rows: int, action: str, detail: str = "") -> None:
-        self._entries[(table, stage, check)] = QualityEntry(table, stage, check, int(rows), action, detail)
+    def add(
+        self, table: str, stage: str, check: str, rows: int, action: str, detail: str = ""
+    ) -> None:
+        self._entries[(table, stage, check)] = QualityEntry(
+            table, stage, check, int(rows), action, detail
+        )
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(
-            [(e.table, e.stage, e.check, e.rows, e.action, e.detail) for e in self._entries.values()],
+            [
+                (e.table, e.stage, e.check, e.rows, e.action, e.detail)
+                for e in self._entries.values()
+            ],
             columns=QUALITY_COLUMNS,
         ).astype({"rows": "int64"})
 
@@ -155,7 +162,9 @@ class Pilot:
         """The data-quality table: columns table, stage, check, rows, action, detail."""
         return self.quality_log.frame()
 
-    def log_quality(self, table: str, stage: str, check: str, rows: int, action: str, detail: str = "") -> None:
+    def log_quality(
+        self, table: str, stage: str, check: str, rows: int, action: str, detail: str = ""
+    ) -> None:
         """Record rows an analysis kept, excluded or ignored, and why (replaces a same-key entry)."""
         self.quality_log.add(table, stage, check, rows, action, detail)
 
@@ -165,7 +174,9 @@ class Pilot:
         return self.cohorts.sort_values(["start_date", "cohort_id"]).cohort_id.tolist()
 
     # -- derived views ------------------------------------------------------------------------
-    def participants(self, role: str = "both", cohort: str | Sequence[str] | None = None) -> pd.DataFrame:
+    def participants(
+        self, role: str = "both", cohort: str | Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """One row per person and pair: employee_id, role, pair_id, cohort_id, pair status,
         pair start and end, cohort start and end.
 
@@ -202,7 +213,9 @@ class Pilot:
         wanted = [cohorts] if isinstance(cohorts, str) else list(cohorts)
         unknown = sorted(set(wanted) - set(self.cohorts.cohort_id))
         if unknown:
-            raise ValueError(f"unknown cohort id(s): {', '.join(unknown)}; known: {', '.join(self.cohort_ids)}")
+            raise ValueError(
+                f"unknown cohort id(s): {', '.join(unknown)}; known: {', '.join(self.cohort_ids)}"
+            )
         t = dict(self._tables)
         t["cohorts"] = self.cohorts[self.cohorts.cohort_id.isin(wanted)]
         t["pairs"] = self.pairs[self.pairs.cohort_id.isin(wanted)]
@@ -215,7 +228,12 @@ class Pilot:
         if "surveys" in t:
             sv = t["surveys"]
             t["surveys"] = sv[sv.pair_id.isna() | sv.pair_id.isin(pair_ids)]
-        return Pilot(t, sources=self.sources, quality=self.quality_log.copy(), extra_columns=self.extra_columns)
+        return Pilot(
+            t,
+            sources=self.sources,
+            quality=self.quality_log.copy(),
+            extra_columns=self.extra_columns,
+        )
 
     def summary(self) -> pd.DataFrame:
         """Rows per table and a few headline counts."""
@@ -223,7 +241,7 @@ class Pilot:
         return pd.DataFrame(rows, columns=["table", "rows", "source"])
 
     # -- persistence ------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike, *, format: str = "csv") -> list[str]:  # noqa: A002
+    def save(self, path: str | os.PathLike, *, format: str = "csv") -> list[str]:
         """Write every table in the contract's layout (``csv``, ``parquet`` or ``xlsx``)."""
         return write_tables(self._tables, path, format=format)
 
@@ -243,7 +261,9 @@ class Pilot:
         """
         unknown = sorted(set(frames) - set(C.TABLES))
         if unknown:
-            raise TypeError(f"unknown table(s): {', '.join(unknown)}; tables are {', '.join(C.TABLES)}")
+            raise TypeError(
+                f"unknown table(s): {', '.join(unknown)}; tables are {', '.join(C.TABLES)}"
+            )
         raws = {}
         for name, df in frames.items():
             if df is None:
@@ -291,7 +311,14 @@ def _build(
     for n in result.notes:
         log.add(**n)
     for f in ignored:
-        log.add("-", "load", f"not a table: {f}", 0, "ignored", "file name is not a table of the data contract")
+        log.add(
+            "-",
+            "load",
+            f"not a table: {f}",
+            0,
+            "ignored",
+            "file name is not a table of the data contract",
+        )
     for name, spec in C.TABLES.items():
         if not spec.required and name not in result.tables:
             log.add(name, "load", "table absent", 0, "n/a", "optional table not provided")

@@ -43,7 +43,9 @@ def _normalise_header(name: object) -> str:
     return str(name).replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def find_tables(path: str | os.PathLike) -> tuple[dict[str, tuple[str, str | None]], list[Problem], list[str]]:
+def find_tables(
+    path: str | os.PathLike,
+) -> tuple[dict[str, tuple[str, str | None]], list[Problem], list[str]]:
     """Locate the file of each table.
 
     Returns ``(found, problems, ignored)`` where ``found`` maps a table name to
@@ -114,7 +116,11 @@ def _workbook_tables(p: Path) -> tuple[dict[str, tuple[str, str | None]], list[P
         sheets = list(wb.sheetnames)
         wb.close()
     except Exception as exc:  # openpyxl raises many types for damaged files
-        return found, [Problem(p.name, None, None, None, f"cannot open the workbook: {exc}")], ignored
+        return (
+            found,
+            [Problem(p.name, None, None, None, f"cannot open the workbook: {exc}")],
+            ignored,
+        )
     for sheet in sheets:
         key = _normalise_header(sheet)
         if key in TABLES:
@@ -168,7 +174,9 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
         raw.problems.append(Problem(label, None, None, None, f"cannot read the file: {exc}"))
         return raw
     if not data.strip():
-        raw.problems.append(Problem(label, None, None, None, "the file is empty (no header, no rows)"))
+        raw.problems.append(
+            Problem(label, None, None, None, "the file is empty (no header, no rows)")
+        )
         return raw
     try:
         text = data.decode("utf-8-sig")
@@ -179,7 +187,9 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
     normalised = [_normalise_header(h) for h in header]
     dups = sorted({h for h in normalised if normalised.count(h) > 1})
     for h in dups:
-        raw.problems.append(Problem(label, 1, h, None, "the header names this column more than once"))
+        raw.problems.append(
+            Problem(label, 1, h, None, "the header names this column more than once")
+        )
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -236,7 +246,9 @@ def _read_excel(name: str, path: str, sheet: str | None, label: str) -> RawTable
         raw.problems.append(Problem(label, None, None, None, f"cannot read the sheet: {exc}"))
         return raw
     if frame.shape[1] == 0:
-        raw.problems.append(Problem(label, None, None, None, "the sheet is empty (no header, no rows)"))
+        raw.problems.append(
+            Problem(label, None, None, None, "the sheet is empty (no header, no rows)")
+        )
         return raw
     frame.columns = [_normalise_header(c) for c in frame.columns]
     raw.frame, raw.blank_rows = _drop_blank_rows(frame)
@@ -267,7 +279,7 @@ def write_tables(
     tables: dict[str, pd.DataFrame],
     path: str | os.PathLike,
     *,
-    format: str = "csv",  # noqa: A002 - mirrors the command-line option
+    format: str = "csv",
 ) -> list[str]:
     """Write tables in the contract's file layout; returns the files written.
 

@@ -98,8 +98,18 @@ IMPROVE = (
     "Sessions were cancelled too often",
     "Examples from other pairs would help",
 )
-ROADBLOCKS = ("Calendar conflicts", "Travel during weeks 3-5", "Unclear scope of the goal", "Tool access took two weeks")
-WINS = ("First post published", "Dashboard used in a leadership meeting", "Team adopted the checklist", "Positive feedback from the team")
+ROADBLOCKS = (
+    "Calendar conflicts",
+    "Travel during weeks 3-5",
+    "Unclear scope of the goal",
+    "Tool access took two weeks",
+)
+WINS = (
+    "First post published",
+    "Dashboard used in a leadership meeting",
+    "Team adopted the checklist",
+    "Positive feedback from the team",
+)
 
 
 @dataclass
@@ -144,14 +154,20 @@ class SyntheticData:
 
         return Pilot.from_frames(today=self.params.as_of, **self.tables)
 
-    def write(self, path: str | os.PathLike, *, format: str = "csv") -> list[str]:  # noqa: A002
+    def write(self, path: str | os.PathLike, *, format: str = "csv") -> list[str]:
         """Write the tables plus ``PARAMETERS.json`` and a README describing them."""
         from .readers import write_tables
 
         out = Path(path)
         files = write_tables(self.tables, out, format=format)
-        meta = {"generator": "rm_analytics.synthetic.generate", "params": asdict(self.params), "truth": self.truth}
-        (out / "PARAMETERS.json").write_text(json.dumps(meta, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        meta = {
+            "generator": "rm_analytics.synthetic.generate",
+            "params": asdict(self.params),
+            "truth": self.truth,
+        }
+        (out / "PARAMETERS.json").write_text(
+            json.dumps(meta, indent=2, default=_json_default) + "\n", encoding="utf-8"
+        )
         (out / "README.md").write_text(_readme(self), encoding="utf-8")
         return [*files, str(out / "PARAMETERS.json"), str(out / "README.md")]
 
@@ -321,7 +337,9 @@ class _Org:
         )
         self.ids = np.array([f"E{i:06d}" for i in range(1, n + 1)], dtype=object)
 
-    def _rates(self, idx: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _rates(
+        self, idx: np.ndarray | slice = slice(None)
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         perf = self.perf[idx]
         vol = VOLUNTARY_BY_LEVEL[self.level0[idx]] * np.exp(-0.35 * (perf - 3))
         invol = INVOLUNTARY_RATE * np.exp(0.5 * (3 - perf))
@@ -338,9 +356,16 @@ class _Org:
     def exits_and_promotions(self) -> None:
         vol, invol, other = self._rates()
         self.exit, self.cause = self._draw_exit(self.entry.astype(float), vol, invol, other)
-        self.promotions = self._draw_promotions(np.arange(self.n), self.entry.astype(float), np.minimum(self.exit, self.as_of), PROMOTION_RATE)
+        self.promotions = self._draw_promotions(
+            np.arange(self.n),
+            self.entry.astype(float),
+            np.minimum(self.exit, self.as_of),
+            PROMOTION_RATE,
+        )
 
-    def _draw_promotions(self, who: np.ndarray, start: np.ndarray, stop: np.ndarray, rate: float) -> pd.DataFrame:
+    def _draw_promotions(
+        self, who: np.ndarray, start: np.ndarray, stop: np.ndarray, rate: float
+    ) -> pd.DataFrame:
         span = np.clip(stop - start, 0, None) / 365.25
         k = self.rng.poisson(rate * span)
         person = np.repeat(who, k)
@@ -376,11 +401,18 @@ class _Org:
             tenure = (idx_day - self.hire) / 365.25
             junior = employed & (level <= 1) & (tenure >= 0.5) & ~used
             senior = employed & (level >= 4) & ~used
-            logit = -2.0 + 0.6 * (self.perf - 3) - 0.15 * np.clip(tenure, 0, 10) + 0.2 * (self.dept == 0)
+            logit = (
+                -2.0
+                + 0.6 * (self.perf - 3)
+                - 0.15 * np.clip(tenure, 0, 10)
+                + 0.2 * (self.dept == 0)
+            )
             applies = junior & (rng.random(self.n) < 1 / (1 + np.exp(-logit)))
             applicants = np.flatnonzero(applies)
             need = p.pairs_per_cohort + int(round(p.control_per_pair * p.pairs_per_cohort))
-            if len(applicants) < need:  # top up with the most likely appliers among eligible juniors
+            if (
+                len(applicants) < need
+            ):  # top up with the most likely appliers among eligible juniors
                 rest = np.flatnonzero(junior & ~applies)
                 rest = rest[np.argsort(-logit[rest], kind="stable")][: need - len(applicants)]
                 applicants = np.concatenate([applicants, rest])
@@ -396,7 +428,9 @@ class _Org:
                 cand = seniors[(self.dept[seniors] != self.dept[m])]
                 cand = np.array([s for s in cand if s not in taken]) if taken else cand
                 if len(cand) == 0:
-                    raise ValueError(f"too few senior leaders for cohort {c + 1}; raise n_employees")
+                    raise ValueError(
+                        f"too few senior leaders for cohort {c + 1}; raise n_employees"
+                    )
                 mentees[j] = rng.choice(cand)
                 taken.add(int(mentees[j]))
             used[mentors] = used[mentees] = used[ctrl] = True
@@ -409,7 +443,10 @@ class _Org:
         self.mentee = np.array([x[3] for x in pairs])
         self.control = controls
         self.pair_ids = np.array(
-            [f"{self.cohort_ids[c]}-P{j + 1:02d}" for c, j in zip(self.pair_cohort, self.pair_num, strict=True)],
+            [
+                f"{self.cohort_ids[c]}-P{j + 1:02d}"
+                for c, j in zip(self.pair_cohort, self.pair_num, strict=True)
+            ],
             dtype=object,
         )
         self._managers()
@@ -496,9 +533,18 @@ class _Org:
         part = np.concatenate([self.mentor, self.mentee])
         start = self.index_day[part]
         pr = self.promotions
-        keep = ~(np.isin(pr.person, part) & (pr.day.to_numpy() > self.index_day[pr.person.to_numpy()]))
-        new = self._draw_promotions(part, start, np.minimum(self.exit[part], self.as_of), PROMOTION_RATE * p.promotion_hazard_ratio)
-        self.promotions = pd.concat([pr[keep], new], ignore_index=True).sort_values(["person", "day"], ignore_index=True)
+        keep = ~(
+            np.isin(pr.person, part) & (pr.day.to_numpy() > self.index_day[pr.person.to_numpy()])
+        )
+        new = self._draw_promotions(
+            part,
+            start,
+            np.minimum(self.exit[part], self.as_of),
+            PROMOTION_RATE * p.promotion_hazard_ratio,
+        )
+        self.promotions = pd.concat([pr[keep], new], ignore_index=True).sort_values(
+            ["person", "day"], ignore_index=True
+        )
         # exits after the snapshot are not known yet
         self.left = self.exit <= self.as_of
 
@@ -576,7 +622,9 @@ class _Org:
     def _pair_stop(self) -> np.ndarray:
         """Last day a pair could meet: pair end, cohort end or the snapshot."""
         pf = self.pf
-        return np.fmin(pf.end.fillna(np.inf).to_numpy(), np.minimum(pf.cohort_end.to_numpy(), self.as_of))
+        return np.fmin(
+            pf.end.fillna(np.inf).to_numpy(), np.minimum(pf.cohort_end.to_numpy(), self.as_of)
+        )
 
     def sessions_table(self) -> pd.DataFrame:
         p, rng = self.p, self.rng
@@ -590,7 +638,11 @@ class _Org:
         pair, day = pair[keep], day[keep]
         u = rng.random(len(pair))
         held_rate = p.session_held_rate
-        status = np.where(u < held_rate, "held", np.where(u < held_rate + (1 - held_rate) * 0.65, "cancelled", "no_show"))
+        status = np.where(
+            u < held_rate,
+            "held",
+            np.where(u < held_rate + (1 - held_rate) * 0.65, "cancelled", "no_show"),
+        )
         dur = np.clip(np.round(rng.normal(55, 12, len(pair)) / 5) * 5, 15, 120)
         dur = np.where(status == "held", dur, np.nan)
         return pd.DataFrame(
@@ -606,7 +658,9 @@ class _Org:
     def surveys_table(self) -> pd.DataFrame:
         parts = [self._engagement(), self._pulses(), self._feedback()]
         out = pd.concat(parts, ignore_index=True)
-        return out[["respondent_id", "survey", "wave", "response_date", "item", "value", "text", "pair_id"]]
+        return out[
+            ["respondent_id", "survey", "wave", "response_date", "item", "value", "text", "pair_id"]
+        ]
 
     def _engagement(self) -> pd.DataFrame:
         p, rng = self.p, self.rng
@@ -617,7 +671,9 @@ class _Org:
         mu = 3.4 + 0.15 * (self.perf - 3) + rng.normal(0, 0.45, self.n)
         trend = rng.normal(0, 0.08, w)
         item_off = rng.normal(0, 0.15, len(ENGAGEMENT_ITEMS))
-        treated_start = np.where(np.isin(self.role, ["mentor", "mentee"]), self.index_day + 42, np.inf)
+        treated_start = np.where(
+            np.isin(self.role, ["mentor", "mentee"]), self.index_day + 42, np.inf
+        )
         rows_person, rows_wave = [], []
         for j, d in enumerate(wave_days):
             here = (self.hire <= d) & (self.exit > d) & (rng.random(self.n) < p.response_rate)
@@ -629,7 +685,11 @@ class _Org:
         treated = wave_days[wave] >= treated_start[person]
         resp_day = wave_days[wave] + rng.integers(0, 14, len(person))
         n_items = len(ENGAGEMENT_ITEMS)
-        base = (mu[person] + trend[wave])[:, None] + item_off[None, :] + rng.normal(0, 0.6, (len(person), n_items))
+        base = (
+            (mu[person] + trend[wave])[:, None]
+            + item_off[None, :]
+            + rng.normal(0, 0.6, (len(person), n_items))
+        )
         y1 = np.clip(np.rint(base + p.engagement_shift * treated[:, None]), 1, 5)
         y0 = np.clip(np.rint(base), 1, 5)
         if treated.any():
@@ -643,24 +703,32 @@ class _Org:
         eng = pd.DataFrame(
             {
                 "respondent_id": pd.Categorical.from_codes(person[codes], categories=self.ids),
-                "survey": pd.Categorical.from_codes(np.zeros(len(codes), dtype=int), ["engagement"]),
+                "survey": pd.Categorical.from_codes(
+                    np.zeros(len(codes), dtype=int), ["engagement"]
+                ),
                 "wave": pd.Categorical.from_codes(wave[codes], labels),
                 "response_date": _to_dates(resp_day[codes]),
-                "item": pd.Categorical.from_codes(np.tile(np.arange(n_items), len(person)), list(ENGAGEMENT_ITEMS)),
+                "item": pd.Categorical.from_codes(
+                    np.tile(np.arange(n_items), len(person)), list(ENGAGEMENT_ITEMS)
+                ),
                 "value": y1.ravel(),
             }
         )
         ri = pd.DataFrame(
             {
                 "respondent_id": pd.Categorical.from_codes(person, categories=self.ids),
-                "survey": pd.Categorical.from_codes(np.zeros(len(person), dtype=int), ["retention_intent"]),
+                "survey": pd.Categorical.from_codes(
+                    np.zeros(len(person), dtype=int), ["retention_intent"]
+                ),
                 "wave": pd.Categorical.from_codes(wave, labels),
                 "response_date": _to_dates(resp_day),
                 "item": pd.Categorical.from_codes(np.zeros(len(person), dtype=int), ["intent"]),
                 "value": intent,
             }
         )
-        return pd.concat([eng, ri], ignore_index=True).astype({"respondent_id": object, "survey": object, "wave": object, "item": object})
+        return pd.concat([eng, ri], ignore_index=True).astype(
+            {"respondent_id": object, "survey": object, "wave": object, "item": object}
+        )
 
     def _member_frame(self) -> pd.DataFrame:
         n_pairs = len(self.pair_ids)
@@ -702,7 +770,9 @@ class _Org:
                         "respondent_id": np.repeat(self.ids[mm.person], n_items),
                         "survey": "psych_safety",
                         "wave": wave,
-                        "response_date": _to_dates(np.repeat(d[ok] + rng.integers(0, 4, len(mm)), n_items)),
+                        "response_date": _to_dates(
+                            np.repeat(d[ok] + rng.integers(0, 4, len(mm)), n_items)
+                        ),
                         "item": np.tile(PS_ITEMS, len(mm)),
                         "value": vals.ravel(),
                         "pair_id": np.repeat(self.pair_ids[mm.pair], n_items),
@@ -727,10 +797,20 @@ class _Org:
             k = len(mm)
             unsafe_mentor = self.unsafe[mm.pair] & (mm.role == "mentor").to_numpy()
             progress = np.clip(np.rint(quality[mm.pair] + rng.normal(0, 0.6, k)), 1, 5)
-            safety = np.clip(np.rint((self.safety[ok] - 1) * 4 / 6 + 1 - 2.0 * unsafe_mentor + rng.normal(0, 0.5, k)), 1, 5)
+            safety = np.clip(
+                np.rint(
+                    (self.safety[ok] - 1) * 4 / 6 + 1 - 2.0 * unsafe_mentor + rng.normal(0, 0.5, k)
+                ),
+                1,
+                5,
+            )
             recommend = (rng.random(k) < 1 / (1 + np.exp(-(safety - 2.5)))).astype(float)
-            worked = np.where(rng.random(k) < 0.6, rng.choice(np.array(WORKED, dtype=object), k), None)
-            improve = np.where(rng.random(k) < 0.5, rng.choice(np.array(IMPROVE, dtype=object), k), None)
+            worked = np.where(
+                rng.random(k) < 0.6, rng.choice(np.array(WORKED, dtype=object), k), None
+            )
+            improve = np.where(
+                rng.random(k) < 0.5, rng.choice(np.array(IMPROVE, dtype=object), k), None
+            )
             resp = d[ok] + rng.integers(0, 5, k)
             base = {
                 "respondent_id": self.ids[mm.person],
@@ -776,10 +856,21 @@ class _Org:
             e_post = rng.normal(0, 0.8, len(person))
             post0 = np.clip(np.rint(ability + p.retest_gain + e_post), 1, 10)
             post = np.clip(np.rint(ability + p.retest_gain + gain + e_post), 1, 10)
-            has_post = (post_day <= self.as_of) & (self.exit[person] > post_day) & (rng.random(len(person)) > 0.08)
-            self.truth[f"skill_change_{label}"] = float((post - pre)[has_post].mean()) if has_post.any() else float("nan")
-            self.truth[f"skill_effect_{label}_realised"] = float((post - post0)[has_post].mean()) if has_post.any() else float("nan")
-            for phase, score, day, ok in (("pre", pre, pre_day, np.ones(len(person), dtype=bool)), ("post", post, post_day, has_post)):
+            has_post = (
+                (post_day <= self.as_of)
+                & (self.exit[person] > post_day)
+                & (rng.random(len(person)) > 0.08)
+            )
+            self.truth[f"skill_change_{label}"] = (
+                float((post - pre)[has_post].mean()) if has_post.any() else float("nan")
+            )
+            self.truth[f"skill_effect_{label}_realised"] = (
+                float((post - post0)[has_post].mean()) if has_post.any() else float("nan")
+            )
+            for phase, score, day, ok in (
+                ("pre", pre, pre_day, np.ones(len(person), dtype=bool)),
+                ("post", post, post_day, has_post),
+            ):
                 frames.append(
                     pd.DataFrame(
                         {
@@ -820,8 +911,16 @@ class _Org:
                         "progress": prog[ok].astype(int),
                         "goal_met": goal[ok],
                         "date": _to_dates(day[ok]),
-                        "roadblocks": np.where(rng.random(ok.sum()) < 0.5, rng.choice(np.array(ROADBLOCKS, dtype=object), ok.sum()), None),
-                        "wins": np.where(rng.random(ok.sum()) < 0.5, rng.choice(np.array(WINS, dtype=object), ok.sum()), None),
+                        "roadblocks": np.where(
+                            rng.random(ok.sum()) < 0.5,
+                            rng.choice(np.array(ROADBLOCKS, dtype=object), ok.sum()),
+                            None,
+                        ),
+                        "wins": np.where(
+                            rng.random(ok.sum()) < 0.5,
+                            rng.choice(np.array(WINS, dtype=object), ok.sum()),
+                            None,
+                        ),
                     }
                 )
             )
@@ -859,4 +958,6 @@ class _Org:
             }
         )
         proj = proj[proj.date <= pd.Timestamp(self.p.as_of)]
-        return pd.concat([promo, proj], ignore_index=True).sort_values(["date", "outcome"], ignore_index=True)
+        return pd.concat([promo, proj], ignore_index=True).sort_values(
+            ["date", "outcome"], ignore_index=True
+        )

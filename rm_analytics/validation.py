@@ -58,7 +58,9 @@ class _Problems:
         for r, v, text in zip(rows, vals, rules, strict=True):
             self.items.append(Problem(source, int(r), column, _fmt(v), text))
 
-    def file(self, source: str, rule: str, column: str | None = None, row: int | None = None) -> None:
+    def file(
+        self, source: str, rule: str, column: str | None = None, row: int | None = None
+    ) -> None:
         self.items.append(Problem(source, row, column, None, rule))
 
 
@@ -149,7 +151,9 @@ def _as_number(s: pd.Series, integer: bool) -> tuple[pd.Series, pd.Series, str]:
     if pd.api.types.is_numeric_dtype(s):
         out = s.astype(float)
     else:
-        out = _by_unique(s, lambda u: pd.to_numeric(pd.Series(u.astype(str)).str.strip(), errors="coerce"))
+        out = _by_unique(
+            s, lambda u: pd.to_numeric(pd.Series(u.astype(str)).str.strip(), errors="coerce")
+        )
         out = out.astype(float)
     bad = s.notna() & (out.isna() | ~np.isfinite(out.fillna(0.0)))
     rule = "not a number"
@@ -165,7 +169,16 @@ def _as_number(s: pd.Series, integer: bool) -> tuple[pd.Series, pd.Series, str]:
 
 
 def _as_choice(s: pd.Series, choices: Sequence[str]) -> tuple[pd.Series, pd.Series, str]:
-    norm = _by_unique(s, lambda u: pd.Index(pd.Series(u.astype(str)).str.strip().str.lower().str.replace(" ", "_").str.replace("-", "_")))
+    norm = _by_unique(
+        s,
+        lambda u: pd.Index(
+            pd.Series(u.astype(str))
+            .str.strip()
+            .str.lower()
+            .str.replace(" ", "_")
+            .str.replace("-", "_")
+        ),
+    )
     norm = norm.where(s.notna())
     ok = norm.isin(choices)
     bad = s.notna() & ~ok
@@ -218,7 +231,9 @@ def _empty_column(col: C.Column, n: int, index: pd.Index, table: str) -> pd.Seri
     if col.kind == "bool":
         return pd.Series(pd.NA, index=index, dtype="boolean")
     if col.kind == "choice":
-        return pd.Series(pd.Categorical([None] * n, categories=list(col.choices or ())), index=index)
+        return pd.Series(
+            pd.Categorical([None] * n, categories=list(col.choices or ())), index=index
+        )
     if (table, col.name) in CATEGORICAL_STR:
         return pd.Series(pd.Categorical([None] * n, categories=[]), index=index)
     return pd.Series(pd.NA, index=index, dtype="string")
@@ -256,7 +271,12 @@ def _type_table(
         if col.name not in frame.columns:
             if col.required:
                 found = ", ".join(map(str, frame.columns)) or "none"
-                out.file(src, f"required column is missing (columns found: {found})", col.name, header_row)
+                out.file(
+                    src,
+                    f"required column is missing (columns found: {found})",
+                    col.name,
+                    header_row,
+                )
             typed[col.name] = _empty_column(col, len(frame), frame.index, spec.name)
             continue
         s = frame[col.name]
@@ -291,12 +311,21 @@ def _type_table(
         if not col.nullable:
             missing = t.isna() & ~(bad if bad is not None else False)
             if missing.any():
-                out.add(src, frame.index[missing.to_numpy()], col.name, None, "blank cell in a required column")
+                out.add(
+                    src,
+                    frame.index[missing.to_numpy()],
+                    col.name,
+                    None,
+                    "blank cell in a required column",
+                )
         if col.minimum is not None or col.maximum is not None:
             num = t.astype(float)
-            low = num < col.minimum if col.minimum is not None else pd.Series(False, index=t.index)
-            high = num > col.maximum if col.maximum is not None else pd.Series(False, index=t.index)
-            for mask, text in ((low, f"below the minimum of {col.minimum:g}"), (high, f"above the maximum of {col.maximum:g}")):
+            bounds = []
+            if col.minimum is not None:
+                bounds.append((num < col.minimum, f"below the minimum of {col.minimum:g}"))
+            if col.maximum is not None:
+                bounds.append((num > col.maximum, f"above the maximum of {col.maximum:g}"))
+            for mask, text in bounds:
                 mask = mask.fillna(False).astype(bool)
                 if mask.any():
                     out.add(src, frame.index[mask.to_numpy()], col.name, t[mask], text)
@@ -345,7 +374,9 @@ def _rows(frame: pd.DataFrame, mask) -> pd.Index:
     return frame.index[np.asarray(mask, dtype=bool)]
 
 
-def _check_references(tables: dict[str, pd.DataFrame], sources: dict[str, str], out: _Problems) -> None:
+def _check_references(
+    tables: dict[str, pd.DataFrame], sources: dict[str, str], out: _Problems
+) -> None:
     for name, frame in tables.items():
         spec = C.TABLES[name]
         for col in spec.columns:
@@ -369,11 +400,29 @@ def _check_references(tables: dict[str, pd.DataFrame], sources: dict[str, str], 
 
 def _check_employees(e: pd.DataFrame, src: str, out: _Problems, today: pd.Timestamp) -> None:
     bad = e.termination_date < e.hire_date
-    out.add(src, _rows(e, bad), "termination_date", e.termination_date[bad], "termination before hire (hire_date is later)")
+    out.add(
+        src,
+        _rows(e, bad),
+        "termination_date",
+        e.termination_date[bad],
+        "termination before hire (hire_date is later)",
+    )
     bad = e.termination_date.notna() & e.termination_type.isna()
-    out.add(src, _rows(e, bad), "termination_type", None, "required when termination_date is given (voluntary, involuntary or other)")
+    out.add(
+        src,
+        _rows(e, bad),
+        "termination_type",
+        None,
+        "required when termination_date is given (voluntary, involuntary or other)",
+    )
     bad = e.termination_date.isna() & e.termination_type.notna()
-    out.add(src, _rows(e, bad), "termination_type", e.termination_type[bad], "given but termination_date is blank")
+    out.add(
+        src,
+        _rows(e, bad),
+        "termination_type",
+        e.termination_type[bad],
+        "given but termination_date is blank",
+    )
     bad = e.hire_date > today
     out.add(src, _rows(e, bad), "hire_date", e.hire_date[bad], "hire date in the future")
     if "birth_year" in e:
@@ -381,10 +430,22 @@ def _check_employees(e: pd.DataFrame, src: str, out: _Problems, today: pd.Timest
         by = e.birth_year.astype(float)
         bad = (by < C.EARLIEST_BIRTH_YEAR) | (by > latest)
         bad = bad.fillna(False)
-        out.add(src, _rows(e, bad), "birth_year", e.birth_year[bad], f"implausible birth year (expected {C.EARLIEST_BIRTH_YEAR} to {latest})")
+        out.add(
+            src,
+            _rows(e, bad),
+            "birth_year",
+            e.birth_year[bad],
+            f"implausible birth year (expected {C.EARLIEST_BIRTH_YEAR} to {latest})",
+        )
     if "manager_id" in e:
         bad = (e.manager_id == e.employee_id).fillna(False)
-        out.add(src, _rows(e, bad), "manager_id", e.manager_id[bad], "an employee cannot be their own manager")
+        out.add(
+            src,
+            _rows(e, bad),
+            "manager_id",
+            e.manager_id[bad],
+            "an employee cannot be their own manager",
+        )
 
 
 def _check_cohorts(c: pd.DataFrame, src: str, out: _Problems) -> None:
@@ -392,22 +453,36 @@ def _check_cohorts(c: pd.DataFrame, src: str, out: _Problems) -> None:
     out.add(src, _rows(c, bad), "end_date", c.end_date[bad], "cohort ends before it starts")
 
 
-def _check_pairs(p: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems) -> None:
+def _check_pairs(
+    p: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems
+) -> None:
     bad = (p.mentor_id == p.mentee_id).fillna(False)
-    out.add(src, _rows(p, bad), "mentee_id", p.mentee_id[bad], "mentor and mentee are the same person")
+    out.add(
+        src, _rows(p, bad), "mentee_id", p.mentee_id[bad], "mentor and mentee are the same person"
+    )
     bad = p.end_date < p.start_date
     out.add(src, _rows(p, bad), "end_date", p.end_date[bad], "pair ends before it starts")
 
     # one pair per person per cohort at a time
     people = pd.concat(
         [
-            p.assign(person=p.mentor_id, role="mentor_id")[["cohort_id", "person", "role", "pair_id", "status", "start_date", "end_date"]],
-            p.assign(person=p.mentee_id, role="mentee_id")[["cohort_id", "person", "role", "pair_id", "status", "start_date", "end_date"]],
+            p.assign(person=p.mentor_id, role="mentor_id")[
+                ["cohort_id", "person", "role", "pair_id", "status", "start_date", "end_date"]
+            ],
+            p.assign(person=p.mentee_id, role="mentee_id")[
+                ["cohort_id", "person", "role", "pair_id", "status", "start_date", "end_date"]
+            ],
         ]
     ).dropna(subset=["cohort_id", "person"])
-    people = people.rename_axis("row").reset_index().sort_values(["cohort_id", "person", "start_date", "row"])
+    people = (
+        people.rename_axis("row")
+        .reset_index()
+        .sort_values(["cohort_id", "person", "start_date", "row"])
+    )
     same = (people.cohort_id == people.cohort_id.shift()) & (people.person == people.person.shift())
-    prev_closed = people.status.shift().isin(["reshuffled", "withdrawn"]) & (people.end_date.shift() <= people.start_date)
+    prev_closed = people.status.shift().isin(["reshuffled", "withdrawn"]) & (
+        people.end_date.shift() <= people.start_date
+    )
     bad = same & ~prev_closed.fillna(False)
     if bad.any():
         prev_row = people.row.shift()
@@ -447,31 +522,59 @@ def _check_pairs(p: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out
                 )
 
 
-def _check_control(ctrl: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems) -> None:
+def _check_control(
+    ctrl: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems
+) -> None:
     if "pairs" not in tables:
         return
     p = tables["pairs"]
-    part = pd.concat([p[["cohort_id", "mentor_id"]].set_axis(["cohort_id", "employee_id"], axis=1), p[["cohort_id", "mentee_id"]].set_axis(["cohort_id", "employee_id"], axis=1)])
+    part = pd.concat(
+        [
+            p[["cohort_id", "mentor_id"]].set_axis(["cohort_id", "employee_id"], axis=1),
+            p[["cohort_id", "mentee_id"]].set_axis(["cohort_id", "employee_id"], axis=1),
+        ]
+    )
     key = pd.MultiIndex.from_frame(part.dropna().astype(str))
     mine = pd.MultiIndex.from_frame(ctrl[["cohort_id", "employee_id"]].astype(str))
     bad = mine.isin(key) & ctrl.cohort_id.notna().to_numpy() & ctrl.employee_id.notna().to_numpy()
-    out.add(src, _rows(ctrl, bad), "employee_id", ctrl.employee_id[bad], "a control person is also a mentor or mentee in the same cohort")
+    out.add(
+        src,
+        _rows(ctrl, bad),
+        "employee_id",
+        ctrl.employee_id[bad],
+        "a control person is also a mentor or mentee in the same cohort",
+    )
 
 
-def _check_sessions(s: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems, today: pd.Timestamp) -> None:
+def _check_sessions(
+    s: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems, today: pd.Timestamp
+) -> None:
     held = s.status == "held"
     bad = (held & ~(s.duration_minutes > 0)).fillna(False)
-    out.add(src, _rows(s, bad), "duration_minutes", s.duration_minutes[bad], "a held session needs a duration above 0 minutes")
+    out.add(
+        src,
+        _rows(s, bad),
+        "duration_minutes",
+        s.duration_minutes[bad],
+        "a held session needs a duration above 0 minutes",
+    )
     bad = s.date > today
     out.add(src, _rows(s, bad), "date", s.date[bad], "session date in the future")
     if "pairs" in tables and "cohorts" in tables:
         p = tables["pairs"].drop_duplicates("pair_id").set_index("pair_id")
         c = tables["cohorts"].drop_duplicates("cohort_id").set_index("cohort_id")
-        pc = p[["cohort_id", "end_date"]].join(c[["start_date", "end_date"]].add_prefix("cohort_"), on="cohort_id")
+        pc = p[["cohort_id", "end_date"]].join(
+            c[["start_date", "end_date"]].add_prefix("cohort_"), on="cohort_id"
+        )
         m = pc.reindex(s.pair_id.to_numpy())
-        lo = pd.Series((m.cohort_start_date - pd.Timedelta(days=C.SESSION_DAYS_BEFORE_COHORT)).to_numpy(), index=s.index)
+        lo = pd.Series(
+            (m.cohort_start_date - pd.Timedelta(days=C.SESSION_DAYS_BEFORE_COHORT)).to_numpy(),
+            index=s.index,
+        )
         last = m[["cohort_end_date", "end_date"]].max(axis=1)
-        hi = pd.Series((last + pd.Timedelta(days=C.SESSION_DAYS_AFTER_COHORT)).to_numpy(), index=s.index)
+        hi = pd.Series(
+            (last + pd.Timedelta(days=C.SESSION_DAYS_AFTER_COHORT)).to_numpy(), index=s.index
+        )
         bad = ((s.date < lo) | (s.date > hi)).fillna(False)
         if bad.any():
             out.add(
@@ -510,7 +613,13 @@ def _check_surveys(sv: pd.DataFrame, src: str, out: _Problems, today: pd.Timesta
         if numeric.any():
             v, bad, rule = _as_number(raw_value[numeric], integer=False)
             value[numeric] = v
-            out.add(src, _rows(sv[numeric], bad), "value", raw_value[numeric][bad], rule + " (this item takes numbers)")
+            out.add(
+                src,
+                _rows(sv[numeric], bad),
+                "value",
+                raw_value[numeric][bad],
+                rule + " (this item takes numbers)",
+            )
         if yes_no.any():
             b, bad, rule = _as_bool(raw_value[yes_no])
             value[yes_no] = b.astype(float)
@@ -519,7 +628,10 @@ def _check_surveys(sv: pd.DataFrame, src: str, out: _Problems, today: pd.Timesta
 
     # scale bounds: the row's own, else the known default for (survey, item) or (survey, *)
     combos = pd.DataFrame({"survey": survey, "item": item}).drop_duplicates()
-    bounds = [C.survey_scale(s, i) if pd.notna(s) and pd.notna(i) else None for s, i in zip(combos.survey, combos.item, strict=True)]
+    bounds = [
+        C.survey_scale(s, i) if pd.notna(s) and pd.notna(i) else None
+        for s, i in zip(combos.survey, combos.item, strict=True)
+    ]
     combos["dmin"] = [b[0] if b else np.nan for b in bounds]
     combos["dmax"] = [b[1] if b else np.nan for b in bounds]
     keyed = pd.MultiIndex.from_arrays([survey.fillna(""), item.fillna("")])
@@ -538,10 +650,15 @@ def _check_surveys(sv: pd.DataFrame, src: str, out: _Problems, today: pd.Timesta
             _rows(sv, outside),
             "value",
             value[outside],
-            [f"outside the item's scale {a:g} to {b:g}" for a, b in zip(lo[outside], hi[outside], strict=True)],
+            [
+                f"outside the item's scale {a:g} to {b:g}"
+                for a, b in zip(lo[outside], hi[outside], strict=True)
+            ],
         )
     bad = sv.response_date > today
-    out.add(src, _rows(sv, bad), "response_date", sv.response_date[bad], "response date in the future")
+    out.add(
+        src, _rows(sv, bad), "response_date", sv.response_date[bad], "response date in the future"
+    )
 
     sv = sv.copy()
     sv["value"] = value.astype(float)
@@ -551,7 +668,9 @@ def _check_surveys(sv: pd.DataFrame, src: str, out: _Problems, today: pd.Timesta
 
 def _check_skills(sk: pd.DataFrame, src: str, out: _Problems) -> None:
     bad = (sk.scale_min >= sk.scale_max).fillna(False)
-    out.add(src, _rows(sk, bad), "scale_max", sk.scale_max[bad], "scale_max must be above scale_min")
+    out.add(
+        src, _rows(sk, bad), "scale_max", sk.scale_max[bad], "scale_max must be above scale_min"
+    )
     bad = ((sk.score < sk.scale_min) | (sk.score > sk.scale_max)).fillna(False) & ~bad
     if bad.any():
         out.add(
@@ -559,18 +678,33 @@ def _check_skills(sk: pd.DataFrame, src: str, out: _Problems) -> None:
             _rows(sk, bad),
             "score",
             sk.score[bad],
-            [f"outside the scale {a:g} to {b:g}" for a, b in zip(sk.scale_min[bad], sk.scale_max[bad], strict=True)],
+            [
+                f"outside the scale {a:g} to {b:g}"
+                for a, b in zip(sk.scale_min[bad], sk.scale_max[bad], strict=True)
+            ],
         )
 
 
 def _check_checkpoints(cp: pd.DataFrame, src: str, out: _Problems) -> None:
     bad = ((cp.checkpoint == "week6") & cp.goal_met.notna()).fillna(False)
-    out.add(src, _rows(cp, bad), "goal_met", cp.goal_met[bad], "goal_met is recorded at the endpoint only; leave it blank at week6")
+    out.add(
+        src,
+        _rows(cp, bad),
+        "goal_met",
+        cp.goal_met[bad],
+        "goal_met is recorded at the endpoint only; leave it blank at week6",
+    )
 
 
 def _check_outcomes(o: pd.DataFrame, src: str, out: _Problems) -> None:
     bad = o.employee_id.isna() & o.pair_id.isna() & o.unit.isna()
-    out.add(src, _rows(o, bad), "employee_id", None, "each outcome names an employee_id, a pair_id or a unit")
+    out.add(
+        src,
+        _rows(o, bad),
+        "employee_id",
+        None,
+        "each outcome names an employee_id, a pair_id or a unit",
+    )
 
 
 def _order_waves(sv: pd.DataFrame) -> pd.DataFrame:
@@ -578,7 +712,9 @@ def _order_waves(sv: pd.DataFrame) -> pd.DataFrame:
     if len(sv) == 0 or sv["wave"].isna().all():
         return sv
     med = sv.groupby("wave", observed=True)["response_date"].median()
-    order = sorted(med.index, key=lambda w: (med[w] if pd.notna(med[w]) else pd.Timestamp.max, natural_key(w)))
+    order = sorted(
+        med.index, key=lambda w: (med[w] if pd.notna(med[w]) else pd.Timestamp.max, natural_key(w))
+    )
     sv = sv.copy()
     sv["wave"] = sv["wave"].cat.set_categories(order, ordered=True)
     return sv
@@ -609,15 +745,45 @@ def validate_raw(
         typed, extra = _type_table(raw, spec, out, date_format=date_format, level_order=level_order)
         tables[name] = typed
         extras[name] = extra
-        notes.append(dict(table=name, stage="load", check="rows read", rows=len(typed), action="kept", detail=raw.source))
+        notes.append(
+            dict(
+                table=name,
+                stage="load",
+                check="rows read",
+                rows=len(typed),
+                action="kept",
+                detail=raw.source,
+            )
+        )
         if raw.blank_rows:
-            notes.append(dict(table=name, stage="load", check="blank lines", rows=raw.blank_rows, action="ignored", detail="rows with every cell blank"))
+            notes.append(
+                dict(
+                    table=name,
+                    stage="load",
+                    check="blank lines",
+                    rows=raw.blank_rows,
+                    action="ignored",
+                    detail="rows with every cell blank",
+                )
+            )
         if extra:
-            notes.append(dict(table=name, stage="load", check="extra columns", rows=0, action="kept", detail="kept as covariates: " + ", ".join(extra)))
+            notes.append(
+                dict(
+                    table=name,
+                    stage="load",
+                    check="extra columns",
+                    rows=0,
+                    action="kept",
+                    detail="kept as covariates: " + ", ".join(extra),
+                )
+            )
 
     for name in C.TABLES:
         if C.TABLES[name].required and name not in raws:
-            out.file(f"{name}.csv", f"required table {name!r} is missing (no {name}.csv, .csv.gz, .parquet or .xlsx, and no sheet named {name})")
+            out.file(
+                f"{name}.csv",
+                f"required table {name!r} is missing (no {name}.csv, .csv.gz, .parquet or .xlsx, and no sheet named {name})",
+            )
 
     _check_references(tables, sources, out)
     checks = {
@@ -638,5 +804,14 @@ def validate_raw(
         tables["surveys"] = _order_waves(sv)
         skipped = int((sv["value"].isna() & sv["text"].isna()).sum())
         if skipped:
-            notes.append(dict(table="surveys", stage="load", check="blank answers", rows=skipped, action="kept", detail="counted as item non-response"))
+            notes.append(
+                dict(
+                    table="surveys",
+                    stage="load",
+                    check="blank answers",
+                    rows=skipped,
+                    action="kept",
+                    detail="counted as item non-response",
+                )
+            )
     return ValidationResult(tables=tables, problems=out.items, notes=notes, extra_columns=extras)

@@ -1,0 +1,61 @@
+"""rm-analytics: honest evaluation of reverse-mentoring pilots.
+
+The public API is small and imported lazily, so ``import rm_analytics`` and the command line
+start fast; pandas, lifelines, statsmodels and matplotlib load on first use.
+
+>>> import rm_analytics as rm
+>>> pilot = rm.load_pilot("data/sample")          # validated, typed tables
+>>> pilot.quality                                   # data-quality table
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_API = {
+    "load_pilot": "pilot",
+    "Pilot": "pilot",
+    "DataValidationError": "errors",
+    "InsufficientDataError": "errors",
+    "RmAnalyticsError": "errors",
+    "generate_sample": "synthetic",
+}
+_MODULES = ("contract", "synthetic")
+
+__all__ = [
+    "DataValidationError",
+    "InsufficientDataError",
+    "Pilot",
+    "RmAnalyticsError",
+    "__version__",
+    "contract",
+    "generate_sample",
+    "load_pilot",
+    "synthetic",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import contract, synthetic
+    from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
+    from .pilot import Pilot, load_pilot
+    from .synthetic import generate as generate_sample
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        module = importlib.import_module(f".{_API[name]}", __name__)
+        value = getattr(module, "generate" if name == "generate_sample" else name)
+    elif name in _MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'rm_analytics' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

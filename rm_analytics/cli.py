@@ -1,0 +1,183 @@
+"""Command line: ``rm-analytics validate | sample | report``.
+
+Heavy libraries are imported inside the commands, so ``rm-analytics --help`` answers at once.
+Exit codes: 0 success, 2 bad input or usage (the message says what and where, no traceback),
+1 unexpected internal error (rerun with ``--debug`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_INPUT = 2
+
+
+class CliError(Exception):
+    """A usage or input problem reported as a message and exit code 2."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _add_load_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data", required=True, metavar="DIR", help="folder of table files, or one Excel workbook"
+    )
+    p.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="strftime format of dates when not ISO, e.g. %%d/%%m/%%Y",
+    )
+    p.add_argument(
+        "--level-order", metavar="L1,L2,...", help="grades from lowest to highest, comma-separated"
+    )
+    p.add_argument("--today", metavar="DATE", help="reference date for 'not in the future' checks")
+
+
+def _load(args: argparse.Namespace):
+    from .pilot import load_pilot
+
+    order = [x.strip() for x in args.level_order.split(",")] if args.level_order else None
+    return load_pilot(args.data, date_format=args.date_format, level_order=order, today=args.today)
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_validate(args: argparse.Namespace) -> int:
+    pilot = _load(args)
+    import pandas as pd
+
+    with pd.option_context(
+        "display.width", 160, "display.max_colwidth", 70, "display.max_rows", 500
+    ):
+        print(f"{args.data}: valid.\n")
+        print(pilot.summary().to_string(index=False))
+        print("\nData quality")
+        print(pilot.quality.to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .synthetic import generate
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        raise CliError(f"{out} is not empty; pass --force to overwrite the tables in it")
+    overrides = {"seed": args.seed}
+    for name, attr in (
+        ("employees", "n_employees"),
+        ("cohorts", "n_cohorts"),
+        ("pairs", "pairs_per_cohort"),
+    ):
+        if getattr(args, name) is not None:
+            overrides[attr] = getattr(args, name)
+    if args.as_of:
+        overrides["as_of"] = args.as_of
+    try:
+        data = generate(**overrides)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    files = data.write(out, format=args.format)
+    print(
+        f"wrote {len(files)} files to {out} ({', '.join(f'{n}={len(t):,}' for n, t in data.tables.items())})"
+    )
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .quality_report import write_quality_report
+
+    pilot = _load(args)
+    path = write_quality_report(pilot, args.out, data_label=args.data)
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+# -- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="rm-analytics",
+        description="Evaluate a reverse-mentoring pilot: validate HR data, render the evaluation report.",
+    )
+    parser.add_argument("--version", action="version", version=f"rm-analytics {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check a pilot's files against the data contract")
+    _add_load_options(p)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("sample", help="write a synthetic pilot dataset with known effects")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--seed", type=_positive_int, default=20250113)
+    p.add_argument("--employees", type=_positive_int, help="organisation size (default 1500)")
+    p.add_argument("--cohorts", type=_positive_int, help="number of cohorts (default 2)")
+    p.add_argument("--pairs", type=_positive_int, help="pairs per cohort (default 12)")
+    p.add_argument("--as-of", metavar="DATE", help="snapshot date (default 2026-09-30)")
+    p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
+    p.add_argument("--force", action="store_true", help="overwrite tables in a non-empty folder")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("report", help="render the pilot evaluation report")
+    _add_load_options(p)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def run(
+    argv: Sequence[str] | None, parser_factory: Callable[[], argparse.ArgumentParser] = build_parser
+) -> int:
+    parser = parser_factory()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return EXIT_INPUT
+    from .errors import RmAnalyticsError
+
+    try:
+        return int(args.func(args) or 0)
+    except (
+        RmAnalyticsError,
+        CliError,
+        FileNotFoundError,
+        NotADirectoryError,
+        PermissionError,
+    ) as exc:
+        text = exc.format() if hasattr(exc, "format") else str(exc)
+        print(f"rm-analytics {args.command}: {text}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"rm-analytics {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in rm-analytics; rerun with --debug for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    sys.exit(run(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

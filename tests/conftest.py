@@ -1,0 +1,37 @@
+"""Shared fixtures: the committed sample pilot and synthetic data with known truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def sample_pilot():
+    """The committed sample (data/sample), loaded and validated once per test session.
+
+    Treat it as read-only: tests that modify tables must copy them first.
+    """
+    from rm_analytics import load_pilot
+
+    return load_pilot(SAMPLE, today="2026-09-30")
+
+
+@pytest.fixture(scope="session")
+def synthetic_sample():
+    """The generator's output with the sample's parameters, with ``.truth``."""
+    from rm_analytics.synthetic import generate
+
+    return generate()
