@@ -479,11 +479,13 @@ def _check_pairs(
         .reset_index()
         .sort_values(["cohort_id", "person", "start_date", "row"])
     )
-    same = (people.cohort_id == people.cohort_id.shift()) & (people.person == people.person.shift())
+    same = (
+        (people.cohort_id == people.cohort_id.shift()) & (people.person == people.person.shift())
+    ).fillna(False)
     prev_closed = people.status.shift().isin(["reshuffled", "withdrawn"]) & (
         people.end_date.shift() <= people.start_date
     )
-    bad = same & ~prev_closed.fillna(False)
+    bad = (same & ~prev_closed.fillna(False)).astype(bool)
     if bad.any():
         prev_row = people.row.shift()
         b = people[bad.to_numpy()]
