@@ -360,8 +360,18 @@ def mde_hazard_ratio(
             n_treated, n_control, hr, p_event_control, alpha=alpha, method=method
         )
 
+    # vectorised scan of the power curve, then a root on the last crossing
     grid = np.linspace(1e-4, 1 - 1e-4, 2000)
-    powers = np.array([pw(h) for h in grid])
+    pt = 1 - (1 - p_event_control) ** grid
+    k = float(n_treated) / float(n_control)
+    m = n_treated * pt + n_control * p_event_control
+    if method == "freedman":
+        drift = np.sqrt(k * m) * np.abs(grid - 1) / (k * grid + 1)
+    elif method == "schoenfeld":
+        drift = np.sqrt(k * m) / (1 + k) * np.abs(np.log(grid))
+    else:
+        raise ValueError(f"method must be 'freedman' or 'schoenfeld', not {method!r}")
+    powers = stats.norm.cdf(drift - stats.norm.ppf(1 - alpha / 2))
     ok = np.flatnonzero(powers >= power)
     if ok.size == 0:
         return float("nan")
