@@ -551,6 +551,8 @@ class RoiResult(Result):
             if np.isfinite(be)
             else f"The program costs {costs:,.0f} {cur}."
         )
+        if np.isfinite(be) and be > n:
+            pay += " That is more exits than there are participants: retention alone cannot pay it back."
         rng = (
             f" between {roi.ci_low:,.0f}% and {roi.ci_high:,.0f}%"
             if np.isfinite(roi.ci_low) and np.isfinite(roi.ci_high)
@@ -574,10 +576,12 @@ class RoiResult(Result):
                 f"ROI would be {roi.estimate:,.0f}%."
             )
         else:
-            lead = f"ROI {roi.estimate:,.0f}% ({self._level():.0%} CI{rng or ' not available'})"
-            lead = lead.replace("CI between", "CI").replace("% and ", "% to ") + (
-                f": {self.verdict}."
+            ci = (
+                f"{roi.ci_low:,.0f}% to {roi.ci_high:,.0f}%"
+                if np.isfinite(roi.ci_low) and np.isfinite(roi.ci_high)
+                else "not available"
             )
+            lead = f"ROI {roi.estimate:,.0f}% ({self._level():.0%} CI {ci}): {self.verdict}."
         return f"{lead} {pay}"
 
     def _level(self) -> float:

@@ -118,6 +118,9 @@ def test_does_not_pay_back_and_retention_worse():
     r = base(replacement_cost=1_000.0, se_difference=0.02)
     assert r.verdict == "does not pay back"
     assert r.roi_pct == pytest.approx(-80.0)
+    assert r.break_even_exits == pytest.approx(20.0)
+    poor = base(replacement_cost=500.0, se_difference=0.02)  # break-even 40 exits > 20 people
+    assert "retention alone cannot pay it back" in poor.statement()
     w = base(attrition_participants=0.4, attrition_control=0.1, se_difference=0.05)
     assert w.verdict == "retention worse"
     assert w.roi_pct == pytest.approx(100 * (-0.3 * 20 * 10_000 - 20_000) / 20_000)
