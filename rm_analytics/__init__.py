@@ -23,8 +23,13 @@ _API = {
     "InsufficientDataError": "errors",
     "RmAnalyticsError": "errors",
     "generate_sample": "synthetic",
+    "program_costs": "roi",
+    "phillips_roi": "roi",
+    "roi_from_retention": "roi",
+    "planning_statement": "power",
+    "external_benchmarks": "external",
 }
-_MODULES = ("contract", "synthetic")
+_MODULES = ("contract", "synthetic", "roi", "power", "external")
 
 __all__ = [
     "DataValidationError",
@@ -33,15 +38,26 @@ __all__ = [
     "RmAnalyticsError",
     "__version__",
     "contract",
+    "external",
+    "external_benchmarks",
     "generate_sample",
     "load_pilot",
+    "phillips_roi",
+    "planning_statement",
+    "power",
+    "program_costs",
+    "roi",
+    "roi_from_retention",
     "synthetic",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import contract, synthetic
+    from . import contract, external, power, roi, synthetic
     from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
+    from .external import external_benchmarks
     from .pilot import Pilot, load_pilot
+    from .power import planning_statement
+    from .roi import phillips_roi, program_costs, roi_from_retention
     from .synthetic import generate as generate_sample
 
 
