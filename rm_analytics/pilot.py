@@ -235,6 +235,15 @@ class Pilot:
             extra_columns=self.extra_columns,
         )
 
+    def copy(self) -> Pilot:
+        """A pilot sharing the (read-only) tables with its own data-quality log."""
+        return Pilot(
+            self._tables,
+            sources=self.sources,
+            quality=self.quality_log.copy(),
+            extra_columns=self.extra_columns,
+        )
+
     def summary(self) -> pd.DataFrame:
         """Rows per table and a few headline counts."""
         rows = [(name, len(df), self.sources.get(name, "")) for name, df in self._tables.items()]

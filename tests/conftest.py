@@ -29,6 +29,12 @@ def sample_pilot():
     return load_pilot(SAMPLE, today="2026-09-30")
 
 
+@pytest.fixture
+def pilot(sample_pilot):
+    """A copy of the sample pilot with its own data-quality log (analyses may log to it)."""
+    return sample_pilot.copy()
+
+
 @pytest.fixture(scope="session")
 def synthetic_sample():
     """The generator's output with the sample's parameters, with ``.truth``."""
