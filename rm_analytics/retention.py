@@ -34,7 +34,7 @@ from .results import Result
 from .stats import normal_ci
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pilot import Pilot
+    pass
 
 __all__ = [
     "RetentionResult",
@@ -788,7 +788,7 @@ def _ph_check(df, duration, event, names, strata, weights, alpha) -> tuple[float
             )
             res = proportional_hazard_test(cph, d, time_transform="km")
         return float(res.summary.loc["treated", "p"]), None
-    except Exception as exc:  # noqa: BLE001 - a failed check becomes a note
+    except Exception as exc:
         return float("nan"), f"{type(exc).__name__}: {exc}"
 
 
@@ -1215,4 +1215,429 @@ def compare_retention(
     res.cif_ = pd.concat(cif_frames, ignore_index=True)
     res.cox_ = cox_fit
     res.logrank_ = lr
+    return res
+
+
+# ============================================================================================
+# From the pilot to the analysis frame
+# ============================================================================================
+
+#: Covariates of the propensity model and balance table.
+MATCH_COVARIATES = ("department", "level", "tenure_years", "age_band", "performance_rating")
+AGE_BANDS = ((-np.inf, 25, "<25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"),
+             (55, np.inf, "55+"))  # fmt: skip
+FRAME_COLUMNS = [
+    "employee_id",
+    "cohort_id",
+    "treated",
+    "role",
+    "pair_id",
+    "index_date",
+    "end_date",
+    "duration",
+    "event",
+    "exit_type",
+    "competing",
+    "tenure_years",
+    "level",
+    "department",
+    "age_band",
+    "performance_rating",
+    "match_set",
+    "cluster_id",
+    "weight",
+]
+
+
+def latest_date(pilot: Pilot) -> pd.Timestamp:
+    """The latest date recorded anywhere in the pilot's tables (planned cohort end dates
+    excluded): the default ``as_of`` of the retention analysis."""
+    latest = pd.NaT
+    for name, df in pilot.tables.items():
+        for c in df.columns:
+            if name == "cohorts" and c == "end_date":
+                continue
+            if pd.api.types.is_datetime64_any_dtype(df[c]) and df[c].notna().any():
+                m = df[c].max()
+                latest = m if pd.isna(latest) else max(latest, m)
+    return latest
+
+
+def _age_band(age: pd.Series) -> pd.Series:
+    labels = [b[2] for b in AGE_BANDS]
+    edges = [AGE_BANDS[0][0]] + [b[1] for b in AGE_BANDS]
+    out = pd.cut(age, bins=edges, labels=labels, right=False)
+    return out.cat.add_categories("unknown").fillna("unknown")
+
+
+def _covariates_at_index(pilot: Pilot, rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Add hire/termination data and covariates at each row's index date (vectorised)."""
+    emp = pilot.employees
+    cols = ["employee_id", "hire_date", "termination_date", "termination_type", "department",
+            "level"] + [c for c in ("birth_year", "performance_rating") if c in emp.columns]  # fmt: skip
+    out = rows.merge(emp[cols], on="employee_id", how="left", validate="many_to_one")
+    idx = out.index_date
+    out["tenure_years"] = (idx - out.hire_date).dt.days / 365.25
+    # grade at the index date: the roster grade minus promotions recorded after the index date
+    level = out.level
+    if pilot.outcomes is not None and len(pilot.outcomes):
+        pr = pilot.outcomes
+        pr = pr[(pr.outcome.astype(str) == "promotion") & pr.employee_id.notna()][
+            ["employee_id", "date"]
+        ]
+        pr = pr[pr.date <= as_of]
+        m = out[["employee_id", "index_date"]].reset_index().merge(pr, on="employee_id")
+        later = m[m.date > m.index_date].groupby("index").size()
+        n_later = later.reindex(out.index, fill_value=0).to_numpy()
+        codes = np.maximum(level.cat.codes.to_numpy() - n_later, 0)
+        level = pd.Categorical.from_codes(codes, dtype=level.dtype)
+    out["level"] = pd.Series(level, index=out.index)
+    if "birth_year" in out.columns:
+        out["age_band"] = _age_band(idx.dt.year - out.birth_year)
+    else:
+        out["age_band"] = pd.Categorical(["unknown"] * len(out))
+    if "performance_rating" not in out.columns:
+        out["performance_rating"] = np.nan
+    return out
+
+
+def _outcome(out: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    term = out.termination_date.where(out.termination_date <= as_of)
+    stop = term.fillna(as_of)
+    if "censor_at" in out.columns:
+        stop = stop.where(out.censor_at.isna() | (stop <= out.censor_at), out.censor_at)
+    ended = term.notna() & (stop == term)
+    ttype = out.termination_type.astype("string")
+    out["end_date"] = stop
+    out["exit_type"] = np.where(ended, ttype.fillna("other"), "none")
+    out["event"] = (out.exit_type == "voluntary").astype(int)
+    out["competing"] = out.exit_type.isin(["involuntary", "other"]).astype(int)
+    out["duration"] = (stop - out.index_date).dt.days / DAYS_PER_MONTH
+    return out
+
+
+def _exclude(pilot, out, mask, check, detail, notes, population):
+    k = int(mask.sum())
+    if pilot is not None:
+        pilot.log_quality("employees", f"retention ({population})", check, k,
+                          "excluded" if k else "none", detail)  # fmt: skip
+    if k:
+        notes.append(f"{k} person(s) excluded: {detail}.")
+    return out[~mask]
+
+
+def cohort_frame(
+    pilot: Pilot,
+    *,
+    population: str = "mentors",
+    as_of: str | pd.Timestamp | None = None,
+    cohort: str | Sequence[str] | None = None,
+    control: str = "auto",
+    ratio: int = 2,
+    caliper: float | None = 0.2,
+) -> pd.DataFrame:
+    """Person-level retention frame (participants and controls) built from a pilot.
+
+    Parameters
+    ----------
+    pilot
+        The validated pilot.
+    population
+        ``"mentors"`` (the junior mentors, default), ``"mentees"`` or ``"both"``.
+    as_of
+        Analysis date: follow-up is censored there and exits after it are ignored. Default:
+        the latest date recorded in the data (:func:`latest_date`; planned cohort end dates
+        are not data).
+    cohort
+        Cohort id(s) to include (default: all).
+    control
+        ``"auto"``: the designated control table when present and the population is the
+        mentors (a waitlist of mentor applicants), else ``"matched"``; ``"designated"``;
+        ``"matched"`` (nearest-neighbour propensity matching, see :mod:`rm_analytics.matching`)
+        or ``"ipw"`` (inverse-probability weighted eligible non-participants).
+    ratio, caliper
+        Matching: controls per participant (default 2) and caliper in SDs of the logit of the
+        propensity score (default 0.2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person and group (a participant's first cohort; a control's first
+        designation), columns: ``employee_id, cohort_id, treated`` (1/0), ``role`` (mentor,
+        mentee, control), ``pair_id`` (participants), ``index_date`` (cohort start),
+        ``end_date`` (exit, or censoring at ``as_of``), ``duration`` (months = days / 30.4375),
+        ``event`` (1 = voluntary exit), ``exit_type`` (voluntary, involuntary, other, none),
+        ``competing`` (1 = involuntary or other exit), covariates at the index date
+        ``tenure_years, level`` (roster grade minus promotions recorded after the index date),
+        ``department, age_band, performance_rating``, ``match_set`` (matched set id when
+        matched, else missing), ``cluster_id`` (matched set, or pair for participants when both
+        roles are analysed, else the person) and ``weight`` (1, matching or IPW weight).
+        ``frame.attrs`` holds ``notes`` (list of str), ``control`` (the control used) and, when
+        matched, ``matching`` (the :class:`~rm_analytics.matching.MatchResult`).
+
+    Notes
+    -----
+    Exclusions are counted in ``pilot.quality`` (stage ``retention (<population>)``): people
+    who left on or before the index date, were hired after it, or whose cohort starts after
+    ``as_of``. A designated control who later joins the program is censored at that cohort's
+    start.
+    """
+    roles = {"mentors": "mentor", "mentees": "mentee", "both": "both"}
+    if population not in roles:
+        raise ValueError(f"population must be 'mentors', 'mentees' or 'both', not {population!r}")
+    if control not in ("auto", "designated", "matched", "ipw"):
+        raise ValueError(
+            f"control must be 'auto', 'designated', 'matched' or 'ipw', not {control!r}"
+        )
+    as_of = latest_date(pilot) if as_of is None else pd.Timestamp(as_of)
+    notes: list[str] = [f"Follow-up censored at {as_of.date()} (as_of)."]
+    cohorts = pilot.cohorts
+    if cohort is not None:
+        wanted = [cohort] if isinstance(cohort, str) else list(cohort)
+        unknown = sorted(set(wanted) - set(cohorts.cohort_id))
+        if unknown:
+            raise ValueError(f"unknown cohort id(s): {', '.join(unknown)}")
+        cohorts = cohorts[cohorts.cohort_id.isin(wanted)]
+    late = cohorts.start_date > as_of
+    if late.any():
+        notes.append(
+            f"Cohort(s) {', '.join(cohorts.cohort_id[late])} start after {as_of.date()} and are "
+            "left out."
+        )
+        cohorts = cohorts[~late]
+    if cohorts.empty:
+        raise ValueError("no cohort starts on or before as_of: nothing to analyse")
+    cids = cohorts.cohort_id.tolist()
+    start = cohorts.set_index("cohort_id").start_date
+
+    part = pilot.participants(roles[population], cohort=cids)
+    part = part.sort_values(["cohort_start_date", "pair_start", "pair_id"], kind="stable")
+    dup = part.duplicated("employee_id")
+    if dup.any():
+        pilot.log_quality("pairs", f"retention ({population})", "repeat participation",
+                          int(dup.sum()), "ignored",
+                          "a person's first cohort/pair is their index")  # fmt: skip
+        notes.append(
+            f"{int(dup.sum())} repeat participation(s): each person is followed from their "
+            "first cohort."
+        )
+    part = part[~dup]
+    treated_rows = pd.DataFrame(
+        {
+            "employee_id": part.employee_id,
+            "cohort_id": part.cohort_id,
+            "treated": 1,
+            "role": part.role,
+            "pair_id": part.pair_id,
+            "index_date": part.cohort_start_date,
+        }
+    )
+    kind = control
+    if kind == "auto":
+        kind = (
+            "designated"
+            if pilot.control is not None and len(pilot.control) and population == "mentors"
+            else "matched"
+        )
+    if kind == "designated":
+        if pilot.control is None or len(pilot.control) == 0:
+            raise ValueError("control='designated' but the pilot has no control table")
+        notes.append("Control group: the designated control (waitlist) table.")
+    else:
+        notes.append(
+            "Control group: "
+            + ("propensity-matched" if kind == "matched" else "inverse-probability weighted")
+            + " eligible non-participants (employed at the cohort start, never in a pair, in "
+            "the participants' grade range)."
+        )
+    all_pairs = pilot.participants("both")
+    first_part = all_pairs.groupby("employee_id", observed=True).cohort_start_date.min()
+
+    t = _covariates_at_index(pilot, treated_rows.reset_index(drop=True), as_of)
+    t = _exclude(pilot, t, t.hire_date > t.index_date, "hired after index date",
+                 "hired after their cohort's start date", notes, population)  # fmt: skip
+    t = _exclude(pilot, t, t.termination_date <= t.index_date, "left before index date",
+                 "participants who left on or before their cohort's start date", notes,
+                 population)  # fmt: skip
+    matching = None
+    if kind == "designated":
+        c = pilot.control
+        c = c[c.cohort_id.isin(cids)].copy()
+        c["index_date"] = c.cohort_id.map(start).to_numpy()
+        c = c.sort_values(["index_date", "cohort_id"], kind="stable")
+        c = c[~c.employee_id.duplicated()]
+        c = _covariates_at_index(
+            pilot,
+            pd.DataFrame(
+                {
+                    "employee_id": c.employee_id.to_numpy(),
+                    "cohort_id": c.cohort_id.to_numpy(),
+                    "treated": 0,
+                    "role": "control",
+                    "pair_id": pd.array([pd.NA] * len(c), dtype="string"),
+                    "index_date": c.index_date.to_numpy(),
+                }
+            ),
+            as_of,
+        )
+        fp = c.employee_id.map(first_part)
+        joined_before = fp.notna() & (fp <= c.index_date)
+        c = _exclude(pilot, c, joined_before.to_numpy(), "control already a participant",
+                     "controls who were already in the program at the index date", notes,
+                     population)  # fmt: skip
+        fp = c.employee_id.map(first_part)
+        c["censor_at"] = fp.where(fp > c.index_date)
+        if c.censor_at.notna().any():
+            notes.append(
+                f"{int(c.censor_at.notna().sum())} control(s) later joined the program and "
+                "are censored at that cohort's start."
+            )
+        c = _exclude(pilot, c, (c.hire_date > c.index_date).to_numpy(), "control hired after index",
+                     "controls hired after the cohort's start date", notes,
+                     population)  # fmt: skip
+        c = _exclude(pilot, c, (c.termination_date <= c.index_date).to_numpy(),
+                     "control left before index date",
+                     "controls who left on or before the cohort's start date", notes,
+                     population)  # fmt: skip
+        frame = pd.concat([t, c], ignore_index=True)
+        frame["match_set"] = pd.NA
+        frame["weight"] = 1.0
+    else:
+        from .matching import match_controls
+
+        emp = pilot.employees
+        in_pairs = set(all_pairs.employee_id)
+        cand = emp.loc[~emp.employee_id.isin(in_pairs), ["employee_id"]]
+        pools = []
+        for cid in t.cohort_id.unique():
+            idx = start[cid]
+            pools.append(cand.assign(cohort_id=cid, index_date=idx, treated=0, role="control",
+                                     pair_id=pd.Series(pd.NA, index=cand.index, dtype="string")))  # fmt: skip
+        pool = pd.concat(pools, ignore_index=True) if pools else cand.iloc[:0]
+        pool = _covariates_at_index(pilot, pool, as_of)
+        employed = (pool.hire_date <= pool.index_date) & ~(pool.termination_date <= pool.index_date)
+        rng = t.groupby("cohort_id", observed=True)["level"].agg(
+            lambda s: (s.cat.codes.min(), s.cat.codes.max())
+        )
+        lo = pool.cohort_id.map(lambda x: rng[x][0]).to_numpy()
+        hi = pool.cohort_id.map(lambda x: rng[x][1]).to_numpy()
+        codes = pool.level.cat.codes.to_numpy()
+        eligible = employed.to_numpy() & (codes >= lo) & (codes <= hi)
+        pool = pool[eligible]
+        notes.append(f"{len(pool)} eligible candidate control rows (person x cohort).")
+        both = pd.concat([t, pool], ignore_index=True)
+        matching = match_controls(
+            both,
+            treatment="treated",
+            covariates=list(MATCH_COVARIATES),
+            method="nearest" if kind == "matched" else "ipw",
+            ratio=ratio,
+            caliper=caliper,
+            block="cohort_id" if both.cohort_id.nunique() > 1 else None,
+            unit="employee_id",
+        )
+        frame = matching.matched_.drop(columns=["logit_ps", "propensity"])
+        if kind == "matched":
+            ids = frame.match_set.to_numpy()
+            anchor = pd.Series(frame.employee_id.to_numpy(), index=frame.index)
+            key = frame.loc[frame.treated == 1].set_index("match_set").employee_id
+            frame["match_set"] = pd.Series(ids).map(key).astype("string").to_numpy()
+            del anchor
+        else:
+            frame["match_set"] = pd.NA
+        frame = frame[frame.treated.eq(1) | frame.weight.gt(0)]
+        notes.extend(matching.notes)
+    frame = _outcome(frame.reset_index(drop=True), as_of)
+    # cluster: matched set; mentor and mentee of a pair share a cluster when both are analysed
+    person = frame.employee_id.astype("string")
+    if kind == "matched":
+        cl = frame.match_set.astype("string")
+        if population == "both":
+            pair_of = frame.loc[frame.treated == 1].set_index("employee_id").pair_id
+            cl = cl.map(pair_of).astype("string").fillna(cl)
+    elif population == "both":
+        cl = frame.pair_id.astype("string").fillna(person)
+    else:
+        cl = person
+    frame["cluster_id"] = cl.to_numpy()
+    frame["treated"] = frame.treated.astype(int)
+    for c in ("employee_id", "cohort_id", "pair_id", "match_set", "cluster_id"):
+        frame[c] = frame[c].astype("string")
+    frame["department"] = frame.department.astype("category")
+    frame = frame[FRAME_COLUMNS].sort_values(["cohort_id", "treated", "employee_id"],
+                                             ascending=[True, False, True], ignore_index=True)  # fmt: skip
+    frame.attrs["notes"] = notes
+    frame.attrs["control"] = kind
+    frame.attrs["as_of"] = str(as_of.date())
+    if matching is not None:
+        frame.attrs["matching"] = matching
+    return frame
+
+
+def pilot_retention(
+    pilot: Pilot,
+    *,
+    population: str = "mentors",
+    control: str = "auto",
+    as_of: str | pd.Timestamp | None = None,
+    horizons: Sequence[float] = (6, 12, 24),
+    tau: float | None = None,
+    cohort: str | Sequence[str] | None = None,
+    alpha: float = 0.05,
+    ratio: int = 2,
+    caliper: float | None = 0.2,
+) -> RetentionResult:
+    """Retention of a pilot's participants vs control, months from the cohort start.
+
+    Builds :func:`cohort_frame` and runs :func:`compare_retention` with voluntary exit as the
+    event, involuntary and other exits as competing events, the cohort as stratum when there
+    are several cohorts (stratified Cox and log-rank), the matched set (or pair) as cluster for
+    the Cox variance, and IPW weights when ``control="ipw"``. ``tau`` defaults to the largest
+    horizon, shortened to survRM2's default when a group is not followed that long.
+
+    Returns
+    -------
+    RetentionResult
+        As :func:`compare_retention`, with ``frame_`` (the analysis frame), ``balance_`` (the
+        balance table when matched or weighted, else None), ``matching_`` and ``cif_``.
+    """
+    frame = cohort_frame(pilot, population=population, as_of=as_of, cohort=cohort,
+                         control=control, ratio=ratio, caliper=caliper)  # fmt: skip
+    kind = frame.attrs["control"]
+    if frame.treated.sum() == 0 or (frame.treated == 0).sum() == 0:
+        raise ValueError(
+            f"pilot_retention: no {'participants' if frame.treated.sum() == 0 else 'controls'} "
+            "left to compare after exclusions"
+        )
+    hz = [float(h) for h in horizons]
+    if tau is None:
+        reach = frame.groupby("treated").duration.max().min()
+        tau = float(min(max(hz), reach)) if hz else float(reach)
+    strata = "cohort_id" if frame.cohort_id.nunique() > 1 else None
+    clustered = kind == "matched" or population == "both"
+    res = compare_retention(
+        frame,
+        duration="duration",
+        event="event",
+        group="treated",
+        treated=1,
+        weights="weight" if kind == "ipw" else None,
+        cluster="cluster_id" if clustered else None,
+        strata=strata,
+        horizons=hz,
+        tau=tau,
+        alpha=alpha,
+        competing="competing",
+    )
+    res.notes = frame.attrs["notes"] + res.notes
+    res.note(
+        "Time is months from the cohort start; the event is a voluntary exit; involuntary and "
+        "other exits are competing events (censored in the cause-specific analyses)."
+    )
+    res.frame_ = frame
+    m = frame.attrs.get("matching")
+    res.matching_ = m
+    res.balance_ = None if m is None else m.summary
+    res.params.update(population=population, control=kind, as_of=frame.attrs["as_of"])
+    res.title = f"Retention of {population}: participants vs {kind} control"
     return res
