@@ -172,7 +172,7 @@ def propensity_logit(
             params = fit.params
             if not np.all(np.isfinite(params)) or np.abs(params).max() > 15:
                 raise np.linalg.LinAlgError("separation")
-        except Exception:  # noqa: BLE001 - statsmodels raises several types on separation
+        except Exception:
             fit = sm.GLM(y, X, family=sm.families.Binomial()).fit_regularized(alpha=1e-3, L1_wt=0.0)
             params = fit.params
             notes.append(
@@ -365,7 +365,7 @@ def match_controls(
                 f"{unmatched} participant(s) had no control within the caliper and are left out "
                 "of the comparison (the estimate is for the matched participants)."
             )
-        short = int(((n_ctrl < ratio).sum()))
+        short = int((n_ctrl < ratio).sum())
         if short:
             notes.append(f"{short} matched set(s) have fewer than {ratio} controls.")
         matched = df[weight > 0].copy()

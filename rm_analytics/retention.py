@@ -34,7 +34,7 @@ from .results import Result
 from .stats import normal_ci
 
 if TYPE_CHECKING:  # pragma: no cover
-    pass
+    from .pilot import Pilot
 
 __all__ = [
     "RetentionResult",
@@ -457,9 +457,10 @@ def cox_efron(
     ll, U, info = data.loglik_score_info(beta)
     ll0 = ll
     converged = False
-    it = 0
+    iterations = 0
     notes: list[str] = []
     for it in range(1, max_iter + 1):
+        iterations = it
         try:
             step = np.linalg.solve(info, U)
         except np.linalg.LinAlgError:
@@ -503,7 +504,7 @@ def cox_efron(
         loglik=float(ll),
         loglik0=float(ll0),
         converged=converged,
-        iterations=it,
+        iterations=iterations,
         robust=use_robust,
         n=int(data.t.size),
         n_events=int(data.dead.sum()),

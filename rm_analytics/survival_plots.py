@@ -19,7 +19,9 @@ def _fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
-def plot_km(result, ax=None, *, risk_table: bool = True, time_label: str = "Months since cohort start"):
+def plot_km(
+    result, ax=None, *, risk_table: bool = True, time_label: str = "Months since cohort start"
+):
     """Kaplan-Meier retention curves (survminer style). Returns the axes."""
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
