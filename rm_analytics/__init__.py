@@ -28,35 +28,49 @@ _API = {
     "roi_from_retention": "roi",
     "planning_statement": "power",
     "external_benchmarks": "external",
+    "compare_retention": "retention",
+    "pilot_retention": "retention",
+    "cohort_frame": "retention",
+    "RetentionResult": "retention",
+    "match_controls": "matching",
 }
-_MODULES = ("contract", "synthetic", "roi", "power", "external")
+_MODULES = ("contract", "synthetic", "roi", "power", "external", "retention", "matching")
 
 __all__ = [
     "DataValidationError",
     "InsufficientDataError",
     "Pilot",
+    "RetentionResult",
     "RmAnalyticsError",
     "__version__",
+    "cohort_frame",
+    "compare_retention",
     "contract",
     "external",
     "external_benchmarks",
     "generate_sample",
     "load_pilot",
+    "match_controls",
+    "matching",
     "phillips_roi",
+    "pilot_retention",
     "planning_statement",
     "power",
     "program_costs",
+    "retention",
     "roi",
     "roi_from_retention",
     "synthetic",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import contract, external, power, roi, synthetic
+    from . import contract, external, matching, power, retention, roi, synthetic
     from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
     from .external import external_benchmarks
+    from .matching import match_controls
     from .pilot import Pilot, load_pilot
     from .power import planning_statement
+    from .retention import RetentionResult, cohort_frame, compare_retention, pilot_retention
     from .roi import phillips_roi, program_costs, roi_from_retention
     from .synthetic import generate as generate_sample
 
