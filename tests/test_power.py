@@ -182,22 +182,23 @@ def test_retention_errors():
 
 @pytest.mark.slow
 def test_freedman_power_agrees_with_logrank_simulation():
-    """Known truth: exponential times, HR 0.7, 1-year follow-up, 300 per arm."""
-    from lifelines.statistics import logrank_test
+    """Known truth: exponential times, HR 0.7, 1-year follow-up, 300 per arm.
+
+    The log-rank test is the package's (validated against R's survdiff in test_retention).
+    """
+    from rm_analytics.retention import logrank_test
 
     rng = np.random.default_rng(1)
     n, hr, pc = 300, 0.7, 0.4
     lam_c = -math.log(1 - pc)
     predicted = P.retention_power(n, n, hr, pc)
-    reps, hits = 200, 0
+    reps, hits = 400, 0
+    group = np.r_[np.ones(n), np.zeros(n)]
     for _ in range(reps):
-        tc = rng.exponential(1 / lam_c, n)
-        tt = rng.exponential(1 / (lam_c * hr), n)
-        res = logrank_test(
-            np.minimum(tt, 1), np.minimum(tc, 1), event_observed_A=tt < 1, event_observed_B=tc < 1
-        )
+        t = np.r_[rng.exponential(1 / (lam_c * hr), n), rng.exponential(1 / lam_c, n)]
+        res = logrank_test(np.minimum(t, 1), t < 1, group)
         hits += res.p_value < 0.05
-    assert abs(hits / reps - predicted) < 0.09  # Monte Carlo SE about 0.03
+    assert abs(hits / reps - predicted) < 0.07  # Monte Carlo SE about 0.025
 
 
 # -- the sentence --------------------------------------------------------------------------
