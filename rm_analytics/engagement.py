@@ -961,6 +961,12 @@ def pilot_engagement(
             f"No {intent_survey!r} answers to item {intent_item!r}: no retention-intent delta."
         )
     dates = _wave_dates(sv, survey)
+    for label, w in (("baseline", baseline), ("followup", followup)):
+        if w is not None and w not in set(dates.index.astype(str)):
+            raise ValueError(
+                f"{label}={w!r}: no engagement wave with that label; waves are "
+                + ", ".join(dates.index.astype(str))
+            )
     part = pilot.participants("both")
     ever = set(part.employee_id)
     ctrl_tab = pilot.control
