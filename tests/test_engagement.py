@@ -193,7 +193,7 @@ def test_did_ci_coverage_simulation():
     """Known truth delta = 0.25: 95% CIs should cover about 95% of the time (panel with
     clustering by person, and repeated cross-sections with HC1), and the estimator is unbiased."""
     rng = np.random.default_rng(7)
-    reps, delta = 400, 0.25
+    reps, delta = 250, 0.25
     hits_p = hits_x = 0
     est = []
     for _ in range(reps):
@@ -207,9 +207,9 @@ def test_did_ci_coverage_simulation():
         x = x[x.post.eq(x.id % 2)]  # each person answers once: repeated cross-sections
         s = difference_in_differences(x, outcome="y", group="d", period="post").summary.iloc[0]
         hits_x += s.ci_low <= delta <= s.ci_high
-    # binomial sd of a coverage estimate at 400 reps is about 0.011
-    assert 0.92 <= hits_p / reps <= 0.98
-    assert 0.92 <= hits_x / reps <= 0.98
+    # binomial sd of a coverage estimate at 250 reps is about 0.014
+    assert 0.915 <= hits_p / reps <= 0.985
+    assert 0.915 <= hits_x / reps <= 0.985
     assert abs(np.mean(est) - delta) < 0.02
 
 
@@ -293,11 +293,11 @@ def test_pilot_engagement_recovers_truth(synthetic_sample):
 @pytest.mark.slow
 def test_pilot_engagement_recovery_over_seeds():
     """Across synthetic organisations, the estimate is centred on the realised index shift and
-    the 95% CI covers it in most draws (15 draws: expect about 14)."""
+    the 95% CI covers it in most draws (8 draws: expect about 7-8)."""
     from rm_analytics.synthetic import generate
 
     errs, hits = [], 0
-    for seed in range(15):
+    for seed in range(8):
         s = generate(seed=seed, n_employees=1500, pairs_per_cohort=15, n_cohorts=2)
         r = pilot_engagement(s.to_pilot(), event_study_check=False)
         row = r.row(outcome="engagement_index", role="all")
@@ -305,7 +305,7 @@ def test_pilot_engagement_recovery_over_seeds():
         errs.append(row.estimate - truth)
         hits += row.ci_low <= truth <= row.ci_high
     assert abs(np.mean(errs)) < 0.08
-    assert hits >= 12
+    assert hits >= 6
 
 
 def test_pilot_engagement_unknown_wave(synthetic_sample):
