@@ -193,7 +193,7 @@ def test_did_ci_coverage_simulation():
     """Known truth delta = 0.25: 95% CIs should cover about 95% of the time (panel with
     clustering by person, and repeated cross-sections with HC1), and the estimator is unbiased."""
     rng = np.random.default_rng(7)
-    reps, delta = 250, 0.25
+    reps, delta = 400, 0.25
     hits_p = hits_x = 0
     est = []
     for _ in range(reps):
@@ -207,9 +207,10 @@ def test_did_ci_coverage_simulation():
         x = x[x.post.eq(x.id % 2)]  # each person answers once: repeated cross-sections
         s = difference_in_differences(x, outcome="y", group="d", period="post").summary.iloc[0]
         hits_x += s.ci_low <= delta <= s.ci_high
-    # binomial sd of a coverage estimate at 250 reps is about 0.014
-    assert 0.915 <= hits_p / reps <= 0.985
-    assert 0.915 <= hits_x / reps <= 0.985
+    # binomial sd of a coverage estimate at 400 reps is about 0.011 (bounds ~ 2.7 sd; a
+    # 1,500-rep run of the cross-section design gave 0.955)
+    assert 0.92 <= hits_p / reps <= 0.98
+    assert 0.92 <= hits_x / reps <= 0.98
     assert abs(np.mean(est) - delta) < 0.02
 
 
