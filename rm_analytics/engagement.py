@@ -1,0 +1,1125 @@
+"""Engagement delta: difference-in-differences, the engagement index, event studies.
+
+``difference_in_differences`` works on any DataFrame; ``engagement_index`` turns long survey
+answers into one index per respondent and wave; ``pilot_engagement`` runs the participants-vs-
+control comparison of a :class:`~rm_analytics.Pilot` per role, for the engagement index and the
+retention-intent item, with an event-study pre-trend check.
+
+Least-squares engine
+--------------------
+Least squares with absorbed fixed effects and classical, robust or cluster-robust inference.
+
+A small numpy engine shared by the engagement (difference-in-differences, event study) and
+skills modules. It exists so that the variance conventions are explicit and identical
+everywhere:
+
+* ``classical``: ``s^2 (X'X)^-1`` with ``s^2 = RSS / (N - K - G_a)``, ``G_a`` absorbed groups;
+  inference with t(N - K - G_a).
+* ``hc1``: White's sandwich times ``N / (N - K - G_a)``; t(N - K - G_a).
+* ``cluster``: CR1, the sandwich with cluster sums of scores times
+  ``G / (G - 1) * (N - 1) / (N - K)`` (Stata's ``regress, vce(cluster)`` and
+  ``xtreg, fe vce(cluster)``; ``K`` counts the slope coefficients plus the intercept, absorbed
+  fixed effects nested in clusters are not counted); inference with t(G - 1) or a wild cluster
+  bootstrap.
+
+The wild cluster bootstrap is the unrestricted bootstrap-t (WCU, MacKinnon & Webb 2017):
+``y* = X b + w_g u``, with Rademacher or Webb six-point weights drawn per cluster; the p-value is
+the share of ``|t*| >= |t|`` and the interval is ``b -/+ q * se`` with ``q`` the ``1 - alpha``
+quantile of ``|t*|`` (symmetric percentile-t). It is vectorised over clusters and draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .results import Result
+
+#: Below this many clusters the cluster-robust t(G-1) reference is used by ``small_sample="auto"``
+#: (at or above it, the normal approximation). 42 follows Angrist & Pischke's rule of thumb.
+FEW_CLUSTERS = 42
+#: Below this many clusters Rademacher weights give too few distinct bootstrap draws (2^G), so
+#: ``wild_weights="auto"`` switches to Webb's six-point weights.
+WEBB_BELOW = 12
+
+_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+
+
+@dataclass
+class OLSFit:
+    """Result of :func:`fit_ols` (internal)."""
+
+    names: list[str]
+    coef: np.ndarray
+    vcov: np.ndarray
+    df: float | None
+    """Degrees of freedom of the t reference; None for the normal approximation."""
+    n: int
+    n_clusters: int | None
+    n_absorbed: int
+    cov_type: str
+    inference: str
+    """'t', 'normal' or 'wild'."""
+    method: str
+    alpha: float
+    notes: list[str] = field(default_factory=list)
+    boot: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def se(self, name: str) -> float:
+        i = self.names.index(name)
+        v = self.vcov[i, i]
+        return float(np.sqrt(v)) if np.isfinite(v) and v > 0 else float("nan")
+
+    def term(self, name: str) -> dict[str, float]:
+        """estimate, se, ci_low, ci_high, p_value, statistic for one coefficient."""
+        b = float(self.coef[self.names.index(name)])
+        se = self.se(name)
+        if name in self.boot:
+            return {"estimate": b, "se": se, **self.boot[name]}
+        if not np.isfinite(se):
+            nan = float("nan")
+            return {"estimate": b, "se": se, "ci_low": nan, "ci_high": nan, "p_value": nan,
+                    "statistic": nan}  # fmt: skip
+        t = b / se
+        if self.df is None:
+            q = stats.norm.ppf(1 - self.alpha / 2)
+            p = 2 * stats.norm.sf(abs(t))
+        else:
+            q = stats.t.ppf(1 - self.alpha / 2, self.df)
+            p = 2 * stats.t.sf(abs(t), self.df)
+        return {"estimate": b, "se": se, "ci_low": b - q * se, "ci_high": b + q * se,
+                "p_value": float(p), "statistic": float(t)}  # fmt: skip
+
+    def table(self) -> pd.DataFrame:
+        rows = [{"term": n, **self.term(n)} for n in self.names]
+        return pd.DataFrame(rows)
+
+    def wald(self, names: list[str]) -> dict[str, float]:
+        """Joint Wald test that the named coefficients are all zero (F form with t's df)."""
+        idx = [self.names.index(n) for n in names]
+        b = self.coef[idx]
+        v = self.vcov[np.ix_(idx, idx)]
+        q = len(idx)
+        try:
+            w = float(b @ np.linalg.solve(v, b))
+        except np.linalg.LinAlgError:
+            return {
+                "statistic": float("nan"),
+                "df1": q,
+                "df2": float("nan"),
+                "p_value": float("nan"),
+            }
+        if self.df is None:
+            return {"statistic": w / q, "df1": q, "df2": float("inf"),
+                    "p_value": float(stats.chi2.sf(w, q))}  # fmt: skip
+        df2 = float(self.df)
+        return {
+            "statistic": w / q,
+            "df1": q,
+            "df2": df2,
+            "p_value": float(stats.f.sf(w / q, q, df2)),
+        }
+
+
+def _codes(values) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(pd.Series(values), sort=False)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _demean(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    counts = np.bincount(codes, minlength=n_groups).astype(float)
+    if a.ndim == 1:
+        means = np.bincount(codes, weights=a, minlength=n_groups) / counts
+        return a - means[codes]
+    out = np.empty_like(a, dtype=float)
+    for j in range(a.shape[1]):  # columns, not rows
+        means = np.bincount(codes, weights=a[:, j], minlength=n_groups) / counts
+        out[:, j] = a[:, j] - means[codes]
+    return out
+
+
+def fit_ols(
+    y: np.ndarray,
+    X: np.ndarray,
+    names: list[str],
+    *,
+    absorb=None,
+    cluster=None,
+    cov_type: str = "auto",
+    small_sample: str = "auto",
+    alpha: float = 0.05,
+    boot_terms: tuple[str, ...] = (),
+    n_boot: int = 9999,
+    wild_weights: str = "auto",
+    seed: int | None = 20250113,
+) -> OLSFit:
+    """OLS of ``y`` on ``X`` (no intercept added), optionally absorbing ``absorb`` groups.
+
+    Rows must be complete (no NaN). Singleton groups of ``absorb`` are dropped (they carry no
+    within-group information), and counted in the notes.
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    notes: list[str] = []
+    n_abs = 0
+    cl = None if cluster is None else np.asarray(cluster)
+    if absorb is not None:
+        codes, g = _codes(absorb)
+        counts = np.bincount(codes, minlength=g)
+        keep = counts[codes] > 1
+        if (~keep).any():
+            notes.append(
+                f"{int((~keep).sum())} observation(s) are the only one of their unit and carry "
+                "no within-unit information; they were left out of the fixed-effects fit."
+            )
+            y, X, codes = y[keep], X[keep], codes[keep]
+            cl = None if cl is None else cl[keep]
+            codes, g = _codes(codes)
+        n_abs = g
+        y = _demean(y, codes, g)
+        X = _demean(X, codes, g)
+    n, k = X.shape
+    if n == 0:
+        raise ValueError("no observations left to fit")
+    xtx = X.T @ X
+    rank = np.linalg.matrix_rank(xtx)
+    if rank < k:
+        scale = np.abs(X).sum(axis=0)
+        dead = [names[j] for j in range(k) if scale[j] < 1e-12]
+        raise ValueError(
+            "the design is rank deficient"
+            + (f" (no variation left in: {', '.join(dead)})" if dead else "")
+            + "; check that both groups are observed in both periods"
+        )
+    a = np.linalg.inv(xtx)
+    coef = a @ (X.T @ y)
+    u = y - X @ coef
+    k_total = k + n_abs  # parameters including absorbed effects
+    if cov_type == "auto":
+        cov_type = "cluster" if cl is not None else "hc1"
+    if cov_type == "cluster" and cl is None:
+        raise ValueError("cov_type='cluster' needs a cluster (or unit) column")
+    df_resid = n - k_total
+    if df_resid <= 0:
+        raise ValueError(f"too few observations ({n}) for {k_total} parameters")
+    n_clusters = None
+    inference = "t"
+    df: float | None = float(df_resid)
+    boot: dict[str, dict[str, float]] = {}
+    if cov_type == "classical":
+        s2 = float(u @ u) / df_resid
+        vcov = s2 * a
+        method = "OLS, classical (homoskedastic) SE"
+    elif cov_type == "hc1":
+        meat = (X * (u**2)[:, None]).T @ X
+        vcov = a @ meat @ a * (n / df_resid)
+        method = "OLS, heteroskedasticity-robust SE (HC1)"
+    elif cov_type == "cluster":
+        ccodes, G = _codes(cl)
+        n_clusters = G
+        if G < 2:
+            raise ValueError("cluster-robust standard errors need at least two clusters")
+        scores = np.zeros((G, k))
+        np.add.at(scores, ccodes, X * u[:, None])
+        k_c = k + (1 if absorb is not None else 0)
+        c = G / (G - 1) * (n - 1) / (n - k_c)
+        vcov = c * (a @ (scores.T @ scores) @ a)
+        method = f"OLS, cluster-robust SE (CR1, {G} clusters)"
+        df = float(G - 1)
+        if small_sample not in ("auto", "t", "wild", "none"):
+            raise ValueError(
+                f"small_sample must be 'auto', 't', 'wild' or 'none', not {small_sample!r}"
+            )
+        if small_sample == "none" or (small_sample == "auto" and G >= FEW_CLUSTERS):
+            df, inference = None, "normal"
+            method += ", normal reference"
+        elif small_sample in ("auto", "t"):
+            method += f", t({G - 1}) reference"
+            if G < FEW_CLUSTERS:
+                notes.append(
+                    f"Only {G} clusters: cluster-robust standard errors are unreliable with fewer "
+                    f"than {FEW_CLUSTERS}; inference uses a t distribution with G - 1 = {G - 1} "
+                    "degrees of freedom."
+                    + (
+                        " With this few clusters a wild cluster bootstrap "
+                        "(small_sample='wild') is safer."
+                        if G < WEBB_BELOW
+                        else ""
+                    )  # fmt: skip
+                )
+        else:
+            inference = "wild"
+            wts = wild_weights
+            if wts == "auto":
+                wts = "webb" if G < WEBB_BELOW else "rademacher"
+            if wts not in ("webb", "rademacher"):
+                raise ValueError(
+                    f"wild_weights must be 'auto', 'webb' or 'rademacher', not {wts!r}"
+                )
+            method += f", wild cluster bootstrap-t ({wts} weights, {n_boot} draws, seed {seed})"
+            for term in boot_terms or tuple(names):
+                boot[term] = _wild(
+                    X, u, a, scores, ccodes, G, c, names.index(term), coef, vcov, alpha,
+                    n_boot, wts, seed,
+                )  # fmt: skip
+            notes.append(
+                f"Inference uses an unrestricted wild cluster bootstrap-t over {G} clusters "
+                f"({wts} weights, {n_boot} draws, seed {seed}); the interval is the symmetric "
+                "percentile-t interval."
+            )
+    else:
+        raise ValueError(f"cov_type must be 'classical', 'hc1' or 'cluster', not {cov_type!r}")
+    if cov_type != "cluster":
+        if small_sample == "wild":
+            raise ValueError("small_sample='wild' needs clusters: give unit or cluster")
+        if small_sample == "none":
+            df, inference = None, "normal"
+            method += ", normal reference"
+        else:
+            method += f", t({df_resid}) reference"
+    if absorb is not None:
+        method = method.replace("OLS", f"OLS with {n_abs} absorbed unit effects", 1)
+    return OLSFit(
+        names=list(names),
+        coef=coef,
+        vcov=vcov,
+        df=df,
+        n=n,
+        n_clusters=n_clusters,
+        n_absorbed=n_abs,
+        cov_type=cov_type,
+        inference=inference,
+        method=method,
+        alpha=alpha,
+        notes=notes,
+        boot=boot,
+    )
+
+
+def _wild(X, u, a, scores, ccodes, G, c, j, coef, vcov, alpha, n_boot, weights, seed):
+    """Unrestricted wild cluster bootstrap-t for coefficient ``j`` (vectorised)."""
+    rng = np.random.default_rng(seed)
+    k = X.shape[1]
+    aj = a[j]
+    s = scores @ aj  # (G,) cluster score of coefficient j
+    # H_g a_j, where H_g = sum_{i in g} x_i x_i'
+    m = np.zeros((G, k))
+    np.add.at(m, ccodes, X * (X @ aj)[:, None])
+    se0 = float(np.sqrt(vcov[j, j]))
+    b0 = float(coef[j])
+    t0 = b0 / se0 if se0 > 0 else float("nan")
+    tstar = np.empty(n_boot)
+    chunk = max(1, int(4_000_000 // max(G, 1)))
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        if weights == "rademacher":
+            w = rng.choice(np.array([-1.0, 1.0]), size=(b, G))
+        else:
+            w = rng.choice(_WEBB, size=(b, G))
+        delta = (w @ scores) @ a.T  # (b, k): beta* - beta_hat
+        sc = w * s[None, :] - delta @ m.T  # (b, G)
+        var = c * (sc**2).sum(axis=1)
+        tstar[done : done + b] = delta[:, j] / np.sqrt(var)
+        done += b
+    abs_t = np.abs(tstar[np.isfinite(tstar)])
+    p = float(np.mean(abs_t >= abs(t0))) if np.isfinite(t0) else float("nan")
+    q = float(np.quantile(abs_t, 1 - alpha)) if abs_t.size else float("nan")
+    return {"ci_low": b0 - q * se0, "ci_high": b0 + q * se0, "p_value": p, "statistic": t0}
+
+
+# ---------------------------------------------------------------------------------------------
+# difference-in-differences
+# ---------------------------------------------------------------------------------------------
+
+
+class DiDResult(Result):
+    """A difference-in-differences estimate.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row: ``term`` ("treated:post"), ``estimate, se, ci_low, ci_high, p_value, n``,
+        ``n_units``, ``n_clusters``, ``df``, ``method``.
+    cells_ : DataFrame
+        Mean outcome per group and period: ``group`` (treated/control), ``period`` (pre/post),
+        ``mean``, ``sd``, ``n``.
+    coefs_ : DataFrame
+        Every coefficient of the regression (term, estimate, se, ci_low, ci_high, p_value).
+    """
+
+    title = "Difference-in-differences"
+
+    def plot(self, ax=None):
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.5))
+        c = self.cells_.set_index(["group", "period"])["mean"]
+        x = [0, 1]
+        for grp, style in (("control", "o-"), ("treated", "s-")):
+            ax.plot(
+                x, [c.get((grp, "pre"), np.nan), c.get((grp, "post"), np.nan)], style, label=grp
+            )
+        cf = c.get(("treated", "pre"), np.nan) + (
+            c.get(("control", "post"), np.nan) - c.get(("control", "pre"), np.nan)
+        )
+        ax.plot(x, [c.get(("treated", "pre"), np.nan), cf], "s--", color="grey",
+                label="treated without the program (parallel trends)")  # fmt: skip
+        ax.set_xticks(x, ["before", "after"])
+        ax.set_ylabel(self.params.get("outcome", "outcome"))
+        est = self.summary["estimate"].iloc[0] if len(self.summary) else np.nan
+        ax.set_title(f"Difference-in-differences: {est:+.3g}")
+        ax.legend(fontsize="small")
+        return ax
+
+
+def _as_frame(data, name: str = "data") -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, not {type(data).__name__}")
+    return data
+
+
+def _need_columns(df: pd.DataFrame, cols, what: str = "data") -> None:
+    missing = [c for c in cols if c is not None and c not in df.columns]
+    if missing:
+        raise KeyError(
+            f"{what} has no column(s) {', '.join(map(repr, missing))}; "
+            f"columns are {', '.join(map(str, df.columns))}"
+        )
+
+
+def _design_covariates(df: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]]:
+    """Numeric matrix of covariates; categoricals and text become dummies (first level dropped)."""
+    if not covariates:
+        return np.empty((len(df), 0)), []
+    parts, names = [], []
+    for c in covariates:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            parts.append(s.astype(float).to_numpy()[:, None])
+            names.append(str(c))
+        else:
+            d = pd.get_dummies(s.astype("category"), prefix=str(c), drop_first=True, dtype=float)
+            if d.shape[1]:
+                parts.append(d.to_numpy())
+                names += list(d.columns)
+    return (np.hstack(parts) if parts else np.empty((len(df), 0))), names
+
+
+def difference_in_differences(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    group: str,
+    period: str,
+    treated=1,
+    post=1,
+    pre=None,
+    unit: str | None = None,
+    unit_effects: bool = True,
+    covariates: list[str] | tuple[str, ...] | None = None,
+    cluster: str | None = None,
+    cov_type: str = "auto",
+    small_sample: str = "auto",
+    alpha: float = 0.05,
+    n_boot: int = 9999,
+    wild_weights: str = "auto",
+    seed: int | None = 20250113,
+) -> DiDResult:
+    """Two-group, two-period difference-in-differences from an OLS with an interaction.
+
+    The model is ``y = a + b*treated + c*post + delta*treated*post (+ covariates) + e`` and
+    ``delta`` is the effect: the change among the treated minus the change among the controls.
+    It is exactly the difference of the four cell means when there are no covariates.
+
+    Two designs:
+
+    * **Repeated cross-sections** (``unit=None``; e.g. anonymous surveys): pooled OLS. Standard
+      errors are heteroskedasticity-robust (HC1) by default, or clustered on ``cluster``.
+    * **Panel** (``unit`` given; the same people in both periods): with ``unit_effects=True``
+      (default) unit fixed effects are absorbed (within transformation; ``treated`` is absorbed,
+      units seen once drop out), which for two periods equals first-differencing; with
+      ``unit_effects=False``, pooled OLS. Either way standard errors are clustered by unit
+      (or by ``cluster``) by default.
+
+    Standard-error conventions (``cov_type``): ``"classical"`` (homoskedastic, as in most
+    textbook tables), ``"hc1"`` (White, times N/(N-K)), ``"cluster"`` (CR1: times
+    G/(G-1)(N-1)/(N-K), K = slope coefficients plus intercept, as Stata's ``vce(cluster)``).
+    ``"auto"`` = cluster when ``unit`` or ``cluster`` is given, else HC1.
+
+    Small-sample rule for clustered errors (``small_sample``): ``"auto"`` uses a t distribution
+    with G - 1 degrees of freedom when there are fewer than 42 clusters and the normal
+    distribution from 42 on; ``"t"`` always t(G - 1); ``"none"`` always normal; ``"wild"`` a wild
+    cluster bootstrap-t (unrestricted; Rademacher weights, or Webb's six-point weights below 12
+    clusters; ``n_boot`` draws; ``seed``). Non-clustered errors use t(N - K).
+
+    Parameters
+    ----------
+    data
+        One row per observation (person and period).
+    outcome
+        Numeric outcome column.
+    group, treated
+        Column holding the group, and its value for the treated group; every other value is the
+        control group (the column must have exactly two distinct values).
+    period, post, pre
+        Column holding the period and its value for the post period. With more than two periods
+        give ``pre`` (the baseline value); other periods are left out and counted in a note.
+    unit
+        Person (panel) identifier, or None for repeated cross-sections.
+    unit_effects
+        Absorb unit fixed effects in a panel (default True).
+    covariates
+        Extra regressors (numeric; text/categorical columns become dummies).
+    cluster
+        Cluster column (default: ``unit`` when given).
+    cov_type, small_sample, n_boot, wild_weights, seed
+        Inference; see above.
+    alpha
+        1 - confidence level.
+
+    Returns
+    -------
+    DiDResult
+        ``summary`` with one row and columns ``term, estimate, se, ci_low, ci_high, p_value, n,
+        n_units, n_clusters, df, method`` (``n`` = observations used, ``n_units`` = distinct
+        units or NaN, ``n_clusters`` = clusters or NaN, ``df`` = degrees of freedom of the t
+        reference or NaN for normal/bootstrap); ``cells_``; ``coefs_``; ``notes``.
+
+    References
+    ----------
+    Wooldridge, *Introductory Econometrics*, ch. 13 (KIELMC, Example 13.3; JTRAIN two-period
+    panel); Angrist & Pischke (2009), *Mostly Harmless Econometrics*, ch. 5 and 8;
+    MacKinnon & Webb (2017), *J. Appl. Econometrics* 32(2).
+    """
+    df = _as_frame(data)
+    _need_columns(df, [outcome, group, period, unit, cluster, *(covariates or [])])
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
+    notes: list[str] = []
+    n_in = len(df)
+    if pre is not None:
+        keep = df[period].isin([pre, post])
+        if (~keep).any():
+            notes.append(
+                f"{int((~keep).sum())} row(s) in periods other than {pre!r} and {post!r} "
+                "were left out."
+            )
+        df = df[keep.to_numpy()]
+    periods = pd.unique(df[period].dropna())
+    if post not in set(periods):
+        raise ValueError(f"column {period!r} has no row with the post value {post!r}")
+    if len(periods) > 2:
+        raise ValueError(
+            f"column {period!r} has {len(periods)} distinct values; a 2x2 difference-in-"
+            "differences needs two: give pre=<baseline value> (or use event_study)"
+        )
+    groups = pd.unique(df[group].dropna())
+    if treated not in set(groups):
+        raise ValueError(f"column {group!r} has no row with the treated value {treated!r}")
+    if len(groups) != 2:
+        raise ValueError(
+            f"column {group!r} must have exactly two values (treated {treated!r} and a control), "
+            f"found {len(groups)}: {', '.join(map(str, groups[:10]))}"
+        )
+    if not pd.api.types.is_numeric_dtype(df[outcome]):
+        raise TypeError(f"outcome column {outcome!r} must be numeric")
+    need = [outcome, group, period, *(covariates or [])] + [c for c in (unit, cluster) if c]
+    complete = df[need].notna().all(axis=1).to_numpy()
+    if (~complete).any():
+        notes.append(
+            f"{int((~complete).sum())} row(s) with a missing outcome, group, period, unit or "
+            "covariate were left out."
+        )
+    df = df[complete]
+    d = df[group].eq(treated).to_numpy().astype(float)
+    p = df[period].eq(post).to_numpy().astype(float)
+    y = df[outcome].to_numpy(dtype=float)
+    xc, cnames = _design_covariates(df, covariates)
+    fe = unit is not None and unit_effects
+    if fe:
+        moves = df.groupby(unit, observed=True)[group].nunique()
+        if (moves > 1).any():
+            raise ValueError(
+                f"{int((moves > 1).sum())} unit(s) change {group!r} between periods; a unit "
+                "must stay in one group"
+            )
+        X = np.column_stack([p, d * p, xc])
+        names = ["post", "treated:post", *cnames]
+    else:
+        X = np.column_stack([np.ones_like(y), d, p, d * p, xc])
+        names = ["intercept", "treated", "post", "treated:post", *cnames]
+    cl = df[cluster].to_numpy() if cluster else (df[unit].to_numpy() if unit else None)
+    cells = (
+        pd.DataFrame(
+            {
+                "group": np.where(d == 1, "treated", "control"),
+                "period": np.where(p == 1, "post", "pre"),
+                "y": y,
+            }
+        )  # fmt: skip
+        .groupby(["group", "period"])["y"]
+        .agg(["mean", "std", "count"])
+        .rename(columns={"std": "sd", "count": "n"})
+        .reset_index()
+    )
+    if len(cells) < 4:
+        raise ValueError(
+            "both groups must be observed in both periods; cells present: "
+            + ", ".join(f"{g}/{q}" for g, q in zip(cells.group, cells.period, strict=True))
+        )
+    fit = fit_ols(
+        y, X, names, absorb=df[unit].to_numpy() if fe else None, cluster=cl, cov_type=cov_type,
+        small_sample=small_sample, alpha=alpha, boot_terms=("treated:post",), n_boot=n_boot,
+        wild_weights=wild_weights, seed=seed,
+    )  # fmt: skip
+    notes += fit.notes
+    if fe and covariates:
+        notes.append("Covariates that do not vary within a unit are absorbed by the unit effects.")
+    t = fit.term("treated:post")
+    row = {
+        "term": "treated:post",
+        **{k: t[k] for k in ("estimate", "se", "ci_low", "ci_high", "p_value")},
+        "n": fit.n,
+        "n_units": float(df[unit].nunique()) if unit else float("nan"),
+        "n_clusters": float(fit.n_clusters) if fit.n_clusters else float("nan"),
+        "df": float(fit.df) if fit.df is not None and fit.inference == "t" else float("nan"),
+        "method": fit.method,
+    }
+    notes.insert(0, f"Estimator: {fit.method}.")
+    res = DiDResult(
+        pd.DataFrame([row]), notes, outcome=outcome, n_input=n_in, design="panel" if unit else
+        "repeated cross-sections",
+    )  # fmt: skip
+    res.cells_ = cells
+    res.coefs_ = fit.table()
+    res.fit_ = fit
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# event study
+# ---------------------------------------------------------------------------------------------
+
+
+class EventStudyResult(Result):
+    """Coefficients per event time relative to a reference period, and a pre-trend test.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per event time: ``event_time, estimate, se, ci_low, ci_high, p_value, n``
+        (``n`` = observations at that event time); the reference row has estimate 0 and no CI.
+    pretrend_ : DataFrame
+        One row: ``test, statistic, df1, df2, p_value, n_pre`` (joint Wald/F test that every
+        pre-period coefficient is zero), or empty when there are fewer than two pre periods.
+    """
+
+    title = "Event study"
+
+    def plot(self, ax=None):
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        s = self.summary
+        yerr = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])
+        ax.errorbar(s.event_time, s.estimate, yerr=np.nan_to_num(yerr), fmt="o", capsize=3)
+        ax.axhline(0, color="grey", lw=0.8)
+        ref = self.params.get("reference", -1)
+        ax.axvline(ref + 0.5, color="grey", ls=":", lw=0.8)
+        ax.set_xlabel("wave relative to the programme start (reference = last wave before)")
+        ax.set_ylabel(f"effect on {self.params.get('outcome', 'outcome')}")
+        ax.set_title("Event study (pre-period estimates should be near 0)")
+        return ax
+
+
+def event_study(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    group: str,
+    event_time: str,
+    treated=1,
+    reference: int = -1,
+    unit: str | None = None,
+    stack: str | None = None,
+    cluster: str | None = None,
+    small_sample: str = "auto",
+    alpha: float = 0.05,
+    n_boot: int = 9999,
+    seed: int | None = 20250113,
+) -> EventStudyResult:
+    """Dynamic difference-in-differences: one coefficient per event time.
+
+    Model: ``y = unit effects (or group x stack effects) + stack x event-time effects +
+    sum_{e != reference} beta_e * treated * 1[event_time = e] + error``. ``event_time`` is an
+    integer wave index relative to the treatment start, the same for the treated and the
+    controls of a stack (cohort); ``reference`` (default -1, the last wave before the start) is
+    the omitted category, so each ``beta_e`` is the treated-minus-control difference at ``e``
+    relative to that at the reference. Pre-trend check: the joint Wald test that every
+    ``beta_e`` with ``e < reference`` is zero, as an F statistic with (q, G - 1) degrees of
+    freedom for clustered errors (chi-square / q with the normal reference). Standard errors:
+    CR1 clustered on ``cluster`` (default ``unit``), with the small-sample rule of
+    :func:`difference_in_differences`; without unit or cluster, HC1.
+
+    Returns
+    -------
+    EventStudyResult
+        ``summary`` (``event_time, estimate, se, ci_low, ci_high, p_value, n``),
+        ``pretrend_`` (``test, statistic, df1, df2, p_value, n_pre``), ``notes``.
+    """
+    df = _as_frame(data)
+    _need_columns(df, [outcome, group, event_time, unit, stack, cluster])
+    need = [c for c in (outcome, group, event_time, unit, stack, cluster) if c]
+    complete = df[need].notna().all(axis=1).to_numpy()
+    notes: list[str] = []
+    if (~complete).any():
+        notes.append(f"{int((~complete).sum())} row(s) with missing values were left out.")
+    df = df[complete]
+    e = df[event_time].astype(int).to_numpy()
+    d = df[group].eq(treated).to_numpy()
+    st = df[stack].astype(str).to_numpy() if stack else np.zeros(len(df), dtype=int).astype(str)
+    y = df[outcome].to_numpy(dtype=float)
+    times = sorted(set(e[d].tolist()))
+    if reference not in times:
+        raise ValueError(f"no treated observation at the reference event time {reference}")
+    effect_times = [t for t in times if t != reference]
+    cols, names = [], []
+    for t in effect_times:
+        cols.append((d & (e == t)).astype(float))
+        names.append(f"e{t}")
+    # stack x event-time effects, reference time of each stack omitted (absorbed by the units)
+    st_e = pd.Series(st).str.cat(pd.Series(e).astype(str), sep="|").to_numpy()
+    fe = unit is not None
+    levels = sorted(set(st_e.tolist()))
+    for lv in levels:
+        s_, t_ = lv.rsplit("|", 1)
+        if fe and int(t_) == reference:
+            continue
+        cols.append((st_e == lv).astype(float))
+        names.append(f"t[{lv}]")
+    if not fe:
+        for s_ in sorted(set(st.tolist())):
+            cols.append(((st == s_) & d).astype(float))
+            names.append(f"treated[{s_}]")
+    X = np.column_stack(cols)
+    # drop stack x time columns that are empty or that reference levels make redundant
+    keep = X.sum(axis=0) > 0
+    X, names = X[:, keep], [n for n, k in zip(names, keep, strict=True) if k]
+    if not fe:
+        # without unit effects, every stack's reference time is the intercept of that stack
+        drop = [
+            j for j, n in enumerate(names) if n.startswith("t[") and n.endswith(f"|{reference}]")
+        ]
+        X = np.delete(X, drop, axis=1)
+        names = [n for j, n in enumerate(names) if j not in set(drop)]
+        for s_ in sorted(set(st.tolist())):
+            X = np.column_stack([X, (st == s_).astype(float)])
+            names.append(f"stack[{s_}]")
+    cl = df[cluster].to_numpy() if cluster else (df[unit].to_numpy() if unit else None)
+    fit = fit_ols(
+        y, X, names, absorb=df[unit].to_numpy() if fe else None, cluster=cl,
+        small_sample=small_sample, alpha=alpha, boot_terms=tuple(n for n in names if n[0] == "e"
+        and n[1:].lstrip("-").isdigit()), n_boot=n_boot, seed=seed,
+    )  # fmt: skip
+    notes += fit.notes
+    counts = pd.Series(e).value_counts()
+    rows = []
+    for t in times:
+        if t == reference:
+            rows.append({"event_time": t, "estimate": 0.0, "se": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "p_value": np.nan, "n": int(counts.get(t, 0))})  # fmt: skip
+        else:
+            r = fit.term(f"e{t}")
+            rows.append({"event_time": t, **{k: r[k] for k in ("estimate", "se", "ci_low",
+                         "ci_high", "p_value")}, "n": int(counts.get(t, 0))})  # fmt: skip
+    pre = [f"e{t}" for t in effect_times if t < reference]
+    if pre:
+        w = fit.wald(pre)
+        pretrend = pd.DataFrame([{"test": "joint Wald F: pre-period coefficients = 0", **w,
+                                  "n_pre": len(pre)}])  # fmt: skip
+        verdict = (
+            "no evidence against parallel pre-trends"
+            if w["p_value"] >= alpha
+            else "the groups already diverged before the programme (parallel trends doubtful)"
+        )
+        notes.append(
+            f"Pre-trend check over {len(pre)} pre-period coefficient(s): F = "
+            f"{w['statistic']:.2f}, p = {w['p_value']:.3f}: {verdict}. A non-significant test "
+            "with few waves and few people is weak evidence."
+        )
+    else:
+        pretrend = pd.DataFrame(columns=["test", "statistic", "df1", "df2", "p_value", "n_pre"])
+        notes.append("Fewer than two waves before the programme start: no pre-trend test.")
+    notes.insert(0, f"Estimator: {fit.method}; reference event time {reference}.")
+    res = EventStudyResult(pd.DataFrame(rows), notes, outcome=outcome, reference=reference)
+    res.pretrend_ = pretrend
+    res.fit_ = fit
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# engagement index
+# ---------------------------------------------------------------------------------------------
+
+ENGAGEMENT_ITEMS = ("eng1", "eng2", "eng3", "eng4", "eng5")
+
+
+def engagement_index(
+    surveys: pd.DataFrame,
+    *,
+    items: tuple[str, ...] | list[str] = ENGAGEMENT_ITEMS,
+    survey: str | None = "engagement",
+    min_items: int | None = None,
+    respondent: str = "respondent_id",
+    wave: str = "wave",
+    item: str = "item",
+    value: str = "value",
+) -> pd.DataFrame:
+    """The engagement index: mean of a respondent's answered items in a wave.
+
+    Parameters
+    ----------
+    surveys
+        Long answers (the ``surveys`` table layout: respondent_id, survey, wave, item, value).
+    items
+        Item codes forming the index.
+    survey
+        Keep only rows of this instrument (None: do not filter on ``survey``).
+    min_items
+        Fewest answered items for an index; below it the index is NaN. Default: a majority of
+        the items (3 of 5).
+
+    Returns
+    -------
+    DataFrame
+        One row per respondent and wave: ``respondent_id, wave, index, n_items``
+        (``n_items`` = answered items; ``index`` NaN when ``n_items < min_items``), plus
+        ``response_date`` (earliest) when the input has it.
+    """
+    df = _as_frame(surveys, "surveys")
+    _need_columns(df, [respondent, wave, item, value], "surveys")
+    items = list(items)
+    if not items:
+        raise ValueError("items must name at least one survey item")
+    k = len(items) // 2 + 1 if min_items is None else int(min_items)
+    if not 1 <= k <= len(items):
+        raise ValueError(f"min_items must be between 1 and {len(items)}, not {min_items}")
+    mask = df[item].isin(items)
+    if survey is not None:
+        _need_columns(df, ["survey"], "surveys")
+        mask &= df["survey"].eq(survey)
+    sub = df.loc[mask.to_numpy(), [respondent, wave, value] + (
+        ["response_date"] if "response_date" in df.columns else [])]  # fmt: skip
+    if sub.empty:
+        raise ValueError(
+            f"no answers to items {', '.join(items)}"
+            + (f" in survey {survey!r}" if survey is not None else "")
+        )
+    g = sub.groupby([respondent, wave], observed=True, sort=True)
+    out = g[value].agg(["mean", "count"]).rename(columns={"mean": "index", "count": "n_items"})
+    if "response_date" in sub.columns:
+        out["response_date"] = g["response_date"].min()
+    out["index"] = out["index"].where(out["n_items"] >= k)
+    out = out.reset_index()
+    out["n_items"] = out["n_items"].astype("int64")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# pilot engagement
+# ---------------------------------------------------------------------------------------------
+
+
+class EngagementResult(Result):
+    """Participants-vs-control engagement deltas of a pilot.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        One row per outcome and role: ``outcome`` (engagement_index, retention_intent),
+        ``role`` (mentor, mentee, all), ``estimate, se, ci_low, ci_high, p_value, n``
+        (answers used), ``n_treated``, ``n_control`` (people), ``n_clusters``, ``method``.
+    waves_ : DataFrame
+        Per cohort: ``cohort_id, cohort_start, cohort_end, baseline, followup, n_pre_waves``.
+    event_study_ : EventStudyResult or None
+        Engagement index, all participants, every wave (when some cohort has two or more pre
+        waves).
+    """
+
+    title = "Engagement delta (difference-in-differences)"
+
+    def plot(self, ax=None):
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        s = self.summary.dropna(subset=["estimate"]).reset_index(drop=True)
+        labels = [f"{o} ({r})" for o, r in zip(s.outcome, s.role, strict=True)]
+        y = np.arange(len(s))
+        ax.errorbar(s.estimate, y, xerr=np.nan_to_num(np.vstack([s.estimate - s.ci_low,
+                    s.ci_high - s.estimate])), fmt="o", capsize=3)  # fmt: skip
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_yticks(y, labels)
+        ax.invert_yaxis()
+        ax.set_xlabel("change among participants minus change among controls (1-5 scale)")
+        ax.set_title(self.title)
+        return ax
+
+
+def _wave_dates(surveys: pd.DataFrame, survey: str) -> pd.Series:
+    """Median response date of each wave of one instrument, sorted."""
+    sv = surveys[surveys["survey"].eq(survey).to_numpy()]
+    return sv.groupby("wave", observed=True)["response_date"].median().dropna().sort_values()
+
+
+def _pick_waves(dates: pd.Series, start, end, baseline, followup):
+    pre = dates[dates < start]
+    after = dates[dates > end]
+    b = baseline if baseline is not None else (pre.index[-1] if len(pre) else None)
+    f = followup if followup is not None else (after.index[0] if len(after) else None)
+    return b, f, len(pre)
+
+
+def pilot_engagement(
+    pilot,
+    *,
+    baseline: str | None = None,
+    followup: str | None = None,
+    roles: tuple[str, ...] = ("mentor", "mentee"),
+    control: str = "designated",
+    items: tuple[str, ...] = ENGAGEMENT_ITEMS,
+    survey: str = "engagement",
+    min_items: int | None = None,
+    intent_survey: str = "retention_intent",
+    intent_item: str = "intent",
+    small_sample: str = "auto",
+    alpha: float = 0.05,
+    min_cell_size: int = 5,
+    event_study_check: bool = True,
+) -> EngagementResult:
+    """Engagement delta of a pilot: participants vs control, baseline to follow-up.
+
+    Design (per cohort, then stacked over cohorts):
+
+    * **baseline** = the last engagement wave whose median response date is before the cohort
+      start; **follow-up** = the first wave whose median response date is after the cohort end
+      (waves during the cohort are partly treated and are not used). ``baseline`` /
+      ``followup`` override these with wave labels (for every cohort).
+    * **treated** = the cohort's mentors / mentees / both (``roles`` plus "all");
+      **control** = the cohort's designated control list (``control="designated"``; if there is
+      none, all non-participants, with a note) or everyone never in a pair
+      (``"all_nonparticipants"``). The designated list is usually drawn for mentors (juniors):
+      compared with mentees (senior leaders) it relies on parallel trends across grades.
+    * The outcome is the engagement index (:func:`engagement_index`) and the retention-intent
+      item. Each is a panel difference-in-differences (:func:`difference_in_differences`) with
+      person-by-cohort fixed effects, cohort-specific period effects, standard errors clustered
+      by person (CR1) and the small-sample rule given there.
+    * Event study (when some cohort has two or more pre waves): every wave of each cohort,
+      indexed relative to the last wave before the start, with a joint pre-trend test.
+
+    Estimates over fewer than ``min_cell_size`` treated people are suppressed (NaN and a note).
+    Answers left out (respondents in neither group, waves not used) are logged on the pilot.
+
+    Returns
+    -------
+    EngagementResult
+        ``summary`` columns: ``outcome, role, estimate, se, ci_low, ci_high, p_value, n,
+        n_treated, n_control, n_clusters, method``; ``waves_``; ``event_study_``; ``notes``.
+    """
+    if control not in ("designated", "all_nonparticipants"):
+        raise ValueError(f"control must be 'designated' or 'all_nonparticipants', not {control!r}")
+    for r in roles:
+        if r not in ("mentor", "mentee"):
+            raise ValueError(f"roles must be 'mentor' and/or 'mentee', not {r!r}")
+    pilot.require("surveys", purpose="the engagement analysis")
+    sv = pilot.surveys
+    notes: list[str] = []
+    idx = engagement_index(sv, items=items, survey=survey, min_items=min_items)
+    n_low = int(idx["index"].isna().sum())
+    pilot.log_quality(
+        "surveys", "engagement", "index below min_items", n_low, "excluded",
+        "respondent-waves with too few answered engagement items",
+    )  # fmt: skip
+    outcomes = {
+        "engagement_index": idx.rename(columns={"index": "y"})[["respondent_id", "wave", "y"]]
+    }
+    has_intent = bool((sv["survey"].eq(intent_survey) & sv["item"].eq(intent_item)).any())
+    if has_intent:
+        it = sv[(sv["survey"].eq(intent_survey) & sv["item"].eq(intent_item)).to_numpy()]
+        outcomes["retention_intent"] = (
+            it.groupby(["respondent_id", "wave"], observed=True)["value"].mean().rename("y")
+            .reset_index()
+        )  # fmt: skip
+    else:
+        notes.append(
+            f"No {intent_survey!r} answers to item {intent_item!r}: no retention-intent delta."
+        )
+    dates = _wave_dates(sv, survey)
+    for label, w in (("baseline", baseline), ("followup", followup)):
+        if w is not None and w not in set(dates.index.astype(str)):
+            raise ValueError(
+                f"{label}={w!r}: no engagement wave with that label; waves are "
+                + ", ".join(dates.index.astype(str))
+            )
+    part = pilot.participants("both")
+    ever = set(part.employee_id)
+    ctrl_tab = pilot.control
+    waves_rows, stacks = [], []
+    for c in pilot.cohorts.sort_values("start_date").itertuples():
+        b, f, n_pre = _pick_waves(dates, c.start_date, c.end_date, baseline, followup)
+        waves_rows.append({"cohort_id": c.cohort_id, "cohort_start": c.start_date,
+                           "cohort_end": c.end_date, "baseline": b, "followup": f,
+                           "n_pre_waves": n_pre})  # fmt: skip
+        if b is None or f is None:
+            notes.append(
+                f"Cohort {c.cohort_id}: no engagement wave "
+                + ("before the start" if b is None else "after the end")
+                + " yet; left out of the engagement delta."
+            )
+            continue
+        p = part[part.cohort_id.eq(c.cohort_id)].drop_duplicates(["employee_id", "role"])
+        if (
+            control == "designated"
+            and ctrl_tab is not None
+            and ctrl_tab.cohort_id.eq(c.cohort_id).any()
+        ):
+            ctrl_ids = set(ctrl_tab.employee_id[ctrl_tab.cohort_id.eq(c.cohort_id)])
+            ctrl_label = "designated control"
+        else:
+            if control == "designated":
+                notes.append(
+                    f"Cohort {c.cohort_id} has no designated control: compared with all "
+                    "non-participants (opt-in participants may differ from them)."
+                )
+            ctrl_ids = set(pilot.employees.employee_id) - ever
+            ctrl_label = "all non-participants"
+        stacks.append((c.cohort_id, b, f, n_pre, p, ctrl_ids - ever, ctrl_label))
+    waves = pd.DataFrame(waves_rows)
+    rows: list[dict] = []
+    singles: list[str] = []
+    for oname, odf in outcomes.items():
+        for role in (*roles, "all"):
+            frames = []
+            for cid, b, f, _, p, ctrl_ids, _lab in stacks:
+                who = p[p.role.isin(roles if role == "all" else [role])].employee_id
+                tr = pd.DataFrame({"respondent_id": who.drop_duplicates().to_numpy(), "treated": 1})
+                co = pd.DataFrame({"respondent_id": sorted(ctrl_ids), "treated": 0})
+                people = pd.concat([tr, co], ignore_index=True).astype({"respondent_id": "string"})
+                o = odf[odf.wave.isin([b, f])].astype({"respondent_id": "string"})
+                o = o.merge(people, on="respondent_id", how="inner")
+                o["post"] = o.wave.astype(str).eq(str(f)).astype(int)
+                o["cohort_id"] = cid
+                frames.append(o)
+            row = {"outcome": oname, "role": role}
+            if not frames:
+                rows.append({**row, "estimate": np.nan})
+                continue
+            st = pd.concat(frames, ignore_index=True).dropna(subset=["y"])
+            st["stack_unit"] = st.cohort_id.astype(str) + ":" + st.respondent_id.astype(str)
+            cov = []
+            for cid in st.cohort_id.unique()[1:]:
+                st[f"post_{cid}"] = (st.post.eq(1) & st.cohort_id.eq(cid)).astype(float)
+                cov.append(f"post_{cid}")
+            n_tr = int(st.loc[st.treated.eq(1), "respondent_id"].nunique())
+            n_co = int(st.loc[st.treated.eq(0), "respondent_id"].nunique())
+            row.update(n_treated=n_tr, n_control=n_co)
+            if n_tr < min_cell_size:
+                rows.append({**row, "estimate": np.nan, "n": len(st)})
+                notes.append(
+                    f"{oname}, {role}: fewer than {min_cell_size} participants answered both "
+                    "waves' surveys; estimate suppressed."
+                )
+                continue
+            try:
+                r = difference_in_differences(
+                    st, outcome="y", group="treated", period="post", unit="stack_unit",
+                    cluster="respondent_id", covariates=cov or None, small_sample=small_sample,
+                    alpha=alpha,
+                )  # fmt: skip
+            except ValueError as err:
+                rows.append({**row, "estimate": np.nan, "n": len(st)})
+                notes.append(f"{oname}, {role}: not estimable ({err}).")
+                continue
+            s = r.summary.iloc[0]
+            rows.append({**row, **{k: s[k] for k in ("estimate", "se", "ci_low", "ci_high",
+                         "p_value", "n", "n_clusters", "method")}})  # fmt: skip
+            single = len(st) - int(s["n"])
+            if single:
+                singles.append(f"{oname}/{role}: {single}")
+            for nt in r.notes[1:]:
+                if "clusters" in nt:
+                    notes.append(f"{oname}, {role}: {nt}")
+            if oname == "engagement_index" and role == "all":
+                pilot.log_quality(
+                    "surveys", "engagement", "answers in the difference-in-differences",
+                    int(s["n"]), "kept",
+                    f"index answers of participants and controls at baseline and follow-up; "
+                    f"{single} from people who answered only one of the two waves left out",
+                )  # fmt: skip
+    if singles:
+        notes.append(
+            "Answers of people who answered only one of the two waves carry no within-person "
+            "information and are left out of the panel fit (" + "; ".join(singles) + ")."
+        )
+    cols = ["outcome", "role", "estimate", "se", "ci_low", "ci_high", "p_value", "n",
+            "n_treated", "n_control", "n_clusters", "method"]  # fmt: skip
+    summary = pd.DataFrame(rows).reindex(columns=cols)
+    labels = sorted({s[6] for s in stacks})
+    notes.insert(
+        0,
+        "Difference-in-differences of participants vs "
+        + (" / ".join(labels) if labels else "control")
+        + " between the last engagement wave before each cohort's start and the first after "
+        "its end; person fixed effects, cohort-specific period effects, standard errors "
+        "clustered by person. The engagement index is the mean of the answered items "
+        f"({', '.join(items)}; 1-5).",
+    )
+    res = EngagementResult(summary, notes, roles=roles, control=control)
+    res.waves_ = waves
+    res.event_study_ = None
+    if event_study_check and stacks and waves.n_pre_waves.max() >= 2:
+        frames = []
+        for cid, _b, _f, _n, p, ctrl_ids, _lab in stacks:
+            c = pilot.cohorts.set_index("cohort_id").loc[cid]
+            pre = dates[dates < c.start_date]
+            post = dates[dates >= c.start_date]
+            rel = pd.Series(
+                np.concatenate([np.arange(-len(pre), 0), np.arange(len(post))]),
+                index=list(pre.index) + list(post.index),
+            )
+            who = p[p.role.isin(roles)].employee_id.drop_duplicates()
+            people = pd.concat([pd.DataFrame({"respondent_id": who.to_numpy(), "treated": 1}),
+                                pd.DataFrame({"respondent_id": sorted(ctrl_ids), "treated": 0})],
+                               ignore_index=True).astype({"respondent_id": "string"})  # fmt: skip
+            o = outcomes["engagement_index"].astype({"respondent_id": "string"})
+            o = o.merge(people, on="respondent_id", how="inner")
+            o["event_time"] = o.wave.astype(str).map({str(k): v for k, v in rel.items()})
+            o["cohort_id"] = cid
+            frames.append(o.dropna(subset=["y", "event_time"]))
+        es_data = pd.concat(frames, ignore_index=True)
+        es_data["stack_unit"] = (
+            es_data.cohort_id.astype(str) + ":" + es_data.respondent_id.astype(str)
+        )
+        try:
+            res.event_study_ = event_study(
+                es_data, outcome="y", group="treated", event_time="event_time",
+                unit="stack_unit", stack="cohort_id", cluster="respondent_id",
+                small_sample=small_sample, alpha=alpha,
+            )  # fmt: skip
+            pt = res.event_study_.pretrend_
+            if len(pt):
+                res.note(
+                    "Pre-trend check (engagement index, all participants): joint test of the "
+                    f"pre-start wave coefficients p = {pt.p_value.iloc[0]:.3f}."
+                )
+        except ValueError as err:
+            res.note(f"Event study not estimable: {err}.")
+    elif event_study_check:
+        res.note("No cohort has two or more engagement waves before its start: no pre-trend check.")
+    return res

@@ -1,0 +1,191 @@
+"""SMART-goal milestones (Kirkpatrick level 3): progress at week 6 and the endpoint.
+
+The sponsor view (``summary``, ``distribution_``) is aggregated and suppresses cells of fewer
+than ``min_cell_size`` pairs; the pair-level frame for the program lead (``pairs_``) holds pair
+ids and is never part of ``summary``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .results import Result
+from .stats import mean_ci, wilson_ci
+
+SUMMARY_COLUMNS = ["measure", "checkpoint", "estimate", "ci_low", "ci_high", "p_value", "n"]
+
+
+class GoalsResult(Result):
+    """SMART-goal progress.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        Rows ``measure`` = ``mean_progress`` (week6, endpoint; 1-5, t interval),
+        ``share_goal_met`` (endpoint; Wilson interval), ``share_off_track`` (week6: progress at
+        or below ``off_track_at``; Wilson interval); columns ``measure, checkpoint, estimate,
+        ci_low, ci_high, p_value`` (always NaN: descriptive), ``n`` (pairs).
+    distribution_ : DataFrame
+        ``checkpoint, progress, n_pairs, share``; counts of 1 to ``min_cell_size - 1`` pairs
+        are suppressed (NaN).
+    pairs_ : DataFrame
+        Program lead only: ``pair_id`` (and ``cohort_id``), ``progress_week6``,
+        ``progress_endpoint``, ``goal_met``, ``off_track_week6``.
+    """
+
+    title = "SMART-goal progress"
+
+    def plot(self, ax=None):
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        d = self.distribution_
+        width = 0.4
+        for k, (cp, sub) in enumerate(d.groupby("checkpoint", sort=False)):
+            ax.bar(sub.progress + (k - 0.5) * width, sub.share.fillna(0), width, label=cp)
+        ax.set_xlabel("progress against the SMART goal (1 = none, 5 = achieved)")
+        ax.set_ylabel("share of pairs")
+        ax.set_xticks([1, 2, 3, 4, 5])
+        ax.legend(fontsize="small")
+        ax.set_title(self.title)
+        return ax
+
+    def pair_view(self) -> pd.DataFrame:
+        """The confidential pair-level frame (program lead only)."""
+        return self.pairs_.copy()
+
+
+def goal_progress(
+    data: pd.DataFrame,
+    *,
+    pair: str = "pair_id",
+    checkpoint: str = "checkpoint",
+    progress: str = "progress",
+    goal_met: str = "goal_met",
+    week6: str = "week6",
+    endpoint: str = "endpoint",
+    off_track_at: int = 2,
+    alpha: float = 0.05,
+    min_cell_size: int = 5,
+) -> GoalsResult:
+    """Progress against the SMART goal at the week-6 check and the endpoint.
+
+    Parameters
+    ----------
+    data
+        One row per pair and checkpoint (the ``checkpoints`` table layout).
+    pair, checkpoint, progress, goal_met
+        Column names; ``progress`` is 1-5, ``goal_met`` yes/no (bool or 1/0) at the endpoint.
+    week6, endpoint
+        Checkpoint labels.
+    off_track_at
+        A pair is off track when its week-6 progress is at or below this (default 2).
+    alpha
+        1 - confidence level (t interval for mean progress, Wilson for shares).
+    min_cell_size
+        Aggregates over fewer pairs are suppressed (NaN and a note).
+
+    Returns
+    -------
+    GoalsResult
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    missing = [c for c in (pair, checkpoint, progress, goal_met) if c not in data.columns]
+    if missing:
+        raise KeyError(f"data has no column(s) {', '.join(map(repr, missing))}")
+    cp = data[checkpoint].astype(str)
+    unknown = sorted(set(cp) - {week6, endpoint})
+    if unknown:
+        raise ValueError(f"column {checkpoint!r} has unknown checkpoint(s): {', '.join(unknown)}")
+    prog = pd.to_numeric(data[progress], errors="coerce")
+    bad = prog.notna() & ~prog.between(1, 5)
+    if bad.any():
+        raise ValueError(f"column {progress!r} must be 1-5; found {prog[bad].iloc[0]}")
+    notes: list[str] = []
+    w6 = prog[cp.eq(week6).to_numpy()]
+    ep = prog[cp.eq(endpoint).to_numpy()]
+    met = data.loc[cp.eq(endpoint).to_numpy(), goal_met]
+    met = pd.to_numeric(met.astype("boolean").astype("Float64"), errors="coerce").dropna()
+    rows = []
+    for label, x in ((week6, w6), (endpoint, ep)):
+        m, lo, hi, n = mean_ci(x.dropna().to_numpy(float), alpha=alpha)
+        rows.append(["mean_progress", label, m, lo, hi, np.nan, n])
+    k, n = float(met.sum()), len(met)
+    lo, hi = wilson_ci(k, n, alpha)
+    rows.append(["share_goal_met", endpoint, k / n if n else np.nan, lo, hi, np.nan, n])
+    w6n = w6.dropna()
+    k, n = float((w6n <= off_track_at).sum()), len(w6n)
+    lo, hi = wilson_ci(k, n, alpha)
+    rows.append(["share_off_track", week6, k / n if n else np.nan, lo, hi, np.nan, n])
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    small = summary.n < min_cell_size
+    if small.any():
+        summary.loc[small, ["estimate", "ci_low", "ci_high"]] = np.nan
+        notes.append(
+            f"Aggregates over fewer than {min_cell_size} pairs are suppressed: "
+            + ", ".join(
+                f"{m} ({c})"
+                for m, c in zip(summary.measure[small], summary.checkpoint[small], strict=True)
+            )  # fmt: skip
+            + "."
+        )
+    dist = []
+    for label, x in ((week6, w6), (endpoint, ep)):
+        counts = x.dropna().astype(int).value_counts().reindex(range(1, 6), fill_value=0)
+        total = int(counts.sum())
+        for level, c in counts.items():
+            dist.append([label, level, float(c), c / total if total else np.nan])
+    distribution = pd.DataFrame(dist, columns=["checkpoint", "progress", "n_pairs", "share"])
+    hide = distribution.n_pairs.between(1, min_cell_size - 1)
+    if hide.any():
+        distribution.loc[hide, ["n_pairs", "share"]] = np.nan
+        notes.append(
+            f"Distribution cells with 1 to {min_cell_size - 1} pairs are suppressed (NaN)."
+        )
+    # pair-level frame (program lead)
+    d = data.assign(_cp=cp.to_numpy(), _prog=prog.to_numpy())
+    wide = d.pivot_table(index=pair, columns="_cp", values="_prog", aggfunc="first",
+                         observed=True)  # fmt: skip
+    wide = wide.reindex(columns=[week6, endpoint])
+    wide.columns = ["progress_week6", "progress_endpoint"]
+    gm = d[d._cp.eq(endpoint)].set_index(pair)[goal_met]
+    wide["goal_met"] = gm.reindex(wide.index).astype("boolean")
+    wide["off_track_week6"] = (wide.progress_week6 <= off_track_at).astype("boolean")
+    wide.loc[wide.progress_week6.isna(), "off_track_week6"] = pd.NA
+    notes.insert(
+        0,
+        f"Progress against the SMART goal (1-5) with t intervals; shares with Wilson intervals. "
+        f"Off track = week-6 progress at or below {off_track_at}.",
+    )
+    res = GoalsResult(summary, notes, off_track_at=off_track_at)
+    res.distribution_ = distribution
+    res.pairs_ = wide.reset_index()
+    return res
+
+
+def pilot_goals(pilot, **kwargs) -> GoalsResult:
+    """:func:`goal_progress` on a pilot's ``checkpoints`` table.
+
+    Pairs without a week-6 check are counted in a note and the quality log; the pair-level
+    frame gains ``cohort_id`` and ``pair_status``.
+    """
+    pilot.require("checkpoints", purpose="the SMART-goal analysis")
+    ck = pilot.checkpoints
+    res = goal_progress(ck, **kwargs)
+    pairs = pilot.pairs[["pair_id", "cohort_id", "status"]].rename(
+        columns={"status": "pair_status"}
+    )
+    pf = pairs.merge(res.pairs_, on="pair_id", how="left")
+    res.pairs_ = pf
+    no6 = int(pf.progress_week6.isna().sum())
+    pilot.log_quality("checkpoints", "goals", "pairs without a week-6 check", no6,
+                      "not counted", "no week-6 progress recorded for the pair")  # fmt: skip
+    if no6:
+        res.note(
+            f"{no6} of {len(pf)} pair(s) have no week-6 check (too early, stopped or not "
+            "recorded); they are not in the week-6 figures."
+        )
+    return res

@@ -1,0 +1,331 @@
+"""Promotion (Kirkpatrick level 4): participants vs control over the follow-up.
+
+Two views of the same follow-up (from each person's index date, the start of their cohort, to
+the earlier of leaving and the analysis date):
+
+* **incidence rates**: promotions per person-year with exact Poisson (Garwood) intervals, and
+  the participants-to-control **rate ratio** with the exact conditional (binomial) interval and
+  test, as R's ``poisson.test(c(x1, x2), c(T1, T2))``;
+* **time to first promotion**: Kaplan-Meier curves per group (cumulative share promoted) and a
+  log-rank test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .results import Result
+
+DAYS_PER_YEAR = 365.25
+
+
+def poisson_rate_ci(events: float, exposure: float, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact (Garwood) interval of a Poisson rate ``events / exposure``."""
+    if exposure <= 0:
+        return (float("nan"), float("nan"))
+    lo = stats.chi2.ppf(alpha / 2, 2 * events) / 2 if events > 0 else 0.0
+    hi = stats.chi2.ppf(1 - alpha / 2, 2 * events + 2) / 2
+    return (float(lo / exposure), float(hi / exposure))
+
+
+def rate_ratio_exact(
+    x1: int, t1: float, x2: int, t2: float, alpha: float = 0.05
+) -> dict[str, float]:
+    """Rate ratio (x1/t1)/(x2/t2) with the exact conditional interval and two-sided p-value.
+
+    Conditional on ``x1 + x2``, ``x1`` is binomial with ``p = RR t1 / (RR t1 + t2)``; the
+    Clopper-Pearson interval of ``p`` maps to the rate ratio, and the p-value is the exact
+    binomial test of ``p = t1 / (t1 + t2)`` (R's ``poisson.test`` for two samples).
+    """
+    nan = float("nan")
+    n = x1 + x2
+    out = {"estimate": nan, "ci_low": nan, "ci_high": nan, "p_value": nan}
+    if t1 <= 0 or t2 <= 0 or n == 0:
+        return out
+    out["estimate"] = (x1 / t1) / (x2 / t2) if x2 > 0 else float("inf")
+    lo_p = stats.beta.ppf(alpha / 2, x1, n - x1 + 1) if x1 > 0 else 0.0
+    hi_p = stats.beta.ppf(1 - alpha / 2, x1 + 1, n - x1) if x1 < n else 1.0
+    out["ci_low"] = float(lo_p / (1 - lo_p) * t2 / t1)
+    out["ci_high"] = float(hi_p / (1 - hi_p) * t2 / t1) if hi_p < 1 else float("inf")
+    out["p_value"] = float(stats.binomtest(int(x1), int(n), t1 / (t1 + t2)).pvalue)
+    return out
+
+
+class PromotionResult(Result):
+    """Promotion rates, rate ratio and time-to-first-promotion curves.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        Rows ``measure`` = ``rate`` (per group: promotions per person-year, exact Poisson CI),
+        ``rate_ratio`` (participants / control, exact conditional CI and p-value),
+        ``promoted_share`` (per group: Kaplan-Meier share promoted by the end of the shortest
+        group's follow-up horizon, log-log CI); columns ``measure, group, estimate, ci_low,
+        ci_high, p_value, n`` (people), ``events``, ``person_years``.
+    km_ : DataFrame
+        ``group, timeline`` (years since index), ``promoted`` (1 - KM survival), ``at_risk``.
+    logrank_p : float
+        Log-rank test of time to first promotion.
+    """
+
+    title = "Promotion: participants vs control"
+
+    def plot(self, ax=None):
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        for grp, sub in self.km_.groupby("group", sort=False):
+            ax.step(sub.timeline, sub.promoted, where="post", label=grp)
+        ax.set_xlabel("years since the cohort start")
+        ax.set_ylabel("share promoted at least once")
+        ax.legend(fontsize="small")
+        ax.set_title(self.title)
+        return ax
+
+
+def promotion_rates(
+    data: pd.DataFrame,
+    *,
+    group: str,
+    followup: str,
+    events: str,
+    first_event: str | None = None,
+    treated=1,
+    alpha: float = 0.05,
+    min_cell_size: int = 5,
+) -> PromotionResult:
+    """Promotion rates per person-year and time to first promotion, treated vs control.
+
+    Parameters
+    ----------
+    data
+        One row per person: ``group``, ``followup`` (years at risk, > 0), ``events`` (number
+        of promotions during follow-up), ``first_event`` (years to the first promotion, NaN
+        when none; default: no Kaplan-Meier curves).
+    treated
+        Value of ``group`` for the participants; the other value is the control group.
+    min_cell_size
+        Groups with fewer people are suppressed (NaN and a note).
+
+    Returns
+    -------
+    PromotionResult
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    cols = [group, followup, events] + ([first_event] if first_event else [])
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise KeyError(f"data has no column(s) {', '.join(map(repr, missing))}")
+    df = data[cols].copy()
+    if (df[followup] <= 0).any() or df[followup].isna().any():
+        raise ValueError(f"column {followup!r} must be positive years of follow-up")
+    if (df[events] < 0).any():
+        raise ValueError(f"column {events!r} must be non-negative counts")
+    grp = np.where(df[group].eq(treated), "participants", "control")
+    if len(set(grp)) != 2:
+        raise ValueError(f"column {group!r} needs both the treated value {treated!r} and a control")
+    notes: list[str] = []
+    rows = []
+    agg = {}
+    for g in ("participants", "control"):
+        sub = df[grp == g]
+        x, t, n = int(sub[events].sum()), float(sub[followup].sum()), len(sub)
+        agg[g] = (x, t, n)
+        lo, hi = poisson_rate_ci(x, t, alpha)
+        rows.append({"measure": "rate", "group": g, "estimate": x / t, "ci_low": lo,
+                     "ci_high": hi, "p_value": np.nan, "n": n, "events": x,
+                     "person_years": t})  # fmt: skip
+    (x1, t1, n1), (x2, t2, n2) = agg["participants"], agg["control"]
+    rr = rate_ratio_exact(x1, t1, x2, t2, alpha)
+    rows.append({"measure": "rate_ratio", "group": "participants / control", **rr, "n": n1 + n2,
+                 "events": x1 + x2, "person_years": t1 + t2})  # fmt: skip
+    km_frames = []
+    logrank_p = float("nan")
+    if first_event:
+        from lifelines import KaplanMeierFitter
+        from lifelines.statistics import logrank_test
+
+        dur = df[first_event].fillna(df[followup]).clip(upper=df[followup]).to_numpy(float)
+        ev = df[first_event].notna().to_numpy() & (df[first_event] <= df[followup]).to_numpy()
+        horizon = min(df.loc[grp == g, followup].max() for g in ("participants", "control"))
+        for g in ("participants", "control"):
+            m = grp == g
+            kmf = KaplanMeierFitter(alpha=alpha).fit(dur[m], ev[m], label=g)
+            sf = kmf.survival_function_.iloc[:, 0]
+            ev_tab = kmf.event_table
+            km_frames.append(pd.DataFrame({"group": g, "timeline": sf.index.to_numpy(),
+                                           "promoted": 1 - sf.to_numpy(),
+                                           "at_risk": ev_tab["at_risk"].to_numpy()}))  # fmt: skip
+            ci = kmf.confidence_interval_survival_function_
+            s_h = float(kmf.survival_function_at_times(horizon).iloc[0])
+            idx = ci.index[ci.index <= horizon]
+            lo_s, hi_s = ci.loc[idx[-1]].to_numpy() if len(idx) else (np.nan, np.nan)
+            rows.append({"measure": "promoted_share", "group": g, "estimate": 1 - s_h,
+                         "ci_low": 1 - hi_s, "ci_high": 1 - lo_s, "p_value": np.nan,
+                         "n": int(m.sum()), "events": int(ev[m].sum()),
+                         "person_years": float(df.loc[m, followup].sum())})  # fmt: skip
+        lr = logrank_test(dur[grp == "participants"], dur[grp == "control"],
+                          ev[grp == "participants"], ev[grp == "control"])  # fmt: skip
+        logrank_p = float(lr.p_value)
+        notes.append(
+            f"Share promoted at least once by {horizon:.2f} years (the shorter group's longest "
+            f"follow-up), Kaplan-Meier with log(-log) intervals; log-rank p = {logrank_p:.3f}."
+        )
+    summary = pd.DataFrame(rows)
+    small = [g for g, (_, _, n) in agg.items() if n < min_cell_size]
+    if small:
+        summary.loc[:, ["estimate", "ci_low", "ci_high", "p_value"]] = np.nan
+        notes.append(
+            f"Fewer than {min_cell_size} people in: {', '.join(small)}; figures suppressed."
+        )
+        km_frames = []
+        logrank_p = float("nan")
+    notes.insert(
+        0,
+        "Promotions per person-year with exact Poisson (Garwood) intervals; rate ratio with "
+        "the exact conditional binomial interval and test (as R's poisson.test).",
+    )
+    res = PromotionResult(summary, notes)
+    res.km_ = (pd.concat(km_frames, ignore_index=True) if km_frames else
+               pd.DataFrame(columns=["group", "timeline", "promoted", "at_risk"]))  # fmt: skip
+    res.logrank_p = logrank_p
+    return res
+
+
+def _as_of(pilot) -> pd.Timestamp:
+    dates = [pilot.employees.hire_date.max(), pilot.employees.termination_date.max()]
+    for name, col in (("outcomes", "date"), ("surveys", "response_date"), ("sessions", "date"),
+                      ("checkpoints", "date")):  # fmt: skip
+        t = pilot.tables.get(name)
+        if t is not None and col in t.columns and len(t):
+            dates.append(t[col].max())
+    return max(d for d in dates if pd.notna(d))
+
+
+def pilot_promotion(
+    pilot,
+    *,
+    role: str = "mentor",
+    control: str = "auto",
+    as_of: str | pd.Timestamp | None = None,
+    alpha: float = 0.05,
+    min_cell_size: int = 5,
+) -> PromotionResult:
+    """Promotion of a pilot's participants vs control, from the ``outcomes`` table.
+
+    * Participants: the pilot's mentors (``role="mentor"``, the default), mentees or both;
+      index date = their cohort's start (first cohort if in several).
+    * Control (``control="auto"``): the designated control list when the pilot has one
+      (index = their cohort's start); otherwise (or ``control="eligible"``) every
+      non-participant employed at a cohort's start at a grade the participants held then,
+      indexed at the first such cohort. Grades at the index date are reconstructed as today's
+      grade minus the promotions recorded after the index date (one grade per promotion).
+      Opt-in participants may differ from such a control: read the comparison with care. A
+      matched control (``rm_analytics.matching``) is not wired in yet.
+    * Follow-up from the index date to the earlier of leaving and ``as_of`` (default: the
+      latest date in the data). People who left on or before their index date are excluded
+      and logged. Events are the ``outcome == "promotion"`` rows after the index date.
+
+    Returns
+    -------
+    PromotionResult
+        See :func:`promotion_rates`; ``followup_`` holds the per-person frame (ids; analyst
+        use only, not for sponsors).
+    """
+    if role not in ("mentor", "mentee", "both"):
+        raise ValueError(f"role must be 'mentor', 'mentee' or 'both', not {role!r}")
+    if control not in ("auto", "designated", "eligible"):
+        raise ValueError(f"control must be 'auto', 'designated' or 'eligible', not {control!r}")
+    pilot.require("outcomes", purpose="the promotion analysis")
+    out = pilot.outcomes
+    promo = out[out["outcome"].astype(str).eq("promotion") & out["employee_id"].notna()]
+    if promo.empty:
+        raise ValueError("the outcomes table has no promotion rows with an employee_id")
+    end_date = pd.Timestamp(as_of) if as_of is not None else _as_of(pilot)
+    emp = pilot.employees.set_index(pilot.employees.employee_id.astype(str))
+    part_all = pilot.participants("both")
+    part = pilot.participants(role)
+    part = part.sort_values("cohort_start_date").drop_duplicates("employee_id")
+    people = [pd.DataFrame({"employee_id": part.employee_id.astype(str).to_numpy(),
+                            "index_date": part.cohort_start_date.to_numpy(),
+                            "group": "participants"})]  # fmt: skip
+    notes: list[str] = []
+    use_designated = (
+        control in ("auto", "designated") and pilot.control is not None and len(pilot.control)
+    )
+    if control == "designated" and not use_designated:
+        raise ValueError("control='designated' but the pilot has no control table")
+    ever = set(part_all.employee_id.astype(str))
+    promo_ids = promo.employee_id.astype(str).to_numpy()
+    promo_dates = promo.date.to_numpy()
+    if use_designated:
+        c = pilot.control.merge(pilot.cohorts[["cohort_id", "start_date"]], on="cohort_id")
+        c = c.sort_values("start_date").drop_duplicates("employee_id")
+        c = c[~c.employee_id.astype(str).isin(ever)]
+        people.append(pd.DataFrame({"employee_id": c.employee_id.astype(str).to_numpy(),
+                                    "index_date": c.start_date.to_numpy(),
+                                    "group": "control"}))  # fmt: skip
+        label = "the designated control list"
+        if role != "mentor":
+            notes.append(
+                "The designated control list is usually drawn for mentors; compared with "
+                "mentees it may differ in grade and promotion prospects."
+            )
+    else:
+        level_codes = emp.level.cat.codes.astype(int)
+        chosen = pd.Series(pd.NaT, index=emp.index, dtype="datetime64[ns]")
+        for co in pilot.cohorts.sort_values("start_date").itertuples():
+            s = co.start_date
+            after = pd.Series(promo_ids[promo_dates > np.datetime64(s)]).value_counts()
+            lvl = level_codes - after.reindex(emp.index, fill_value=0)
+            employed = (emp.hire_date <= s) & (
+                emp.termination_date.isna() | (emp.termination_date > s)
+            )
+            pids = part.employee_id[part.cohort_id.eq(co.cohort_id)].astype(str)
+            levels = set(lvl.reindex(pids).dropna().astype(int))
+            ok = employed & lvl.isin(levels) & ~emp.index.isin(list(ever)) & chosen.isna()
+            chosen[ok] = s
+        chosen = chosen.dropna()
+        people.append(pd.DataFrame({"employee_id": chosen.index.to_numpy(),
+                                    "index_date": chosen.to_numpy(), "group": "control"}))  # fmt: skip
+        label = "all eligible non-participants at the participants' grades"
+        notes.append(
+            ("No designated control: c" if control == "auto" else "C")
+            + "ompared with all non-participants employed at the cohort start at the "
+            "participants' grades (opt-in participants may differ; a matched control is "
+            "preferable)."
+        )
+    ppl = pd.concat(people, ignore_index=True)
+    term = emp.termination_date.reindex(ppl.employee_id).to_numpy()
+    stop = np.where(pd.isna(term) | (term > np.datetime64(end_date)), np.datetime64(end_date), term)
+    ppl["stop"] = pd.to_datetime(stop)
+    gone = ppl.stop <= ppl.index_date
+    if gone.any():
+        pilot.log_quality("employees", "promotion", "left before the index date", int(gone.sum()),
+                          "excluded", "no follow-up after the cohort start")  # fmt: skip
+        notes.append(f"{int(gone.sum())} person(s) left on or before their index date; excluded.")
+    ppl = ppl[~gone].reset_index(drop=True)
+    ppl["followup_years"] = (ppl.stop - ppl.index_date).dt.days / DAYS_PER_YEAR
+    pr = pd.DataFrame({"employee_id": promo_ids, "date": promo_dates}).merge(
+        ppl[["employee_id", "index_date", "stop"]], on="employee_id"
+    )
+    pr = pr[(pr.date > pr.index_date) & (pr.date <= pr.stop)]
+    cnt = pr.groupby("employee_id").size()
+    first = pr.groupby("employee_id").date.min()
+    ppl["promotions"] = cnt.reindex(ppl.employee_id).fillna(0).astype(int).to_numpy()
+    fd = first.reindex(ppl.employee_id).to_numpy()
+    ppl["years_to_first"] = (pd.to_datetime(fd) - ppl.index_date).dt.days.to_numpy() / DAYS_PER_YEAR
+    ppl = ppl[ppl.followup_years > 0]
+    res = promotion_rates(ppl, group="group", followup="followup_years", events="promotions",
+                          first_event="years_to_first", treated="participants", alpha=alpha,
+                          min_cell_size=min_cell_size)  # fmt: skip
+    res.notes[1:1] = [
+        f"Participants: {'mentors and mentees' if role == 'both' else role + 's'}; control: "
+        f"{label}. Follow-up from the cohort start to leaving or {end_date:%Y-%m-%d}."
+    ] + notes
+    res.followup_ = ppl
+    return res
