@@ -33,8 +33,25 @@ _API = {
     "cohort_frame": "retention",
     "RetentionResult": "retention",
     "match_controls": "matching",
+    "difference_in_differences": "engagement",
+    "pilot_engagement": "engagement",
+    "prepost": "skills",
+    "pilot_skills": "skills",
 }
-_MODULES = ("contract", "synthetic", "roi", "power", "external", "retention", "matching")
+_MODULES = (
+    "contract",
+    "synthetic",
+    "roi",
+    "power",
+    "external",
+    "retention",
+    "matching",
+    "engagement",
+    "skills",
+    "goals",
+    "reaction",
+    "promotion",
+)
 
 __all__ = [
     "DataValidationError",
@@ -46,25 +63,48 @@ __all__ = [
     "cohort_frame",
     "compare_retention",
     "contract",
+    "difference_in_differences",
+    "engagement",
     "external",
     "external_benchmarks",
     "generate_sample",
+    "goals",
     "load_pilot",
     "match_controls",
     "matching",
     "phillips_roi",
+    "pilot_engagement",
     "pilot_retention",
+    "pilot_skills",
     "planning_statement",
     "power",
+    "prepost",
     "program_costs",
+    "promotion",
+    "reaction",
     "retention",
     "roi",
     "roi_from_retention",
+    "skills",
     "synthetic",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import contract, external, matching, power, retention, roi, synthetic
+    from . import (
+        contract,
+        engagement,
+        external,
+        goals,
+        matching,
+        power,
+        promotion,
+        reaction,
+        retention,
+        roi,
+        skills,
+        synthetic,
+    )
+    from .engagement import difference_in_differences, pilot_engagement
     from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
     from .external import external_benchmarks
     from .matching import match_controls
@@ -72,6 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .power import planning_statement
     from .retention import RetentionResult, cohort_frame, compare_retention, pilot_retention
     from .roi import phillips_roi, program_costs, roi_from_retention
+    from .skills import pilot_skills, prepost
     from .synthetic import generate as generate_sample
 
 
