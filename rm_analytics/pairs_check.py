@@ -119,7 +119,9 @@ def reporting_conflicts(
     shared = (mentor >= 0) & (mentee >= 0) & (mgr[mentor] >= 0) & (mgr[mentor] == mgr[mentee])
     for j in np.flatnonzero(shared):
         rows.append((j, "shared_manager", "shared_manager", 1, "mentor and mentee share a manager"))
-    out = pd.DataFrame(rows, columns=["_row", "check", "direction", "levels", "detail"])
+    out = pd.DataFrame(rows, columns=["_row", "check", "direction", "levels", "detail"]).astype(
+        {"_row": np.int64, "levels": np.int64}
+    )
     out.insert(0, "pair_id", pairs.pair_id.astype("string").to_numpy()[out._row.to_numpy()])
     return out.drop(columns="_row").sort_values(["pair_id", "check"], ignore_index=True)
 
