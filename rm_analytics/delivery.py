@@ -279,8 +279,8 @@ def _delivery_core(
     hi, hd = i[held], d[held]
     order = np.lexsort((hd, hi))
     hi, hd = hi[order], hd[order]
-    same = np.r_[False, hi[1:] == hi[:-1]]
-    gaps = np.r_[np.nan, np.diff(hd) / _DAY]
+    same = np.r_[False, hi[1:] == hi[:-1]][: len(hi)]
+    gaps = np.r_[np.nan, np.diff(hd) / _DAY][: len(hi)]
     gap_i, gap = hi[same], gaps[same]
     n_gaps = np.bincount(gap_i, minlength=n).astype(float)
     tol = rules["gap_tolerance"] * cadence
