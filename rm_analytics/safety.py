@@ -915,10 +915,10 @@ def flag_pairs(
         fb = _feedback_flags(pulse, th)
         if fb is not None:
             frames.append(fb)
-    if pilot.sessions is not None:
+    if pilot.sessions is not None and len(pilot.sessions):
         frames.append(_stalled(pilot, th, stamp))
     else:
-        notes.append("no sessions table: STALLED not checked")
+        notes.append("no sessions table (or no rows in it): STALLED not checked")
     goal = _goal_flags(pilot, th, stamp)
     if goal is None:
         notes.append("no checkpoints table: GOAL_OFF_TRACK not checked")
