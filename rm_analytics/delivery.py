@@ -422,9 +422,8 @@ def _log(pilot, excluded: dict[str, tuple[int, str]], total: int) -> None:
 class DeliverySummary(Result):
     """Aggregate delivery metrics for sponsors (no pair ids; small cells suppressed).
 
-    ``summary`` columns: ``metric, estimate, ci_low, ci_high, p_value, n, method``.
-    ``pairs_`` keeps the per-pair table for the program lead's use; it is not part of the
-    summary, ``to_dict`` or the HTML view.
+    ``summary`` columns: ``metric, estimate, ci_low, ci_high, p_value, n, method``. It keeps
+    no per-pair table (use :func:`pair_delivery` for the program lead's view).
     """
 
     title = "Delivery: did the pairs meet?"
@@ -509,7 +508,6 @@ def delivery_summary(
     n = len(pairs)
     rows: list[dict[str, Any]] = []
     res = DeliverySummary(params={"as_of": as_of, "min_cell_size": min_cell_size, "alpha": alpha})
-    res.pairs_ = pairs
 
     def add(metric, est, lo, hi, k, method):
         rows.append(
