@@ -1,0 +1,584 @@
+"""Delivery and relationship engagement: did the pairs meet as planned?
+
+:func:`pair_delivery` gives one row per pair (sessions held against the plan, cadence, gaps,
+a health label) for the program lead; :func:`delivery_summary` aggregates it for sponsors
+(no pair ids, small cells suppressed).
+
+Conventions
+-----------
+* **Observation window** of a pair: from its ``start_date`` to ``observed_until`` =
+  the earlier of ``as_of`` and the pair's ``end_date`` (blank end: ``as_of``).
+* **The plan**: the cohort's sessions are due at ``cohort start + j * cadence_days`` for
+  ``j = 0 .. planned_sessions - 1``. A pair that started later than the cohort (e.g. after a
+  reshuffle) owns only the slots on or after its start: that count is its
+  ``planned_sessions``.
+* **Due by now** (``expected_by_now``): one session per *completed* cadence period of the
+  plan since the pair's start, up to ``observed_until``; the pair's whole plan once
+  ``observed_until`` reaches the cohort's end date. A session counts as due only after its
+  period is over, so a pair is never behind on the day a session is scheduled.
+* **Adherence** = ``sessions_held / expected_by_now`` (NaN when nothing is due yet). It is not
+  capped: extra sessions give values above 1.
+* **Gaps** are in days between consecutive held sessions; ``cadence_adherence`` is the share of
+  those gaps no longer than ``gap_tolerance x cadence_days`` (default 1.5: 10 days for a
+  weekly plan), NaN with fewer than two held sessions. ``longest_gap_days`` also counts the
+  stretch from the pair's start to its first held session and from the last held session (or
+  the start, when none was held) to ``observed_until``; the latter is ``days_inactive``.
+* **Health** (rules, heuristics, not validated cut-offs; practitioner platforms use the same
+  three labels):
+
+  - ``too_early_to_tell``: fewer than two sessions due so far (``expected_by_now < 2``);
+  - ``needs_check_in``: no held session for more than ``gap_cadences x cadence_days`` days
+    (default 2: two weeks for a weekly plan), or adherence below ``min_adherence``
+    (default 0.5);
+  - ``on_track``: otherwise.
+
+Sessions dated after ``as_of``, outside the pair's own dates, or for pairs not in the pairs
+table are excluded and counted in ``pilot.quality`` (stage ``delivery``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import InsufficientDataError
+from .results import Result
+from .stats import mean_ci, wilson_ci
+
+HEALTH_LEVELS = ("on_track", "needs_check_in", "too_early_to_tell")
+
+#: Default health rules (heuristics, not validated cut-offs).
+DEFAULT_HEALTH_RULES: dict[str, float] = {
+    "gap_cadences": 2.0,
+    "min_adherence": 0.5,
+    "gap_tolerance": 1.5,
+}
+
+DELIVERY_COLUMNS = [
+    "pair_id",
+    "cohort_id",
+    "status",
+    "planned_sessions",
+    "expected_by_now",
+    "sessions_held",
+    "sessions_cancelled",
+    "sessions_no_show",
+    "held_minutes",
+    "adherence",
+    "cadence_adherence",
+    "n_gaps",
+    "median_gap_days",
+    "days_since_last_held",
+    "days_inactive",
+    "longest_gap_days",
+    "health",
+    "cadence_days",
+    "observed_until",
+]
+
+_DAY = np.timedelta64(1, "D")
+
+
+# -- inputs -------------------------------------------------------------------------------------
+def _inputs(pilot_or_frames: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
+    """(pairs with cohort columns, sessions, cohorts, pilot or None) from a Pilot or frames."""
+    from .pilot import Pilot
+
+    if isinstance(pilot_or_frames, Pilot):
+        pilot = pilot_or_frames
+        pilot.require("sessions", purpose="delivery metrics")
+        pairs, cohorts, sessions = pilot.pairs, pilot.cohorts, pilot.sessions
+    elif isinstance(pilot_or_frames, Mapping):
+        pilot = None
+        missing = [t for t in ("pairs", "sessions") if pilot_or_frames.get(t) is None]
+        if missing:
+            raise InsufficientDataError(
+                "delivery metrics need the frames 'pairs' and 'sessions' (and 'cohorts' unless "
+                f"pairs carry the cohort columns); missing: {', '.join(missing)}"
+            )
+        pairs = _coerce(pilot_or_frames["pairs"], "pairs", ("start_date", "end_date"))
+        sessions = _coerce(pilot_or_frames["sessions"], "sessions", ("date",))
+        cohorts = pilot_or_frames.get("cohorts")
+        if cohorts is not None:
+            cohorts = _coerce(cohorts, "cohorts", ("start_date", "end_date"))
+    else:
+        raise TypeError(
+            "pair_delivery takes a Pilot or a dict of DataFrames {'pairs', 'sessions', "
+            f"'cohorts'}}, not {type(pilot_or_frames).__name__}"
+        )
+    _need(pairs, "pairs", ("pair_id", "cohort_id", "start_date"))
+    _need(sessions, "sessions", ("pair_id", "date", "status"))
+    cohort_cols = ("start_date", "end_date", "cadence_days", "planned_sessions")
+    if cohorts is not None:
+        _need(cohorts, "cohorts", ("cohort_id", *cohort_cols))
+        c = cohorts.drop_duplicates("cohort_id").set_index("cohort_id")[list(cohort_cols)]
+        info = pairs.join(c.add_prefix("cohort_"), on="cohort_id")
+        unknown = info.cohort_start_date.isna() & info.cohort_id.notna()
+        if unknown.any():
+            raise ValueError(
+                "pairs.cohort_id has values missing from cohorts.cohort_id: "
+                + ", ".join(sorted(map(str, info.cohort_id[unknown].unique()))[:10])
+            )
+    else:
+        _need(
+            pairs,
+            "pairs (no cohorts frame given)",
+            (
+                "cohort_start_date",
+                "cohort_end_date",
+                "cohort_cadence_days",
+                "cohort_planned_sessions",
+            ),
+        )
+        info = pairs
+    if "status" not in info.columns:
+        info = info.assign(status=pd.NA)
+    if "end_date" not in info.columns:
+        info = info.assign(end_date=pd.NaT)
+    bad = ~(pd.to_numeric(info.cohort_cadence_days, errors="coerce") >= 1)
+    if bad.any():
+        raise ValueError(
+            "cadence_days must be a whole number of days >= 1; bad for cohort(s) "
+            + ", ".join(sorted(map(str, info.cohort_id[bad].unique()))[:10])
+        )
+    return info, sessions, cohorts, pilot
+
+
+def _coerce(df: pd.DataFrame, name: str, dates: tuple[str, ...]) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"frame {name!r} must be a pandas DataFrame, not {type(df).__name__}")
+    out = df.copy()
+    for col in dates:
+        if col in out.columns and not pd.api.types.is_datetime64_any_dtype(out[col]):
+            try:
+                out[col] = pd.to_datetime(out[col])
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{name}.{col} must hold dates: {exc}") from None
+    for col in ("pair_id", "cohort_id", "mentor_id", "mentee_id", "employee_id"):
+        if col in out.columns:
+            out[col] = out[col].astype("string")
+    return out
+
+
+def _need(df: pd.DataFrame, name: str, cols: tuple[str, ...]) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name} needs the column(s) {', '.join(missing)}")
+
+
+def default_as_of(pilot_or_frames: Any) -> pd.Timestamp:
+    """The data snapshot date: the latest date recorded in the activity tables.
+
+    The latest of session dates, survey response dates, checkpoint dates and pair start/end
+    dates. Used when ``as_of`` is not given, so a pilot exported months ago is judged as of
+    its export, not as of today.
+    """
+    from .pilot import Pilot
+
+    t = pilot_or_frames.tables if isinstance(pilot_or_frames, Pilot) else dict(pilot_or_frames)
+    candidates = []
+    for name, col in (
+        ("sessions", "date"),
+        ("surveys", "response_date"),
+        ("checkpoints", "date"),
+        ("pairs", "start_date"),
+        ("pairs", "end_date"),
+    ):
+        df = t.get(name)
+        if df is not None and col in df.columns and len(df):
+            candidates.append(pd.to_datetime(df[col]).max())
+    candidates = [c for c in candidates if pd.notna(c)]
+    if not candidates:
+        raise InsufficientDataError("no dates in the data to judge delivery as of; pass as_of")
+    return pd.Timestamp(max(candidates)).normalize()
+
+
+# -- core ---------------------------------------------------------------------------------------
+def _delivery_core(
+    info: pd.DataFrame,
+    sessions: pd.DataFrame,
+    as_of: pd.Series,
+    rules: Mapping[str, float],
+) -> tuple[pd.DataFrame, dict[str, tuple[int, str]]]:
+    """Per-pair delivery metrics with a per-pair as-of date (aligned to ``info``'s rows).
+
+    Returns the frame and the exclusions {check: (rows, detail)}.
+    """
+    n = len(info)
+    pair_id = info.pair_id.astype("string").to_numpy()
+    start = info.start_date.to_numpy(dtype="datetime64[ns]")
+    end = info.end_date.to_numpy(dtype="datetime64[ns]")
+    as_of_arr = pd.to_datetime(as_of).to_numpy(dtype="datetime64[ns]")
+    obs_end = np.where(np.isnat(end), as_of_arr, np.minimum(end, as_of_arr))
+    c_start = info.cohort_start_date.to_numpy(dtype="datetime64[ns]")
+    c_end = info.cohort_end_date.to_numpy(dtype="datetime64[ns]")
+    cadence = pd.to_numeric(info.cohort_cadence_days).to_numpy(dtype=float)
+    planned_c = pd.to_numeric(info.cohort_planned_sessions).to_numpy(dtype=float)
+
+    # the plan
+    offset = (start - c_start) / _DAY
+    k_lo = np.maximum(0.0, np.ceil(offset / cadence))
+    planned = np.maximum(0.0, planned_c - k_lo)
+    elapsed = (obs_end - c_start) / _DAY
+    k_hi = np.floor(elapsed / cadence) - 1
+    expected = np.clip(np.minimum(k_hi, planned_c - 1) - k_lo + 1, 0, planned)
+    expected = np.where(obs_end >= c_end, planned, expected)
+    expected = np.where(obs_end < start, 0.0, expected)
+
+    # sessions: keep those inside each pair's window
+    excluded: dict[str, tuple[int, str]] = {}
+    pos = pd.Series(np.arange(n), index=pd.Index(pair_id))
+    s = sessions[["pair_id", "date", "status"]].copy()
+    if "duration_minutes" in sessions.columns:
+        s["minutes"] = pd.to_numeric(sessions.duration_minutes, errors="coerce")
+    else:
+        s["minutes"] = np.nan
+    idx = pos.reindex(s.pair_id.astype("string").to_numpy()).to_numpy()
+    unknown = np.isnan(idx)
+    if unknown.any():
+        excluded["session of an unknown pair"] = (
+            int(unknown.sum()),
+            "pair_id not in the pairs table (or not in the selected cohorts)",
+        )
+    s = s[~unknown]
+    i = idx[~unknown].astype(int)
+    d = s.date.to_numpy(dtype="datetime64[ns]")
+    late = d > as_of_arr[i]
+    if late.any():
+        excluded["session after as_of"] = (
+            int(late.sum()),
+            "dated after the as-of date of the analysis",
+        )
+    outside = ~late & ((d < start[i]) | (~np.isnat(end[i]) & (d > end[i])))
+    if outside.any():
+        excluded["session outside the pair's dates"] = (
+            int(outside.sum()),
+            "dated before the pair's start_date or after its end_date",
+        )
+    status = s.status.astype("string").to_numpy()
+    known = np.isin(status, ["held", "cancelled", "no_show"])
+    if (~known & ~late & ~outside).any():
+        excluded["session with an unknown status"] = (
+            int((~known & ~late & ~outside).sum()),
+            "status is not held, cancelled or no_show",
+        )
+    keep = ~late & ~outside & known
+    i, d, status = i[keep], d[keep], status[keep]
+    minutes = s.minutes.to_numpy()[keep]
+    held = status == "held"
+    n_held = np.bincount(i[held], minlength=n).astype(float)
+    n_cancel = np.bincount(i[status == "cancelled"], minlength=n).astype(float)
+    n_noshow = np.bincount(i[status == "no_show"], minlength=n).astype(float)
+    held_min = np.bincount(i[held], weights=np.nan_to_num(minutes[held]), minlength=n)
+
+    # gaps between held sessions (vectorised over all pairs)
+    hi, hd = i[held], d[held]
+    order = np.lexsort((hd, hi))
+    hi, hd = hi[order], hd[order]
+    same = np.r_[False, hi[1:] == hi[:-1]][: len(hi)]
+    gaps = np.r_[np.nan, np.diff(hd) / _DAY][: len(hi)]
+    gap_i, gap = hi[same], gaps[same]
+    n_gaps = np.bincount(gap_i, minlength=n).astype(float)
+    tol = rules["gap_tolerance"] * cadence
+    within = np.bincount(gap_i, weights=(gap <= tol[gap_i]).astype(float), minlength=n)
+    cadence_adh = np.where(n_gaps > 0, within / np.where(n_gaps > 0, n_gaps, 1), np.nan)
+    median_gap = (
+        pd.Series(gap).groupby(gap_i).median().reindex(np.arange(n)).to_numpy()
+        if len(gap)
+        else np.full(n, np.nan)
+    )
+    max_between = (
+        pd.Series(gap).groupby(gap_i).max().reindex(np.arange(n)).to_numpy()
+        if len(gap)
+        else np.full(n, np.nan)
+    )
+    first_held = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    last_held = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if len(hi):
+        firsts = ~same
+        first_held[hi[firsts]] = hd[firsts]
+        lasts = np.r_[hi[1:] != hi[:-1], True]
+        last_held[hi[lasts]] = hd[lasts]
+    started = obs_end >= start
+    since_last = np.where(np.isnat(last_held), np.nan, (obs_end - last_held) / _DAY)
+    anchor = np.where(np.isnat(last_held), start, last_held)
+    inactive = np.where(started, (obs_end - anchor) / _DAY, np.nan)
+    lead_in = np.where(np.isnat(first_held), np.nan, (first_held - start) / _DAY)
+    longest = np.fmax(np.fmax(lead_in, max_between), inactive)
+    adherence = np.where(expected > 0, n_held / np.where(expected > 0, expected, 1), np.nan)
+
+    gap_limit = rules["gap_cadences"] * cadence
+    needs = (inactive > gap_limit) | (adherence < rules["min_adherence"])
+    health = np.where(
+        (expected < 2) | ~started,
+        "too_early_to_tell",
+        np.where(needs, "needs_check_in", "on_track"),
+    )
+    out = pd.DataFrame(
+        {
+            "pair_id": pd.array(pair_id, dtype="string"),
+            "cohort_id": info.cohort_id.astype("string").to_numpy(),
+            "status": info.status.to_numpy(),
+            "planned_sessions": planned.astype(int),
+            "expected_by_now": expected.astype(int),
+            "sessions_held": n_held.astype(int),
+            "sessions_cancelled": n_cancel.astype(int),
+            "sessions_no_show": n_noshow.astype(int),
+            "held_minutes": held_min,
+            "adherence": adherence,
+            "cadence_adherence": cadence_adh,
+            "n_gaps": n_gaps.astype(int),
+            "median_gap_days": median_gap,
+            "days_since_last_held": since_last,
+            "days_inactive": inactive,
+            "longest_gap_days": longest,
+            "health": pd.Categorical(health, categories=HEALTH_LEVELS),
+            "cadence_days": cadence,
+            "observed_until": pd.to_datetime(obs_end),
+        }
+    )
+    if isinstance(info.status.dtype, pd.CategoricalDtype):
+        out["status"] = pd.Categorical(info.status.to_numpy(), dtype=info.status.dtype)
+    return out, excluded
+
+
+def _rules(overrides: Mapping[str, float] | None) -> dict[str, float]:
+    rules = dict(DEFAULT_HEALTH_RULES)
+    for key, value in (overrides or {}).items():
+        if key not in rules:
+            raise ValueError(
+                f"unknown delivery rule {key!r}; known: {', '.join(sorted(DEFAULT_HEALTH_RULES))}"
+            )
+        rules[key] = float(value)
+    return rules
+
+
+def pair_delivery(
+    pilot_or_frames: Any,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    rules: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Sessions held against the plan, cadence and a health label, one row per pair.
+
+    For the program lead (it holds pair ids); see :func:`delivery_summary` for sponsors.
+
+    Parameters
+    ----------
+    pilot_or_frames
+        A :class:`~rm_analytics.Pilot` with a ``sessions`` table, or a dict of DataFrames
+        ``{"pairs", "sessions", "cohorts"}`` with the data contract's columns (``cohorts`` may
+        be left out when ``pairs`` carries ``cohort_start_date``, ``cohort_end_date``,
+        ``cohort_cadence_days`` and ``cohort_planned_sessions``).
+    as_of
+        Date the pairs are judged at (default: the latest date in the data, see
+        :func:`default_as_of`). Sessions after it are ignored and counted.
+    rules
+        Overrides of :data:`DEFAULT_HEALTH_RULES` (``gap_cadences``, ``min_adherence``,
+        ``gap_tolerance``). Heuristics, not validated cut-offs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair, columns:
+
+        - ``pair_id``, ``cohort_id``, ``status`` (the pair's status);
+        - ``planned_sessions``: the pair's slots in the cohort's plan;
+        - ``expected_by_now``: planned sessions due by ``observed_until`` (module docstring);
+        - ``sessions_held``, ``sessions_cancelled``, ``sessions_no_show``, ``held_minutes``;
+        - ``adherence``: held / expected_by_now (NaN when nothing is due);
+        - ``cadence_adherence``: share of gaps between held sessions within
+          ``gap_tolerance x cadence_days``; ``n_gaps``; ``median_gap_days``;
+        - ``days_since_last_held`` (NaN when none held), ``days_inactive`` (days since the last
+          held session or, when none was held, since the start), ``longest_gap_days``;
+        - ``health``: ``on_track``, ``needs_check_in`` or ``too_early_to_tell``;
+        - ``cadence_days``, ``observed_until``.
+    """
+    info, sessions, _, pilot = _inputs(pilot_or_frames)
+    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot_or_frames)
+    out, excluded = _delivery_core(
+        info.reset_index(drop=True),
+        sessions,
+        pd.Series(stamp, index=range(len(info))),
+        _rules(rules),
+    )
+    if pilot is not None:
+        _log(pilot, excluded, len(sessions))
+    return out
+
+
+def _log(pilot, excluded: dict[str, tuple[int, str]], total: int) -> None:
+    kept = total - sum(r for r, _ in excluded.values())
+    pilot.log_quality("sessions", "delivery", "sessions used", kept, "kept", "")
+    for check, (rows, detail) in excluded.items():
+        pilot.log_quality("sessions", "delivery", check, rows, "excluded", detail)
+
+
+# -- sponsor summary -----------------------------------------------------------------------------
+class DeliverySummary(Result):
+    """Aggregate delivery metrics for sponsors (no pair ids; small cells suppressed).
+
+    ``summary`` columns: ``metric, estimate, ci_low, ci_high, p_value, n, method``. It keeps
+    no per-pair table (use :func:`pair_delivery` for the program lead's view).
+    """
+
+    title = "Delivery: did the pairs meet?"
+
+    def plot(self, ax=None):
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3))
+        s = self.summary
+        shares = s[s.metric.isin(["pairs_3plus_held", "adherence", "no_show_rate", "cancel_rate"])]
+        labels = {
+            "pairs_3plus_held": "pairs with 3+ sessions",
+            "adherence": "sessions held / due",
+            "no_show_rate": "no-show rate",
+            "cancel_rate": "cancellation rate",
+        }
+        y = np.arange(len(shares))
+        est = shares.estimate.to_numpy(dtype=float)
+        lo = est - shares.ci_low.to_numpy(dtype=float)
+        hi = shares.ci_high.to_numpy(dtype=float) - est
+        ax.errorbar(est, y, xerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt="o", capsize=3)
+        ax.set_yticks(y, [labels[m] for m in shares.metric])
+        ax.set_xlim(0, max(1.0, float(np.nanmax(np.r_[shares.ci_high.to_numpy(float), 1.0]))))
+        ax.set_xlabel("share (95% CI)")
+        ax.set_title(self.title)
+        ax.invert_yaxis()
+        return ax
+
+
+def _ratio_ci(num: np.ndarray, den: np.ndarray, alpha: float) -> tuple[float, float, float, int]:
+    """Ratio of sums with a cluster (pair) linearisation CI and t with n-1 df."""
+    keep = den > 0
+    num, den = num[keep].astype(float), den[keep].astype(float)
+    n = int(len(den))
+    if n == 0 or den.sum() == 0:
+        return (float("nan"), float("nan"), float("nan"), n)
+    r = num.sum() / den.sum()
+    if n < 2:
+        return (float(r), float("nan"), float("nan"), n)
+    resid = num - r * den
+    se = np.sqrt(n / (n - 1) * np.sum(resid**2)) / den.sum()
+    t = stats.t.ppf(1 - alpha / 2, n - 1)
+    return (float(r), float(max(0.0, r - t * se)), float(min(1.0, r + t * se)), n)
+
+
+def delivery_summary(
+    pilot_or_frames: Any,
+    *,
+    as_of: str | pd.Timestamp | None = None,
+    rules: Mapping[str, float] | None = None,
+    min_cell_size: int = 5,
+    alpha: float = 0.05,
+) -> DeliverySummary:
+    """Aggregate delivery metrics with uncertainty, for sponsors.
+
+    Rows (``metric``):
+
+    - ``pairs_3plus_held``: share of pairs with 3 or more held sessions (the practitioner
+      benchmark of an engaged pair), Wilson score interval;
+    - ``sessions_held``: mean held sessions per pair, t interval; ``sessions_planned``: mean
+      planned sessions per pair (a fixed quantity, no interval);
+    - ``adherence``: mean over pairs of held / due (pairs with something due), t interval;
+    - ``no_show_rate``, ``cancel_rate``: no-shows (cancellations) over scheduled sessions, a
+      ratio of sums with pairs as clusters (linearisation standard error, t with n_pairs - 1
+      df), because sessions of one pair are not independent;
+    - ``health_on_track``, ``health_needs_check_in``, ``health_too_early_to_tell``: pair counts
+      (``estimate``) out of ``n`` pairs.
+
+    Privacy: no pair or employee ids. When fewer than ``min_cell_size`` pairs are in the
+    analysis every row is suppressed; health counts between 1 and ``min_cell_size - 1`` are
+    suppressed (NaN), and when exactly one count is suppressed the next smallest is too, so
+    it cannot be recovered from the total.
+
+    Returns
+    -------
+    DeliverySummary
+        ``summary`` columns: ``metric, estimate, ci_low, ci_high, p_value, n, method``
+        (``p_value`` is NaN: these are descriptive estimates, no test).
+    """
+    pairs = pair_delivery(pilot_or_frames, as_of=as_of, rules=rules)
+    n = len(pairs)
+    rows: list[dict[str, Any]] = []
+    res = DeliverySummary(params={"as_of": as_of, "min_cell_size": min_cell_size, "alpha": alpha})
+
+    def add(metric, est, lo, hi, k, method):
+        rows.append(
+            dict(
+                metric=metric,
+                estimate=est,
+                ci_low=lo,
+                ci_high=hi,
+                p_value=np.nan,
+                n=k,
+                method=method,
+            )
+        )
+
+    engaged = int((pairs.sessions_held >= 3).sum())
+    lo, hi = wilson_ci(engaged, n, alpha)
+    add("pairs_3plus_held", engaged / n if n else np.nan, lo, hi, n, "Wilson score interval")
+    m, lo, hi, k = mean_ci(pairs.sessions_held, alpha)
+    add("sessions_held", m, lo, hi, k, "mean, t interval")
+    add(
+        "sessions_planned",
+        float(pairs.planned_sessions.mean()) if n else np.nan,
+        np.nan,
+        np.nan,
+        n,
+        "mean of the plan",
+    )
+    m, lo, hi, k = mean_ci(pairs.adherence, alpha)
+    add("adherence", m, lo, hi, k, "mean over pairs with sessions due, t interval")
+    scheduled = (pairs.sessions_held + pairs.sessions_cancelled + pairs.sessions_no_show).to_numpy()
+    method = "ratio of sums, pairs as clusters, t interval"
+    r, lo, hi, k = _ratio_ci(pairs.sessions_no_show.to_numpy(), scheduled, alpha)
+    add("no_show_rate", r, lo, hi, k, method)
+    r, lo, hi, k = _ratio_ci(pairs.sessions_cancelled.to_numpy(), scheduled, alpha)
+    add("cancel_rate", r, lo, hi, k, method)
+    counts = pairs.health.value_counts().reindex(list(HEALTH_LEVELS), fill_value=0)
+    suppressed = suppress_counts(counts.to_numpy(), min_cell_size)
+    for level, c in zip(HEALTH_LEVELS, suppressed, strict=True):
+        add(f"health_{level}", c, np.nan, np.nan, n, "count of pairs")
+    summary = pd.DataFrame(rows)
+    if n < min_cell_size:
+        summary[["estimate", "ci_low", "ci_high", "n"]] = np.nan
+        res.note(
+            f"Fewer than {min_cell_size} pairs: every delivery figure is suppressed to protect "
+            "confidentiality."
+        )
+    elif np.isnan(suppressed).any():
+        res.note(
+            f"Health counts below {min_cell_size} pairs are suppressed (shown blank), with one "
+            "more count suppressed where needed so they cannot be worked out from the total."
+        )
+    summary["n"] = summary["n"].astype(float)
+    res.summary = summary
+    res.note(
+        "Health labels follow documented rules (two missed cadence periods or under half the "
+        "due sessions held = needs check-in); they are heuristics, not validated cut-offs."
+    )
+    return res
+
+
+def suppress_counts(counts: np.ndarray, min_cell_size: int) -> np.ndarray:
+    """Counts with cells in 1..min_cell_size-1 set to NaN, plus complementary suppression.
+
+    Zero cells stay visible. When exactly one cell is suppressed, the smallest other non-zero
+    cell is suppressed too, so the hidden value cannot be recovered from a known total.
+    """
+    c = np.asarray(counts, dtype=float).copy()
+    small = (c > 0) & (c < min_cell_size)
+    if small.sum() == 1:
+        others = np.where(~small & (c > 0), c, np.inf)
+        if np.isfinite(others).any():
+            small[int(np.argmin(others))] = True
+    c[small] = np.nan
+    return c

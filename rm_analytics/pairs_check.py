@@ -1,0 +1,368 @@
+"""Matching check before launch: conflicts of interest and same-team pairs.
+
+The playbook's matching rule: never pair a boss with someone in their reporting line, and
+avoid pairing two people from the same team. :func:`check_pairs` runs on a *proposed*
+``pairs`` table (only ``pair_id``, ``cohort_id``, ``mentor_id`` and ``mentee_id`` are needed;
+status and dates may still be missing) against the HRIS roster, so the program lead can fix
+the matching before the cohort starts. :func:`check_pairs_cli` is the body of the command
+``rm-analytics check-pairs --data DIR``.
+
+Reporting lines come from ``employees.manager_id`` as exported (today's lines, not the lines
+on some past date). Chains are followed up to :data:`MAX_CHAIN_DEPTH` levels, which also stops
+on a circular manager chain.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataValidationError, InsufficientDataError, Problem, RmAnalyticsError
+
+#: Longest reporting chain followed (also the guard against circular manager data).
+MAX_CHAIN_DEPTH = 50
+
+ISSUE_COLUMNS = ["pair_id", "cohort_id", "mentor_id", "mentee_id", "check", "kind", "detail"]
+
+#: check -> kind. "conflict" = conflict of interest (never allowed); "same_team" = the
+#: same-team rule; "data" = the proposal cannot work as given.
+CHECKS = {
+    "same_person": "data",
+    "double_booked": "data",
+    "not_employed": "data",
+    "reporting_line": "conflict",
+    "shared_manager": "same_team",
+    "same_department": "same_team",
+}
+
+EXIT_CLEAN = 0
+EXIT_INPUT = 2
+EXIT_ISSUES = 3
+
+
+def _levels_text(upper: str, lower: str, levels: int) -> str:
+    if levels == 1:
+        return f"the {upper} is the {lower}'s direct manager"
+    if levels == 2:
+        return f"the {upper} is the {lower}'s manager's manager"
+    return f"the {upper} is {levels} levels above the {lower} in the reporting line"
+
+
+def reporting_conflicts(
+    employees: pd.DataFrame, pairs: pd.DataFrame, *, max_depth: int = MAX_CHAIN_DEPTH
+) -> pd.DataFrame:
+    """Pairs whose members share a reporting line or a manager.
+
+    Vectorised over pairs: the manager chain is followed one level at a time for all pairs at
+    once (at most ``max_depth`` levels).
+
+    Parameters
+    ----------
+    employees
+        ``employee_id`` and ``manager_id`` (blank = no manager).
+    pairs
+        ``pair_id``, ``mentor_id``, ``mentee_id``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per conflict: ``pair_id``, ``check`` (``reporting_line`` or
+        ``shared_manager``), ``direction`` (``mentee_above_mentor``,
+        ``mentor_above_mentee`` or ``shared_manager``), ``levels`` (steps up the chain; 1 for a
+        shared manager) and ``detail`` (a sentence for the program lead).
+    """
+    if "manager_id" not in employees.columns:
+        raise InsufficientDataError(
+            "the conflict-of-interest check needs employees.manager_id (the direct manager)"
+        )
+    ids = employees.employee_id.astype("string")
+    code = pd.Series(np.arange(len(ids)), index=pd.Index(ids.to_numpy()))
+    if not code.index.is_unique:
+        code = code[~code.index.duplicated()]
+
+    def pos(values) -> np.ndarray:
+        v = pd.Series(values).astype("string")
+        out = code.reindex(v.to_numpy()).to_numpy()
+        return np.where(np.isnan(out), -1, out).astype(np.int64)
+
+    mgr = pos(employees.manager_id.to_numpy())
+    mgr = np.r_[mgr, -1]  # index -1 -> "no one"; its manager is no one
+    mentor = pos(pairs.mentor_id.to_numpy())
+    mentee = pos(pairs.mentee_id.to_numpy())
+    rows = []
+    for a, b, direction, who in (
+        (mentor, mentee, "mentee_above_mentor", ("mentee", "mentor")),
+        (mentee, mentor, "mentor_above_mentee", ("mentor", "mentee")),
+    ):
+        found = np.zeros(len(a), dtype=np.int64)
+        cur = np.where(a >= 0, mgr[a], -1)
+        for depth in range(1, max_depth + 1):
+            hit = (cur >= 0) & (cur == b) & (found == 0)
+            found[hit] = depth
+            cur = mgr[cur]
+            if not (cur >= 0).any():
+                break
+        for j in np.flatnonzero(found):
+            rows.append(
+                (
+                    j,
+                    "reporting_line",
+                    direction,
+                    int(found[j]),
+                    _levels_text(who[0], who[1], int(found[j])),
+                )
+            )
+    shared = (mentor >= 0) & (mentee >= 0) & (mgr[mentor] >= 0) & (mgr[mentor] == mgr[mentee])
+    for j in np.flatnonzero(shared):
+        rows.append((j, "shared_manager", "shared_manager", 1, "mentor and mentee share a manager"))
+    out = pd.DataFrame(rows, columns=["_row", "check", "direction", "levels", "detail"]).astype(
+        {"_row": np.int64, "levels": np.int64}
+    )
+    out.insert(0, "pair_id", pairs.pair_id.astype("string").to_numpy()[out._row.to_numpy()])
+    return out.drop(columns="_row").sort_values(["pair_id", "check"], ignore_index=True)
+
+
+def check_pairs(
+    employees: pd.DataFrame,
+    pairs: pd.DataFrame,
+    *,
+    same_department: bool = True,
+    as_of: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Check a proposed matching before the cohort starts.
+
+    Checks, per pair (``check`` column):
+
+    - ``reporting_line``: the mentee is in the mentor's reporting line or the other way round,
+      any number of levels (conflict of interest);
+    - ``shared_manager``: both have the same direct manager (same team);
+    - ``same_department``: both are in the same department (only when ``same_department``);
+    - ``same_person``: mentor and mentee are the same employee;
+    - ``double_booked``: a person is in two pairs of one cohort (pairs with status
+      ``reshuffled`` or ``withdrawn``, when a status is given, are left out of this check);
+    - ``not_employed``: a member's ``termination_date`` is on or before the pair's
+      ``start_date`` (when given) or else ``as_of`` (default today), when the roster has that
+      column.
+
+    Parameters
+    ----------
+    employees
+        The roster: ``employee_id``, ``manager_id``; ``department`` when ``same_department``.
+    pairs
+        Proposed pairs: ``pair_id``, ``cohort_id``, ``mentor_id``, ``mentee_id`` (other columns
+        are ignored; ``status`` is used when present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per issue: ``pair_id, cohort_id, mentor_id, mentee_id, check, kind, detail``,
+        where ``kind`` is ``conflict``, ``same_team`` or ``data``. Empty when the matching is
+        clean. This table names employees: it is for the program lead only.
+
+    Raises
+    ------
+    DataValidationError
+        A required column is missing, an id is blank, a pair_id repeats, or a mentor/mentee id
+        is not in the roster.
+    """
+    problems: list[Problem] = []
+    for name, df, cols in (
+        ("employees", employees, ["employee_id"]),
+        ("pairs", pairs, ["pair_id", "cohort_id", "mentor_id", "mentee_id"]),
+    ):
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            problems.append(
+                Problem(name, None, ", ".join(missing), None, "required column is missing")
+            )
+    if same_department and "department" not in employees.columns:
+        problems.append(
+            Problem(
+                "employees",
+                None,
+                "department",
+                None,
+                "the same-department check needs employees.department (or turn it off)",
+            )
+        )
+    if problems:
+        raise DataValidationError(problems)
+    if "manager_id" not in employees.columns:
+        raise InsufficientDataError(
+            "the conflict-of-interest check needs employees.manager_id (the direct manager)"
+        )
+    p = pairs.reset_index(drop=True).copy()
+    for col in ("pair_id", "cohort_id", "mentor_id", "mentee_id"):
+        p[col] = p[col].astype("string").str.strip().replace("", pd.NA)
+        blank = p[col].isna()
+        problems += [
+            Problem("pairs", int(r) + 2, col, None, "blank id") for r in np.flatnonzero(blank)
+        ]
+    dup = p.pair_id.notna() & p.pair_id.duplicated(keep=False)
+    problems += [
+        Problem("pairs", int(r) + 2, "pair_id", p.pair_id[r], "pair_id repeats")
+        for r in np.flatnonzero(dup)
+    ]
+    known = set(employees.employee_id.astype("string").str.strip())
+    for col in ("mentor_id", "mentee_id"):
+        bad = p[col].notna() & ~p[col].isin(known)
+        problems += [
+            Problem("pairs", int(r) + 2, col, p[col][r], "not an employee_id of the roster")
+            for r in np.flatnonzero(bad)
+        ]
+    if problems:
+        raise DataValidationError(problems)
+
+    emp = employees.copy()
+    emp["employee_id"] = emp.employee_id.astype("string").str.strip()
+    emp["manager_id"] = emp.manager_id.astype("string").str.strip().replace("", pd.NA)
+    emp = emp.drop_duplicates("employee_id")
+    issues = []
+
+    same = p.mentor_id == p.mentee_id
+    issues.append(
+        p[same].assign(check="same_person", detail="mentor and mentee are the same employee")
+    )
+    conflicts = reporting_conflicts(emp, p[~same])
+    if len(conflicts):
+        issues.append(p.merge(conflicts[["pair_id", "check", "detail"]], on="pair_id"))
+    e = emp.set_index("employee_id")
+    if same_department:
+        dm = e.department.reindex(p.mentor_id.to_numpy()).astype("string").to_numpy()
+        dn = e.department.reindex(p.mentee_id.to_numpy()).astype("string").to_numpy()
+        hit = pd.notna(dm) & pd.notna(dn) & (dm == dn) & ~same.to_numpy()
+        hit = np.asarray(hit, dtype=bool)
+        issues.append(
+            p[hit].assign(
+                check="same_department",
+                detail=[f"both are in the department {d!r}" for d in dm[hit]],
+            )
+        )
+    live = p
+    if "status" in p.columns:
+        live = p[~p.status.astype("string").isin(["reshuffled", "withdrawn"]).fillna(False)]
+    members = pd.concat(
+        [
+            live[["pair_id", "cohort_id", "mentor_id"]].rename(columns={"mentor_id": "person"}),
+            live[["pair_id", "cohort_id", "mentee_id"]].rename(columns={"mentee_id": "person"}),
+        ]
+    ).drop_duplicates()
+    n_pairs = members.groupby(["cohort_id", "person"]).pair_id.transform("nunique")
+    dbl = members[n_pairs > 1]
+    if len(dbl):
+        detail = (
+            dbl.groupby(["cohort_id", "person"])
+            .pair_id.agg(lambda s: ", ".join(sorted(s)))
+            .rename("others")
+        )
+        dbl = dbl.join(detail, on=["cohort_id", "person"])
+        dbl = dbl.assign(
+            detail="employee " + dbl.person + " is in several pairs of the cohort: " + dbl.others
+        )
+        issues.append(
+            p.merge(dbl[["pair_id", "detail"]], on="pair_id").assign(check="double_booked")
+        )
+    if "termination_date" in e.columns:
+        stamp = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp.today()
+        ref = pd.Series(stamp.normalize(), index=p.index)
+        if "start_date" in p.columns:
+            start = pd.to_datetime(p.start_date, errors="coerce")
+            ref = start.where(start.notna(), ref)
+        term = pd.to_datetime(e.termination_date, errors="coerce")
+        for role in ("mentor", "mentee"):
+            left_on = pd.Series(term.reindex(p[f"{role}_id"].to_numpy()).to_numpy(), index=p.index)
+            gone = (left_on <= ref).fillna(False).to_numpy(dtype=bool)
+            if gone.any():
+                issues.append(
+                    p[gone].assign(
+                        check="not_employed",
+                        detail=[f"the {role} left on {d:%Y-%m-%d}" for d in left_on[gone]],
+                    )
+                )
+    issues = [i for i in issues if len(i)]
+    if not issues:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in ISSUE_COLUMNS})
+    out = pd.concat(issues, ignore_index=True)
+    out["kind"] = out["check"].map(CHECKS)
+    out = out[ISSUE_COLUMNS].astype("string")
+    order = {c: i for i, c in enumerate(CHECKS)}
+    return (
+        out.assign(_o=out["check"].map(order))
+        .sort_values(["pair_id", "_o", "detail"])
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
+
+
+def _read_inputs(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The roster (validated against the data contract) and the proposed pairs (lenient)."""
+    from .readers import find_tables, read_table
+    from .validation import validate_raw
+
+    found, problems, _ = find_tables(data_dir)
+    for name in ("employees", "pairs"):
+        if name not in found and not problems:
+            problems.append(
+                Problem(
+                    f"{name}.csv",
+                    None,
+                    None,
+                    None,
+                    f"check-pairs needs the {name} table in {os.fspath(data_dir)}",
+                )
+            )
+    if problems:
+        raise DataValidationError(problems)
+    emp_raw = read_table("employees", *found["employees"])
+    pairs_raw = read_table("pairs", *found["pairs"])
+    problems = emp_raw.problems + pairs_raw.problems
+    if problems:
+        raise DataValidationError(problems)
+    result = validate_raw({"employees": emp_raw})
+    problems = [p for p in result.problems if not p.rule.startswith("required table")]
+    if problems:
+        raise DataValidationError(problems)
+    pairs = pairs_raw.frame
+    pairs.attrs["source"] = pairs_raw.source
+    return result.tables["employees"], pairs
+
+
+def check_pairs_cli(
+    data_dir: str | os.PathLike,
+    *,
+    same_department: bool = True,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run :func:`check_pairs` on ``DIR/employees.*`` and ``DIR/pairs.*``; return the exit code.
+
+    Prints the issues (or a line saying the matching is clean) and returns 0 when clean,
+    3 when issues were found, 2 on bad input (message on stderr, no traceback).
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        employees, pairs = _read_inputs(data_dir)
+        issues = check_pairs(employees, pairs, same_department=same_department)
+    except (RmAnalyticsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        text = exc.format() if hasattr(exc, "format") else str(exc)
+        print(f"rm-analytics check-pairs: {text}", file=err)
+        return EXIT_INPUT
+    n_pairs = pairs.pair_id.nunique()
+    if len(issues) == 0:
+        print(f"{data_dir}: {n_pairs} proposed pair(s), no conflicts found.", file=out)
+        return EXIT_CLEAN
+    with pd.option_context(
+        "display.width", 200, "display.max_colwidth", 90, "display.max_rows", 1000
+    ):
+        print(
+            f"{data_dir}: {issues.pair_id.nunique()} of {n_pairs} proposed pair(s) have "
+            f"{len(issues)} issue(s) (confidential: for the program lead):\n",
+            file=out,
+        )
+        print(issues.to_string(index=False), file=out)
+    return EXIT_ISSUES
