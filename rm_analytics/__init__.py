@@ -37,6 +37,13 @@ _API = {
     "pilot_engagement": "engagement",
     "prepost": "skills",
     "pilot_skills": "skills",
+    "flag_pairs": "safety",
+    "scale_scores": "safety",
+    "cronbach_alpha": "safety",
+    "safety_summary": "safety",
+    "pair_delivery": "delivery",
+    "delivery_summary": "delivery",
+    "check_pairs": "pairs_check",
 }
 _MODULES = (
     "contract",
@@ -51,6 +58,9 @@ _MODULES = (
     "goals",
     "reaction",
     "promotion",
+    "safety",
+    "delivery",
+    "pairs_check",
 )
 
 __all__ = [
@@ -60,18 +70,25 @@ __all__ = [
     "RetentionResult",
     "RmAnalyticsError",
     "__version__",
+    "check_pairs",
     "cohort_frame",
     "compare_retention",
     "contract",
+    "cronbach_alpha",
+    "delivery",
+    "delivery_summary",
     "difference_in_differences",
     "engagement",
     "external",
     "external_benchmarks",
+    "flag_pairs",
     "generate_sample",
     "goals",
     "load_pilot",
     "match_controls",
     "matching",
+    "pair_delivery",
+    "pairs_check",
     "phillips_roi",
     "pilot_engagement",
     "pilot_retention",
@@ -85,6 +102,9 @@ __all__ = [
     "retention",
     "roi",
     "roi_from_retention",
+    "safety",
+    "safety_summary",
+    "scale_scores",
     "skills",
     "synthetic",
 ]
@@ -92,26 +112,32 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from . import (
         contract,
+        delivery,
         engagement,
         external,
         goals,
         matching,
+        pairs_check,
         power,
         promotion,
         reaction,
         retention,
         roi,
+        safety,
         skills,
         synthetic,
     )
+    from .delivery import delivery_summary, pair_delivery
     from .engagement import difference_in_differences, pilot_engagement
     from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
     from .external import external_benchmarks
     from .matching import match_controls
+    from .pairs_check import check_pairs
     from .pilot import Pilot, load_pilot
     from .power import planning_statement
     from .retention import RetentionResult, cohort_frame, compare_retention, pilot_retention
     from .roi import phillips_roi, program_costs, roi_from_retention
+    from .safety import cronbach_alpha, flag_pairs, safety_summary, scale_scores
     from .skills import pilot_skills, prepost
     from .synthetic import generate as generate_sample
 

@@ -96,6 +96,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check_pairs(args: argparse.Namespace) -> int:
+    from .pairs_check import check_pairs_cli
+
+    return check_pairs_cli(args.data, same_department=not args.any_department)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from .quality_report import write_quality_report
 
@@ -131,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
     p.add_argument("--force", action="store_true", help="overwrite tables in a non-empty folder")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "check-pairs", help="check proposed pairs for conflicts of interest before launch"
+    )
+    p.add_argument(
+        "--data", required=True, metavar="DIR", help="folder with employees and the proposed pairs"
+    )
+    p.add_argument("--any-department", action="store_true", help="skip the same-department check")
+    p.set_defaults(func=cmd_check_pairs)
 
     p = sub.add_parser("report", help="render the pilot evaluation report")
     _add_load_options(p)

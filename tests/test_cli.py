@@ -154,3 +154,19 @@ def test_data_contract_docs_are_in_sync():
     assert doc == contract_markdown(), (
         "regenerate with: python -m rm_analytics.contract > docs/data-contract.md"
     )
+
+
+def test_check_pairs_command(sample_dir, tmp_path, capsys):
+    assert run(["check-pairs", "--data", str(sample_dir)]) == 3  # the sample plants one conflict
+    assert "reporting_line" in capsys.readouterr().out
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "employees.csv").write_bytes((sample_dir / "employees.csv").read_bytes())
+    pairs = pd.read_csv(sample_dir / "pairs.csv", dtype=str)
+    pairs = pairs[pairs.pair_id.isin(["C01-P01", "C01-P02"])][
+        ["pair_id", "cohort_id", "mentor_id", "mentee_id"]
+    ]
+    pairs.to_csv(clean / "pairs.csv", index=False)
+    code = run(["check-pairs", "--data", str(clean), "--any-department"])
+    assert code == 0, capsys.readouterr()
+    assert run(["check-pairs", "--data", str(tmp_path / "missing")]) == 2
