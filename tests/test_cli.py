@@ -163,9 +163,11 @@ def test_check_pairs_command(sample_dir, tmp_path, capsys):
     clean.mkdir()
     (clean / "employees.csv").write_bytes((sample_dir / "employees.csv").read_bytes())
     pairs = pd.read_csv(sample_dir / "pairs.csv", dtype=str)
-    pairs = pairs[pairs.pair_id.isin(["C01-P01", "C01-P02"])][
-        ["pair_id", "cohort_id", "mentor_id", "mentee_id"]
-    ]
+    emp = pd.read_csv(sample_dir / "employees.csv", dtype=str)
+    staying = set(emp.employee_id[emp.termination_date.isna()])
+    keep = pairs.mentor_id.isin(staying) & pairs.mentee_id.isin(staying)
+    pairs = pairs[keep & (pairs.pair_id != "C01-P07")]
+    pairs = pairs[["pair_id", "cohort_id", "mentor_id", "mentee_id"]]
     pairs.to_csv(clean / "pairs.csv", index=False)
     code = run(["check-pairs", "--data", str(clean), "--any-department"])
     assert code == 0, capsys.readouterr()
