@@ -173,10 +173,14 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
     except OSError as exc:
         raw.problems.append(Problem(label, None, None, None, f"cannot read the file: {exc}"))
         return raw
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():  # (strip copies: look at the start first)
         raw.problems.append(
             Problem(label, None, None, None, "the file is empty (no header, no rows)")
         )
+        return raw
+    frame = _read_csv_fast(data, _contract_names(name))
+    if frame is not None:
+        raw.frame, raw.blank_rows = _drop_blank_rows(frame)
         return raw
     try:
         text = data.decode("utf-8-sig")
@@ -204,6 +208,56 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
     frame.columns = normalised if not dups else [_normalise_header(c) for c in frame.columns]
     raw.frame, raw.blank_rows = _drop_blank_rows(frame)
     return raw
+
+
+def _read_csv_fast(data: bytes, wanted: set[str]) -> pd.DataFrame | None:
+    """Read CSV bytes with pyarrow's multi-threaded parser into categoricals.
+
+    Gives the same cells as the pandas reader below (text, the missing tokens as blank) for
+    well-formed files, and None for anything else -- an encoding error, a ragged or blank
+    line, a header naming a column twice or no column -- which the pandas reader then reads
+    and explains. Contract columns stay categoricals (validation works on distinct values);
+    extra columns become object columns, as the pandas reader gives them.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    end = body.find(b"\n")
+    try:
+        first = body[: end + 1 if end >= 0 else None].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    header = next(csv.reader(io.StringIO(first)), [])
+    normalised = [_normalise_header(h) for h in header]
+    if not header or "" in header or len(set(normalised)) != len(normalised):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                null_values=list(MISSING_TOKENS),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        if table.column_names != header or any(t != pa.string() for t in table.schema.types):
+            return None
+        columns = {}
+        for h, norm in zip(header, normalised, strict=True):
+            # one dictionary for the whole column: no merging of per-block dictionaries
+            encoded = pc.dictionary_encode(table.column(h).combine_chunks())
+            cat = _dictionary_to_categorical(pa.chunked_array([encoded]))
+            columns[norm] = cat if norm in wanted else np.asarray(cat, dtype=object)
+    except (pa.ArrowException, ValueError, OverflowError):
+        return None
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
 
 
 def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
