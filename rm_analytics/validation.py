@@ -683,9 +683,9 @@ def _first_rows(e: pd.DataFrame, ids: _Coded | None):
         emp = dates.set_axis(pd.Index(e["employee_id"]))
         emp = emp[~emp.index.duplicated()]
         return lambda who: emp.reindex(who.to_numpy())
-    pos = np.arange(len(e))[::-1]
+    codes, first_pos = np.unique(ids.codes, return_index=True)  # each id's first row
     first = np.full(len(ids.values) + 1, -1, dtype=np.int64)
-    first[ids.codes[pos]] = pos  # the last assignment wins: each id's first row
+    first[codes] = first_pos  # code -1 (blank) lands in the last slot
     lookup = dict(zip(ids.values.tolist(), first[:-1].tolist(), strict=True))
     blank = int(first[-1])  # blank ids match a blank employee_id, as in reindex
     hire = dates["hire_date"].to_numpy()
@@ -851,13 +851,15 @@ def _survey_item_table(survey: pd.Series, item: pd.Series, n: int):
     """
     s_cats = [str(x) for x in survey.cat.categories]
     i_cats = [str(x) for x in item.cat.categories]
-    s_codes = survey.cat.codes.to_numpy().astype(np.int64)
-    i_codes = item.cat.codes.to_numpy().astype(np.int64)
+    s_codes = survey.cat.codes.to_numpy()
+    i_codes = item.cat.codes.to_numpy()
     width = len(i_cats) + 1
-    pair = (s_codes + 1) * width + (i_codes + 1)
-    used = pd.unique(pair)
     is_text_item = np.array([False] + [C.is_free_text_item(i) for i in i_cats])
-    is_text = is_text_item[i_codes + 1]
+    is_text = is_text_item[i_codes.astype(np.intp) + 1]
+    dense = (len(s_cats) + 1) * width <= 50_000  # few instruments and items: every pair
+    dtype = np.int32 if dense else np.int64
+    pair = (s_codes.astype(dtype) + 1) * width + (i_codes.astype(dtype) + 1)
+    used = np.arange((len(s_cats) + 1) * width) if dense else pd.unique(pair)
     yes_no_u = np.zeros(len(used), dtype=bool)
     lo_u = np.full(len(used), np.nan)
     hi_u = np.full(len(used), np.nan)
@@ -870,12 +872,7 @@ def _survey_item_table(survey: pd.Series, item: pd.Series, n: int):
         b = C.survey_scale(s_name, i_name)
         if b:
             lo_u[j], hi_u[j] = b
-    if (len(s_cats) + 1) * width <= 4_000_000:  # dense lookup, no hashing
-        pos = np.zeros((len(s_cats) + 1) * width, dtype=np.intp)
-        pos[used] = np.arange(len(used))
-        pos = pos[pair]
-    else:
-        pos = pd.Index(used).get_indexer(pair)
+    pos = pair if dense else pd.Index(used).get_indexer(pair)
     return is_text, yes_no_u[pos], lo_u[pos], hi_u[pos]
 
 
@@ -958,7 +955,7 @@ def _check_surveys(
     text = _Coded(text_codes, text_values)
     sv = sv.copy(deep=False)
     sv["value"] = value
-    sv["text"] = text.strings(sv.index)
+    sv["text"] = text.strings(sv.index).array
     return sv, text.na
 
 
