@@ -173,10 +173,14 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
     except OSError as exc:
         raw.problems.append(Problem(label, None, None, None, f"cannot read the file: {exc}"))
         return raw
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():  # (strip copies: look at the start first)
         raw.problems.append(
             Problem(label, None, None, None, "the file is empty (no header, no rows)")
         )
+        return raw
+    frame = _read_csv_fast(data, _contract_names(name))
+    if frame is not None:
+        raw.frame, raw.blank_rows = _drop_blank_rows(frame)
         return raw
     try:
         text = data.decode("utf-8-sig")
@@ -206,6 +210,56 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
     return raw
 
 
+def _read_csv_fast(data: bytes, wanted: set[str]) -> pd.DataFrame | None:
+    """Read CSV bytes with pyarrow's multi-threaded parser into categoricals.
+
+    Gives the same cells as the pandas reader below (text, the missing tokens as blank) for
+    well-formed files, and None for anything else -- an encoding error, a ragged or blank
+    line, a header naming a column twice or no column -- which the pandas reader then reads
+    and explains. Contract columns stay categoricals (validation works on distinct values);
+    extra columns become object columns, as the pandas reader gives them.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    end = body.find(b"\n")
+    try:
+        first = body[: end + 1 if end >= 0 else None].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    header = next(csv.reader(io.StringIO(first)), [])
+    normalised = [_normalise_header(h) for h in header]
+    if not header or "" in header or len(set(normalised)) != len(normalised):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                null_values=list(MISSING_TOKENS),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        if table.column_names != header or any(t != pa.string() for t in table.schema.types):
+            return None
+        columns = {}
+        for h, norm in zip(header, normalised, strict=True):
+            # one dictionary for the whole column: no merging of per-block dictionaries
+            encoded = pc.dictionary_encode(table.column(h).combine_chunks())
+            cat = _dictionary_to_categorical(pa.chunked_array([encoded]))
+            columns[norm] = cat if norm in wanted else np.asarray(cat, dtype=object)
+    except (pa.ArrowException, ValueError, OverflowError):
+        return None
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
+
+
 def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Remove rows with every cell blank, keeping the index as the file position."""
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -215,18 +269,109 @@ def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return (frame.loc[~blank] if n else frame), n
 
 
+def _contract_names(name: str) -> set[str]:
+    """Header names (normalised) of a table's contract columns and their aliases."""
+    spec = TABLES[name]
+    return {n for c in spec.columns for n in (c.name, *c.aliases)}
+
+
 def _read_parquet(name: str, path: str, label: str) -> RawTable:
     import pandas as pd
 
     raw = RawTable(name, None, label, path, first_row=1, typed=True)
     try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types
-        raw.problems.append(Problem(label, None, None, None, f"not a readable Parquet file: {exc}"))
-        return raw
+        frame = _read_parquet_fast(path, _contract_names(name))
+    except Exception:  # anything unusual: the plain read below decides and explains
+        frame = None
+    if frame is None:
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types
+            raw.problems.append(
+                Problem(label, None, None, None, f"not a readable Parquet file: {exc}")
+            )
+            return raw
     frame.columns = [_normalise_header(c) for c in frame.columns]
-    raw.frame = frame.reset_index(drop=True)
+    if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
+        frame = frame.reset_index(drop=True)
+    raw.frame = frame
     return raw
+
+
+def _read_parquet_fast(path: str, wanted: set[str]) -> pd.DataFrame | None:
+    """Read a Parquet file with its text columns of the contract as categoricals.
+
+    Text columns are read dictionary-encoded, so validation works on each distinct value
+    once and no Python string is made per row. The other columns are read as
+    ``pandas.read_parquet`` reads them. Returns None when no column qualifies.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    names = [n for n in schema.names if not n.startswith("__index_level_")]
+    if len(set(names)) != len(names):
+        return None
+    text = [
+        f.name
+        for f in schema
+        if f.name in names
+        and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+        and _normalise_header(f.name) in wanted
+    ]
+    if not text:
+        return None
+    table = pq.read_table(path, columns=text, read_dictionary=text, use_pandas_metadata=False)
+    columns = {n: _dictionary_to_categorical(table.column(n)) for n in text}
+    rest = [n for n in names if n not in columns]
+    if rest:
+        other = pd.read_parquet(path, columns=rest).reset_index(drop=True)
+        columns.update({n: other[n] for n in rest})
+    n_rows = table.num_rows
+    frame = pd.DataFrame({n: columns[n] for n in names}, index=pd.RangeIndex(n_rows), copy=False)
+    return frame
+
+
+def _dictionary_to_categorical(col):
+    """A dictionary-encoded Arrow column as a pandas Categorical (no string per row).
+
+    Chunks of one Parquet row group share their dictionary; only distinct dictionaries are
+    merged, so a column of millions of values hashes only its distinct values.
+    """
+    import numpy as np
+    import pandas as pd
+
+    dictionaries: list = []
+    which: list[int] = []
+    for chunk in col.chunks:
+        d = chunk.dictionary
+        if d.null_count:
+            raise ValueError("null in a Parquet dictionary")
+        if not (dictionaries and d.equals(dictionaries[-1])):
+            dictionaries.append(d)
+        which.append(len(dictionaries) - 1)
+    values = [d.to_numpy(zero_copy_only=False).astype(object) for d in dictionaries]
+    if len(values) == 1:
+        categories = values[0]
+        maps = [None]
+    elif values:
+        codes_all, uniques = pd.factorize(np.concatenate(values))
+        categories = np.asarray(uniques, dtype=object)
+        bounds = np.cumsum([0] + [len(v) for v in values])
+        maps = [
+            np.append(codes_all[a:b], -1).astype(np.int32)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+    else:
+        categories, maps = np.array([], dtype=object), []
+    parts = []
+    for chunk, k in zip(col.chunks, which, strict=True):
+        idx = chunk.indices.fill_null(-1).to_numpy()
+        parts.append(idx if maps[k] is None else maps[k][idx])
+    codes = np.concatenate(parts) if parts else np.array([], dtype=np.int32)
+    dtype = pd.CategoricalDtype(pd.Index(categories, dtype=object))
+    return pd.Categorical.from_codes(codes, dtype=dtype)
 
 
 def _read_excel(name: str, path: str, sheet: str | None, label: str) -> RawTable:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas._libs import lib
 
 from . import contract as C
 from .errors import Problem
@@ -81,17 +82,96 @@ def natural_key(label: str) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------
-# Typing one column: each returns (typed series, mask of cells that could not be typed, rule)
+# Typing one column.
+#
+# A text-like column (object, string or categorical; CSV cells and Parquet dictionary columns)
+# is handled as codes into its distinct values: every parse, strip and lookup runs once per
+# distinct value and the result is broadcast to the rows with one ``take``. Blank cells have
+# code -1, so "is blank" is a comparison of integers, never a scan of strings.
 
 
-def _by_unique(s: pd.Series, parse) -> pd.Series:
-    """Apply ``parse`` (a function on an Index of distinct values) and broadcast back.
+@dataclass
+class _Coded:
+    """A column as ``codes`` (one per row, -1 = blank) into ``values`` (distinct, no blanks)."""
 
-    Blank cells stay blank. Parsing distinct values only keeps large tables cheap.
+    codes: np.ndarray
+    values: np.ndarray
+
+    @property
+    def na(self) -> np.ndarray:
+        return self.codes < 0
+
+    def take(self, per_value: np.ndarray, fill) -> np.ndarray:
+        """Broadcast one result per distinct value to the rows; blanks get ``fill``."""
+        return np.append(per_value, np.asarray([fill], dtype=per_value.dtype))[self.codes]
+
+    def first_seen(self) -> np.ndarray:
+        """Codes of the values in use, in order of first appearance."""
+        u = pd.unique(self.codes)
+        return u[u >= 0]
+
+    def used(self) -> np.ndarray:
+        """The values in use (a categorical may carry unused categories)."""
+        return self.values[np.sort(self.first_seen())]
+
+    def strings(self, index: pd.Index) -> pd.Series:
+        """The column as pandas ``string`` (values must be str)."""
+        arr = np.append(self.values, np.asarray([pd.NA], dtype=object))[self.codes]
+        return pd.Series(_string_array(arr), index=index, copy=False)
+
+
+_EMPTY_STRINGS = pd.array([], dtype="string")
+
+
+def _string_array(arr: np.ndarray):
+    """A pandas ``string`` array over an object array holding only str and ``pd.NA``.
+
+    The values come from distinct values that were converted to str already, so the
+    per-element check of the public constructor (a scan of every row) is skipped.
     """
+    try:
+        return _EMPTY_STRINGS._from_backing_data(arr)
+    except AttributeError:  # pragma: no cover - other pandas versions
+        return pd.array(arr, dtype="string")
+
+
+def _is_text_like(s: pd.Series) -> bool:
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(s)
+        or pd.api.types.is_string_dtype(s)
+    )
+
+
+def _encode(s: pd.Series) -> _Coded:
+    """Codes and distinct values of a column (categoricals: free; others: one hash pass)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return _Coded(s.cat.codes.to_numpy(), np.asarray(s.cat.categories, dtype=object))
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    parsed = pd.Series(parse(pd.Index(uniques, dtype=object)))
-    return pd.Series(parsed.array.take(codes, allow_fill=True), index=s.index)
+    return _Coded(codes, np.asarray(uniques, dtype=object))
+
+
+def _encode_text(s: pd.Series) -> _Coded:
+    """Like ``_encode`` with every value converted to text as ``Series.astype("string")``."""
+    if not _is_text_like(s):
+        s = s.astype("string")
+    c = _encode(s)
+    c.values = _as_str_values(c.values)
+    return c
+
+
+def _remap(c: _Coded, new_values: pd.Series | pd.Index) -> _Coded:
+    """Replace each distinct value by ``new_values`` (NA = blank) and merge equal results."""
+    remap, uniques = pd.factorize(pd.Series(new_values), use_na_sentinel=True)
+    codes = np.append(remap, -1)[c.codes]
+    return _Coded(codes, np.asarray(uniques, dtype=object))
+
+
+def _as_str_values(values: np.ndarray) -> np.ndarray:
+    """Distinct values converted to str as ``astype("string")`` does (object array)."""
+    if len(values) == 0 or lib.is_string_array(values, skipna=False):
+        return values
+    return np.asarray(pd.array(values, dtype="string"), dtype=object)
 
 
 def _strip_unique(u: pd.Index) -> pd.Series:
@@ -99,15 +179,21 @@ def _strip_unique(u: pd.Index) -> pd.Series:
     return text.mask(text == "")
 
 
-def _clean_text(s: pd.Series, strip: bool) -> pd.Series:
+def _clean_coded(s: pd.Series, strip: bool) -> _Coded:
+    """Codes of the column as text; with ``strip``, trimmed and blank when empty."""
     if not strip:
-        return s.astype("string")
-    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+        return _encode_text(s)
+    if not _is_text_like(s):
         s = s.astype("string")
-    return _by_unique(s, _strip_unique).astype("string")
+    c = _encode(s)
+    values = _as_str_values(c.values)
+    stripped = [v.strip() for v in values.tolist()]
+    if values is c.values and all(stripped) and stripped == values.tolist():
+        return c  # already clean: distinct, trimmed, none empty
+    return _remap(c, _strip_unique(pd.Index(values, dtype=object)))
 
 
-def _as_id(s: pd.Series) -> pd.Series:
+def _id_coded(s: pd.Series) -> _Coded:
     if pd.api.types.is_float_dtype(s):
         vals = s.to_numpy()
         finite = np.isfinite(vals)
@@ -115,107 +201,203 @@ def _as_id(s: pd.Series) -> pd.Series:
             s = s.astype("Int64")
     elif pd.api.types.is_bool_dtype(s):
         s = s.astype(object)
-    return _clean_text(s, strip=True)
+    return _clean_coded(s, strip=True)
 
 
-def _as_date(s: pd.Series, date_format: str | None) -> tuple[pd.Series, pd.Series, str]:
+def _sorted_categories(c: _Coded, order: Sequence[str] | None = None) -> tuple[_Coded, list]:
+    """Recode to categories ``order``, or to the values in use sorted by ``natural_key``
+    (ties broken by first appearance, as ``sorted`` of the column's unique values)."""
+    if order is None:
+        used = np.flatnonzero(np.bincount(c.codes[c.codes >= 0], minlength=len(c.values)))
+        keys = [natural_key(v) for v in c.values[used].tolist()]
+        if len(set(keys)) < len(keys):  # ties: the order of first appearance decides
+            used = c.first_seen()
+            keys = [natural_key(v) for v in c.values[used].tolist()]
+        ranked = sorted(range(len(used)), key=keys.__getitem__)
+        order = c.values[used[ranked]].tolist() if len(used) else []
+    pos = pd.Index(order, dtype=object).get_indexer(pd.Index(c.values, dtype=object))
+    return _Coded(np.append(pos, -1)[c.codes], np.asarray(order, dtype=object)), list(order)
+
+
+@dataclass
+class _Typed:
+    """One typed column: the series, its blank cells, cells that failed typing, and codes."""
+
+    series: pd.Series
+    na: np.ndarray
+    bad: np.ndarray | None = None
+    rule: str = ""
+    coded: _Coded | None = None
+
+
+def _categorical(c: _Coded, categories: list, index: pd.Index, ordered: bool = False) -> pd.Series:
+    cat = pd.Categorical.from_codes(c.codes, categories=categories, ordered=ordered)
+    return pd.Series(cat, index=index, copy=False)
+
+
+def _as_id(s: pd.Series) -> _Typed:
+    c = _id_coded(s)
+    return _Typed(c.strings(s.index), c.na, coded=c)
+
+
+def _as_text(s: pd.Series, strip: bool) -> _Typed:
+    c = _clean_coded(s, strip=strip)
+    return _Typed(c.strings(s.index), c.na, coded=c)
+
+
+def _as_category(s: pd.Series) -> _Typed:
+    c, cats = _sorted_categories(_clean_coded(s, strip=True))
+    return _Typed(_categorical(c, cats, s.index), c.na, coded=c)
+
+
+def _parse_dates(u: pd.Index, date_format: str | None) -> pd.Index:
+    text = pd.Series(u.astype(str), dtype=object).str.strip()
+    if date_format:
+        return pd.Index(pd.to_datetime(text, format=date_format, errors="coerce"))
+    head = text.str.slice(0, 10)
+    tail_ok = text.str.slice(10).str.match(_TIME_SUFFIX)
+    parsed = pd.to_datetime(head, format="%Y-%m-%d", errors="coerce")
+    return pd.Index(parsed.where(tail_ok.astype(bool)))
+
+
+def _as_date(s: pd.Series, date_format: str | None) -> _Typed:
     expected = date_format or "YYYY-MM-DD"
     rule = f"not a date in the expected format ({expected})"
     if pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
             s = s.dt.tz_localize(None)
         out = s.dt.normalize().astype("datetime64[ns]")
-        return out, pd.Series(False, index=s.index), rule
-
-    def parse(u: pd.Index) -> pd.Index:
-        text = pd.Series(u.astype(str), dtype=object).str.strip()
-        if date_format:
-            return pd.Index(pd.to_datetime(text, format=date_format, errors="coerce"))
-        head = text.str.slice(0, 10)
-        tail_ok = text.str.slice(10).str.match(_TIME_SUFFIX)
-        parsed = pd.to_datetime(head, format="%Y-%m-%d", errors="coerce")
-        return pd.Index(parsed.where(tail_ok.astype(bool)))
-
-    if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-        out = _by_unique(s, parse)
+        return _Typed(out, out.isna().to_numpy(), np.zeros(len(s), dtype=bool), rule)
+    if _is_text_like(s):
+        c = _encode(s)
+        parsed = pd.Series(_parse_dates(pd.Index(c.values, dtype=object), date_format))
+        per_value = pd.to_datetime(parsed).dt.normalize().astype("datetime64[ns]").to_numpy()
+        arr = c.take(per_value, np.datetime64("NaT"))
+        na = np.isnat(arr)
+        bad = ~c.na & na
     else:  # numbers are not dates
-        out = pd.Series(pd.NaT, index=s.index)
-    out = pd.to_datetime(out).dt.normalize().astype("datetime64[ns]")
-    bad = s.notna() & out.isna()
-    return out, bad, rule
+        arr = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+        na = np.ones(len(s), dtype=bool)
+        bad = s.notna().to_numpy()
+    return _Typed(pd.Series(arr, index=s.index, copy=False), na, bad, rule)
 
 
-def _as_number(s: pd.Series, integer: bool) -> tuple[pd.Series, pd.Series, str]:
+def _parse_numbers(u: pd.Index) -> np.ndarray:
+    parsed = pd.to_numeric(pd.Series(u.astype(str)).str.strip(), errors="coerce")
+    return parsed.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _number_values(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(values as float, cells not blank) of a column of numbers or text."""
     if pd.api.types.is_bool_dtype(s):
         s = s.astype(float)
     if pd.api.types.is_numeric_dtype(s):
-        out = s.astype(float)
-    else:
-        out = _by_unique(
-            s, lambda u: pd.to_numeric(pd.Series(u.astype(str)).str.strip(), errors="coerce")
-        )
-        out = out.astype(float)
-    bad = s.notna() & (out.isna() | ~np.isfinite(out.fillna(0.0)))
+        vals = s.to_numpy(dtype=float, na_value=np.nan)
+        return vals, ~np.isnan(vals)
+    c = _encode(s)
+    return c.take(_parse_numbers(pd.Index(c.values, dtype=object)), np.nan), ~c.na
+
+
+def _as_number(s: pd.Series, integer: bool) -> _Typed:
+    vals, given = _number_values(s)
+    bad = given & ~np.isfinite(vals)
     rule = "not a number"
     if integer:
-        frac = out.notna() & (np.mod(out.fillna(0.0), 1) != 0)
+        with np.errstate(invalid="ignore"):
+            frac = ~np.isnan(vals) & (np.mod(np.where(np.isnan(vals), 0.0, vals), 1) != 0)
         if frac.any():
             bad = bad | frac
             rule = "not a whole number"
-        out = out.where(~bad).astype("Int64")
+        out = pd.Series(np.where(bad, np.nan, vals), index=s.index).astype("Int64")
     else:
-        out = out.where(~bad)
-    return out, bad, rule
+        out = pd.Series(np.where(bad, np.nan, vals), index=s.index)
+    return _Typed(out, out.isna().to_numpy(), bad, rule)
 
 
-def _as_choice(s: pd.Series, choices: Sequence[str]) -> tuple[pd.Series, pd.Series, str]:
-    norm = _by_unique(
-        s,
-        lambda u: pd.Index(
-            pd.Series(u.astype(str))
-            .str.strip()
-            .str.lower()
-            .str.replace(" ", "_")
-            .str.replace("-", "_")
-        ),
+def _as_choice(s: pd.Series, choices: Sequence[str]) -> _Typed:
+    c = _encode(s)
+    norm = (
+        pd.Series(pd.Index(c.values, dtype=object).astype(str))
+        .str.strip()
+        .str.lower()
+        .str.replace(" ", "_")
+        .str.replace("-", "_")
     )
-    norm = norm.where(s.notna())
-    ok = norm.isin(choices)
-    bad = s.notna() & ~ok
-    out = pd.Categorical(norm.where(ok), categories=list(choices))
-    return pd.Series(out, index=s.index), bad, "not one of " + ", ".join(choices)
+    pos = pd.Index(list(choices), dtype=object).get_indexer(norm)
+    typed = _Coded(np.append(pos, -1)[c.codes], np.asarray(list(choices), dtype=object))
+    bad = ~c.na & typed.na
+    series = _categorical(typed, list(choices), s.index)
+    return _Typed(series, typed.na, bad, "not one of " + ", ".join(choices), coded=typed)
 
 
-def _as_bool(s: pd.Series) -> tuple[pd.Series, pd.Series, str]:
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype("boolean"), pd.Series(False, index=s.index), ""
+_BOOL_RULE = "not yes/no (accepted: yes, no, true, false, y, n, 1, 0)"
+
+
+def _bool_values(c: _Coded) -> tuple[np.ndarray, np.ndarray]:
+    """Per distinct value: (value, whether it is an accepted yes/no spelling)."""
     mapping = {t: True for t in C.TRUE_TOKENS} | {t: False for t in C.FALSE_TOKENS}
-    norm = _by_unique(s, lambda u: pd.Index(pd.Series(u.astype(str)).str.strip().str.lower()))
-    out = norm.map(mapping).where(s.notna())
-    bad = s.notna() & out.isna()
-    return out.astype("boolean"), bad, "not yes/no (accepted: yes, no, true, false, y, n, 1, 0)"
+    norm = pd.Series(pd.Index(c.values, dtype=object).astype(str)).str.strip().str.lower()
+    mapped = norm.map(mapping)
+    known = mapped.notna().to_numpy()
+    return mapped.where(known, False).to_numpy(dtype=bool), known
 
 
-def _as_category(s: pd.Series) -> pd.Series:
-    text = _clean_text(s, strip=True)
-    cats = sorted(text.dropna().unique(), key=natural_key)
-    return pd.Series(pd.Categorical(text, categories=cats), index=s.index)
+def _as_bool(s: pd.Series) -> _Typed:
+    if pd.api.types.is_bool_dtype(s):
+        out = s.astype("boolean")
+        return _Typed(out, out.isna().to_numpy(), np.zeros(len(s), dtype=bool), "")
+    c = _encode(s)
+    value, known = _bool_values(c)
+    ok = c.take(known, False)
+    out = pd.arrays.BooleanArray(c.take(value, False), ~ok)
+    return _Typed(pd.Series(out, index=s.index, copy=False), ~ok, ~c.na & ~ok, _BOOL_RULE)
 
 
-def _as_level(s: pd.Series, level_order: Sequence[str] | None) -> tuple[pd.Series, pd.Series, str]:
-    if pd.api.types.is_float_dtype(s):
-        s = _as_id(s)
-    text = _clean_text(s, strip=True)
+def _as_level(s: pd.Series, level_order: Sequence[str] | None) -> _Typed:
+    c = _id_coded(s) if pd.api.types.is_float_dtype(s) else _clean_coded(s, strip=True)
     if level_order is not None:
         order = [str(x) for x in level_order]
-        bad = text.notna() & ~text.isin(order)
+        typed, cats = _sorted_categories(c, order)
+        bad = ~c.na & typed.na
         rule = "not one of the levels given in level_order: " + ", ".join(order)
     else:
-        order = sorted(text.dropna().unique(), key=natural_key)
-        bad = pd.Series(False, index=s.index)
+        typed, cats = _sorted_categories(c)
+        bad = np.zeros(len(s), dtype=bool)
         rule = ""
-    out = pd.Categorical(text.where(~bad), categories=order, ordered=True)
-    return pd.Series(out, index=s.index), bad, rule
+    series = _categorical(typed, cats, s.index, ordered=True)
+    return _Typed(series, typed.na, bad, rule, coded=typed)
+
+
+def _codes_of(t: pd.Series, coded: _Coded | None) -> _Coded:
+    """Codes of a typed column for key checks (stored when typing, else computed)."""
+    if coded is not None:
+        return coded
+    return _encode(t)
+
+
+def _combined_key(parts: Sequence[_Coded], n: int) -> np.ndarray:
+    """One int64 per row identifying the combination of the parts' values (blank = a value)."""
+    key = np.zeros(n, dtype=np.int64)
+    bound = 1
+    for c in parts:
+        width = len(c.values) + 1
+        if bound * width >= 2**62:  # compress to dense codes before it could overflow
+            codes, uniques = pd.factorize(key)
+            key, bound = codes.astype(np.int64), max(len(uniques), 1)
+        key *= width
+        key += c.codes
+        key += 1
+        bound *= width
+    return key
+
+
+def _duplicated_all(key: np.ndarray) -> np.ndarray:
+    """Rows whose key occurs more than once (``duplicated(keep=False)``), by sorting."""
+    s = np.sort(key)
+    repeated = s[1:][s[1:] == s[:-1]]
+    if len(repeated) == 0:
+        return np.zeros(len(key), dtype=bool)
+    return np.isin(key, np.unique(repeated))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +421,35 @@ def _empty_column(col: C.Column, n: int, index: pd.Index, table: str) -> pd.Seri
     return pd.Series(pd.NA, index=index, dtype="string")
 
 
+def _type_column(
+    s: pd.Series,
+    col: C.Column,
+    table: str,
+    *,
+    date_format: str | None,
+    level_order: Sequence[str] | None,
+) -> _Typed:
+    if col.kind == "id":
+        return _as_id(s)
+    if col.kind == "str":
+        if (table, col.name) in CATEGORICAL_STR:
+            return _as_category(s)
+        return _as_text(s, strip=True)
+    if col.kind == "text":
+        return _as_text(s, strip=False)
+    if col.kind == "date":
+        return _as_date(s, date_format)
+    if col.kind in ("int", "float"):
+        return _as_number(s, integer=col.kind == "int")
+    if col.kind == "choice":
+        return _as_choice(s, col.choices or ())
+    if col.kind == "bool":
+        return _as_bool(s)
+    if col.kind == "level":
+        return _as_level(s, level_order)
+    raise AssertionError(col.kind)  # pragma: no cover - contract kinds are closed
+
+
 def _type_table(
     raw: RawTable,
     spec: C.Table,
@@ -246,16 +457,19 @@ def _type_table(
     *,
     date_format: str | None,
     level_order: Sequence[str] | None,
+    coded: dict[tuple[str, str], _Coded],
 ) -> tuple[pd.DataFrame, list[str]]:
+    """Type every column of one table; codes of text columns are left in ``coded``."""
     frame = raw.frame
     assert frame is not None
     src = raw.source
     header_row = 1 if not raw.typed else None
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # the raw frame's columns are reused, never modified
     if raw.blank_rows:  # positions were kept when blank rows were dropped
         frame.index = pd.Index(frame.index + raw.first_row, name="row")
     else:
         frame.index = pd.RangeIndex(raw.first_row, raw.first_row + len(frame), name="row")
+    index = frame.index
 
     # aliases
     present = set(frame.columns)
@@ -263,10 +477,11 @@ def _type_table(
         if col.name not in present:
             alias = next((a for a in col.aliases if a in present), None)
             if alias is not None:
-                frame = frame.rename(columns={alias: col.name})
+                frame.columns = [col.name if c == alias else c for c in frame.columns]
                 present = set(frame.columns)
 
     typed: dict[str, pd.Series] = {}
+    n = len(frame)
     for col in spec.columns:
         if col.name not in frame.columns:
             if col.required:
@@ -277,47 +492,25 @@ def _type_table(
                     col.name,
                     header_row,
                 )
-            typed[col.name] = _empty_column(col, len(frame), frame.index, spec.name)
+            typed[col.name] = _empty_column(col, n, index, spec.name)
+            if col.kind == "id":
+                coded[(spec.name, col.name)] = _Coded(
+                    np.full(n, -1, dtype=np.int8), np.array([], dtype=object)
+                )
             continue
         s = frame[col.name]
-        bad = None
-        rule = ""
-        if col.kind == "id":
-            t = _as_id(s)
-        elif col.kind == "str":
-            if (spec.name, col.name) in CATEGORICAL_STR:
-                t = _as_category(s)
-            else:
-                t = _clean_text(s, strip=True)
-        elif col.kind == "text":
-            t = _clean_text(s, strip=False)
-        elif col.kind == "date":
-            t, bad, rule = _as_date(s, date_format)
-        elif col.kind in ("int", "float"):
-            if spec.name == "surveys" and col.name == "value":
-                typed[col.name] = s  # typed with the item's kind in _check_surveys
-                continue
-            t, bad, rule = _as_number(s, integer=col.kind == "int")
-        elif col.kind == "choice":
-            t, bad, rule = _as_choice(s, col.choices or ())
-        elif col.kind == "bool":
-            t, bad, rule = _as_bool(s)
-        elif col.kind == "level":
-            t, bad, rule = _as_level(s, level_order)
-        else:  # pragma: no cover - contract kinds are closed
-            raise AssertionError(col.kind)
+        if spec.name == "surveys" and col.name == "value":
+            typed[col.name] = s  # typed with the item's kind in _check_surveys
+            continue
+        r = _type_column(s, col, spec.name, date_format=date_format, level_order=level_order)
+        t = r.series
+        bad = r.bad
         if bad is not None and bad.any():
-            out.add(src, frame.index[bad.to_numpy()], col.name, s[bad], rule)
+            out.add(src, index[bad], col.name, s[bad], r.rule)
         if not col.nullable:
-            missing = t.isna() & ~(bad if bad is not None else False)
+            missing = r.na & ~bad if bad is not None else r.na
             if missing.any():
-                out.add(
-                    src,
-                    frame.index[missing.to_numpy()],
-                    col.name,
-                    None,
-                    "blank cell in a required column",
-                )
+                out.add(src, index[missing], col.name, None, "blank cell in a required column")
         if col.minimum is not None or col.maximum is not None:
             num = t.astype(float)
             bounds = []
@@ -328,29 +521,35 @@ def _type_table(
             for mask, text in bounds:
                 mask = mask.fillna(False).astype(bool)
                 if mask.any():
-                    out.add(src, frame.index[mask.to_numpy()], col.name, t[mask], text)
+                    out.add(src, index[mask.to_numpy()], col.name, t[mask], text)
         if col.unique:
-            dup = t.notna() & t.duplicated(keep=False)
+            c = _codes_of(t, r.coded)
+            counts = np.bincount(c.codes[c.codes >= 0], minlength=len(c.values))
+            dup = c.take(counts > 1, False)
             if dup.any():
-                first = t[dup].groupby(t[dup], observed=True).transform(lambda g: g.index[0])
+                rows = index[dup]
+                first = pd.Series(rows).groupby(c.codes[dup]).transform("min")
                 out.add(
                     src,
-                    frame.index[dup.to_numpy()],
+                    rows,
                     col.name,
                     t[dup],
                     [f"duplicate {col.name} (first on row {f})" for f in first],
                 )
         typed[col.name] = t
+        if r.coded is not None:
+            coded[(spec.name, col.name)] = r.coded
 
     extra = [c for c in frame.columns if c not in typed]
-    result = pd.DataFrame(typed, index=frame.index)
+    result = pd.DataFrame(typed, index=index, copy=False)
     for c in extra:
         result[c] = frame[c]
     if spec.key:
         key = list(spec.key)
-        dup = result.duplicated(key, keep=False)
+        parts = [_codes_of(result[k], coded.get((spec.name, k))) for k in key]
+        dup = _duplicated_all(_combined_key(parts, n)) if n else np.zeros(0, dtype=bool)
         if dup.any():
-            rows = result.index[dup.to_numpy()]
+            rows = result.index[dup]
             first = (
                 pd.Series(rows, index=rows)
                 .groupby([result.loc[dup, k].astype("string").fillna("<blank>") for k in key])
@@ -374,9 +573,23 @@ def _rows(frame: pd.DataFrame, mask) -> pd.Index:
     return frame.index[np.asarray(mask, dtype=bool)]
 
 
+def _known_values(
+    tables: dict[str, pd.DataFrame], coded: dict[tuple[str, str], _Coded], target: str, tcol: str
+) -> set:
+    """The distinct non-blank values of ``target.tcol`` as a set of str."""
+    c = coded.get((target, tcol))
+    if c is not None:
+        return set(c.used().tolist())
+    return set(tables[target][tcol].dropna().unique().tolist())
+
+
 def _check_references(
-    tables: dict[str, pd.DataFrame], sources: dict[str, str], out: _Problems
+    tables: dict[str, pd.DataFrame],
+    sources: dict[str, str],
+    out: _Problems,
+    coded: dict[tuple[str, str], _Coded],
 ) -> None:
+    known_sets: dict[tuple[str, str], set] = {}
     for name, frame in tables.items():
         spec = C.TABLES[name]
         for col in spec.columns:
@@ -385,9 +598,17 @@ def _check_references(
             target, tcol = col.references
             if target not in tables:
                 continue
-            known = pd.Index(tables[target][tcol].dropna().unique())
+            if col.references not in known_sets:
+                known_sets[col.references] = _known_values(tables, coded, target, tcol)
+            known = known_sets[col.references]
             vals = frame[col.name]
-            unknown = vals.notna() & ~vals.isin(known)
+            mine = coded.get((name, col.name))
+            if mine is not None:  # test each distinct value once
+                values = mine.values.tolist()
+                listed = np.fromiter(map(known.__contains__, values), dtype=bool, count=len(values))
+                unknown = mine.take(~listed, False)
+            else:
+                unknown = (vals.notna() & ~vals.isin(list(known))).to_numpy()
             if unknown.any():
                 out.add(
                     sources[name],
@@ -453,8 +674,41 @@ def _check_cohorts(c: pd.DataFrame, src: str, out: _Problems) -> None:
     out.add(src, _rows(c, bad), "end_date", c.end_date[bad], "cohort ends before it starts")
 
 
+def _first_rows(e: pd.DataFrame, ids: _Coded | None):
+    """A function giving, for a Series of employee ids, the hire and termination dates of
+    each id's first row in ``e`` (as ``set_index("employee_id")``, dropping duplicates, then
+    ``reindex``)."""
+    dates = e[["hire_date", "termination_date"]]
+    if ids is None:
+        emp = dates.set_axis(pd.Index(e["employee_id"]))
+        emp = emp[~emp.index.duplicated()]
+        return lambda who: emp.reindex(who.to_numpy())
+    codes, first_pos = np.unique(ids.codes, return_index=True)  # each id's first row
+    first = np.full(len(ids.values) + 1, -1, dtype=np.int64)
+    first[codes] = first_pos  # code -1 (blank) lands in the last slot
+    lookup = dict(zip(ids.values.tolist(), first[:-1].tolist(), strict=True))
+    blank = int(first[-1])  # blank ids match a blank employee_id, as in reindex
+    hire = dates["hire_date"].to_numpy()
+    term = dates["termination_date"].to_numpy()
+
+    def find(who: pd.Series) -> pd.DataFrame:
+        keys = who.to_numpy(dtype=object, na_value=None).tolist()
+        rows = np.array([blank if k is None else lookup.get(k, -1) for k in keys], dtype=np.int64)
+        ok = rows >= 0
+        h = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[ns]")
+        t = h.copy()
+        h[ok], t[ok] = hire[rows[ok]], term[rows[ok]]
+        return pd.DataFrame({"hire_date": h, "termination_date": t})
+
+    return find
+
+
 def _check_pairs(
-    p: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems
+    p: pd.DataFrame,
+    tables: dict[str, pd.DataFrame],
+    src: str,
+    out: _Problems,
+    coded: dict[tuple[str, str], _Coded],
 ) -> None:
     bad = (p.mentor_id == p.mentee_id).fillna(False)
     out.add(
@@ -502,10 +756,9 @@ def _check_pairs(
 
     # employed on the pair's start date
     if "employees" in tables:
-        emp = tables["employees"].set_index("employee_id")[["hire_date", "termination_date"]]
-        emp = emp[~emp.index.duplicated()]
+        emp = _first_rows(tables["employees"], coded.get(("employees", "employee_id")))
         for role in ("mentor_id", "mentee_id"):
-            m = emp.reindex(p[role].to_numpy())
+            m = emp(p[role])
             hire = pd.Series(m.hire_date.to_numpy(), index=p.index)
             term = pd.Series(m.termination_date.to_numpy(), index=p.index)
             bad = ((hire > p.start_date) | (term < p.start_date)).fillna(False)
@@ -591,61 +844,98 @@ def _check_sessions(
             )
 
 
-def _check_surveys(sv: pd.DataFrame, src: str, out: _Problems, today: pd.Timestamp) -> pd.DataFrame:
-    """Type the value column by item kind (number, yes/no, free text) and check scales."""
-    raw_value = sv["value"]
-    item = sv["item"].astype("string")
-    survey = sv["survey"].astype("string")
-    is_text = item.isin(list(C.FREE_TEXT_ITEMS)) | item.str.endswith("_text")
-    is_text = is_text.fillna(False)
-    yes_no = pd.Series(False, index=sv.index)
-    for s_name, i_name in C.YES_NO_ITEMS:
-        yes_no |= ((survey == s_name) & (item == i_name)).fillna(False)
+def _survey_item_table(survey: pd.Series, item: pd.Series, n: int):
+    """Per row: free-text item, yes/no item, default scale minimum and maximum.
 
-    text_col = sv["text"] if "text" in sv else pd.Series(pd.NA, index=sv.index, dtype="string")
-    text_col = text_col.astype("string")
+    Computed once per (survey, item) pair of categories and broadcast through the codes.
+    """
+    s_cats = [str(x) for x in survey.cat.categories]
+    i_cats = [str(x) for x in item.cat.categories]
+    s_codes = survey.cat.codes.to_numpy()
+    i_codes = item.cat.codes.to_numpy()
+    width = len(i_cats) + 1
+    is_text_item = np.array([False] + [C.is_free_text_item(i) for i in i_cats])
+    is_text = is_text_item[i_codes.astype(np.intp) + 1]
+    dense = (len(s_cats) + 1) * width <= 50_000  # few instruments and items: every pair
+    dtype = np.int32 if dense else np.int64
+    pair = (s_codes.astype(dtype) + 1) * width + (i_codes.astype(dtype) + 1)
+    used = np.arange((len(s_cats) + 1) * width) if dense else pd.unique(pair)
+    yes_no_u = np.zeros(len(used), dtype=bool)
+    lo_u = np.full(len(used), np.nan)
+    hi_u = np.full(len(used), np.nan)
+    for j, code in enumerate(used.tolist()):
+        sc, ic = divmod(code, width)
+        if sc == 0 or ic == 0:  # a blank survey or item has no known scale
+            continue
+        s_name, i_name = s_cats[sc - 1], i_cats[ic - 1]
+        yes_no_u[j] = (s_name, i_name) in C.YES_NO_ITEMS
+        b = C.survey_scale(s_name, i_name)
+        if b:
+            lo_u[j], hi_u[j] = b
+    pos = pair if dense else pd.Index(used).get_indexer(pair)
+    return is_text, yes_no_u[pos], lo_u[pos], hi_u[pos]
+
+
+def _check_surveys(
+    sv: pd.DataFrame,
+    src: str,
+    out: _Problems,
+    today: pd.Timestamp,
+    coded: dict[tuple[str, str], _Coded],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Type the value column by item kind (number, yes/no, free text) and check scales.
+
+    Returns the typed table and the mask of rows without a text answer.
+    """
+    n = len(sv)
+    raw_value = sv["value"]
+    is_text, yes_no, lo, hi = _survey_item_table(sv["survey"], sv["item"], n)
+
+    text_c = coded.get(("surveys", "text"))
+    if text_c is None:
+        text_c = _Coded(np.full(n, -1, dtype=np.int8), np.array([], dtype=object))
     if pd.api.types.is_numeric_dtype(raw_value):
-        value = raw_value.astype(float)
-        text = text_col.where(is_text)
+        value = raw_value.to_numpy(dtype=float, na_value=np.nan).copy()
+        text_codes = np.where(is_text, text_c.codes, -1)
+        text_values = text_c.values
     else:
-        raw_text = raw_value.astype("string")
-        text = text_col.where(text_col.notna(), raw_text).where(is_text)
+        raw_c = _encode(raw_value)
+        vc = _Coded(raw_c.codes, _as_str_values(raw_c.values))
+        # the answer's text: the text column, else the value cell (free-text items only)
+        text_values = np.concatenate([text_c.values, vc.values])
+        from_value = np.where(vc.codes >= 0, vc.codes + len(text_c.values), -1)
+        text_codes = np.where(is_text, np.where(text_c.codes >= 0, text_c.codes, from_value), -1)
         numeric = ~is_text & ~yes_no
-        value = pd.Series(np.nan, index=sv.index)
+        value = np.full(n, np.nan)
         if numeric.any():
-            v, bad, rule = _as_number(raw_value[numeric], integer=False)
-            value[numeric] = v
+            nums = raw_c.take(_parse_numbers(pd.Index(raw_c.values, dtype=object)), np.nan)
+            value[numeric] = nums[numeric]
+            bad = numeric & ~raw_c.na & ~np.isfinite(nums)
+            value[bad] = np.nan
             out.add(
                 src,
-                _rows(sv[numeric], bad),
+                _rows(sv, bad),
                 "value",
-                raw_value[numeric][bad],
-                rule + " (this item takes numbers)",
+                raw_value[bad],
+                "not a number (this item takes numbers)",
             )
         if yes_no.any():
-            b, bad, rule = _as_bool(raw_value[yes_no])
-            value[yes_no] = b.astype(float)
-            out.add(src, _rows(sv[yes_no], bad), "value", raw_value[yes_no][bad], rule)
-    value = value.where(~is_text)
+            b, known = _bool_values(raw_c)
+            ok = raw_c.take(known, False)
+            value[yes_no] = np.where(ok, raw_c.take(b, False).astype(float), np.nan)[yes_no]
+            bad = yes_no & ~raw_c.na & ~ok
+            out.add(src, _rows(sv, bad), "value", raw_value[bad], _BOOL_RULE)
+    value[is_text] = np.nan
 
     # scale bounds: the row's own, else the known default for (survey, item) or (survey, *)
-    combos = pd.DataFrame({"survey": survey, "item": item}).drop_duplicates()
-    bounds = [
-        C.survey_scale(s, i) if pd.notna(s) and pd.notna(i) else None
-        for s, i in zip(combos.survey, combos.item, strict=True)
-    ]
-    combos["dmin"] = [b[0] if b else np.nan for b in bounds]
-    combos["dmax"] = [b[1] if b else np.nan for b in bounds]
-    keyed = pd.MultiIndex.from_arrays([survey.fillna(""), item.fillna("")])
-    cidx = pd.MultiIndex.from_arrays([combos.survey.fillna(""), combos["item"].fillna("")])
-    pos = cidx.get_indexer(keyed)
-    lo = pd.Series(combos.dmin.to_numpy()[pos], index=sv.index)
-    hi = pd.Series(combos.dmax.to_numpy()[pos], index=sv.index)
     if "scale_min" in sv:
-        lo = sv.scale_min.astype(float).where(sv.scale_min.notna(), lo)
+        smin = sv.scale_min.to_numpy(dtype=float, na_value=np.nan)
+        lo = np.where(np.isnan(smin), lo, smin)
     if "scale_max" in sv:
-        hi = sv.scale_max.astype(float).where(sv.scale_max.notna(), hi)
-    outside = ((value < lo) | (value > hi)).fillna(False)
+        smax = sv.scale_max.to_numpy(dtype=float, na_value=np.nan)
+        hi = np.where(np.isnan(smax), hi, smax)
+    with np.errstate(invalid="ignore"):
+        outside = (value < lo) | (value > hi)
     if outside.any():
         out.add(
             src,
@@ -657,15 +947,16 @@ def _check_surveys(sv: pd.DataFrame, src: str, out: _Problems, today: pd.Timesta
                 for a, b in zip(lo[outside], hi[outside], strict=True)
             ],
         )
-    bad = sv.response_date > today
+    bad = (sv.response_date > today).to_numpy()
     out.add(
         src, _rows(sv, bad), "response_date", sv.response_date[bad], "response date in the future"
     )
 
-    sv = sv.copy()
-    sv["value"] = value.astype(float)
-    sv["text"] = text.astype("string")
-    return sv
+    text = _Coded(text_codes, text_values)
+    sv = sv.copy(deep=False)
+    sv["value"] = value
+    sv["text"] = text.strings(sv.index).array
+    return sv, text.na
 
 
 def _check_skills(sk: pd.DataFrame, src: str, out: _Problems) -> None:
@@ -717,7 +1008,7 @@ def _order_waves(sv: pd.DataFrame) -> pd.DataFrame:
     order = sorted(
         med.index, key=lambda w: (med[w] if pd.notna(med[w]) else pd.Timestamp.max, natural_key(w))
     )
-    sv = sv.copy()
+    sv = sv.copy(deep=False)
     sv["wave"] = sv["wave"].cat.set_categories(order, ordered=True)
     return sv
 
@@ -736,6 +1027,7 @@ def validate_raw(
     sources: dict[str, str] = {}
     notes: list[dict] = []
     extras: dict[str, list[str]] = {}
+    coded: dict[tuple[str, str], _Coded] = {}
     for name, raw in raws.items():
         spec = C.TABLES[name]
         out.items.extend(raw.problems)
@@ -744,7 +1036,9 @@ def validate_raw(
             continue
         if len(raw.frame) == 0 and spec.required:
             out.file(raw.source, "the table has a header but no rows")
-        typed, extra = _type_table(raw, spec, out, date_format=date_format, level_order=level_order)
+        typed, extra = _type_table(
+            raw, spec, out, date_format=date_format, level_order=level_order, coded=coded
+        )
         tables[name] = typed
         extras[name] = extra
         notes.append(
@@ -787,11 +1081,11 @@ def validate_raw(
                 f"required table {name!r} is missing (no {name}.csv, .csv.gz, .parquet or .xlsx, and no sheet named {name})",
             )
 
-    _check_references(tables, sources, out)
+    _check_references(tables, sources, out, coded)
     checks = {
         "employees": lambda f, s: _check_employees(f, s, out, today),
         "cohorts": lambda f, s: _check_cohorts(f, s, out),
-        "pairs": lambda f, s: _check_pairs(f, tables, s, out),
+        "pairs": lambda f, s: _check_pairs(f, tables, s, out, coded),
         "control": lambda f, s: _check_control(f, tables, s, out),
         "sessions": lambda f, s: _check_sessions(f, tables, s, out, today),
         "skills": lambda f, s: _check_skills(f, s, out),
@@ -802,9 +1096,9 @@ def validate_raw(
         if name in tables and len(tables[name]):
             check(tables[name], sources[name])
     if "surveys" in tables:
-        sv = _check_surveys(tables["surveys"], sources["surveys"], out, today)
+        sv, no_text = _check_surveys(tables["surveys"], sources["surveys"], out, today, coded)
         tables["surveys"] = _order_waves(sv)
-        skipped = int((sv["value"].isna() & sv["text"].isna()).sum())
+        skipped = int((np.isnan(sv["value"].to_numpy()) & no_text).sum())
         if skipped:
             notes.append(
                 dict(
