@@ -108,7 +108,9 @@ def html_to_pdf(
     return out
 
 
-def dump_dom(html_path: str | os.PathLike, *, browser: str | None = None, timeout: float = 60) -> str:
+def dump_dom(
+    html_path: str | os.PathLike, *, browser: str | None = None, timeout: float = 60
+) -> str:
     """The DOM of a page after Chromium loaded it (``--dump-dom``), for rendering checks."""
     browser = browser or require_chromium()
     with tempfile.TemporaryDirectory(prefix="rm-chromium-") as profile:

@@ -217,7 +217,9 @@ def _coerce_text(p: NotebookParameter, text: str) -> Any:
         try:
             return float(t)
         except ValueError:
-            raise ReportParameterError(f"parameter {p.name} expects a number, got {text!r}") from None
+            raise ReportParameterError(
+                f"parameter {p.name} expects a number, got {text!r}"
+            ) from None
     if p.type == "bool":
         if t.lower() in _TRUE:
             return True
@@ -272,11 +274,7 @@ def check_parameters(
                 f"parameter {name} must be a plain value (str, int, float, bool, list, dict), "
                 f"not {type(value).__name__}"
             ) from None
-        ok = (
-            p.type == "none"
-            or kind == p.type
-            or (p.type == "float" and kind == "int")
-        )
+        ok = p.type == "none" or kind == p.type or (p.type == "float" and kind == "int")
         if not ok:
             raise ReportParameterError(
                 f"parameter {name} expects {p.type} (default {p.default!r}), got {kind} {value!r}"
@@ -369,7 +367,6 @@ def _kernel_manager_class(workdir: Path):
         "env": {
             "PYTHONPATH": os.pathsep.join(path),
             "PYTHONHASHSEED": "0",
-            "MPLBACKEND": "agg",
         },
         "metadata": {"debugger": False},
     }
@@ -771,9 +768,7 @@ def render(
             f"set {', '.join(clash)} with the render arguments (--data, --cohort, --as-of), "
             "not as notebook parameters"
         )
-    params = check_parameters(
-        declared, given, from_text=parameters_from_text, notebook=source.name
-    )
+    params = check_parameters(declared, given, from_text=parameters_from_text, notebook=source.name)
     if as_of:
         check_parameters(declared, {"as_of": str(as_of)}, notebook=source.name)
     if today:
@@ -795,8 +790,7 @@ def render(
         cohorts = [cohort]
     else:
         raise ReportParameterError(
-            f"unknown cohort {cohort!r}; cohorts in the data: {', '.join(known)} "
-            "(or 'all', 'each')"
+            f"unknown cohort {cohort!r}; cohorts in the data: {', '.join(known)} (or 'all', 'each')"
         )
     resolved_as_of = str(as_of) if as_of else snapshot_date(pilot).date().isoformat()
     inputs = input_fingerprint(data_path)

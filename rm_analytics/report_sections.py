@@ -97,9 +97,7 @@ class ReportParameters:
 
     def check(self) -> None:
         """Raise ValueError naming the parameter when a value is out of range."""
-        problems = check_parameter_values(
-            {f.name: getattr(self, f.name) for f in fields(self)}
-        )
+        problems = check_parameter_values({f.name: getattr(self, f.name) for f in fields(self)})
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -131,7 +129,8 @@ def check_parameter_values(values: dict[str, Any]) -> list[str]:
     ):
         bad("replacement_cost_share", "expected a share of annual salary above 0 and at most 5")
     if "currency" in values and not (
-        isinstance(values["currency"], str) and len(values["currency"]) == 3
+        isinstance(values["currency"], str)
+        and len(values["currency"]) == 3
         and values["currency"].isalpha()
     ):
         bad("currency", "expected a three-letter currency code such as EUR")
@@ -394,7 +393,9 @@ class Report:
     def section_html(self, key: str) -> str:
         spec = next(s for s in self.specs if s.key == key)
         res = self.results[key]
-        parts = [f'<section class="rm-section" id="section-{key}"><h3>{html.escape(spec.title)}</h3>']
+        parts = [
+            f'<section class="rm-section" id="section-{key}"><h3>{html.escape(spec.title)}</h3>'
+        ]
         if res.status != "ok":
             word = "Not yet available" if res.status == "pending" else "Not available"
             parts.append(
@@ -513,7 +514,9 @@ def glance_section(ctx: SectionContext) -> SectionResult:
     )
     if p.sessions is not None:
         held = int((p.sessions.status == "held").sum())
-        m.add("sessions_held", held, label="Mentoring sessions held", unit="count", section="glance")
+        m.add(
+            "sessions_held", held, label="Mentoring sessions held", unit="count", section="glance"
+        )
 
     # per-cohort table
     c = p.cohorts.set_index("cohort_id")
@@ -567,8 +570,7 @@ def glance_section(ctx: SectionContext) -> SectionResult:
     res.add_figure(
         fig,
         "Figure 1. Junior mentors, senior mentees and designated control-group members per "
-        "cohort."
-        + (f" Groups of fewer than {k} people are not drawn." if ctx.sponsor else ""),
+        "cohort." + (f" Groups of fewer than {k} people are not drawn." if ctx.sponsor else ""),
         alt="Bar chart of people per cohort",
     )
     return res
@@ -585,7 +587,9 @@ def data_quality_section(ctx: SectionContext) -> SectionResult:
     """Rows read, kept and excluded per table, with the reason (no individual data)."""
     res = SectionResult()
     q = ctx.pilot.quality
-    loaded = ctx.pilot.summary().rename(columns={"table": "Table", "rows": "Rows", "source": "File"})
+    loaded = ctx.pilot.summary().rename(
+        columns={"table": "Table", "rows": "Rows", "source": "File"}
+    )
     loaded["Rows"] = loaded["Rows"].map(fmt_count)
     res.add_table("Tables read", loaded)
     shown = q.rename(
@@ -697,7 +701,9 @@ def pair_roster_section(ctx: SectionContext) -> SectionResult:
     out["Planned"] = out.Cohort.map(planned).astype("Int64").to_numpy()
     if p.checkpoints is not None and len(p.checkpoints):
         cp = p.checkpoints.sort_values("date").groupby("pair_id", observed=True).last()
-        out["Latest checkpoint progress (1-5)"] = out.Pair.map(cp.progress).astype("Int64").to_numpy()
+        out["Latest checkpoint progress (1-5)"] = (
+            out.Pair.map(cp.progress).astype("Int64").to_numpy()
+        )
     res.add_table("Pairs, sessions and latest checkpoint", out.fillna(""))
     return res
 
@@ -717,9 +723,10 @@ def comments_section(ctx: SectionContext) -> SectionResult:
         {
             "Pair": t.pair_id.astype(str),
             "Wave": t.wave.astype(str),
-            "Question": t["item"].astype(str).map(
-                {"worked": "One thing that worked", "improve": "One improvement"}
-            ).fillna(t["item"].astype(str)),
+            "Question": t["item"]
+            .astype(str)
+            .map({"worked": "One thing that worked", "improve": "One improvement"})
+            .fillna(t["item"].astype(str)),
             "Answer": t.text.astype(str),
         }
     ).sort_values(["Pair", "Wave", "Question"], kind="stable")

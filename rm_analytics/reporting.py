@@ -117,15 +117,14 @@ def fmt_currency(x: Any, currency: str = "EUR", *, digits: int = 0) -> str:
     v = float(x)
     sign = "\u2212" if v < 0 else ""
     v = abs(v)
-    if v >= 1e6:
-        body = f"{v / 1e6:,.1f}m"
-    else:
-        body = f"{v:,.{digits}f}"
+    body = f"{v / 1e6:,.1f}m" if v >= 1e6 else f"{v:,.{digits}f}"
     symbol = _CURRENCY_SYMBOLS.get(currency.upper())
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency.upper()}"
 
 
-def fmt_value(x: Any, unit: str = "number", *, currency: str = "EUR", digits: int | None = None) -> str:
+def fmt_value(
+    x: Any, unit: str = "number", *, currency: str = "EUR", digits: int | None = None
+) -> str:
     """Format one value by unit (see :data:`UNITS`)."""
     if unit in ("count", "people"):
         return fmt_count(x)
@@ -490,7 +489,9 @@ class MetricsCollector:
             )
         else:
             m.display = (
-                fmt_interval(m.estimate, m.ci_low, m.ci_high, unit, currency=self.currency, digits=digits)
+                fmt_interval(
+                    m.estimate, m.ci_low, m.ci_high, unit, currency=self.currency, digits=digits
+                )
                 if (m.ci_low is not None or m.ci_high is not None or better is not None)
                 else fmt_value(m.estimate, unit, currency=self.currency, digits=digits)
             )
