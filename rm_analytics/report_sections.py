@@ -26,13 +26,14 @@ must not vanish into a silently shorter report).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
 
-from .errors import InsufficientDataError
+from .errors import InsufficientDataError, RmAnalyticsError
 from .reporting import (
     MetricsCollector,
     Verdict,
@@ -422,16 +423,21 @@ class Report:
         return f'<section class="rm-part" id="part-{part}"><h2>{html.escape(PARTS[part])}</h2>{body}</section>'
 
     # -- notebook display ----------------------------------------------------------------
+    def _show(self, text: str) -> None:
+        if self.audience == "sponsor":
+            check_privacy(text, self.pilot)
+        _display_html(text)
+
     def show_header(self) -> None:
-        _display_html(self.header_html())
+        self._show(self.header_html())
 
     def show_executive_summary(self) -> None:
-        _display_html(self.executive_summary_html())
+        self._show(self.executive_summary_html())
 
     def show_part(self, part: str) -> None:
         if part not in PARTS:
             raise ValueError(f"unknown part {part!r}; parts are {', '.join(PARTS)}")
-        _display_html(self.part_html(part))
+        self._show(self.part_html(part))
 
     def show_all_parts(self) -> None:
         for part in PARTS:
@@ -441,6 +447,48 @@ class Report:
     def publish_metrics(self) -> None:
         """Emit the metrics for the renderer (a hidden output; call once, at the end)."""
         self.metrics.publish()
+
+
+class PrivacyError(RmAnalyticsError):
+    """Sponsor-bound content contains an identifier or free text from the data."""
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"[\w.@-]+", text))
+
+
+def check_privacy(text: str, pilot, *, min_text_length: int = 12) -> None:
+    """Raise :class:`PrivacyError` when ``text`` (sponsor HTML) contains an employee id, a
+    pair id, or a free-text answer/goal/comment of the pilot's data.
+
+    A safety net behind the sections' own aggregation: the report fails (exit 1) rather than
+    leak. The message names the kind of leak, never the value. Free texts shorter than
+    ``min_text_length`` characters are not checked (too likely to be ordinary words).
+    """
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    tokens = _tokens(plain)
+    ids = {
+        "employee id": set(pilot.employees.employee_id.dropna().astype(str)),
+        "pair id": set(pilot.pairs.pair_id.dropna().astype(str)),
+    }
+    for kind, values in ids.items():
+        if tokens & values:
+            raise PrivacyError(f"sponsor content contains {len(tokens & values)} {kind}(s)")
+    texts: set[str] = set()
+    if pilot.surveys is not None and "text" in pilot.surveys:
+        texts |= set(pilot.surveys.text.dropna().astype(str))
+    if pilot.checkpoints is not None:
+        for col in ("roadblocks", "wins"):
+            if col in pilot.checkpoints:
+                texts |= set(pilot.checkpoints[col].dropna().astype(str))
+    if "goal" in pilot.pairs:
+        texts |= set(pilot.pairs.goal.dropna().astype(str))
+    squashed = " ".join(plain.split())
+    leaked = [
+        t for t in texts if len(t.strip()) >= min_text_length and " ".join(t.split()) in squashed
+    ]
+    if leaked:
+        raise PrivacyError(f"sponsor content contains {len(leaked)} free-text answer(s) or goal(s)")
 
 
 def _display_html(text: str) -> None:

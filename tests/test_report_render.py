@@ -242,8 +242,14 @@ def test_cli_same_inputs_same_metrics_and_quiet(tmp_path, sample_dir, sponsor, c
 
 
 def test_cohort_each_in_parallel(tmp_path, sample_dir):
-    reps = render(sample_dir, tmp_path, cohort="each", jobs=2, quiet=True)
+    from rm_analytics.pdf import find_chromium
+
+    pdf = find_chromium() is not None  # the PDF path itself is covered by the Chromium test
+    formats = ("html", "pdf") if pdf else ("html",)
+    reps = render(sample_dir, tmp_path, cohort="each", jobs=2, quiet=True, formats=formats)
     assert [r.name for r in reps] == ["sponsor-report-C01", "sponsor-report-C02"]
+    if pdf:
+        assert all(r.pdf.read_bytes().startswith(b"%PDF") for r in reps)
     for r, cohort in zip(reps, ("C01", "C02"), strict=True):
         m = read_metrics(r.metrics)
         assert m["report"]["cohort"] == cohort

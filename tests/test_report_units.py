@@ -258,3 +258,20 @@ def test_theme_figures_need_titles_and_labels():
     assert theme.GROUP_COLOURS["control"] == "#E69F00"
     assert theme.GROUP_COLOURS["participants"] == "#0072B2"
     assert math.isclose(len(set(theme.PALETTE)), 8)
+
+
+# -- the sponsor privacy net ----------------------------------------------------------------------
+def test_privacy_net_stops_ids_and_free_text(sample_pilot):
+    from rm_analytics.report_sections import PrivacyError, check_privacy
+
+    check_privacy("<p>24 pairs, 48 people in the control group (C01, C02).</p>", sample_pilot)
+    emp = sample_pilot.employees.employee_id.iloc[0]
+    with pytest.raises(PrivacyError, match="employee id") as err:
+        check_privacy(f"<td>{emp}</td>", sample_pilot)
+    assert emp not in str(err.value)  # the message never repeats the value
+    pair = sample_pilot.pairs.pair_id.iloc[3]
+    with pytest.raises(PrivacyError, match="pair id"):
+        check_privacy(f"<li>pair {pair} is stalled</li>", sample_pilot)
+    goal = sample_pilot.pairs.goal.dropna().iloc[0]
+    with pytest.raises(PrivacyError, match="free-text"):
+        check_privacy(f"<p>{goal.replace(' ', '  ')}</p>", sample_pilot)
