@@ -156,6 +156,20 @@ def snapshot_date(pilot) -> pd.Timestamp:
     return pd.Timestamp(max(latest)).normalize()
 
 
+def resolve_data_path(data: str) -> str:
+    """``data`` as given when it exists; a relative path not found in the working folder is
+    looked up in its parents (a notebook opened from ``notebooks/`` finds ``data/sample``)."""
+    from pathlib import Path
+
+    p = Path(data)
+    if p.exists() or p.is_absolute():
+        return str(p)
+    for parent in Path.cwd().parents:
+        if (parent / p).exists():
+            return str(parent / p)
+    return str(p)
+
+
 def load_report_pilot(params: ReportParameters):
     """Load and validate the data, restrict them to the cohort, and resolve ``as_of``.
 
@@ -163,7 +177,7 @@ def load_report_pilot(params: ReportParameters):
     """
     from .pilot import load_pilot
 
-    pilot = load_pilot(params.data, today=params.today or None)
+    pilot = load_pilot(resolve_data_path(params.data), today=params.today or None)
     if params.cohort not in ("all", "", None):
         pilot = pilot.select(params.cohort)
     as_of = pd.Timestamp(params.as_of) if params.as_of else snapshot_date(pilot)
