@@ -103,12 +103,50 @@ def cmd_check_pairs(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .quality_report import write_quality_report
+    from .report import NotebookExecutionError, parse_assignments, render
 
-    pilot = _load(args)
-    path = write_quality_report(pilot, args.out, data_label=args.data)
-    print(f"wrote {path}")
+    if args.date_format or args.level_order:
+        raise CliError(
+            "--date-format and --level-order are not supported by report yet; "
+            "convert the files to ISO dates / natural grade labels first"
+        )
+    formats = [f for f in args.format.split(",") if f.strip()]
+    try:
+        reports = render(
+            args.data,
+            args.out,
+            audience=args.audience,
+            cohort=args.cohort,
+            as_of=args.as_of,
+            parameters=parse_assignments(args.parameter or []),
+            parameters_from_text=True,
+            formats=formats,
+            jobs=args.jobs,
+            quiet=args.quiet,
+            timeout=args.timeout,
+            today=args.today,
+        )
+    except NotebookExecutionError as exc:
+        print(f"rm-analytics report: {exc}", file=sys.stderr)
+        if exc.failed_notebook:
+            print(f"failed notebook kept at {exc.failed_notebook}", file=sys.stderr)
+        print("the last good report (if any) was left in place", file=sys.stderr)
+        return EXIT_INTERNAL
+    if not args.quiet:
+        for r in reports:
+            extra = f", {r.pdf}" if r.pdf else ""
+            print(f"{r.name}: {r.html}{extra} ({r.seconds:.1f} s)")
     return EXIT_OK
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -147,9 +185,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--any-department", action="store_true", help="skip the same-department check")
     p.set_defaults(func=cmd_check_pairs)
 
-    p = sub.add_parser("report", help="render the pilot evaluation report")
+    p = sub.add_parser(
+        "report",
+        help="render the pilot evaluation report",
+        description="Render the evaluation report (HTML, executed notebook, metrics JSON, run "
+        "manifest; PDF on request). Exit codes: 0 done, 2 bad data or parameters (nothing was "
+        "run), 1 a notebook cell failed (the last good report stays in place).",
+    )
     _add_load_options(p)
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--audience",
+        choices=("sponsor", "program-lead", "exploration"),
+        default="sponsor",
+        help="sponsor (aggregates only, default), program-lead (confidential) or exploration",
+    )
+    p.add_argument(
+        "--cohort",
+        default="all",
+        metavar="ID|all|each",
+        help="one cohort, all cohorts pooled (default), or one report per cohort",
+    )
+    p.add_argument(
+        "--as-of", metavar="DATE", help="analysis date (default: latest date in the data)"
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="notebook parameter, e.g. -p currency=USD -p replacement_cost_share=0.3 (repeatable)",
+    )
+    p.add_argument(
+        "--format", default="html", metavar="html,pdf", help="output formats (default html)"
+    )
+    p.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="reports rendered in parallel"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=600.0,
+        metavar="S",
+        help="seconds one notebook cell may run (default 600)",
+    )
     p.set_defaults(func=cmd_report)
     return parser
 

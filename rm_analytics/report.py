@@ -1,0 +1,865 @@
+"""Render the evaluation report: parameterized notebooks executed with papermill, exported to
+HTML (and PDF) for sponsors, the program lead or analysts.
+
+>>> from rm_analytics.report import render
+>>> render("data/sample", "reports")                        # sponsor report, cohorts pooled
+>>> render("data/sample", "reports", cohort="each", jobs=2)  # one report per cohort
+>>> render("data/sample", "reports", audience="program-lead", formats=("html", "pdf"))
+
+Per report ``NAME`` (``sponsor-report``, ``sponsor-report-C01``, ``program-lead-report``,
+``exploration``) the output folder receives ``NAME.html``, ``NAME.ipynb`` (the executed
+notebook), ``NAME.metrics.json`` (every figure with its interval; no timestamps, so the same
+inputs give the same file), ``NAME.manifest.json`` (parameters, SHA-256 of the input files,
+package and library versions, timings) and ``NAME.pdf`` when asked.
+
+What happens, in order, before anything is executed: the audience and formats are checked
+(PDF: Chromium must be installed), the notebook's ``parameters`` cell is read (plain literals
+only) and the given parameters are checked against it (unknown names and wrong types are
+rejected: papermill itself would only warn), and the data are loaded and validated. Then the
+notebook runs on a kernel that uses this very interpreter (``sys.executable``, through a
+temporary kernelspec), with a per-cell timeout. Every file is written under a temporary name
+and renamed into place only when the whole report succeeded, so a failed run never replaces
+the last good report; the failed notebook is kept as ``NAME.failed.ipynb``.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import RmAnalyticsError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE_DIR / "templates"
+
+#: audience -> (notebook file, report base name, show code)
+AUDIENCES: dict[str, tuple[str, str, bool]] = {
+    "sponsor": ("sponsor_report.ipynb", "sponsor-report", False),
+    "program-lead": ("program_lead.ipynb", "program-lead-report", False),
+    "exploration": ("exploration.ipynb", "exploration", True),
+}
+FORMATS = ("html", "pdf")
+#: Parameters set from render's own arguments (not through ``parameters``).
+CONTROLLED = {"data": "data", "cohort": "cohort", "as_of": "as_of"}
+MANIFEST_SCHEMA = "rm-analytics/run-manifest"
+MANIFEST_SCHEMA_VERSION = "1.0"
+#: Libraries whose versions go to the manifest.
+LIBRARIES = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "lifelines",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "nbclient",
+    "ipykernel",
+    "jupyter_client",
+)
+KERNEL_NAME = "rm-analytics-report"
+
+
+class ReportParameterError(RmAnalyticsError, ValueError):
+    """A parameter is unknown, mistyped or out of range (nothing was executed)."""
+
+
+class NotebookExecutionError(RuntimeError):
+    """A notebook cell failed. ``failed_notebook`` is the kept notebook with the error.
+
+    Not a :class:`RmAnalyticsError`: the command line exits 1 for it (the data were valid,
+    the report could not be computed), not 2.
+    """
+
+    def __init__(self, message: str, failed_notebook: str | None = None):
+        super().__init__(message, failed_notebook)
+        self.message = message
+        self.failed_notebook = failed_notebook
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class RenderedReport:
+    """Files of one rendered report."""
+
+    name: str
+    audience: str
+    cohort: str
+    html: Path
+    notebook: Path
+    metrics: Path
+    manifest: Path
+    pdf: Path | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """A name of a notebook's ``parameters`` cell with its default and type name."""
+
+    name: str
+    default: Any
+    type: str  # str, int, float, bool, list, dict, none
+
+
+# -- notebooks and their parameters -------------------------------------------------------------
+def notebook_dirs() -> list[Path]:
+    """Where the notebooks are looked for: ``$RM_ANALYTICS_NOTEBOOKS``, the installed package's
+    ``notebooks`` folder, then the source tree's ``notebooks/``."""
+    dirs = []
+    if os.environ.get("RM_ANALYTICS_NOTEBOOKS"):
+        dirs.append(Path(os.environ["RM_ANALYTICS_NOTEBOOKS"]))
+    dirs += [PACKAGE_DIR / "notebooks", PACKAGE_DIR.parent / "notebooks"]
+    return dirs
+
+
+def notebook_path(audience: str) -> Path:
+    """The notebook of an audience."""
+    if audience not in AUDIENCES:
+        raise ReportParameterError(
+            f"unknown audience {audience!r}; audiences are {', '.join(AUDIENCES)}"
+        )
+    name = AUDIENCES[audience][0]
+    for d in notebook_dirs():
+        if (d / name).is_file():
+            return d / name
+    raise FileNotFoundError(
+        f"notebook {name} not found in {', '.join(str(d) for d in notebook_dirs())}"
+    )
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    for t in (int, float, str, list, dict):
+        if isinstance(value, t):
+            return t.__name__
+    raise TypeError(type(value).__name__)
+
+
+def notebook_parameters(path: str | os.PathLike) -> dict[str, NotebookParameter]:
+    """The names, defaults and types of a notebook's cell tagged ``parameters``.
+
+    The cell must hold plain assignments of literals (``name = 12``, ``name: str = "x"``,
+    comments); anything else is an error, because papermill only passes plain values and a
+    computed default would hide what the report depends on.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ReportParameterError(
+            f"{Path(path).name} must have exactly one cell tagged 'parameters', found {len(cells)}"
+        )
+    tree = ast.parse(cells[0].source)
+    out: dict[str, NotebookParameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            raise ReportParameterError(
+                f"{Path(path).name}: the parameters cell must hold plain assignments only "
+                f"(line {node.lineno})"
+            )
+        if not isinstance(target, ast.Name):
+            raise ReportParameterError(
+                f"{Path(path).name}: parameters cell line {node.lineno} must assign a name"
+            )
+        try:
+            default = ast.literal_eval(value)
+            kind = _type_name(default)
+        except (ValueError, TypeError, SyntaxError):
+            raise ReportParameterError(
+                f"{Path(path).name}: parameter {target.id!r} must be a plain literal "
+                f"(line {node.lineno})"
+            ) from None
+        out[target.id] = NotebookParameter(target.id, default, kind)
+    return out
+
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def _coerce_text(p: NotebookParameter, text: str) -> Any:
+    t = text.strip()
+    if p.type == "str":
+        return text
+    if p.type == "int":
+        try:
+            return int(t)
+        except ValueError:
+            raise ReportParameterError(
+                f"parameter {p.name} expects a whole number, got {text!r}"
+            ) from None
+    if p.type == "float":
+        try:
+            return float(t)
+        except ValueError:
+            raise ReportParameterError(
+                f"parameter {p.name} expects a number, got {text!r}"
+            ) from None
+    if p.type == "bool":
+        if t.lower() in _TRUE:
+            return True
+        if t.lower() in _FALSE:
+            return False
+        raise ReportParameterError(f"parameter {p.name} expects true or false, got {text!r}")
+    if p.type in ("list", "dict", "none"):
+        try:
+            value = json.loads(t)
+        except json.JSONDecodeError:
+            if p.type == "list":
+                return [x.strip() for x in t.split(",") if x.strip()]
+            if p.type == "none":
+                return text
+            raise ReportParameterError(
+                f"parameter {p.name} expects a JSON object, got {text!r}"
+            ) from None
+        return value
+    raise ReportParameterError(f"parameter {p.name} has an unsupported type {p.type}")
+
+
+def check_parameters(
+    declared: Mapping[str, NotebookParameter],
+    given: Mapping[str, Any],
+    *,
+    from_text: bool = False,
+    notebook: str = "the notebook",
+) -> dict[str, Any]:
+    """Check given values against a notebook's declared parameters; return typed values.
+
+    Unknown names and values of the wrong type raise :class:`ReportParameterError` (with
+    ``from_text=True`` strings from the command line are converted to the declared type).
+    Value ranges are checked by :func:`rm_analytics.report_sections.check_parameter_values`.
+    """
+    from .report_sections import check_parameter_values
+
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ReportParameterError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for "
+            f"{notebook}; known: {', '.join(sorted(declared))}"
+        )
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        p = declared[name]
+        if from_text and isinstance(value, str):
+            value = _coerce_text(p, value)
+        try:
+            kind = _type_name(value)
+        except TypeError:
+            raise ReportParameterError(
+                f"parameter {name} must be a plain value (str, int, float, bool, list, dict), "
+                f"not {type(value).__name__}"
+            ) from None
+        ok = p.type == "none" or kind == p.type or (p.type == "float" and kind == "int")
+        if not ok:
+            raise ReportParameterError(
+                f"parameter {name} expects {p.type} (default {p.default!r}), got {kind} {value!r}"
+            )
+        out[name] = float(value) if p.type == "float" else value
+    problems = check_parameter_values(out)
+    if problems:
+        raise ReportParameterError("; ".join(problems))
+    return out
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, str]:
+    """``["a=1", "b=x y"] -> {"a": "1", "b": "x y"}`` (the ``-p name=value`` options)."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ReportParameterError(f"expected -p name=value, got {item!r}")
+        out[name.strip()] = value
+    return out
+
+
+# -- fingerprint and versions --------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_fingerprint(data: str | os.PathLike) -> dict[str, Any]:
+    """SHA-256 of every table file of the data, and one fingerprint over all of them."""
+    from .readers import find_tables
+
+    found, _, _ = find_tables(data)
+    files = sorted({Path(f) for f, _ in found.values()})
+    root = Path(data) if Path(data).is_dir() else Path(data).parent
+    entries = {}
+    for f in files:
+        rel = os.path.relpath(f, root)
+        entries[rel] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
+    combined = hashlib.sha256(
+        "".join(f"{k}\0{v['sha256']}\n" for k, v in sorted(entries.items())).encode()
+    ).hexdigest()
+    return {"path": str(Path(data).resolve()), "sha256": combined, "files": entries}
+
+
+def library_versions() -> dict[str, str | None]:
+    """Installed versions of Python, rm-analytics and the libraries the report uses."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__
+
+    out: dict[str, str | None] = {
+        "python": sys.version.split()[0],
+        "rm_analytics": __version__,
+    }
+    for lib in LIBRARIES:
+        try:
+            out[lib] = version(lib)
+        except PackageNotFoundError:
+            out[lib] = None
+    return out
+
+
+# -- kernel ----------------------------------------------------------------------------------
+def _kernel_manager_class(workdir: Path):
+    """A kernel-manager class whose kernel is this interpreter, via a kernelspec in ``workdir``.
+
+    The kernel's ``PYTHONPATH`` starts with the folder holding this very ``rm_analytics``, so
+    the notebook imports the same package version as the command (no wrong environment, no
+    NoSuchKernel whatever kernelspecs are installed). On POSIX the kernel talks over IPC
+    sockets in ``workdir`` rather than unencrypted local TCP.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    kernels = workdir / "kernels"
+    kdir = kernels / KERNEL_NAME
+    kdir.mkdir(parents=True, exist_ok=True)
+    path = [str(PACKAGE_DIR.parent)]
+    if os.environ.get("PYTHONPATH"):
+        path.append(os.environ["PYTHONPATH"])
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"rm-analytics ({sys.executable})",
+        "language": "python",
+        "env": {
+            "PYTHONPATH": os.pathsep.join(path),
+            "PYTHONHASHSEED": "0",
+        },
+        "metadata": {"debugger": False},
+    }
+    (kdir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    use_ipc = os.name == "posix"
+    ipc_prefix = str(workdir / "kernel-ipc")
+
+    class ReportKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(
+            ["tcp", "ipc"], default_value="ipc" if use_ipc else "tcp", config=True
+        )
+
+        @default("kernel_spec_manager")
+        def _rm_kernel_spec_manager(self):
+            return KernelSpecManager(kernel_dirs=[str(kernels)])
+
+        @default("ip")
+        def _rm_ip(self):
+            return ipc_prefix if use_ipc else "127.0.0.1"
+
+    return ReportKernelManager
+
+
+# -- HTML --------------------------------------------------------------------------------------
+def _clean_for_html(nb, *, show_code: bool):
+    """Copy of the executed notebook without parameter cells, stderr, and the metrics output."""
+    from .reporting import METRICS_MIMETYPE
+
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"remove-cell", "injected-parameters"}:
+            continue
+        if not show_code and "parameters" in tags:
+            continue
+        if not show_code and cell.cell_type == "code" and not cell.get("outputs"):
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                and METRICS_MIMETYPE not in o.get("data", {})
+            ]
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def export_html(nb, *, title: str, audience: str, footer: str = "") -> str:
+    """HTML of an executed notebook with the report template (no code unless exploration)."""
+    from nbconvert import HTMLExporter
+
+    show_code = AUDIENCES[audience][2]
+    clean = _clean_for_html(nb, show_code=show_code)
+    clean.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file="rm_report.html.j2",
+        extra_template_paths=[str(TEMPLATES)],
+        exclude_input=not show_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        anchor_link_text="",
+    )
+    body, _ = exporter.from_notebook_node(
+        clean, resources={"rm_audience": audience, "rm_footer": footer}
+    )
+    return body
+
+
+def _published_metrics(nb) -> dict[str, Any] | None:
+    from .reporting import METRICS_MIMETYPE
+
+    found = None
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            if METRICS_MIMETYPE in data:
+                found = data[METRICS_MIMETYPE]
+    if isinstance(found, str):
+        found = json.loads(found)
+    return found
+
+
+# -- one report ------------------------------------------------------------------------------
+@dataclass
+class _Task:
+    audience: str
+    name: str
+    cohort: str
+    parameters: dict[str, Any]
+    out: str
+    formats: tuple[str, ...]
+    timeout: float
+    progress: bool
+    quiet: bool
+    inputs: dict[str, Any] = field(default_factory=dict)
+    validate_seconds: float = 0.0
+
+
+def _say(task: _Task, text: str) -> None:
+    if not task.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _render_one(task: _Task) -> RenderedReport:
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    started = datetime.now(timezone.utc)
+    out = Path(task.out)
+    out.mkdir(parents=True, exist_ok=True)
+    final = {
+        "html": out / f"{task.name}.html",
+        "notebook": out / f"{task.name}.ipynb",
+        "metrics": out / f"{task.name}.metrics.json",
+        "manifest": out / f"{task.name}.manifest.json",
+        "pdf": out / f"{task.name}.pdf",
+    }
+    failed_path = out / f"{task.name}.failed.ipynb"
+    source = notebook_path(task.audience)
+    timings: dict[str, float] = {"validate_s": round(task.validate_seconds, 3)}
+    _say(task, f"rendering {task.name} ({task.audience}, cohort {task.cohort}) ...")
+    with tempfile.TemporaryDirectory(prefix="rm-report-") as tmp_name:
+        tmp = Path(tmp_name)
+        staged = {k: out / f".{v.name}.{os.getpid()}.tmp" for k, v in final.items()}
+        executed_tmp = tmp / f"{task.name}.ipynb"
+        workdir = tmp / "work"
+        workdir.mkdir()
+        km_class = _kernel_manager_class(tmp)
+        t = time.perf_counter()
+        quiet_logs = _quiet_logger("papermill")
+        try:
+            nb = pm.execute_notebook(
+                str(source),
+                str(executed_tmp),
+                parameters=task.parameters,
+                kernel_name=KERNEL_NAME,
+                language="python",
+                kernel_manager_class=km_class,
+                execution_timeout=task.timeout,
+                start_timeout=120,
+                progress_bar=task.progress,
+                log_output=False,
+                cwd=str(workdir),
+                request_save_on_cell_execute=False,
+            )
+        except PapermillExecutionError as exc:
+            message = _failure_message(task, exc, source)
+            _keep_failed(executed_tmp, failed_path)
+            raise NotebookExecutionError(message, str(failed_path)) from None
+        except Exception as exc:  # timeouts, dead kernels
+            _keep_failed(executed_tmp, failed_path)
+            raise NotebookExecutionError(
+                f"{task.name}: the notebook {source.name} could not be executed: "
+                f"{type(exc).__name__}: {exc}",
+                str(failed_path) if failed_path.exists() else None,
+            ) from None
+        finally:
+            quiet_logs.close()
+        timings["execute_s"] = round(time.perf_counter() - t, 3)
+
+        metrics = _published_metrics(nb)
+        if metrics is None:
+            _keep_failed(executed_tmp, failed_path, nb=nb)
+            raise NotebookExecutionError(
+                f"{task.name}: the notebook {source.name} published no metrics "
+                "(call report.publish_metrics() in its last cell)",
+                str(failed_path),
+            )
+        try:
+            t = time.perf_counter()
+            title = str(task.parameters.get("title") or _default(source, "title", task.name))
+            footer = (
+                f"rm-analytics {library_versions()['rm_analytics']} · data as of "
+                f"{metrics.get('report', {}).get('as_of', '')} · input fingerprint "
+                f"sha256:{task.inputs.get('sha256', '')[:16]}"
+            )
+            html_text = export_html(nb, title=title, audience=task.audience, footer=footer)
+            staged["html"].write_text(html_text, encoding="utf-8")
+            nbformat.write(nb, str(staged["notebook"]))
+            staged["metrics"].write_text(
+                json.dumps(metrics, indent=2, sort_keys=True, allow_nan=False) + "\n",
+                encoding="utf-8",
+            )
+            timings["export_s"] = round(time.perf_counter() - t, 3)
+            if "pdf" in task.formats:
+                from .pdf import html_to_pdf
+
+                t = time.perf_counter()
+                html_to_pdf(staged["html"], tmp / f"{task.name}.pdf")
+                shutil.move(str(tmp / f"{task.name}.pdf"), staged["pdf"])
+                timings["pdf_s"] = round(time.perf_counter() - t, 3)
+            timings["total_s"] = round(time.perf_counter() - t0 + task.validate_seconds, 3)
+            manifest = {
+                "schema": MANIFEST_SCHEMA,
+                "schema_version": MANIFEST_SCHEMA_VERSION,
+                "report": task.name,
+                "audience": task.audience,
+                "cohort": task.cohort,
+                "status": "ok",
+                "parameters": task.parameters,
+                "inputs": task.inputs,
+                "notebook": {"path": str(source), "sha256": _sha256(source)},
+                "outputs": {
+                    k: final[k].name
+                    for k in ("html", "notebook", "metrics")
+                    + (("pdf",) if "pdf" in task.formats else ())
+                },
+                "versions": library_versions(),
+                "kernel": {"python": sys.executable, "kernelspec": KERNEL_NAME},
+                "started": started.isoformat(timespec="seconds"),
+                "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "timings": timings,
+            }
+            staged["manifest"].write_text(
+                json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
+                encoding="utf-8",
+            )
+            # everything is written: move into place (the manifest last)
+            for key in ("html", "notebook", "metrics", "pdf", "manifest"):
+                if staged[key].exists():
+                    os.replace(staged[key], final[key])
+        finally:
+            for p in staged.values():
+                if p.exists():
+                    p.unlink()
+    if failed_path.exists():
+        failed_path.unlink()  # a good report supersedes the last failure
+    seconds = time.perf_counter() - t0 + task.validate_seconds
+    _say(task, f"wrote {final['html']} ({seconds:.1f} s)")
+    return RenderedReport(
+        name=task.name,
+        audience=task.audience,
+        cohort=task.cohort,
+        html=final["html"],
+        notebook=final["notebook"],
+        metrics=final["metrics"],
+        manifest=final["manifest"],
+        pdf=final["pdf"] if "pdf" in task.formats else None,
+        seconds=round(seconds, 3),
+    )
+
+
+class _quiet_logger:
+    """Raise a logger's level to ERROR until ``close()`` (papermill logs at INFO/WARNING)."""
+
+    def __init__(self, name: str) -> None:
+        import logging
+
+        self.logger = logging.getLogger(name)
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def close(self) -> None:
+        self.logger.setLevel(self.level)
+
+
+def _default(source: Path, name: str, fallback: Any) -> Any:
+    p = notebook_parameters(source).get(name)
+    return p.default if p is not None else fallback
+
+
+def _keep_failed(executed: Path, failed: Path, nb=None) -> None:
+    """Keep the failed notebook for debugging (atomically, next to the report)."""
+    import nbformat
+
+    tmp = failed.with_name(failed.name + ".tmp")
+    if nb is not None:
+        nbformat.write(nb, str(tmp))
+    elif executed.exists():
+        shutil.copyfile(executed, tmp)
+    else:
+        return
+    os.replace(tmp, failed)
+
+
+def _failure_message(task: _Task, exc, source: Path) -> str:
+    """``NAME: cell 7 (execution count 5): report.show_part(...) failed with KeyError: 'x'``.
+
+    The cell index counts the executed notebook's cells from 0 (including the injected
+    parameters cell), as shown in the kept ``NAME.failed.ipynb``.
+    """
+    src = str(getattr(exc, "source", "") or "")
+    first_line = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
+    where = f"cell {exc.cell_index}" + (
+        f" (execution count {exc.exec_count})" if exc.exec_count is not None else ""
+    )
+    code = f": {first_line[:80]}" if first_line else ""
+    return (
+        f"{task.name}: {where}{code} failed with {exc.ename}: {exc.evalue}; the failed "
+        f"notebook of {source.name} is kept for debugging"
+    )
+
+
+def _run_task(task: _Task) -> tuple[str, Any]:
+    """Worker entry point: ('ok', RenderedReport) or ('error', (kind, message, failed))."""
+    try:
+        return "ok", _render_one(task)
+    except NotebookExecutionError as exc:
+        return "error", ("execution", exc.message, exc.failed_notebook)
+    except RmAnalyticsError as exc:
+        return "error", ("input", str(exc), None)
+
+
+# -- the public entry point ------------------------------------------------------------------
+def render(
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    audience: str = "sponsor",
+    cohort: str | None = None,
+    as_of: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    formats: Sequence[str] = ("html",),
+    jobs: int = 1,
+    quiet: bool = False,
+    timeout: float = 600,
+    today: str | None = None,
+    parameters_from_text: bool = False,
+) -> list[RenderedReport]:
+    """Render report(s) of the pilot in ``data`` into the folder ``out``.
+
+    Parameters
+    ----------
+    data
+        Folder of table files, or one Excel workbook (see :func:`rm_analytics.load_pilot`).
+    out
+        Output folder (created when missing).
+    audience
+        ``"sponsor"`` (aggregates only), ``"program-lead"`` (confidential, pair level) or
+        ``"exploration"`` (the analyst notebook, code shown).
+    cohort
+        None or ``"all"``: cohorts pooled, one report; ``"each"``: one report per cohort
+        (``NAME-<cohort>``), in parallel with ``jobs``; a cohort id: that cohort only.
+    as_of
+        Analysis date (ISO). Default: the latest date found in the data.
+    parameters
+        Other notebook parameters by name (``currency``, ``replacement_cost_share``,
+        ``min_cell_size``, ...). Unknown names or wrong types raise
+        :class:`ReportParameterError` before anything runs. With ``parameters_from_text``
+        string values are converted to the declared types (the command line's ``-p``).
+    formats
+        ``("html",)`` or ``("html", "pdf")``; PDF needs headless Chromium.
+    jobs
+        Reports rendered at the same time (processes), for ``cohort="each"``.
+    quiet
+        No progress output.
+    timeout
+        Seconds a single cell may run.
+    today
+        Reference date of the data validation's "not in the future" checks (default: today).
+
+    Returns
+    -------
+    list of RenderedReport
+        One per report, in cohort order.
+
+    Raises
+    ------
+    ReportParameterError, DataValidationError, ChromiumNotFoundError
+        Bad input, before anything is executed (exit code 2 on the command line).
+    NotebookExecutionError
+        A cell failed (exit code 1); earlier good reports are left untouched and the failed
+        notebook is kept as ``NAME.failed.ipynb``.
+    """
+    t0 = time.perf_counter()
+    if audience not in AUDIENCES:
+        raise ReportParameterError(
+            f"unknown audience {audience!r}; audiences are {', '.join(AUDIENCES)}"
+        )
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ReportParameterError(
+            f"unknown format(s) {', '.join(bad) or '(none)'}; formats are {', '.join(FORMATS)}"
+        )
+    if "html" not in formats:
+        formats = ("html", *formats)  # the PDF is printed from the HTML
+    if "pdf" in formats:
+        from .pdf import require_chromium
+
+        require_chromium()
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ReportParameterError(f"jobs must be a whole number >= 1, not {jobs!r}")
+    if not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ReportParameterError(f"timeout must be a positive number of seconds, not {timeout!r}")
+
+    source = notebook_path(audience)
+    declared = notebook_parameters(source)
+    given = dict(parameters or {})
+    clash = sorted(set(given) & set(CONTROLLED))
+    if clash:
+        raise ReportParameterError(
+            f"set {', '.join(clash)} with the render arguments (--data, --cohort, --as-of), "
+            "not as notebook parameters"
+        )
+    params = check_parameters(declared, given, from_text=parameters_from_text, notebook=source.name)
+    if as_of:
+        check_parameters(declared, {"as_of": str(as_of)}, notebook=source.name)
+    if today:
+        check_parameters({"today": NotebookParameter("today", "", "str")}, {"today": str(today)})
+
+    # validate the data (raises DataValidationError with every problem)
+    from .pilot import load_pilot
+    from .report_sections import snapshot_date
+
+    data_path = Path(data).resolve()
+    pilot = load_pilot(data_path, today=today or None)
+    cohort = "all" if cohort in (None, "", "all") else str(cohort)
+    known = pilot.cohort_ids
+    if cohort == "each":
+        cohorts = list(known)
+    elif cohort == "all":
+        cohorts = ["all"]
+    elif cohort in known:
+        cohorts = [cohort]
+    else:
+        raise ReportParameterError(
+            f"unknown cohort {cohort!r}; cohorts in the data: {', '.join(known)} (or 'all', 'each')"
+        )
+    resolved_as_of = str(as_of) if as_of else snapshot_date(pilot).date().isoformat()
+    inputs = input_fingerprint(data_path)
+    validate_s = time.perf_counter() - t0
+
+    base = AUDIENCES[audience][1]
+    tasks = []
+    for c in cohorts:
+        p = dict(params)
+        if "data" in declared:
+            p["data"] = str(data_path)
+        if "cohort" in declared:
+            p["cohort"] = c
+        if "as_of" in declared:
+            p["as_of"] = resolved_as_of
+        if today and "today" in declared:
+            p["today"] = str(today)
+        tasks.append(
+            _Task(
+                audience=audience,
+                name=base if c == "all" else f"{base}-{c}",
+                cohort=c,
+                parameters=p,
+                out=str(Path(out)),
+                formats=formats,
+                timeout=float(timeout),
+                progress=(not quiet) and jobs == 1 and len(cohorts) == 1 and sys.stderr.isatty(),
+                quiet=quiet,
+                inputs=inputs,
+                validate_seconds=validate_s,
+            )
+        )
+
+    if jobs == 1 or len(tasks) == 1:
+        outcomes = [_run_task(t) for t in tasks]
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(tasks)), mp_context=mp.get_context("spawn")
+        ) as pool:
+            outcomes = list(pool.map(_run_task, tasks))
+
+    errors = [o[1] for o in outcomes if o[0] == "error"]
+    if errors:
+        kind, message, failed = errors[0]
+        more = "" if len(errors) == 1 else f" (and {len(errors) - 1} more failed report(s))"
+        if kind == "input":
+            raise ReportParameterError(message + more)
+        raise NotebookExecutionError(message + more, failed)
+    return [o[1] for o in outcomes]
+
+
+def manifest_of(report: RenderedReport) -> dict[str, Any]:
+    """The run manifest of a rendered report, as a dict."""
+    return json.loads(Path(report.manifest).read_text(encoding="utf-8"))
+
+
+__all__ = [
+    "AUDIENCES",
+    "NotebookExecutionError",
+    "RenderedReport",
+    "ReportParameterError",
+    "check_parameters",
+    "export_html",
+    "input_fingerprint",
+    "library_versions",
+    "notebook_parameters",
+    "notebook_path",
+    "render",
+]

@@ -1,0 +1,95 @@
+"""Command line ``rm-analytics report``: input problems exit 2 before anything is executed."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from rm_analytics.cli import run
+
+
+def _report(capsys, *args):
+    code = run(["report", *args])
+    return code, capsys.readouterr()
+
+
+def test_unknown_parameter_exits_2(sample_dir, tmp_path, capsys):
+    code, out = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "-p", "colour=red"
+    )
+    assert code == 2
+    assert "unknown parameter colour" in out.err
+    assert "currency" in out.err  # the known names are listed
+    assert not any(tmp_path.iterdir())
+
+
+def test_mistyped_parameter_exits_2(sample_dir, tmp_path, capsys):
+    code, out = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "-p", "min_cell_size=five"
+    )
+    assert code == 2
+    assert "min_cell_size expects a whole number" in out.err
+    code, out = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "-p", "min_cell_size=0"
+    )
+    assert code == 2 and "min_cell_size" in out.err
+
+
+def test_controlled_parameter_and_bad_options_exit_2(sample_dir, tmp_path, capsys):
+    code, out = _report(capsys, "--data", str(sample_dir), "--out", str(tmp_path), "-p", "data=x")
+    assert code == 2 and "--data" in out.err
+    code, out = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "--cohort", "C99"
+    )
+    assert code == 2 and "unknown cohort 'C99'" in out.err and "C01" in out.err
+    code, out = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "--format", "docx"
+    )
+    assert code == 2 and "unknown format" in out.err
+    code, out = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "--as-of", "soon"
+    )
+    assert code == 2 and "as_of" in out.err
+    code, out = _report(capsys, "--data", str(sample_dir), "--out", str(tmp_path), "--jobs", "0")
+    assert code == 2 and "jobs" in out.err
+
+
+def test_invalid_data_exits_2_with_the_validation_message(sample_dir, tmp_path, capsys):
+    data = tmp_path / "data"
+    shutil.copytree(sample_dir, data)
+    pairs = (data / "pairs.csv").read_text().splitlines()
+    head, first = pairs[0], pairs[1].split(",")
+    first[5] = "2024-13-45"  # start_date
+    (data / "pairs.csv").write_text("\n".join([head, ",".join(first), *pairs[2:]]) + "\n")
+    out_dir = tmp_path / "out"
+    code, out = _report(capsys, "--data", str(data), "--out", str(out_dir))
+    assert code == 2
+    assert "pairs.csv" in out.err and "start_date" in out.err and "2024-13-45" in out.err
+    assert not out_dir.exists() or not any(out_dir.iterdir())
+
+
+def test_pdf_without_chromium_exits_2(sample_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RM_ANALYTICS_CHROMIUM", str(tmp_path / "no-such-browser"))
+    code, out = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path / "o"), "--format", "html,pdf"
+    )
+    assert code == 2
+    assert "Chromium" in out.err and "apt-get install chromium" in out.err
+
+
+def test_report_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit):
+        run(["report", "--help"])
+    text = capsys.readouterr().out
+    for opt in (
+        "--audience",
+        "--cohort",
+        "--as-of",
+        "-p",
+        "--format",
+        "--jobs",
+        "--quiet",
+        "--timeout",
+    ):
+        assert opt in text

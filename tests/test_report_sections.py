@@ -1,0 +1,100 @@
+"""The section registry: how the integrator adds a section, and what the report makes of it."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rm_analytics import report_sections as rs
+
+
+@pytest.fixture
+def registry():
+    """Restore the registry after a test registers sections."""
+    saved = dict(rs.SECTIONS)
+    yield rs.SECTIONS
+    rs.SECTIONS.clear()
+    rs.SECTIONS.update(saved)
+
+
+def _report(pilot, audience="sponsor"):
+    params = rs.ReportParameters(data="unused")
+    return rs.Report(audience, pilot, params, pd.Timestamp("2026-09-30"))
+
+
+def test_a_new_section_replaces_its_placeholder_and_feeds_the_summary(registry, sample_pilot):
+    assert registry["retention"].pending
+
+    @rs.section("retention", title="Retention of mentors vs control", part="results", order=10)
+    def retention(ctx):
+        res = rs.SectionResult()
+        m = ctx.metrics.add(
+            "mentor_retention_diff",
+            0.12,
+            0.05,
+            0.19,
+            label="Mentors retained vs control",
+            unit="pp",
+            n=72,
+            headline="retention",
+            better="higher",
+            section="retention",
+        )
+        res.text.append(f"Mentors stayed more often: {m.display}, {m.verdict}.")
+        return res
+
+    rep = _report(sample_pilot)
+    assert not registry["retention"].pending
+    assert rep.metrics.sections["retention"]["status"] == "ok"
+    summary = rep.executive_summary_html()
+    assert 'data-metric-value="mentor_retention_diff">+12 pp (+5 pp to +19 pp)<' in summary
+    assert "clear improvement" in summary
+    assert rep.metrics.recommendation["action"] == "scale"
+    assert "Mentors stayed more often: +12 pp (+5 pp to +19 pp), clear improvement." in (
+        rep.part_html("results")
+    )
+
+
+def test_insufficient_data_reads_as_not_available(registry, sample_pilot):
+    from rm_analytics.errors import InsufficientDataError
+
+    @rs.section("promotion", title="Promotions", part="results", order=30)
+    def promotion(ctx):
+        raise InsufficientDataError("promotions need the outcomes table")
+
+    rep = _report(sample_pilot)
+    assert rep.metrics.sections["promotion"]["status"] == "unavailable"
+    assert "Not available: Promotions need the outcomes table." in rep.part_html("results")
+
+
+def test_a_leaking_sponsor_section_fails_the_report(registry, sample_pilot):
+    @rs.section("benchmarks", title="Leak", part="benchmarks")
+    def leak(ctx):
+        res = rs.SectionResult()
+        res.add_table("pairs", ctx.pilot.pairs[["pair_id"]])
+        return res
+
+    rep = _report(sample_pilot)
+    with pytest.raises(rs.PrivacyError, match="pair id"):
+        rep.show_part("benchmarks")
+    # the program lead may see pair ids
+    _report(sample_pilot, "program-lead")
+
+
+def test_small_cells_hidden_for_sponsors_only(sample_pilot):
+    small = sample_pilot.select("C01")
+    params = rs.ReportParameters(data="unused", min_cell_size=13)
+    rep = rs.Report("sponsor", small, params, pd.Timestamp("2026-09-30"))
+    assert rep.metrics.metrics["mentors"].display == "fewer than 13"
+    assert rep.metrics.metrics["mentors"].estimate is None
+    table_html = rep.section_html("glance")
+    assert "&lt;13" in table_html
+    lead = rs.Report("program-lead", small, params, pd.Timestamp("2026-09-30"))
+    assert lead.metrics.metrics["mentors"].display == "12"
+
+
+def test_unknown_part_and_audience_are_rejected():
+    with pytest.raises(ValueError, match="unknown part"):
+        rs.section("x", title="x", part="nowhere")
+    with pytest.raises(ValueError, match="unknown audience"):
+        rs.section("x", title="x", part="results", audiences=("cfo",))
