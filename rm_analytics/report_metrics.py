@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import InsufficientDataError
 from .report_sections import SectionContext, SectionResult, section
-from .reporting import fmt_count, fmt_currency, fmt_interval, fmt_pct
+from .reporting import fmt_count, fmt_currency, fmt_interval, fmt_pct, fmt_value
 
 _ROLE_LABEL = {"mentor": "junior mentors", "mentee": "senior mentees", "all": "all participants"}
 
@@ -27,14 +27,36 @@ def _finite(x: Any) -> bool:
         return False
 
 
+def _n(value: Any) -> int | None:
+    """A count for the metrics JSON (None when suppressed or unknown)."""
+    return int(value) if _finite(value) else None
+
+
 def _population(ctx: SectionContext) -> str:
     return {"mentor": "mentors", "mentee": "mentees", "both": "both"}[ctx.params.primary_population]
 
 
-def _fig(res: SectionResult, result, caption: str, *, method: str = "plot", alt: str = "") -> None:
+def _fig(
+    res: SectionResult,
+    result,
+    caption: str,
+    *,
+    method: str = "plot",
+    title: str = "",
+    x: str = "",
+    y: str = "",
+) -> None:
+    """Draw ``result.<method>()`` in the report theme; fill a missing title or axis label."""
     ax = getattr(result, method)()
     fig = ax.figure if hasattr(ax, "figure") else ax[0].figure
-    res.add_figure(fig, caption, alt=alt or caption)
+    main = fig.axes[0]
+    if title and not (main.get_title() or main.get_title(loc="left") or fig._suptitle):
+        main.set_title(title)
+    if x and not main.get_xlabel():
+        main.set_xlabel(x)
+    if y and not main.get_ylabel():
+        main.set_ylabel(y)
+    res.add_figure(fig, caption, alt=caption)
 
 
 def _notes(res: SectionResult, result) -> None:
@@ -47,7 +69,12 @@ def _require(ctx: SectionContext, *tables: str, purpose: str) -> None:
 
 
 # -- Level 1: reaction --------------------------------------------------------------------
-@section("reaction", title="Participants' reaction", part="reaction", audiences=("sponsor", "program-lead"))
+@section(
+    "reaction",
+    title="Participants' reaction",
+    part="reaction",
+    audiences=("sponsor", "program-lead"),
+)
 def reaction_section(ctx: SectionContext) -> SectionResult:
     from .reaction import pilot_reaction
 
@@ -71,12 +98,17 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
             row.ci_high,
             label=f"Would recommend the program ({last} feedback)",
             unit="share",
-            n=int(row.n),
+            n=_n(row.n),
             section="reaction",
             method="share answering yes; Wilson 95% interval",
         )
-        res.text.append(f"At the {last} feedback, {m.display} of respondents would recommend the program.")
-    for item, label in (("progress", "Progress rating (1-5)"), ("safety", "Felt safe to speak openly (1-5)")):
+        res.text.append(
+            f"At the {last} feedback, {m.display} of respondents would recommend the program."
+        )
+    for item, label in (
+        ("progress", "Progress rating (1-5)"),
+        ("safety", "Felt safe to speak openly (1-5)"),
+    ):
         row = cur[(cur["item"] == item) & (cur["measure"] == "mean")]
         if len(row):
             row = row.iloc[0]
@@ -87,7 +119,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
                 row.ci_high,
                 label=f"{label}, {last}",
                 unit="number",
-                n=int(row.n),
+                n=_n(row.n),
                 section="reaction",
                 digits=2,
                 method="mean with t 95% interval",
@@ -97,11 +129,23 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
         {
             "Wave": shown.wave.astype(str),
             "Question": shown["item"].map(
-                {"progress": "Progress (1-5)", "safety": "Safety (1-5)", "recommend": "Would recommend"}
+                {
+                    "progress": "Progress (1-5)",
+                    "safety": "Safety (1-5)",
+                    "recommend": "Would recommend",
+                }
             ),
             "Result (95% interval)": [
-                fmt_interval(e, lo, hi, "share" if m == "share_yes" else "number", digits=None if m == "share_yes" else 2)
-                for e, lo, hi, m in zip(shown.estimate, shown.ci_low, shown.ci_high, shown.measure, strict=True)
+                fmt_interval(
+                    e,
+                    lo,
+                    hi,
+                    "share" if m == "share_yes" else "number",
+                    digits=None if m == "share_yes" else 2,
+                )
+                for e, lo, hi, m in zip(
+                    shown.estimate, shown.ci_low, shown.ci_high, shown.measure, strict=True
+                )
             ],
             "Respondents": shown.n.map(fmt_count),
         }
@@ -116,7 +160,9 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
 
 
 # -- Level 2: learning --------------------------------------------------------------------
-@section("skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor", "program-lead"))
+@section(
+    "skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor", "program-lead")
+)
 def skills_section(ctx: SectionContext) -> SectionResult:
     from .skills import pilot_skills
 
@@ -135,7 +181,7 @@ def skills_section(ctx: SectionContext) -> SectionResult:
             row.ci_high,
             label=f"Skill gain of {who} beyond the control group (points, 1-10 scale)",
             unit="points",
-            n=int(row.n),
+            n=_n(row.n),
             section="learning",
             headline="skills",
             better="higher",
@@ -158,7 +204,7 @@ def skills_section(ctx: SectionContext) -> SectionResult:
             row.ci_high,
             label=f"Pre/post change of {role}' skills (points, 1-10 scale)",
             unit="points",
-            n=int(row.n),
+            n=_n(row.n),
             section="learning",
             better="higher" if not len(vs) and role == "mentees" else None,
             headline="skills" if not len(vs) and role == "mentees" else None,
@@ -168,10 +214,13 @@ def skills_section(ctx: SectionContext) -> SectionResult:
     table = pd.DataFrame(
         {
             "Group": shown.role.astype(str),
-            "Comparison": shown.measure.map({"change": "post minus pre", "change_vs_control": "change beyond control"}),
+            "Comparison": shown.measure.map(
+                {"change": "post minus pre", "change_vs_control": "change beyond control"}
+            ),
             "Skills": shown.skills.astype(str),
             "Change (95% interval)": [
-                fmt_interval(e, lo, hi, "points") for e, lo, hi in zip(shown.estimate, shown.ci_low, shown.ci_high, strict=True)
+                fmt_interval(e, lo, hi, "points")
+                for e, lo, hi in zip(shown.estimate, shown.ci_low, shown.ci_high, strict=True)
             ],
             "Effect size d_z": shown.get("cohen_dz", pd.Series(index=shown.index, dtype=float)).map(
                 lambda v: f"{v:.2f}" if _finite(v) else ""
@@ -180,13 +229,22 @@ def skills_section(ctx: SectionContext) -> SectionResult:
         }
     )
     res.add_table("Skills before and after the program", table)
-    _fig(res, r, "Figure: mean self-rated skill before and after the program, with 95% intervals.")
+    _fig(
+        res,
+        r,
+        "Figure: mean self-rated skill before and after the program, with 95% intervals.",
+        title="Self-rated skills before and after",
+        x="group",
+        y="score (1-10)",
+    )
     _notes(res, r)
     return res
 
 
 # -- Level 3: behaviour and goals ------------------------------------------------------------
-@section("goals", title="SMART-goal attainment", part="behaviour", audiences=("sponsor", "program-lead"))
+@section(
+    "goals", title="SMART-goal attainment", part="behaviour", audiences=("sponsor", "program-lead")
+)
 def goals_section(ctx: SectionContext) -> SectionResult:
     from .goals import pilot_goals
 
@@ -204,7 +262,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             row.ci_high,
             label="Pairs that met their SMART goal",
             unit="share",
-            n=int(row.n),
+            n=_n(row.n),
             section="behaviour",
             method="share of pairs with goal_met at the endpoint; Wilson 95% interval",
         )
@@ -219,7 +277,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             row.ci_high,
             label="Pairs off track at week 6 (progress 2 or less)",
             unit="share",
-            n=int(row.n),
+            n=_n(row.n),
             section="behaviour",
             method="Wilson 95% interval",
         )
@@ -235,19 +293,38 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             ).fillna(s.measure),
             "Checkpoint": s.checkpoint.astype(str),
             "Result (95% interval)": [
-                fmt_interval(e, lo, hi, "share" if str(ms).startswith("share") else "number", digits=None if str(ms).startswith("share") else 2)
+                fmt_interval(
+                    e,
+                    lo,
+                    hi,
+                    "share" if str(ms).startswith("share") else "number",
+                    digits=None if str(ms).startswith("share") else 2,
+                )
                 for e, lo, hi, ms in zip(s.estimate, s.ci_low, s.ci_high, s.measure, strict=True)
             ],
             "Pairs": s.n.map(fmt_count),
         }
     )
     res.add_table("Progress against the SMART goals", table)
-    _fig(res, r, "Figure: distribution of goal progress ratings at each checkpoint (small cells hidden).")
+    _fig(
+        res,
+        r,
+        "Figure: distribution of goal progress ratings at each checkpoint (small cells hidden).",
+        title="Progress against the SMART goal",
+        x="progress rating (1-5)",
+        y="pairs (count)",
+    )
     _notes(res, r)
     return res
 
 
-@section("delivery_summary", title="Sessions and relationship health", part="behaviour", audiences=("sponsor", "program-lead"), order=20)
+@section(
+    "delivery_summary",
+    title="Sessions and relationship health",
+    part="behaviour",
+    audiences=("sponsor", "program-lead"),
+    order=20,
+)
 def delivery_summary_section(ctx: SectionContext) -> SectionResult:
     from .delivery import delivery_summary
 
@@ -269,18 +346,31 @@ def delivery_summary_section(ctx: SectionContext) -> SectionResult:
         row = s.loc[key]
         m = ctx.metrics.add(
             key, row.estimate, row.ci_low, row.ci_high, label=label, unit=unit,
-            n=int(row.n) if _finite(row.n) else None, section="behaviour", method=str(row.get("method", "")),
+            n=_n(row.n) if _finite(row.n) else None, section="behaviour", method=str(row.get("method", "")),
         )  # fmt: skip
         rows.append((label, m.display))
     if "sessions_planned" in s.index:
         rows.append(("Sessions planned per pair", f"{s.loc['sessions_planned'].estimate:.0f}"))
     res.add_table("Delivery", pd.DataFrame(rows, columns=["Measure", "Result (95% interval)"]))
-    _fig(res, r, "Figure: sessions held per pair against the plan.")
+    _fig(
+        res,
+        r,
+        "Figure: sessions held per pair against the plan.",
+        title="Sessions held per pair",
+        x="pairs",
+        y="sessions (count)",
+    )
     _notes(res, r)
     return res
 
 
-@section("safety_summary", title="Psychological safety", part="behaviour", audiences=("sponsor", "program-lead"), order=30)
+@section(
+    "safety_summary",
+    title="Psychological safety",
+    part="behaviour",
+    audiences=("sponsor", "program-lead"),
+    order=30,
+)
 def safety_summary_section(ctx: SectionContext) -> SectionResult:
     from .safety import safety_summary
 
@@ -294,7 +384,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
         m = ctx.metrics.add(
             "pairs_any_flag", row.estimate, row.ci_low, row.ci_high,
             label="Pairs with at least one pair-health flag", unit="share",
-            n=int(row.n), section="behaviour", method="Wilson 95% interval",
+            n=_n(row.n), section="behaviour", method="Wilson 95% interval",
         )  # fmt: skip
         res.text.append(
             f"{m.display} of pairs raised at least one pair-health flag (low or falling safety, "
@@ -307,17 +397,27 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
         {
             "Wave": mean.wave.astype(str),
             "Mean safety, 1-7 (95% interval)": [
-                fmt_interval(e, lo, hi, "number", digits=2) for e, lo, hi in zip(mean.estimate, mean.ci_low, mean.ci_high, strict=True)
+                fmt_interval(e, lo, hi, "number", digits=2)
+                for e, lo, hi in zip(mean.estimate, mean.ci_low, mean.ci_high, strict=True)
             ],
             "Cronbach's alpha": [
-                fmt_interval(*alpha.loc[w, ["estimate", "ci_low", "ci_high"]], "number", digits=2) if w in alpha.index else ""
+                fmt_interval(*alpha.loc[w, ["estimate", "ci_low", "ci_high"]], "number", digits=2)
+                if w in alpha.index
+                else ""
                 for w in mean.wave
             ],
             "Respondents": mean.n.map(fmt_count),
         }
     )
     res.add_table("Psychological safety by pulse wave (Edmondson items, reverse-scored)", table)
-    _fig(res, r, "Figure: mean psychological-safety score by pulse wave, with 95% intervals.")
+    _fig(
+        res,
+        r,
+        "Figure: mean psychological-safety score by pulse wave, with 95% intervals.",
+        title="Psychological safety by pulse wave",
+        x="pulse wave",
+        y="mean score (1-7)",
+    )
     _notes(res, r)
     return res
 
@@ -335,7 +435,13 @@ def _retention(ctx: SectionContext):
     return ctx.cache["retention"]
 
 
-@section("retention", title="Retention vs control", part="results", audiences=("sponsor", "program-lead"), order=10)
+@section(
+    "retention",
+    title="Retention vs control",
+    part="results",
+    audiences=("sponsor", "program-lead"),
+    order=10,
+)
 def retention_section(ctx: SectionContext) -> SectionResult:
     r = _retention(ctx)
     h = ctx.params.horizon_months
@@ -364,20 +470,22 @@ def retention_section(ctx: SectionContext) -> SectionResult:
         hr.ci_high,
         label=f"Hazard ratio of leaving voluntarily, {who} vs control",
         unit="ratio",
-        n=int(hr.n),
+        n=_n(hr.n),
         section="results",
         better="lower",
         scale="log",
         method="Cox model, Efron ties, stratified by cohort",
     )
     for g, key in (("treated", "retention_participants"), ("control", "retention_control")):
-        row = r.summary[(r.summary.metric == "retention") & (r.summary.group == g) & (r.summary.horizon == h)]
+        row = r.summary[
+            (r.summary.metric == "retention") & (r.summary.group == g) & (r.summary.horizon == h)
+        ]
         if len(row):
             row = row.iloc[0]
             ctx.metrics.add(
                 key, row.estimate, row.ci_low, row.ci_high,
                 label=f"Retained at {h} months: {'participants' if g == 'treated' else 'control'}",
-                unit="share", n=int(row.n), section="results", method="Kaplan-Meier, Greenwood 95% interval",
+                unit="share", n=_n(row.n), section="results", method="Kaplan-Meier, Greenwood 95% interval",
             )  # fmt: skip
     if _finite(a["difference"]):
         res.text.append(
@@ -389,7 +497,9 @@ def retention_section(ctx: SectionContext) -> SectionResult:
     if _finite(hr.estimate):
         res.text.append(f"The hazard ratio of leaving voluntarily is {mh.display} ({mh.verdict}).")
     else:
-        res.text.append("No hazard ratio is shown: there are too few leavers for a stable estimate.")
+        res.text.append(
+            "No hazard ratio is shown: there are too few leavers for a stable estimate."
+        )
     s = r.summary
     per = s[s.metric.isin(["retention"])]
     table = pd.DataFrame(
@@ -397,7 +507,8 @@ def retention_section(ctx: SectionContext) -> SectionResult:
             "Group": per.group.map({"treated": "participants", "control": "control"}),
             "Months": per.horizon.map(lambda v: f"{v:g}"),
             "Retained (95% interval)": [
-                fmt_interval(e, lo, hi, "share") for e, lo, hi in zip(per.estimate, per.ci_low, per.ci_high, strict=True)
+                fmt_interval(e, lo, hi, "share")
+                for e, lo, hi in zip(per.estimate, per.ci_low, per.ci_high, strict=True)
             ],
             "People": per.n.map(fmt_count),
             "Still followed": per.n_at_risk.map(fmt_count),
@@ -418,26 +529,51 @@ def retention_section(ctx: SectionContext) -> SectionResult:
                 ),
                 "Months": tests.horizon.map(lambda v: f"{v:g}" if _finite(v) else ""),
                 "Estimate": [
-                    fmt_interval(e, lo, hi, "number", digits=2) if mt == "rmst_difference" else f"{e:.2f}"
-                    for e, lo, hi, mt in zip(tests.estimate, tests.ci_low, tests.ci_high, tests.metric, strict=True)
+                    fmt_interval(e, lo, hi, "number", digits=2)
+                    if mt == "rmst_difference"
+                    else f"{e:.2f}"
+                    for e, lo, hi, mt in zip(
+                        tests.estimate, tests.ci_low, tests.ci_high, tests.metric, strict=True
+                    )
                 ],
                 "p-value": tests.p_value.map(lambda p: f"{p:.3f}" if _finite(p) else ""),
             }
         ),
     )
-    _fig(res, r, "Figure: share retained (no voluntary exit) since the cohort start, with 95% bands and the number still followed.")
+    _fig(
+        res,
+        r,
+        "Figure: share retained (no voluntary exit) since the cohort start, with 95% bands and the number still followed.",
+        title="Retention since the cohort start",
+        x="months since cohort start",
+        y="share retained",
+    )
     if not r.cif_.empty:
-        _fig(res, r, "Figure: cumulative incidence of voluntary exits; involuntary and other exits compete.", method="plot_cumulative_incidence")
+        _fig(
+            res,
+            r,
+            "Figure: cumulative incidence of voluntary exits; involuntary and other exits compete.",
+            method="plot_cumulative_incidence",
+            title="Voluntary exits (competing risks)",
+            x="months since cohort start",
+            y="cumulative incidence",
+        )
     _notes(res, r)
     return res
 
 
-@section("engagement", title="Engagement vs control", part="results", audiences=("sponsor", "program-lead"), order=20)
+@section(
+    "engagement",
+    title="Engagement vs control",
+    part="results",
+    audiences=("sponsor", "program-lead"),
+    order=20,
+)
 def engagement_section(ctx: SectionContext) -> SectionResult:
     from .engagement import pilot_engagement
 
     _require(ctx, "surveys", purpose="the engagement analysis")
-    r = pilot_engagement(ctx.pilot, seed=ctx.params.seed)
+    r = pilot_engagement(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
     res = SectionResult()
     s = r.summary
     main = s[(s.outcome == "engagement_index") & (s.role == "all")]
@@ -446,7 +582,7 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     row = main.iloc[0]
     m = ctx.metrics.add(
         "engagement_did", row.estimate, row.ci_low, row.ci_high,
-        label="Engagement change vs control (points, 1-5 index)", unit="points", n=int(row.n),
+        label="Engagement change vs control (points, 1-5 index)", unit="points", n=_n(row.n),
         section="results", headline="engagement", better="higher", method=str(row.method),
     )  # fmt: skip
     res.text.append(
@@ -459,33 +595,49 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
         mi = ctx.metrics.add(
             "retention_intent_did", row.estimate, row.ci_low, row.ci_high,
             label="Intention to stay, change vs control (points, 1-5)", unit="points",
-            n=int(row.n), section="results", better="higher", method=str(row.method),
+            n=_n(row.n), section="results", better="higher", method=str(row.method),
         )  # fmt: skip
-        res.text.append(f"Stated intention to stay moved by {mi.display} points relative to control ({mi.verdict}).")
+        res.text.append(
+            f"Stated intention to stay moved by {mi.display} points relative to control ({mi.verdict})."
+        )
     table = pd.DataFrame(
         {
-            "Outcome": s.outcome.map({"engagement_index": "Engagement index", "retention_intent": "Intention to stay"}),
+            "Outcome": s.outcome.map(
+                {"engagement_index": "Engagement index", "retention_intent": "Intention to stay"}
+            ),
             "Group": s.role.map(_ROLE_LABEL).fillna(s.role),
             "Difference-in-differences (95% interval)": [
-                fmt_interval(e, lo, hi, "points") for e, lo, hi in zip(s.estimate, s.ci_low, s.ci_high, strict=True)
+                fmt_interval(e, lo, hi, "points")
+                for e, lo, hi in zip(s.estimate, s.ci_low, s.ci_high, strict=True)
             ],
             "Participants": s.n_treated.map(fmt_count),
             "Controls": s.n_control.map(fmt_count),
         }
     )
     res.add_table("Engagement: change of participants minus change of the control group", table)
-    _fig(res, r, "Figure: difference-in-differences estimates with 95% intervals, by group.")
+    _fig(
+        res,
+        r,
+        "Figure: difference-in-differences estimates with 95% intervals, by group.",
+        title="Engagement change vs control",
+        x="difference-in-differences (points)",
+        y="group",
+    )
     _notes(res, r)
     return res
 
 
-@section("promotion", title="Promotions", part="results", audiences=("sponsor", "program-lead"), order=30)
+@section(
+    "promotion", title="Promotions", part="results", audiences=("sponsor", "program-lead"), order=30
+)
 def promotion_section(ctx: SectionContext) -> SectionResult:
     from .promotion import pilot_promotion
 
     _require(ctx, "outcomes", purpose="the promotion analysis")
     role = "mentee" if ctx.params.primary_population == "mentee" else "mentor"
-    r = pilot_promotion(ctx.pilot, role=role, as_of=ctx.as_of, min_cell_size=ctx.params.min_cell_size)
+    r = pilot_promotion(
+        ctx.pilot, role=role, as_of=ctx.as_of, min_cell_size=ctx.params.min_cell_size
+    )
     res = SectionResult()
     s = r.summary
     rr = s[s.measure == "rate_ratio"]
@@ -493,15 +645,21 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
         row = rr.iloc[0]
         m = ctx.metrics.add(
             "promotion_rate_ratio", row.estimate, row.ci_low, row.ci_high,
-            label=f"Promotion rate ratio, {role}s vs control", unit="ratio", n=int(row.n),
+            label=f"Promotion rate ratio, {role}s vs control", unit="ratio", n=_n(row.n),
             section="results", better="higher", scale="log",
             method="promotions per person-year; exact conditional binomial interval",
         )  # fmt: skip
-        res.text.append(f"Participants were promoted at {m.display} times the control group's rate ({m.verdict}).")
+        res.text.append(
+            f"Participants were promoted at {m.display} times the control group's rate ({m.verdict})."
+        )
     table = pd.DataFrame(
         {
             "Measure": s.measure.map(
-                {"rate": "Promotions per person-year", "rate_ratio": "Rate ratio", "promoted_share": "Share promoted (Kaplan-Meier)"}
+                {
+                    "rate": "Promotions per person-year",
+                    "rate_ratio": "Rate ratio",
+                    "promoted_share": "Share promoted (Kaplan-Meier)",
+                }
             ).fillna(s.measure),
             "Group": s.group.astype(str),
             "Result (95% interval)": [
@@ -512,15 +670,32 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
         }
     )
     res.add_table("Promotions since the cohort start", table)
-    _fig(res, r, "Figure: share promoted since the cohort start, participants and control.")
+    _fig(
+        res,
+        r,
+        "Figure: share promoted since the cohort start, participants and control.",
+        title="Promotions since the cohort start",
+        x="months since cohort start",
+        y="share promoted",
+    )
     _notes(res, r)
     return res
 
 
 # -- Level 5: ROI -------------------------------------------------------------------------------
-@section("roi", title="Return on investment and sensitivity", part="roi", audiences=("sponsor", "program-lead"))
+@section(
+    "roi",
+    title="Return on investment and sensitivity",
+    part="roi",
+    audiences=("sponsor", "program-lead"),
+)
 def roi_section(ctx: SectionContext) -> SectionResult:
-    from .roi import participant_salary, plot_tornado, program_costs, roi_from_retention, sensitivity
+    from .roi import (
+        participant_salary,
+        program_costs,
+        roi_from_retention,
+        sensitivity,
+    )
 
     r = _retention(ctx)
     p = ctx.params
@@ -533,13 +708,26 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     )  # fmt: skip
     res = SectionResult()
     row = roi.row(metric="roi_pct")
-    ctx.metrics.add(
+    m = ctx.metrics.add(
         "roi_pct", row.estimate, row.ci_low, row.ci_high,
         label="Return on investment, first year (%)", unit="percent", n=None,
         section="roi", headline="roi", method="Phillips ROI on the measured retention difference; "
         "interval maps the difference's 95% interval (exact: ROI is linear in it)",
     )  # fmt: skip
-    ctx.metrics.add("program_cost", costs.total, label="Fully loaded program cost", unit="currency", section="roi")
+    m.verdict = roi.verdict
+    if not _finite(row.estimate) and _finite(row.ci_low) and _finite(row.ci_high):
+        # Phillips: no improvement claimed on noise; the range is all there is to show
+        m.display = (
+            f"{roi.verdict}: range {fmt_value(row.ci_low, 'percent')} to "
+            f"{fmt_value(row.ci_high, 'percent')}"
+        )
+    ctx.metrics.add(
+        "program_cost",
+        costs.total,
+        label="Fully loaded program cost",
+        unit="currency",
+        section="roi",
+    )
     be = roi.row(metric="break_even_exits")
     ctx.metrics.add(
         "break_even_exits", be.estimate, label="Prevented exits needed to pay for the program",
@@ -564,14 +752,25 @@ def roi_section(ctx: SectionContext) -> SectionResult:
         "Sensitivity of the ROI (percent) to each assumption",
         sens.summary.rename(columns=lambda col: col.replace("_", " ").capitalize()),
     )
-    ax = plot_tornado(sens)
-    res.add_figure(ax.figure, "Figure: how the ROI moves when one assumption changes (tornado chart).")
+    _fig(
+        res,
+        sens,
+        "Figure: how the ROI moves when one assumption changes (tornado chart).",
+        title="ROI sensitivity",
+        x="ROI (%)",
+        y="assumption",
+    )
     _notes(res, roi)
     return res
 
 
 # -- power and planning ---------------------------------------------------------------------------
-@section("power", title="Power and what the next cohort needs", part="power", audiences=("sponsor", "program-lead"))
+@section(
+    "power",
+    title="Power and what the next cohort needs",
+    part="power",
+    audiences=("sponsor", "program-lead"),
+)
 def power_section(ctx: SectionContext) -> SectionResult:
     from .power import mde_paired, planning_statement
 
@@ -600,7 +799,12 @@ def power_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
-@section("benchmarks", title="External benchmarks", part="benchmarks", audiences=("sponsor", "program-lead"))
+@section(
+    "benchmarks",
+    title="External benchmarks",
+    part="benchmarks",
+    audiences=("sponsor", "program-lead"),
+)
 def benchmarks_section(ctx: SectionContext) -> SectionResult:
     from .external import external_benchmarks
 
@@ -610,11 +814,20 @@ def benchmarks_section(ctx: SectionContext) -> SectionResult:
         "For context only: these figures come from other organisations, mostly without a "
         "control group. They are not comparable with this pilot and never enter the ROI."
     )
-    res.add_table("Published figures (context only)", b.rename(columns=lambda col: col.replace("_", " ").capitalize()))
+    res.add_table(
+        "Published figures (context only)",
+        b.rename(columns=lambda col: col.replace("_", " ").capitalize()),
+    )
     return res
 
 
-@section("balance", title="Control-group balance", part="appendix", audiences=("sponsor", "program-lead"), order=50)
+@section(
+    "balance",
+    title="Control-group balance",
+    part="appendix",
+    audiences=("sponsor", "program-lead"),
+    order=50,
+)
 def balance_section(ctx: SectionContext) -> SectionResult:
     from .matching import balance_table
 
@@ -623,7 +836,11 @@ def balance_section(ctx: SectionContext) -> SectionResult:
     bal = r.balance_
     if bal is None:
         frame = r.frame_
-        covs = [c for c in ("tenure_years", "level", "department", "age_band", "performance_rating") if c in frame]
+        covs = [
+            c
+            for c in ("tenure_years", "level", "department", "age_band", "performance_rating")
+            if c in frame
+        ]
         if not covs:
             raise InsufficientDataError("no covariates to compare the groups on")
         bal = balance_table(frame, treatment="treated", covariates=covs)
@@ -632,7 +849,9 @@ def balance_section(ctx: SectionContext) -> SectionResult:
             "of the two groups; |SMD| < 0.1 is the usual balance threshold) show how similar the groups are at the start."
         )
     else:
-        res.text.append("The control group was matched on the propensity score; balance before and after matching:")
+        res.text.append(
+            "The control group was matched on the propensity score; balance before and after matching:"
+        )
     shown = bal.copy()
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
@@ -642,7 +861,13 @@ def balance_section(ctx: SectionContext) -> SectionResult:
 
 
 # -- program lead: pair level ----------------------------------------------------------------------
-@section("pair_flags", title="Pair-health flags and actions", part="pairs", audiences=("program-lead",), order=0)
+@section(
+    "pair_flags",
+    title="Pair-health flags and actions",
+    part="pairs",
+    audiences=("program-lead",),
+    order=0,
+)
 def pair_flags_section(ctx: SectionContext) -> SectionResult:
     from .safety import flag_pairs
 
@@ -652,9 +877,14 @@ def pair_flags_section(ctx: SectionContext) -> SectionResult:
         res.text.append("No pair raised a flag.")
         return res
     n = flags.pair_id.nunique()
-    res.text.append(f"{n} of {len(ctx.pilot.pairs)} pairs raised {len(flags)} flag(s). Thresholds are heuristics, not validated cut-offs.")
+    res.text.append(
+        f"{n} of {len(ctx.pilot.pairs)} pairs raised {len(flags)} flag(s). Thresholds are heuristics, not validated cut-offs."
+    )
     cols = [c for c in ("pair_id", "flag", "severity", "wave", "evidence", "action") if c in flags]
-    res.add_table("Flags (most severe first)", flags[cols].rename(columns=lambda col: col.replace("_", " ").capitalize()))
+    res.add_table(
+        "Flags (most severe first)",
+        flags[cols].rename(columns=lambda col: col.replace("_", " ").capitalize()),
+    )
     return res
 
 
@@ -667,11 +897,22 @@ def pair_delivery_section(ctx: SectionContext) -> SectionResult:
     res = SectionResult()
     cols = [
         c
-        for c in ("pair_id", "status", "sessions_held", "expected_by_now", "adherence", "days_since_last_held", "longest_gap_days", "health")
+        for c in (
+            "pair_id",
+            "status",
+            "sessions_held",
+            "expected_by_now",
+            "adherence",
+            "days_since_last_held",
+            "longest_gap_days",
+            "health",
+        )
         if c in d
     ]
     shown = d[cols].copy()
     if "adherence" in shown:
         shown["adherence"] = shown["adherence"].map(fmt_pct)
-    res.add_table("Sessions by pair", shown.rename(columns=lambda col: col.replace("_", " ").capitalize()))
+    res.add_table(
+        "Sessions by pair", shown.rename(columns=lambda col: col.replace("_", " ").capitalize())
+    )
     return res

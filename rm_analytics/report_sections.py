@@ -195,6 +195,8 @@ class SectionContext:
     metrics: MetricsCollector
     audience: str
     as_of: pd.Timestamp
+    cache: dict[str, Any] = field(default_factory=dict)
+    """Results shared between sections of one report (e.g. the retention fit)."""
 
     @property
     def sponsor(self) -> bool:
@@ -796,50 +798,5 @@ def comments_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
-# -- placeholders for the analyses still being written -------------------------------------------
-pending("reaction", title="Participants' reaction", part="reaction", analysis="reaction analysis")
-pending("skills", title="Skill gain (pre/post)", part="learning", analysis="skills analysis")
-pending("goals", title="SMART-goal attainment", part="behaviour", analysis="goals analysis")
-pending(
-    "retention",
-    title="Retention of mentors vs control",
-    part="results",
-    analysis="retention analysis",
-    order=10,
-)
-pending(
-    "engagement",
-    title="Engagement vs control",
-    part="results",
-    analysis="engagement analysis",
-    order=20,
-)
-pending("promotion", title="Promotions", part="results", analysis="promotion analysis", order=30)
-pending("roi", title="ROI and sensitivity", part="roi", analysis="ROI analysis")
-pending("power", title="Power and sample size", part="power", analysis="power analysis")
-pending(
-    "benchmarks", title="External benchmarks", part="benchmarks", analysis="benchmark comparison"
-)
-pending(
-    "balance",
-    title="Control-group balance",
-    part="appendix",
-    analysis="control-group balance check",
-    order=50,
-)
-pending(
-    "pair_flags",
-    title="Pair-health flags and actions",
-    part="pairs",
-    analysis="pair-health flagging",
-    audiences=("program-lead",),
-    order=0,
-)
-pending(
-    "delivery",
-    title="Delivery and goal progress by pair",
-    part="pairs",
-    analysis="delivery analysis",
-    audiences=("program-lead",),
-    order=20,
-)
+# -- the metric sections (Kirkpatrick levels, ROI, power, benchmarks, pair health) -------------
+from . import report_metrics  # noqa: E402,F401  (registers its sections)

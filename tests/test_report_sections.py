@@ -23,7 +23,8 @@ def _report(pilot, audience="sponsor"):
 
 
 def test_a_new_section_replaces_its_placeholder_and_feeds_the_summary(registry, sample_pilot):
-    assert registry["retention"].pending
+    for key in [k for k in registry if k not in ("glance", "retention")]:
+        del registry[key]  # this test is about one section alone
 
     @rs.section("retention", title="Retention of mentors vs control", part="results", order=10)
     def retention(ctx):
