@@ -96,6 +96,9 @@ FREE_TEXT_ITEMS = frozenset({"worked", "improve", "comment"})
 PSYCH_SAFETY_ITEMS = ("ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7")
 PSYCH_SAFETY_REVERSED = ("ps1", "ps3", "ps5")
 
+#: Named pulse waves in their order (psychological-safety pulses, feedback form).
+PULSE_WAVES = ("baseline", "midpoint", "endpoint")
+
 #: Plausibility window for session dates, relative to the pair's cohort.
 SESSION_DAYS_BEFORE_COHORT = 14
 SESSION_DAYS_AFTER_COHORT = 90

@@ -524,14 +524,14 @@ def retention_section(ctx: SectionContext) -> SectionResult:
                     {
                         "logrank": "Log-rank test",
                         "rmst_difference": "Restricted mean time retained, difference (months)",
-                        "exact_test": "Exact test on leaving by the horizon",
+                        "exact_test": "Exact test: share leaving by then, participants minus control",
                     }
                 ),
                 "Months": tests.horizon.map(lambda v: f"{v:g}" if _finite(v) else ""),
                 "Estimate": [
                     fmt_interval(e, lo, hi, "number", digits=2)
                     if mt == "rmst_difference"
-                    else f"{e:.2f}"
+                    else (fmt_value(e, "pp") if mt == "exact_test" else f"{e:.2f}")
                     for e, lo, hi, mt in zip(
                         tests.estimate, tests.ci_low, tests.ci_high, tests.metric, strict=True
                     )

@@ -1001,13 +1001,19 @@ def _check_outcomes(o: pd.DataFrame, src: str, out: _Problems) -> None:
 
 
 def _order_waves(sv: pd.DataFrame) -> pd.DataFrame:
-    """Make ``wave`` an ordered categorical, ordered by each wave's median response date."""
+    """Make ``wave`` an ordered categorical, ordered by each wave's median response date
+    (the named pulse waves baseline < midpoint < endpoint always in that order)."""
     if len(sv) == 0 or sv["wave"].isna().all():
         return sv
     med = sv.groupby("wave", observed=True)["response_date"].median()
     order = sorted(
         med.index, key=lambda w: (med[w] if pd.notna(med[w]) else pd.Timestamp.max, natural_key(w))
     )
+    # Pulse waves named baseline/midpoint/endpoint recur in every cohort, so their pooled
+    # median dates can interleave; they keep their own order in the places they occupy.
+    named = [i for i, w in enumerate(order) if w in C.PULSE_WAVES]
+    for i, w in zip(named, sorted((order[i] for i in named), key=C.PULSE_WAVES.index), strict=True):
+        order[i] = w
     sv = sv.copy(deep=False)
     sv["wave"] = sv["wave"].cat.set_categories(order, ordered=True)
     return sv

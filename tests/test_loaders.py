@@ -538,3 +538,11 @@ def test_workbook_rows_name_the_sheet(work, tmp_path):
     ws.cell(row=3, column=header.index("status") + 1, value="ongoing")
     wb.save(book)
     find(problems(book), file="pilot.xlsx[pairs]", row=3, column="status", rule="not one of")
+
+
+def test_pulse_waves_keep_their_order_across_cohorts(sample_pilot):
+    """Two cohorts a year apart: pooled median dates would put endpoint before midpoint."""
+    order = [w for w in sample_pilot.surveys.wave.cat.categories if not w[0].isdigit()]
+    assert order == ["baseline", "midpoint", "endpoint"]
+    dates = [w for w in sample_pilot.surveys.wave.cat.categories if w[0].isdigit()]
+    assert dates == sorted(dates)
