@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DATA   ?= data/sample
 OUT    ?= reports
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: report test lint bench sample clean help
 

@@ -81,7 +81,10 @@ class PromotionResult(Result):
             ax.step(sub.timeline, sub.promoted, where="post", label=grp)
         ax.set_xlabel("years since the cohort start")
         ax.set_ylabel("share promoted at least once")
-        ax.legend(fontsize="small")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+        else:  # every curve suppressed (small cells)
+            ax.text(0.5, 0.5, "groups too small to show", ha="center", transform=ax.transAxes)
         ax.set_title(self.title)
         return ax
 
