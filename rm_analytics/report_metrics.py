@@ -32,6 +32,12 @@ def _n(value: Any) -> int | None:
     return int(value) if _finite(value) else None
 
 
+def _add_row(ctx: SectionContext, key: str, row: pd.Series, **kwargs: Any):
+    """Record a summary row (estimate, ci_low, ci_high, n) in the metrics JSON."""
+    n = kwargs.pop("n", _n(row.get("n")))
+    return ctx.metrics.add(key, row.estimate, row.ci_low, row.ci_high, n=n, **kwargs)
+
+
 def _population(ctx: SectionContext) -> str:
     return {"mentor": "mentors", "mentee": "mentees", "both": "both"}[ctx.params.primary_population]
 
@@ -91,14 +97,12 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     rec = cur[cur["item"] == "recommend"]
     if len(rec):
         row = rec.iloc[0]
-        m = ctx.metrics.add(
+        m = _add_row(
+            ctx,
             "recommend_share",
-            row.estimate,
-            row.ci_low,
-            row.ci_high,
+            row,
             label=f"Would recommend the program ({last} feedback)",
             unit="share",
-            n=_n(row.n),
             section="reaction",
             method="share answering yes; Wilson 95% interval",
         )
@@ -112,14 +116,12 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
         row = cur[(cur["item"] == item) & (cur["measure"] == "mean")]
         if len(row):
             row = row.iloc[0]
-            ctx.metrics.add(
+            _add_row(
+                ctx,
                 f"rating_{item}",
-                row.estimate,
-                row.ci_low,
-                row.ci_high,
+                row,
                 label=f"{label}, {last}",
                 unit="number",
-                n=_n(row.n),
                 section="reaction",
                 digits=2,
                 method="mean with t 95% interval",
@@ -174,14 +176,12 @@ def skills_section(ctx: SectionContext) -> SectionResult:
     if len(vs):
         row = vs.iloc[0]
         who = row.role
-        m = ctx.metrics.add(
+        m = _add_row(
+            ctx,
             "skill_gain_vs_control",
-            row.estimate,
-            row.ci_low,
-            row.ci_high,
+            row,
             label=f"Skill gain of {who} beyond the control group (points, 1-10 scale)",
             unit="points",
-            n=_n(row.n),
             section="learning",
             headline="skills",
             better="higher",
@@ -197,14 +197,12 @@ def skills_section(ctx: SectionContext) -> SectionResult:
         if not len(row):
             continue
         row = row.iloc[0]
-        m = ctx.metrics.add(
+        m = _add_row(
+            ctx,
             f"skill_change_{role}",
-            row.estimate,
-            row.ci_low,
-            row.ci_high,
+            row,
             label=f"Pre/post change of {role}' skills (points, 1-10 scale)",
             unit="points",
-            n=_n(row.n),
             section="learning",
             better="higher" if not len(vs) and role == "mentees" else None,
             headline="skills" if not len(vs) and role == "mentees" else None,
@@ -255,14 +253,12 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     met = s[s.measure == "share_goal_met"]
     if len(met):
         row = met.iloc[0]
-        m = ctx.metrics.add(
+        m = _add_row(
+            ctx,
             "goal_met_share",
-            row.estimate,
-            row.ci_low,
-            row.ci_high,
+            row,
             label="Pairs that met their SMART goal",
             unit="share",
-            n=_n(row.n),
             section="behaviour",
             method="share of pairs with goal_met at the endpoint; Wilson 95% interval",
         )
@@ -270,14 +266,12 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     off = s[s.measure == "share_off_track"]
     if len(off):
         row = off.iloc[0]
-        m = ctx.metrics.add(
+        m = _add_row(
+            ctx,
             "off_track_week6_share",
-            row.estimate,
-            row.ci_low,
-            row.ci_high,
+            row,
             label="Pairs off track at week 6 (progress 2 or less)",
             unit="share",
-            n=_n(row.n),
             section="behaviour",
             method="Wilson 95% interval",
         )
@@ -344,9 +338,8 @@ def delivery_summary_section(ctx: SectionContext) -> SectionResult:
         if key not in s.index:
             continue
         row = s.loc[key]
-        m = ctx.metrics.add(
-            key, row.estimate, row.ci_low, row.ci_high, label=label, unit=unit,
-            n=_n(row.n) if _finite(row.n) else None, section="behaviour", method=str(row.get("method", "")),
+        m = _add_row(ctx, key, row, label=label, unit=unit,
+            section="behaviour", method=str(row.get("method", "")),
         )  # fmt: skip
         rows.append((label, m.display))
     if "sessions_planned" in s.index:
@@ -381,10 +374,8 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
     flag = s[s.metric == "pairs_any_flag"]
     if len(flag):
         row = flag.iloc[0]
-        m = ctx.metrics.add(
-            "pairs_any_flag", row.estimate, row.ci_low, row.ci_high,
-            label="Pairs with at least one pair-health flag", unit="share",
-            n=_n(row.n), section="behaviour", method="Wilson 95% interval",
+        m = _add_row(ctx, "pairs_any_flag", row,
+            label="Pairs with at least one pair-health flag", unit="share", section="behaviour", method="Wilson 95% interval",
         )  # fmt: skip
         res.text.append(
             f"{m.display} of pairs raised at least one pair-health flag (low or falling safety, "
@@ -482,10 +473,9 @@ def retention_section(ctx: SectionContext) -> SectionResult:
         ]
         if len(row):
             row = row.iloc[0]
-            ctx.metrics.add(
-                key, row.estimate, row.ci_low, row.ci_high,
+            _add_row(ctx, key, row,
                 label=f"Retained at {h} months: {'participants' if g == 'treated' else 'control'}",
-                unit="share", n=_n(row.n), section="results", method="Kaplan-Meier, Greenwood 95% interval",
+                unit="share", section="results", method="Kaplan-Meier, Greenwood 95% interval",
             )  # fmt: skip
     if _finite(a["difference"]):
         res.text.append(
@@ -580,9 +570,8 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     if not len(main):
         raise InsufficientDataError("no engagement waves before and after the cohorts")
     row = main.iloc[0]
-    m = ctx.metrics.add(
-        "engagement_did", row.estimate, row.ci_low, row.ci_high,
-        label="Engagement change vs control (points, 1-5 index)", unit="points", n=_n(row.n),
+    m = _add_row(ctx, "engagement_did", row,
+        label="Engagement change vs control (points, 1-5 index)", unit="points",
         section="results", headline="engagement", better="higher", method=str(row.method),
     )  # fmt: skip
     res.text.append(
@@ -592,10 +581,8 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     intent = s[(s.outcome == "retention_intent") & (s.role == "all")]
     if len(intent):
         row = intent.iloc[0]
-        mi = ctx.metrics.add(
-            "retention_intent_did", row.estimate, row.ci_low, row.ci_high,
-            label="Intention to stay, change vs control (points, 1-5)", unit="points",
-            n=_n(row.n), section="results", better="higher", method=str(row.method),
+        mi = _add_row(ctx, "retention_intent_did", row,
+            label="Intention to stay, change vs control (points, 1-5)", unit="points", section="results", better="higher", method=str(row.method),
         )  # fmt: skip
         res.text.append(
             f"Stated intention to stay moved by {mi.display} points relative to control ({mi.verdict})."
@@ -643,9 +630,8 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     rr = s[s.measure == "rate_ratio"]
     if len(rr):
         row = rr.iloc[0]
-        m = ctx.metrics.add(
-            "promotion_rate_ratio", row.estimate, row.ci_low, row.ci_high,
-            label=f"Promotion rate ratio, {role}s vs control", unit="ratio", n=_n(row.n),
+        m = _add_row(ctx, "promotion_rate_ratio", row,
+            label=f"Promotion rate ratio, {role}s vs control", unit="ratio",
             section="results", better="higher", scale="log",
             method="promotions per person-year; exact conditional binomial interval",
         )  # fmt: skip
@@ -708,8 +694,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     )  # fmt: skip
     res = SectionResult()
     row = roi.row(metric="roi_pct")
-    m = ctx.metrics.add(
-        "roi_pct", row.estimate, row.ci_low, row.ci_high,
+    m = _add_row(ctx, "roi_pct", row,
         label="Return on investment, first year (%)", unit="percent", n=None,
         section="roi", headline="roi", method="Phillips ROI on the measured retention difference; "
         "interval maps the difference's 95% interval (exact: ROI is linear in it)",
