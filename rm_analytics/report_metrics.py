@@ -901,3 +901,50 @@ def pair_delivery_section(ctx: SectionContext) -> SectionResult:
         "Sessions by pair", shown.rename(columns=lambda col: col.replace("_", " ").capitalize())
     )
     return res
+
+
+# -- across cohorts ---------------------------------------------------------------------------------
+@section(
+    "cohort_trend",
+    title="Cohort by cohort",
+    part="results",
+    audiences=("sponsor", "program-lead"),
+    order=90,
+)
+def cohort_trend_section(ctx: SectionContext) -> SectionResult:
+    """Delivery, goals and reaction per cohort, in start order (the pooled report's trend)."""
+    from .delivery import delivery_summary
+    from .goals import pilot_goals
+
+    cohorts = ctx.pilot.cohort_ids
+    if len(cohorts) < 2:
+        raise InsufficientDataError("the trend across cohorts needs two or more cohorts")
+    k = ctx.params.min_cell_size
+    rows = []
+    for c in cohorts:
+        one = ctx.pilot.select(c)
+        row = {"Cohort": c, "Pairs": fmt_count(len(one.pairs))}
+        if one.sessions is not None:
+            d = delivery_summary(one, as_of=ctx.as_of, min_cell_size=k).summary.set_index("metric")
+            a = d.loc["adherence"]
+            row["Sessions held / due"] = fmt_interval(a.estimate, a.ci_low, a.ci_high, "share")
+        if one.checkpoints is not None and len(one.checkpoints):
+            g = pilot_goals(one, min_cell_size=k).summary
+            met = g[g.measure == "share_goal_met"]
+            row["Goal met"] = (
+                fmt_interval(*met.iloc[0][["estimate", "ci_low", "ci_high"]], "share")
+                if len(met)
+                else "not yet"
+            )
+        rows.append(row)
+    res = SectionResult()
+    res.add_table(
+        "Delivery and goal attainment per cohort (95% intervals)",
+        pd.DataFrame(rows),
+        f"Cohorts with fewer than {k} pairs are not shown in detail.",
+    )
+    res.text.append(
+        "Retention, engagement and skills are pooled across cohorts above (stratified by "
+        "cohort); per-cohort reports come from `rm-analytics report --cohort each`."
+    )
+    return res

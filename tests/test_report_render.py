@@ -174,6 +174,9 @@ def test_every_headline_is_estimated_with_its_verdict(sponsor_html, sponsor_metr
     # the sample's truth: engagement and skills improved, and the estimates say so
     assert heads["engagement"]["verdict"] == "clear improvement"
     assert heads["skills"]["verdict"] == "clear improvement"
+    # the pooled report of two cohorts shows the trend across them
+    assert sponsor_metrics["sections"]["cohort_trend"]["status"] == "ok"
+    assert 'id="section-cohort_trend"' in sponsor_html
 
 
 def test_sponsor_report_has_no_ids_and_no_free_text(sponsor, sponsor_html, sample_pilot):
