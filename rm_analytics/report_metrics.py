@@ -703,8 +703,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     if not _finite(row.estimate) and _finite(row.ci_low) and _finite(row.ci_high):
         # Phillips: no improvement claimed on noise; the range is all there is to show
         m.display = (
-            f"{roi.verdict}: range {fmt_value(row.ci_low, 'percent')} to "
-            f"{fmt_value(row.ci_high, 'percent')}"
+            f"range {fmt_value(row.ci_low, 'percent')} to {fmt_value(row.ci_high, 'percent')}"
         )
     ctx.metrics.add(
         "program_cost",
