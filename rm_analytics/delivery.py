@@ -171,30 +171,16 @@ def _need(df: pd.DataFrame, name: str, cols: tuple[str, ...]) -> None:
 
 
 def default_as_of(pilot_or_frames: Any) -> pd.Timestamp:
-    """The data snapshot date: the latest date recorded in the activity tables.
-
-    The latest of session dates, survey response dates, checkpoint dates and pair start/end
-    dates. Used when ``as_of`` is not given, so a pilot exported months ago is judged as of
-    its export, not as of today.
-    """
-    from .pilot import Pilot
+    """The data snapshot date: the latest date recorded in the data (planned cohort and pair
+    end dates excluded; see :func:`rm_analytics.pilot.snapshot_date`). Used when ``as_of``
+    is not given, so a pilot exported months ago is judged as of its export, not today."""
+    from .pilot import Pilot, snapshot_date
 
     t = pilot_or_frames.tables if isinstance(pilot_or_frames, Pilot) else dict(pilot_or_frames)
-    candidates = []
-    for name, col in (
-        ("sessions", "date"),
-        ("surveys", "response_date"),
-        ("checkpoints", "date"),
-        ("pairs", "start_date"),
-        ("pairs", "end_date"),
-    ):
-        df = t.get(name)
-        if df is not None and col in df.columns and len(df):
-            candidates.append(pd.to_datetime(df[col]).max())
-    candidates = [c for c in candidates if pd.notna(c)]
-    if not candidates:
+    stamp = snapshot_date(t)
+    if pd.isna(stamp):
         raise InsufficientDataError("no dates in the data to judge delivery as of; pass as_of")
-    return pd.Timestamp(max(candidates)).normalize()
+    return stamp
 
 
 # -- core ---------------------------------------------------------------------------------------

@@ -20,6 +20,26 @@ from .validation import validate_raw
 
 QUALITY_COLUMNS = ["table", "stage", "check", "rows", "action", "detail"]
 
+#: Dates that may be planned (in the future) rather than recorded.
+PLANNED_DATES = frozenset({("cohorts", "end_date"), ("pairs", "end_date")})
+
+
+def snapshot_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
+    """The latest date *recorded* in the tables: the default ``as_of`` of every analysis.
+
+    Planned dates (cohort and pair end dates) are left out, so a pilot still running is
+    judged as of its last recorded event, not its planned end. NaT when there are no dates.
+    """
+    latest = pd.NaT
+    for name, df in tables.items():
+        for c in df.columns:
+            if (name, c) in PLANNED_DATES or not pd.api.types.is_datetime64_any_dtype(df[c]):
+                continue
+            m = df[c].max()
+            if pd.notna(m) and (pd.isna(latest) or m > latest):
+                latest = m
+    return pd.Timestamp(latest).normalize() if pd.notna(latest) else pd.NaT
+
 
 @dataclass
 class QualityEntry:
@@ -172,6 +192,10 @@ class Pilot:
     def cohort_ids(self) -> list[str]:
         """Cohort ids in order of start date."""
         return self.cohorts.sort_values(["start_date", "cohort_id"]).cohort_id.tolist()
+
+    def snapshot_date(self) -> pd.Timestamp:
+        """The latest recorded date in the pilot (see :func:`snapshot_date`)."""
+        return snapshot_date(self._tables)
 
     # -- derived views ------------------------------------------------------------------------
     def participants(

@@ -145,15 +145,12 @@ def check_parameter_values(values: dict[str, Any]) -> list[str]:
 
 
 def snapshot_date(pilot) -> pd.Timestamp:
-    """The latest date found in any table of the pilot (the default ``as_of``)."""
-    latest = []
-    for df in pilot.tables.values():
-        for c in df.columns:
-            if pd.api.types.is_datetime64_any_dtype(df[c]) and df[c].notna().any():
-                latest.append(df[c].max())
-    if not latest:
+    """The default ``as_of``: the latest date recorded in the pilot (planned end dates
+    excluded; see :meth:`rm_analytics.Pilot.snapshot_date`)."""
+    stamp = pilot.snapshot_date()
+    if pd.isna(stamp):
         raise InsufficientDataError("the pilot data hold no dates; pass as_of explicitly")
-    return pd.Timestamp(max(latest)).normalize()
+    return stamp
 
 
 def resolve_data_path(data: str) -> str:

@@ -1251,17 +1251,9 @@ FRAME_COLUMNS = [
 
 
 def latest_date(pilot: Pilot) -> pd.Timestamp:
-    """The latest date recorded anywhere in the pilot's tables (planned cohort end dates
-    excluded): the default ``as_of`` of the retention analysis."""
-    latest = pd.NaT
-    for name, df in pilot.tables.items():
-        for c in df.columns:
-            if name == "cohorts" and c == "end_date":
-                continue
-            if pd.api.types.is_datetime64_any_dtype(df[c]) and df[c].notna().any():
-                m = df[c].max()
-                latest = m if pd.isna(latest) else max(latest, m)
-    return latest
+    """The default ``as_of`` of the retention analysis: :meth:`Pilot.snapshot_date`, the
+    latest date recorded anywhere in the pilot's tables (planned end dates excluded)."""
+    return pilot.snapshot_date()
 
 
 def _age_band(age: pd.Series) -> pd.Series:

@@ -1,0 +1,33 @@
+"""The Pilot container: snapshot date, copies, cohort selection."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from rm_analytics.pilot import snapshot_date
+
+
+def test_snapshot_date_ignores_planned_end_dates(sample_pilot):
+    tables = dict(sample_pilot.tables)
+    recorded = snapshot_date(tables)
+    assert recorded == pd.Timestamp("2026-09-27")  # the sample's last recorded event
+    future = tables["cohorts"].copy()
+    future.loc[future.index[-1], "end_date"] = pd.Timestamp("2027-06-30")  # a planned end
+    pairs = tables["pairs"].copy()
+    pairs["end_date"] = pd.Timestamp("2027-06-30")
+    assert snapshot_date({**tables, "cohorts": future, "pairs": pairs}) == recorded
+    assert pd.isna(snapshot_date({"cohorts": future[["cohort_id"]]}))
+
+
+def test_copy_has_its_own_quality_log(sample_pilot):
+    p = sample_pilot.copy()
+    p.log_quality("pairs", "test", "probe", 1, "excluded", "probe")
+    assert "probe" in set(p.quality.check) and "probe" not in set(sample_pilot.quality.check)
+    assert p.pairs is sample_pilot.pairs
+
+
+def test_select_restricts_pair_tables(sample_pilot):
+    one = sample_pilot.select("C01")
+    assert set(one.pairs.cohort_id) == {"C01"}
+    assert set(one.sessions.pair_id) <= set(one.pairs.pair_id)
+    assert len(one.employees) == len(sample_pilot.employees)  # organisation-wide tables whole
