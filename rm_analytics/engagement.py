@@ -94,8 +94,27 @@ class OLSFit:
                 "p_value": float(p), "statistic": float(t)}  # fmt: skip
 
     def table(self) -> pd.DataFrame:
-        rows = [{"term": n, **self.term(n)} for n in self.names]
-        return pd.DataFrame(rows)
+        """:meth:`term` for every coefficient (the quantile computed once, p-values at once)."""
+        b = np.asarray(self.coef, dtype=float)
+        v = np.diag(self.vcov).astype(float)
+        ok = np.isfinite(v) & (v > 0)
+        se = np.where(ok, np.sqrt(np.where(ok, v, 1.0)), np.nan)
+        dist = stats.norm() if self.df is None else stats.t(self.df)
+        q = dist.ppf(1 - self.alpha / 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = b / se
+        p = 2 * dist.sf(np.abs(t))
+        frame = pd.DataFrame({"term": list(self.names), "estimate": b, "se": se,
+                              "ci_low": b - q * se, "ci_high": b + q * se, "p_value": p,
+                              "statistic": t})  # fmt: skip
+        # bootstrap terms, and terms without a finite SE, exactly as term() gives them
+        for i, name in enumerate(self.names):
+            if name in self.boot or not ok[i]:
+                frame.loc[i, ["estimate", "se", "ci_low", "ci_high", "p_value", "statistic"]] = [
+                    self.term(name)[k]
+                    for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "statistic")
+                ]
+        return frame
 
     def wald(self, names: list[str]) -> dict[str, float]:
         """Joint Wald test that the named coefficients are all zero (F form with t's df)."""
@@ -127,6 +146,14 @@ class OLSFit:
 def _codes(values) -> tuple[np.ndarray, int]:
     codes, uniques = pd.factorize(pd.Series(values), sort=False)
     return codes.astype(np.int64), len(uniques)
+
+
+def _group_sums(codes: np.ndarray, a: np.ndarray, n_groups: int) -> np.ndarray:
+    """Column sums of ``a`` within groups (rows added in order, as ``np.add.at``; faster)."""
+    out = np.zeros((n_groups, a.shape[1]))
+    for j in range(a.shape[1]):  # columns, not rows
+        out[:, j] = np.bincount(codes, weights=a[:, j], minlength=n_groups)
+    return out
 
 
 def _demean(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -222,8 +249,7 @@ def fit_ols(
         n_clusters = G
         if G < 2:
             raise ValueError("cluster-robust standard errors need at least two clusters")
-        scores = np.zeros((G, k))
-        np.add.at(scores, ccodes, X * u[:, None])
+        scores = _group_sums(ccodes, X * u[:, None], G)
         k_c = k + (1 if absorb is not None else 0)
         c = G / (G - 1) * (n - 1) / (n - k_c)
         vcov = c * (a @ (scores.T @ scores) @ a)
@@ -396,6 +422,11 @@ def _design_covariates(df: pd.DataFrame, covariates) -> tuple[np.ndarray, list[s
     """Numeric matrix of covariates; categoricals and text become dummies (first level dropped)."""
     if not covariates:
         return np.empty((len(df), 0)), []
+    cols = list(covariates)
+    if all(
+        pd.api.types.is_bool_dtype(df[c]) or pd.api.types.is_numeric_dtype(df[c]) for c in cols
+    ):  # one conversion for all (e.g. the stacked cohorts' period dummies)
+        return df[cols].to_numpy(dtype=float), [str(c) for c in cols]
     parts, names = [], []
     for c in covariates:
         s = df[c]
@@ -886,6 +917,35 @@ def _pick_waves(dates: pd.Series, start, end, baseline, followup):
     return b, f, len(pre)
 
 
+class _Coded:
+    """An outcome frame (respondent_id, wave, y) with its respondents factorised once.
+
+    ``select(treated_ids, control_ids, mask)`` returns the rows of the given people (in the
+    frame's order, restricted to ``mask``) with a ``treated`` column (1/0): the same rows, in
+    the same order, as an inner merge with a (respondent_id, treated) table of unique ids.
+    """
+
+    def __init__(self, odf: pd.DataFrame) -> None:
+        self.df = odf.astype({"respondent_id": "string"})
+        codes, uniques = pd.factorize(self.df["respondent_id"])
+        self.codes = codes  # -1 for a missing respondent: maps to the sentinel slot below
+        self.uniques = pd.Index(uniques)
+
+    def select(self, treated_ids, control_ids, mask=None) -> pd.DataFrame:
+        flag = np.full(len(self.uniques) + 1, -1, dtype=np.int64)  # last slot: code -1
+        for ids, value in ((list(control_ids), 0), (list(treated_ids), 1)):
+            pos = self.uniques.get_indexer(pd.Index(ids, dtype="string")) if ids else []
+            pos = np.asarray(pos, dtype=np.int64)
+            flag[pos[pos >= 0]] = value
+        tr = flag[self.codes]
+        keep = tr >= 0
+        if mask is not None:
+            keep &= np.asarray(mask, dtype=bool)
+        o = self.df[keep].reset_index(drop=True)
+        o["treated"] = tr[keep]
+        return o
+
+
 def pilot_engagement(
     pilot,
     *,
@@ -1003,16 +1063,16 @@ def pilot_engagement(
     waves = pd.DataFrame(waves_rows)
     rows: list[dict] = []
     singles: list[str] = []
+    # respondents as integer codes, once per outcome: selecting a cohort's participants and
+    # controls is then an array lookup instead of a string merge per cohort, role and outcome
+    coded = {oname: _Coded(odf) for oname, odf in outcomes.items()}
     for oname, odf in outcomes.items():
+        cd = coded[oname]
         for role in (*roles, "all"):
             frames = []
             for cid, b, f, _, p, ctrl_ids, _lab in stacks:
                 who = p[p.role.isin(roles if role == "all" else [role])].employee_id
-                tr = pd.DataFrame({"respondent_id": who.drop_duplicates().to_numpy(), "treated": 1})
-                co = pd.DataFrame({"respondent_id": sorted(ctrl_ids), "treated": 0})
-                people = pd.concat([tr, co], ignore_index=True).astype({"respondent_id": "string"})
-                o = odf[odf.wave.isin([b, f])].astype({"respondent_id": "string"})
-                o = o.merge(people, on="respondent_id", how="inner")
+                o = cd.select(who.drop_duplicates().to_numpy(), ctrl_ids, odf.wave.isin([b, f]))
                 o["post"] = o.wave.astype(str).eq(str(f)).astype(int)
                 o["cohort_id"] = cid
                 frames.append(o)
@@ -1094,11 +1154,7 @@ def pilot_engagement(
                 index=list(pre.index) + list(post.index),
             )
             who = p[p.role.isin(roles)].employee_id.drop_duplicates()
-            people = pd.concat([pd.DataFrame({"respondent_id": who.to_numpy(), "treated": 1}),
-                                pd.DataFrame({"respondent_id": sorted(ctrl_ids), "treated": 0})],
-                               ignore_index=True).astype({"respondent_id": "string"})  # fmt: skip
-            o = outcomes["engagement_index"].astype({"respondent_id": "string"})
-            o = o.merge(people, on="respondent_id", how="inner")
+            o = coded["engagement_index"].select(who.to_numpy(), ctrl_ids)
             o["event_time"] = o.wave.astype(str).map({str(k): v for k, v in rel.items()})
             o["cohort_id"] = cid
             frames.append(o.dropna(subset=["y", "event_time"]))

@@ -80,17 +80,23 @@ def reporting_conflicts(
             "the conflict-of-interest check needs employees.manager_id (the direct manager)"
         )
     ids = employees.employee_id.astype("string")
-    code = pd.Series(np.arange(len(ids)), index=pd.Index(ids.to_numpy()))
-    if not code.index.is_unique:
-        code = code[~code.index.duplicated()]
+    first = ~ids.duplicated().to_numpy()
+    index = pd.Index(ids.to_numpy()[first])  # hashed once; looked up only for pair members
+    managers = employees.manager_id.to_numpy()[first]
 
     def pos(values) -> np.ndarray:
-        v = pd.Series(values).astype("string")
-        out = code.reindex(v.to_numpy()).to_numpy()
-        return np.where(np.isnan(out), -1, out).astype(np.int64)
+        """Row of each id in ``index`` (-1: blank or not on the roster)."""
+        v = pd.Series(values, dtype=object).astype("string")
+        return np.asarray(index.get_indexer(pd.Index(v.to_numpy())), dtype=np.int64)
 
-    mgr = pos(employees.manager_id.to_numpy())
-    mgr = np.r_[mgr, -1]  # index -1 -> "no one"; its manager is no one
+    def manager_of(rows: np.ndarray) -> np.ndarray:
+        """Row of the manager of each row (-1 for -1, no manager, or one off the roster)."""
+        out = np.full(len(rows), -1, dtype=np.int64)
+        ok = rows >= 0
+        if ok.any():
+            out[ok] = pos(managers[rows[ok]])
+        return out
+
     mentor = pos(pairs.mentor_id.to_numpy())
     mentee = pos(pairs.mentee_id.to_numpy())
     rows = []
@@ -99,11 +105,11 @@ def reporting_conflicts(
         (mentee, mentor, "mentor_above_mentee", ("mentor", "mentee")),
     ):
         found = np.zeros(len(a), dtype=np.int64)
-        cur = np.where(a >= 0, mgr[a], -1)
+        cur = manager_of(a)
         for depth in range(1, max_depth + 1):
             hit = (cur >= 0) & (cur == b) & (found == 0)
             found[hit] = depth
-            cur = mgr[cur]
+            cur = manager_of(cur)
             if not (cur >= 0).any():
                 break
         for j in np.flatnonzero(found):
@@ -116,7 +122,8 @@ def reporting_conflicts(
                     _levels_text(who[0], who[1], int(found[j])),
                 )
             )
-    shared = (mentor >= 0) & (mentee >= 0) & (mgr[mentor] >= 0) & (mgr[mentor] == mgr[mentee])
+    boss_a, boss_b = manager_of(mentor), manager_of(mentee)
+    shared = (boss_a >= 0) & (boss_a == boss_b)
     for j in np.flatnonzero(shared):
         rows.append((j, "shared_manager", "shared_manager", 1, "mentor and mentee share a manager"))
     out = pd.DataFrame(rows, columns=["_row", "check", "direction", "levels", "detail"]).astype(

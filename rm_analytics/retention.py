@@ -1509,11 +1509,11 @@ def cohort_frame(
         pool = pd.concat(pools, ignore_index=True) if pools else cand.iloc[:0]
         pool = _covariates_at_index(pilot, pool, as_of)
         employed = (pool.hire_date <= pool.index_date) & ~(pool.termination_date <= pool.index_date)
-        rng = t.groupby("cohort_id", observed=True)["level"].agg(
-            lambda s: (s.cat.codes.min(), s.cat.codes.max())
-        )
-        lo = pool.cohort_id.map(lambda x: rng[x][0]).to_numpy()
-        hi = pool.cohort_id.map(lambda x: rng[x][1]).to_numpy()
+        # the participants' grade range per cohort (level codes), mapped onto the pool
+        t_codes = pd.Series(t.level.cat.codes.to_numpy(), index=t.index)
+        by_cohort = t_codes.groupby(t.cohort_id.to_numpy())
+        lo = pool.cohort_id.map(by_cohort.min()).to_numpy()
+        hi = pool.cohort_id.map(by_cohort.max()).to_numpy()
         codes = pool.level.cat.codes.to_numpy()
         eligible = employed.to_numpy() & (codes >= lo) & (codes <= hi)
         pool = pool[eligible]
