@@ -162,15 +162,18 @@ def notebook_parameters(path: str | os.PathLike) -> dict[str, NotebookParameter]
     comments); anything else is an error, because papermill only passes plain values and a
     computed default would hide what the report depends on.
     """
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    # plain JSON (nbformat v4: "source" is a string or a list of lines): reading it through
+    # nbformat would import nbformat and jsonschema (~2 s) before the data are even validated
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = [
+        c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
     if len(cells) != 1:
         raise ReportParameterError(
             f"{Path(path).name} must have exactly one cell tagged 'parameters', found {len(cells)}"
         )
-    tree = ast.parse(cells[0].source)
+    source = cells[0].get("source", "")
+    tree = ast.parse(source if isinstance(source, str) else "".join(source))
     out: dict[str, NotebookParameter] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 
 def wilson_ci(successes: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
@@ -14,6 +13,8 @@ def wilson_ci(successes: float, n: float, alpha: float = 0.05) -> tuple[float, f
     """
     if n <= 0:
         return (float("nan"), float("nan"))
+    from scipy import stats  # deferred: scipy.stats costs ~1 s to import
+
     z = stats.norm.ppf(1 - alpha / 2)
     p = successes / n
     denom = 1 + z**2 / n
@@ -36,6 +37,8 @@ def mean_ci(values, alpha: float = 0.05) -> tuple[float, float, float, int]:
     if n < 2:
         return (m, float("nan"), float("nan"), n)
     se = float(x.std(ddof=1) / np.sqrt(n))
+    from scipy import stats  # deferred: scipy.stats costs ~1 s to import
+
     t = stats.t.ppf(1 - alpha / 2, n - 1)
     return (m, m - t * se, m + t * se, n)
 
@@ -44,6 +47,8 @@ def normal_ci(estimate: float, se: float, alpha: float = 0.05) -> tuple[float, f
     """Wald interval and two-sided p-value (H0: 0): (ci_low, ci_high, p_value)."""
     if not np.isfinite(se) or se <= 0:
         return (float("nan"), float("nan"), float("nan"))
+    from scipy import stats  # deferred: scipy.stats costs ~1 s to import
+
     z = stats.norm.ppf(1 - alpha / 2)
     p = float(2 * stats.norm.sf(abs(estimate / se)))
     return (estimate - z * se, estimate + z * se, p)
