@@ -9,14 +9,20 @@ an empty notebook). Register one with :func:`stage`::
         rm.load_pilot(ctx.parquet, today=ctx.as_of)
 
 ``target`` is a ratio (stage / baseline) unless ``absolute=True`` (seconds); ``None`` means
-informational. ``setup(ctx)`` (optional, untimed) runs once per process and its return value
-is ``ctx.state`` for both the stage and its baseline.
+informational. ``max_peak_mb`` is a memory target: the stage's peak resident memory must stay
+below it. ``setup(ctx)`` (optional, untimed) runs once per process and its return value
+is ``ctx.state`` for both the stage and its baseline. ``check(ctx, value)`` (optional, untimed)
+runs after the timed call of the stage side with the value the stage returned and returns a
+``{label: text}`` dict (e.g. the package's estimates next to the libraries'), printed under
+the table; a check that finds a disagreement raises, which marks the stage as an error.
 
 Every timed run happens in a fresh Python process (``run.py --worker``): first ``warmup``
 untimed calls (imports, file cache), then one timed call; the peak resident memory of that
 process (``getrusage``: the process itself or its largest child, e.g. a notebook kernel) is
 recorded. Stage and baseline processes alternate, ``repeat`` times each, so a change in the
-machine's load affects both sides alike; the table reports medians.
+machine's load affects both sides alike; the table reports medians. A stage with a ``setup``
+first runs it once in a process of its own (untimed), so inputs cached by that set-up are built
+before any measured process and its peak memory.
 """
 
 from __future__ import annotations
@@ -73,6 +79,8 @@ class Stage:
     warmup: int = 1
     needs_data: bool = True
     doc: str = ""
+    max_peak_mb: float | None = None
+    check: Callable[[Context, object], dict] | None = None
 
 
 STAGES: dict[str, Stage] = {}
@@ -87,6 +95,8 @@ def stage(
     setup: Callable[[Context], object] | None = None,
     warmup: int = 1,
     needs_data: bool = True,
+    max_peak_mb: float | None = None,
+    check: Callable[[Context, object], dict] | None = None,
 ):
     """Register a benchmark stage (see the module docstring)."""
 
@@ -103,6 +113,8 @@ def stage(
             warmup,
             needs_data,
             (func.__doc__ or "").strip().splitlines()[0] if func.__doc__ else "",
+            max_peak_mb,
+            check,
         )
         return func
 
@@ -121,6 +133,10 @@ def peak_rss_mb() -> float:
 def run_worker(name: str, side: str, ctx: Context, warmup: int | None = None) -> dict:
     """Inside a fresh process: set up, warm up, time one call of one side of a stage."""
     st = STAGES[name]
+    if side == "setup":  # builds and caches derived inputs (see stages.derived); not timed
+        if st.setup is not None:
+            st.setup(ctx)
+        return {"seconds": float("nan"), "peak_rss_mb": peak_rss_mb()}
     fn = st.func if side == "stage" else st.baseline
     if fn is None:
         raise ValueError(f"stage {name!r} has no baseline")
@@ -129,9 +145,12 @@ def run_worker(name: str, side: str, ctx: Context, warmup: int | None = None) ->
     for _ in range(st.warmup if warmup is None else warmup):
         fn(ctx)
     t0 = time.perf_counter()
-    fn(ctx)
+    value = fn(ctx)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+    out = {"seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+    if side == "stage" and st.check is not None:
+        out["checks"] = {str(k): str(v) for k, v in st.check(ctx, value).items()}
+    return out
 
 
 # -- the driver -----------------------------------------------------------------------------------
@@ -146,6 +165,8 @@ class Result:
     peak_rss_mb: float = float("nan")
     baseline_peak_rss_mb: float = float("nan")
     error: str = ""
+    max_peak_mb: float | None = None
+    checks: dict = field(default_factory=dict)
 
     @property
     def median_s(self) -> float:
@@ -165,6 +186,11 @@ class Result:
     def status(self) -> str:
         if self.error:
             return "error"
+        if self.max_peak_mb is not None and self.peak_rss_mb == self.peak_rss_mb:
+            if self.peak_rss_mb >= self.max_peak_mb:
+                return "MISSED"
+            if self.target is None:
+                return "ok"
         if self.target is None:
             return "info"
         value = self.median_s if self.absolute else self.ratio
@@ -180,6 +206,7 @@ class Result:
             ratio=self.ratio,
             status=self.status,
             target_kind=("seconds" if self.absolute else "ratio") if self.target else None,
+            speedup=(1 / self.ratio) if self.ratio == self.ratio and self.ratio > 0 else None,
         )
         return d
 
@@ -210,13 +237,19 @@ def spawn(name: str, side: str, ctx: Context, warmup: int | None) -> dict:
 
 def measure(st: Stage, ctx: Context, repeat: int, warmup: int | None, log=print) -> Result:
     """Alternate stage and baseline processes ``repeat`` times each."""
-    res = Result(st.name, st.doc, st.target, st.absolute)
+    res = Result(st.name, st.doc, st.target, st.absolute, max_peak_mb=st.max_peak_mb)
     peaks, base_peaks = [], []
     try:
+        if st.setup is not None:
+            # build the stage's cached inputs in a process of their own first, so that no timed
+            # process's peak memory includes a one-off preparation
+            spawn(st.name, "setup", ctx, warmup)
         for i in range(repeat):
             r = spawn(st.name, "stage", ctx, warmup)
             res.times_s.append(r["seconds"])
             peaks.append(r["peak_rss_mb"])
+            if r.get("checks") and not res.checks:
+                res.checks = r["checks"]
             line = f"  {st.name} run {i + 1}/{repeat}: {r['seconds']:.3f} s"
             if st.baseline is not None:
                 b = spawn(st.name, "baseline", ctx, warmup)
@@ -249,9 +282,16 @@ def table(results: list[Result]) -> str:
     lines = [head, "-" * len(head)]
     for r in results:
         target = "-" if r.target is None else target_text(r.target, r.absolute)
+        if r.max_peak_mb is not None:
+            mem = f"<{r.max_peak_mb / 1024:g} GB"
+            target = mem if r.target is None else f"{target},{mem}"
         lines.append(
             f"{r.name:<22}{_fmt(r.median_s, '.3f'):>10}{_fmt(r.baseline_median_s, '.3f'):>12}"
             f"{_fmt(r.ratio, '.2f'):>8}{target:>10}{r.status:>8}"
             f"{_fmt(r.peak_rss_mb, '.0f'):>10}{_fmt(r.baseline_peak_rss_mb, '.0f'):>10}"
         )
+    checks = [(r.name, k, v) for r in results for k, v in r.checks.items()]
+    if checks:
+        lines += ["", "checks (untimed; the package's numbers next to the plain libraries'):"]
+        lines += [f"  {name}: {k}: {v}" for name, k, v in checks]
     return "\n".join(lines)

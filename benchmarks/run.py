@@ -57,6 +57,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="STAGE",
         help="run only these stages (repeatable or comma-separated)",
     )
+    p.add_argument(
+        "--skip",
+        action="append",
+        metavar="STAGE",
+        help="leave these stages out (repeatable or comma-separated)",
+    )
     p.add_argument("--list", action="store_true", help="list the stages and exit")
     p.add_argument(
         "--out",
@@ -67,7 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     # internal: one side of one stage in a fresh process
     p.add_argument("--worker", help=argparse.SUPPRESS)
-    p.add_argument("--side", choices=("stage", "baseline"), help=argparse.SUPPRESS)
+    p.add_argument("--side", choices=("stage", "baseline", "setup"), help=argparse.SUPPRESS)
     p.add_argument("--context", help=argparse.SUPPRESS)
     p.add_argument("--generate", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -136,14 +142,18 @@ def generate_data(params: dict, root: Path, log=print) -> Path:
     return folder
 
 
-def selected(args: argparse.Namespace) -> list[harness.Stage]:
-    if not args.only:
-        return list(STAGES.values())
-    names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
+def _names(items: list[str] | None) -> list[str]:
+    names = [n.strip() for item in items or [] for n in item.split(",") if n.strip()]
     unknown = [n for n in names if n not in STAGES]
     if unknown:
         raise SystemExit(f"unknown stage(s): {', '.join(unknown)}; stages: {', '.join(STAGES)}")
-    return [STAGES[n] for n in names]
+    return names
+
+
+def selected(args: argparse.Namespace) -> list[harness.Stage]:
+    names = _names(args.only) if args.only else list(STAGES)
+    skip = set(_names(args.skip))
+    return [STAGES[n] for n in names if n not in skip]
 
 
 def main(argv: list[str] | None = None) -> int:

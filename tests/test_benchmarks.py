@@ -37,11 +37,13 @@ def test_quick_run_times_every_stage_against_its_baseline(tmp_path):
         sys.executable,
         str(BENCH / "run.py"),
         "--quick",
-        "--employees", "300",
-        "--cohorts", "1",
-        "--pairs", "4",
+        "--employees", "1500",
+        "--cohorts", "2",
+        "--pairs", "6",
         "--repeat", "1",
         "--warmup", "0",
+        # the report stages render the sample report several times (tested in test_report_*)
+        "--skip", "report_sample,report_each_jobs2",
         "--data-root", str(tmp_path / "data"),
         "--out", str(out),
     ]  # fmt: skip
@@ -50,8 +52,19 @@ def test_quick_run_times_every_stage_against_its_baseline(tmp_path):
     assert "median s" in proc.stdout and "load_parquet" in proc.stdout
     report = json.loads(out.read_text())
     by_name = {s["name"]: s for s in report["stages"]}
-    assert {"load_parquet", "load_csv", "cli_help", "synthetic_generate"} <= set(by_name)
-    for name in ("load_parquet", "load_csv", "cli_help"):
+    analyses = ["matching", "retention", "cox_robust", "engagement_did", "skills",
+                "safety_flags", "roi"]  # fmt: skip
+    assert {"load_parquet", "load_csv", "cli_help", "synthetic_generate", *analyses} <= set(by_name)
+    assert "report_sample" not in by_name
+    # every analysis ran against its baseline, and its agreement check passed
+    for name in analyses:
+        assert by_name[name]["error"] == "", by_name[name]["error"]
+        assert by_name[name]["checks"], name
+    assert "checks (untimed" in proc.stdout
+    full = by_name["full_evaluation"]
+    assert full["error"] == "" and full["max_peak_mb"] == 4096
+    assert full["status"] == ("ok" if full["peak_rss_mb"] < 4096 else "MISSED")
+    for name in ("load_parquet", "load_csv", "cli_help", *analyses):
         s = by_name[name]
         assert s["error"] == ""
         assert len(s["times_s"]) == 1 and len(s["baseline_times_s"]) == 1
@@ -80,5 +93,11 @@ def test_registry_rejects_duplicates_and_judges_targets(harness):
     assert a.status == "ok"
     info = harness.Result("gen", "", target=None, absolute=False, times_s=[1.0])
     assert info.status == "info"
+    mem = harness.Result("all", "", target=None, absolute=False, times_s=[9.0],
+                         max_peak_mb=4096, peak_rss_mb=5000.0)  # fmt: skip
+    assert mem.status == "MISSED"
+    mem.peak_rss_mb = 3000.0
+    assert mem.status == "ok"
+    assert "<4 GB" in harness.table([mem])
     text = harness.table([r, a, info]).splitlines()
     assert len(text) == 5 and "1.25x" in text[2] and "<0.5 s" in text[3] and "info" in text[4]
