@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +13,17 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
+BENCH = ROOT / "benchmarks"
+
+
+@pytest.fixture(scope="session")
+def bench():
+    """Import a module of ``benchmarks/`` (a folder of scripts, not a package): ``bench("plain")``."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield importlib.import_module
+    finally:
+        sys.path.remove(str(BENCH))
 
 
 @pytest.fixture(scope="session")

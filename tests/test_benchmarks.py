@@ -19,15 +19,9 @@ BENCH = ROOT / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def harness():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import harness
-        import stages  # noqa: F401  (registers the stages)
-
-        yield harness
-    finally:
-        sys.path.remove(str(BENCH))
+def harness(bench):
+    bench("stages")  # registers the stages
+    return bench("harness")
 
 
 @pytest.mark.slow

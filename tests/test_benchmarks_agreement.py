@@ -4,9 +4,7 @@ engagement DiD (statsmodels OLS), and the vectorised selections that replaced me
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,18 +14,10 @@ from rm_analytics.engagement import _Coded, difference_in_differences
 from rm_analytics.retention import cox_efron
 from rm_analytics.synthetic import generate
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def plain():
-    sys.path.insert(0, str(BENCH))
-    try:
-        import plain
-
-        yield plain
-    finally:
-        sys.path.remove(str(BENCH))
+def plain(bench):
+    return bench("plain")
 
 
 @pytest.fixture(scope="module")
