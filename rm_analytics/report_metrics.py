@@ -451,7 +451,13 @@ def retention_section(ctx: SectionContext) -> SectionResult:
         headline="retention",
         better="higher",
         method="difference of Kaplan-Meier retention (no voluntary exit) at the horizon, "
-        "participants minus control; Greenwood standard errors, Wald 95% interval",
+        "participants minus control; "
+        + (
+            "95% interval by Newcombe's MOVER from the two groups' intervals (a group had no "
+            "exit by the horizon, so its Greenwood standard error is 0 and Wald would ignore it)"
+            if a["ci_method"] == "mover"
+            else "Greenwood standard errors, Wald 95% interval"
+        ),
     )
     hr = r.row(metric="hazard_ratio")
     mh = ctx.metrics.add(
@@ -475,7 +481,8 @@ def retention_section(ctx: SectionContext) -> SectionResult:
             row = row.iloc[0]
             _add_row(ctx, key, row,
                 label=f"Retained at {h} months: {'participants' if g == 'treated' else 'control'}",
-                unit="share", section="results", method="Kaplan-Meier, Greenwood 95% interval",
+                unit="share", section="results", method="Kaplan-Meier, Greenwood 95% interval "
+                "(exact Clopper-Pearson lower limit on those followed when no one left)",
             )  # fmt: skip
     if _finite(a["difference"]):
         res.text.append(

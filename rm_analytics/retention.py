@@ -5,7 +5,8 @@ module answers it with the estimates a careful reviewer expects, each with its u
 
 * :func:`compare_retention` - the generic engine on any person-level DataFrame: Cox hazard
   ratio (Efron ties; robust variance with weights or clusters), log-rank test, Kaplan-Meier
-  retention at horizons (Greenwood CIs), restricted mean survival time (RMST) per group and its
+  retention at horizons (Greenwood CIs; the exact lower limit where a group has had no exit
+  yet, see :func:`km_at`), restricted mean survival time (RMST) per group and its
   difference (survRM2's variance), an exact test on attrition by each horizon, cumulative
   incidence of the event with competing exits (Aalen-Johansen), a proportional-hazards check and
   plain-language notes (no hazard ratio when it cannot be estimated).
@@ -164,6 +165,12 @@ def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict
 
     The number at risk at ``h`` counts people with time >= h (R's ``summary.survfit``);
     times beyond the last observation give NaN estimates.
+
+    With no event up to ``h`` (S = 1) the Greenwood variance is 0 and every transform gives
+    the empty interval [1, 1] (R's ``survfit`` too), which claims certainty the data do not
+    have. There the lower limit is the exact (Clopper-Pearson) one for 0 events among the
+    n(h) people followed through ``h``, ``(alpha / 2) ** (1 / n(h))`` (conservative: people
+    censored earlier add nothing; cf. Dorey and Korn's modified lower limit, Stat Med 1987).
     """
     at = np.atleast_1d(np.asarray(at, dtype=float))
     i = _step_index(tab.time, at)
@@ -179,6 +186,12 @@ def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict
     n_risk = np.where(j < tab.time.size, tab.n_risk[np.minimum(j, max(tab.time.size - 1, 0))], 0)
     cum_d = np.cumsum(tab.n_event)
     n_ev = np.where(i >= 0, cum_d[np.maximum(i, 0)] if tab.time.size else 0.0, 0.0)
+    none = (s == 1) & (n_ev == 0) & (n_risk > 0)
+    if none.any():
+        with np.errstate(divide="ignore"):
+            exact = (alpha / 2) ** (1 / np.where(none, n_risk, 1.0))
+        lo = np.where(none, exact, lo)
+        hi = np.where(none, 1.0, hi)
     return {
         "surv": s,
         "se": s * se_log,
@@ -659,26 +672,44 @@ class RetentionResult(Result):
             ``treated``, ``control`` (attrition probabilities), ``difference`` (control minus
             treated: positive when the program retains), ``se_difference`` (Greenwood SEs of
             the two independent KM estimates, combined as sqrt(se_t^2 + se_c^2)), ``ci_low``,
-            ``ci_high`` (Wald, level 1 - alpha), ``n_treated``, ``n_control``. NaN where the
-            horizon is beyond a group's follow-up.
+            ``ci_high`` (level 1 - alpha), ``ci_method``, ``n_treated``, ``n_control``. NaN
+            where the horizon is beyond a group's follow-up.
+
+        The interval is Wald's (``ci_method="wald"``) unless a group has no exit by the
+        horizon: its Greenwood SE is then 0 and Wald would ignore that group's uncertainty, so
+        the group intervals of :func:`km_at` (the exact lower limit for the group without
+        exits) are combined by Newcombe's square-and-add method (MOVER; ``"mover"``; Newcombe,
+        Stat Med 1998, method 10; Zou and Donner 2008).
         """
         alpha = self.params.get("alpha", 0.05)
-        out: dict[str, float] = {}
-        ses = {}
+        out: dict = {}
+        ses, ci, no_exit = {}, {}, False
         for g in ("treated", "control"):
             tab = self.km_.get(g)
             if tab is None or tab.time.size == 0:
-                out[g], ses[g] = float("nan"), float("nan")
+                out[g], ses[g], ci[g] = float("nan"), float("nan"), (np.nan, np.nan)
                 out[f"n_{g}"] = 0
                 continue
             r = km_at(tab, [horizon], alpha)
             out[g] = float(1 - r["surv"][0])
             ses[g] = float(r["se"][0])
+            ci[g] = (float(r["ci_low"][0]), float(r["ci_high"][0]))  # of retention
+            no_exit |= bool(r["n_event"][0] == 0 and r["surv"][0] == 1)
             out[f"n_{g}"] = int(round(tab.n))
         diff = out["control"] - out["treated"]
         se = float(np.sqrt(ses["treated"] ** 2 + ses["control"] ** 2))
-        lo, hi, _ = normal_ci(diff, se, alpha) if np.isfinite(diff) else (np.nan, np.nan, np.nan)
-        out.update(difference=diff, se_difference=se, ci_low=float(lo), ci_high=float(hi))
+        method = "mover" if no_exit else "wald"
+        if not np.isfinite(diff):
+            lo = hi = np.nan
+        elif no_exit:  # retention difference S_t - S_c = diff; MOVER from the group intervals
+            s_t, s_c = 1 - out["treated"], 1 - out["control"]
+            (l_t, u_t), (l_c, u_c) = ci["treated"], ci["control"]
+            lo = diff - np.sqrt((s_t - l_t) ** 2 + (u_c - s_c) ** 2)
+            hi = diff + np.sqrt((u_t - s_t) ** 2 + (s_c - l_c) ** 2)
+        else:
+            lo, hi, _ = normal_ci(diff, se, alpha)
+        out.update(difference=diff, se_difference=se, ci_low=float(lo), ci_high=float(hi),
+                   ci_method=method)  # fmt: skip
         return {
             k: out[k]
             for k in (
@@ -688,6 +719,7 @@ class RetentionResult(Result):
                 "se_difference",
                 "ci_low",
                 "ci_high",
+                "ci_method",
                 "n_treated",
                 "n_control",
             )

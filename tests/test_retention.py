@@ -40,7 +40,7 @@ def test_summary_contract_and_attrition_at():
     assert att.ci_low == pytest.approx(1 - ret.ci_high)
     a = res.attrition_at(12)
     assert set(a) == {"treated", "control", "difference", "se_difference", "ci_low", "ci_high",
-                      "n_treated", "n_control"}  # fmt: skip
+                      "ci_method", "n_treated", "n_control"}  # fmt: skip
     assert a["difference"] == pytest.approx(a["control"] - a["treated"])
     assert a["ci_low"] < a["difference"] < a["ci_high"]
     assert a["n_treated"] == 60
@@ -216,3 +216,45 @@ def test_simulation_coverage_and_rmst_unbiased():
     assert abs(diffs.mean() - true_diff) < 3 * mc_se
     # survRM2's SE tracks the spread of the estimates
     assert np.mean(ses) == pytest.approx(diffs.std(ddof=1), rel=0.1)
+
+
+def test_no_exit_group_gets_exact_lower_limit_and_mover_difference():
+    """With no exit by the horizon the Greenwood interval collapses to [1, 1]; the group gets
+    the exact lower limit on those followed, and the difference interval (MOVER) keeps the
+    nominal coverage where Wald on the Greenwood SEs under-covers (simulation, known truth)."""
+    import types
+
+    from rm_analytics.retention import RetentionResult, km_at, km_table
+    from rm_analytics.stats import normal_ci
+
+    tab = km_table(np.full(24, 18.0), np.zeros(24))
+    r = km_at(tab, [12.0])
+    assert r["surv"][0] == 1 and r["ci_high"][0] == 1
+    assert r["ci_low"][0] == pytest.approx(0.025 ** (1 / 24))  # Clopper-Pearson, 0 of 24
+
+    rng = np.random.default_rng(11)
+    truth = 0.10 - 0.04  # 12-month attrition, control minus participants
+    cover = {"wald": [], "mover": [], "wald_where_mover": []}
+    for _ in range(2000):
+        n_t, n_c = 24, 48
+        t = np.r_[
+            rng.exponential(12 / -np.log(0.96), n_t), rng.exponential(12 / -np.log(0.90), n_c)
+        ]
+        c = rng.uniform(12, 24, n_t + n_c)
+        d, e, g = np.minimum(t, c), (t <= c).astype(int), np.r_[np.ones(n_t), np.zeros(n_c)]
+        fit = types.SimpleNamespace(
+            params={"alpha": 0.05},
+            km_={
+                "treated": km_table(d[g == 1], e[g == 1]),
+                "control": km_table(d[g == 0], e[g == 0]),
+            },
+        )
+        a = RetentionResult.attrition_at(fit, 12)
+        cover[a["ci_method"]].append(a["ci_low"] <= truth <= a["ci_high"])
+        if a["ci_method"] == "mover":
+            lo, hi, _ = normal_ci(a["difference"], a["se_difference"])
+            cover["wald_where_mover"].append(lo <= truth <= hi)
+    assert len(cover["mover"]) > 500  # participants often have no exit at all
+    assert np.mean(cover["mover"]) >= 0.94
+    assert np.mean(cover["wald"]) >= 0.93
+    assert np.mean(cover["wald_where_mover"]) < 0.90  # what the plain Wald interval would give
