@@ -26,7 +26,7 @@ def plot_km(
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
-    from .retention import ci_survival
+    from .retention import km_at
 
     created = ax is None
     if created:
@@ -41,7 +41,9 @@ def plot_km(
             continue
         t = np.concatenate([[0.0], tab.time])
         s = np.concatenate([[1.0], tab.surv])
-        lo, hi = ci_survival(tab.surv, np.sqrt(tab.greenwood), alpha, conf_type)
+        # km_at: Greenwood band, with the exact lower limit before a group's first exit
+        band = km_at(tab, tab.time, alpha, conf_type)
+        lo, hi = band["ci_low"], band["ci_high"]
         lo = np.concatenate([[1.0], np.where(np.isnan(lo), tab.surv, lo)])
         hi = np.concatenate([[1.0], np.where(np.isnan(hi), tab.surv, hi)])
         c = COLORS[g]
