@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._inputs import as_frame, need_columns
 from .results import Result
 
 #: Below this many clusters the cluster-robust t(G-1) reference is used by ``small_sample="auto"``
@@ -403,21 +404,6 @@ class DiDResult(Result):
         return ax
 
 
-def _as_frame(data, name: str = "data") -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, not {type(data).__name__}")
-    return data
-
-
-def _need_columns(df: pd.DataFrame, cols, what: str = "data") -> None:
-    missing = [c for c in cols if c is not None and c not in df.columns]
-    if missing:
-        raise KeyError(
-            f"{what} has no column(s) {', '.join(map(repr, missing))}; "
-            f"columns are {', '.join(map(str, df.columns))}"
-        )
-
-
 def _design_covariates(df: pd.DataFrame, covariates) -> tuple[np.ndarray, list[str]]:
     """Numeric matrix of covariates; categoricals and text become dummies (first level dropped)."""
     if not covariates:
@@ -527,8 +513,8 @@ def difference_in_differences(
     panel); Angrist & Pischke (2009), *Mostly Harmless Econometrics*, ch. 5 and 8;
     MacKinnon & Webb (2017), *J. Appl. Econometrics* 32(2).
     """
-    df = _as_frame(data)
-    _need_columns(df, [outcome, group, period, unit, cluster, *(covariates or [])])
+    df = as_frame(data)
+    need_columns(df, [outcome, group, period, unit, cluster, *(covariates or [])])
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, not {alpha}")
     notes: list[str] = []
@@ -704,8 +690,8 @@ def event_study(
         ``summary`` (``event_time, estimate, se, ci_low, ci_high, p_value, n``),
         ``pretrend_`` (``test, statistic, df1, df2, p_value, n_pre``), ``notes``.
     """
-    df = _as_frame(data)
-    _need_columns(df, [outcome, group, event_time, unit, stack, cluster])
+    df = as_frame(data)
+    need_columns(df, [outcome, group, event_time, unit, stack, cluster])
     need = [c for c in (outcome, group, event_time, unit, stack, cluster) if c]
     complete = df[need].notna().all(axis=1).to_numpy()
     notes: list[str] = []
@@ -833,8 +819,8 @@ def engagement_index(
         (``n_items`` = answered items; ``index`` NaN when ``n_items < min_items``), plus
         ``response_date`` (earliest) when the input has it.
     """
-    df = _as_frame(surveys, "surveys")
-    _need_columns(df, [respondent, wave, item, value], "surveys")
+    df = as_frame(surveys, "surveys")
+    need_columns(df, [respondent, wave, item, value], "surveys")
     items = list(items)
     if not items:
         raise ValueError("items must name at least one survey item")
@@ -843,7 +829,7 @@ def engagement_index(
         raise ValueError(f"min_items must be between 1 and {len(items)}, not {min_items}")
     mask = df[item].isin(items)
     if survey is not None:
-        _need_columns(df, ["survey"], "surveys")
+        need_columns(df, ["survey"], "surveys")
         mask &= df["survey"].eq(survey)
     sub = df.loc[mask.to_numpy(), [respondent, wave, value] + (
         ["response_date"] if "response_date" in df.columns else [])]  # fmt: skip

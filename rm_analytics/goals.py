@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._inputs import as_frame, need_columns
 from .results import Result
 from .stats import mean_ci, wilson_ci
 
@@ -91,11 +92,7 @@ def goal_progress(
     -------
     GoalsResult
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    missing = [c for c in (pair, checkpoint, progress, goal_met) if c not in data.columns]
-    if missing:
-        raise KeyError(f"data has no column(s) {', '.join(map(repr, missing))}")
+    need_columns(as_frame(data), (pair, checkpoint, progress, goal_met))
     cp = data[checkpoint].astype(str)
     unknown = sorted(set(cp) - {week6, endpoint})
     if unknown:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._inputs import as_frame, need_columns
 from .results import Result
 
 DAYS_PER_YEAR = 365.25
@@ -117,12 +118,8 @@ def promotion_rates(
     -------
     PromotionResult
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     cols = [group, followup, events] + ([first_event] if first_event else [])
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise KeyError(f"data has no column(s) {', '.join(map(repr, missing))}")
+    need_columns(as_frame(data), cols)
     df = data[cols].copy()
     if (df[followup] <= 0).any() or df[followup].isna().any():
         raise ValueError(f"column {followup!r} must be positive years of follow-up")

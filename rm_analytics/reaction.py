@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._inputs import as_frame
 from .results import Result
 from .stats import mean_ci, wilson_ci
 
@@ -49,8 +50,7 @@ class ReactionResult(Result):
 
 
 def _filter(data: pd.DataFrame, survey: str | None) -> pd.DataFrame:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    as_frame(data)
     if survey is not None and "survey" in data.columns:
         return data[data["survey"].eq(survey).to_numpy()]
     return data

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._inputs import as_frame, need_columns
 from .results import Result
 
 
@@ -163,12 +164,8 @@ def prepost(
     Regression to the mean and retest effects inflate a pre/post change; a control group's
     change removes them (see :func:`pilot_skills`).
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     by_cols = [by] if isinstance(by, str) else list(by or [])
-    missing = [c for c in [id, phase, score, *by_cols] if c not in data.columns]
-    if missing:
-        raise KeyError(f"data has no column(s) {', '.join(map(repr, missing))}")
+    need_columns(as_frame(data), [id, phase, score, *by_cols])
     if not pd.api.types.is_numeric_dtype(data[score]):
         raise TypeError(f"score column {score!r} must be numeric")
     ph = data[phase].astype(object)
