@@ -9,7 +9,9 @@ Pilots are opt-in, so participants differ from everyone else (performance, tenur
   ``ratio`` controls per participant, without replacement (a person is used once, across all
   blocks), participants taken from the highest score down (MatchIt's ``m.order="largest"``),
   within a caliper of ``caliper`` (default 0.2) times the pooled standard deviation of the logit
-  (sqrt of the mean of the two groups' variances; Austin 2011); exact matching on ``block``;
+  (sqrt of the mean of the two groups' variances; Austin 2011); exact matching on ``block``
+  (e.g. the cohort) and on the ``exact`` covariates (e.g. department: MatchIt's ``exact=``), so
+  a participant's controls share those values and the categories balance by construction;
 * ``method="ipw"``: weights for the average treatment effect on the treated (ATT): 1 for
   participants, e / (1 - e) for non-participants;
 * balance: standardized mean differences (SMD) before and after, with the convention of Austin
@@ -292,6 +294,7 @@ def match_controls(
     caliper: float | None = 0.2,
     block: str | None = None,
     unit: str | None = None,
+    exact: Sequence[str] = (),
 ) -> MatchResult:
     """Build a comparable control group from candidates by propensity-score matching or IPW.
 
@@ -314,6 +317,10 @@ def match_controls(
         Exact-matching column (e.g. ``cohort_id``); it also enters the propensity model.
     unit
         Person identifier: a person is matched at most once across blocks.
+    exact
+        Covariates matched exactly (nearest only): a participant's controls have the same
+        values. Participants with no control in their cell stay unmatched and are counted in
+        the notes.
 
     Returns
     -------
@@ -323,9 +330,12 @@ def match_controls(
         raise ValueError(f"method must be 'nearest' or 'ipw', not {method!r}")
     if ratio < 1:
         raise ValueError(f"ratio must be at least 1, not {ratio}")
-    for c in [treatment, *covariates] + [x for x in (block, unit) if x]:
+    exact = [exact] if isinstance(exact, str) else list(exact)
+    for c in [treatment, *covariates, *exact] + [x for x in (block, unit) if x]:
         if c not in data.columns:
             raise KeyError(f"match_controls: column {c!r} is not in the data")
+    if exact and method != "nearest":
+        raise ValueError("exact matching needs method='nearest'")
     df = data.reset_index(drop=True)
     t = df[treatment].to_numpy() == 1
     if t.sum() == 0 or (~t).sum() == 0:
@@ -334,12 +344,16 @@ def match_controls(
     df["logit_ps"] = logit
     df["propensity"] = 1 / (1 + np.exp(-logit))
     if method == "nearest":
+        cells = [x for x in (block, *exact) if x]
+        cell = None
+        if cells:  # one code per combination of the exact-matching columns (missing = a value)
+            cell = df.groupby(cells, dropna=False, observed=True, sort=False).ngroup().to_numpy()
         sets, width = nearest_neighbour(
             logit,
             t,
             ratio=ratio,
             caliper=caliper,
-            block=None if block is None else df[block].to_numpy(),
+            block=cell,
             unit=None if unit is None else df[unit].to_numpy(),
         )
         df["match_set"] = sets
@@ -355,14 +369,18 @@ def match_controls(
             if caliper is None
             else f"caliper {caliper:g} SD of the logit = {width:.3g}"
         )
+        if exact:
+            cal += f"; exact on {', '.join(exact)}"
+
         notes.append(
             f"Nearest-neighbour {ratio}:1 propensity-score matching without replacement "
             f"({cal}): {int((t & (sets >= 0)).sum())} of {int(t.sum())} participants matched "
             f"with {int(cm.sum())} controls."
         )
         if unmatched:
+            where = "within the caliper" + (f" and the same {', '.join(exact)}" if exact else "")
             notes.append(
-                f"{unmatched} participant(s) had no control within the caliper and are left out "
+                f"{unmatched} participant(s) had no control {where} and are left out "
                 "of the comparison (the estimate is for the matched participants)."
             )
         short = int((n_ctrl < ratio).sum())
@@ -387,7 +405,9 @@ def match_controls(
         "Balance: standardized mean differences with the pooled SD of the unmatched groups "
         "(Austin 2009); |SMD| < 0.1 counts as balanced."
     )
-    res = MatchResult(bal, notes, method=method, ratio=ratio, caliper=caliper, block=block)
+    res = MatchResult(
+        bal, notes, method=method, ratio=ratio, caliper=caliper, block=block, exact=tuple(exact)
+    )
     bad = res.unbalanced
     if bad:
         res.note(f"Not balanced after {method} (|SMD| >= 0.1): {', '.join(bad)}.")

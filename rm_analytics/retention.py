@@ -1360,6 +1360,7 @@ def cohort_frame(
     control: str = "auto",
     ratio: int = 2,
     caliper: float | None = 0.2,
+    exact: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Person-level retention frame (participants and controls) built from a pilot.
 
@@ -1380,9 +1381,11 @@ def cohort_frame(
         mentors (a waitlist of mentor applicants), else ``"matched"``; ``"designated"``;
         ``"matched"`` (nearest-neighbour propensity matching, see :mod:`rm_analytics.matching`)
         or ``"ipw"`` (inverse-probability weighted eligible non-participants).
-    ratio, caliper
-        Matching: controls per participant (default 2) and caliper in SDs of the logit of the
-        propensity score (default 0.2).
+    ratio, caliper, exact
+        Matching: controls per participant (default 2), caliper in SDs of the logit of the
+        propensity score (default 0.2) and covariates matched exactly (default none;
+        ``("department",)`` takes each participant's controls from their own department, which
+        balances the departments by construction but leaves fewer candidates for the rest).
 
     Returns
     -------
@@ -1560,14 +1563,13 @@ def cohort_frame(
             caliper=caliper,
             block="cohort_id" if both.cohort_id.nunique() > 1 else None,
             unit="employee_id",
+            exact=exact,
         )
         frame = matching.matched_.drop(columns=["logit_ps", "propensity"])
         if kind == "matched":
             ids = frame.match_set.to_numpy()
-            anchor = pd.Series(frame.employee_id.to_numpy(), index=frame.index)
             key = frame.loc[frame.treated == 1].set_index("match_set").employee_id
             frame["match_set"] = pd.Series(ids).map(key).astype("string").to_numpy()
-            del anchor
         else:
             frame["match_set"] = pd.NA
         frame = frame[frame.treated.eq(1) | frame.weight.gt(0)]
@@ -1611,6 +1613,7 @@ def pilot_retention(
     alpha: float = 0.05,
     ratio: int = 2,
     caliper: float | None = 0.2,
+    exact: Sequence[str] = (),
 ) -> RetentionResult:
     """Retention of a pilot's participants vs control, months from the cohort start.
 
@@ -1627,7 +1630,7 @@ def pilot_retention(
         balance table when matched or weighted, else None), ``matching_`` and ``cif_``.
     """
     frame = cohort_frame(pilot, population=population, as_of=as_of, cohort=cohort,
-                         control=control, ratio=ratio, caliper=caliper)  # fmt: skip
+                         control=control, ratio=ratio, caliper=caliper, exact=exact)  # fmt: skip
     kind = frame.attrs["control"]
     if frame.treated.sum() == 0 or (frame.treated == 0).sum() == 0:
         raise ValueError(

@@ -135,6 +135,31 @@ def test_matching_balance_on_sample(sample_pilot):
     assert res.row(metric="logrank").n == len(res.frame_)
 
 
+def test_exact_matching_on_department(sample_pilot):
+    """Controls share their participant's department; the departments balance exactly and a
+    participant without a control in their department is counted, not silently dropped."""
+    res = pilot_retention(sample_pilot, control="matched", population="mentees",
+                          exact=("department",))  # fmt: skip
+    f = res.frame_
+    dept_of_set = f.loc[f.treated == 1].set_index("match_set").department.astype(str)
+    ctrl = f.loc[f.treated == 0]
+    assert len(ctrl) > 0
+    assert (ctrl.department.astype(str).to_numpy() ==
+            ctrl.match_set.map(dept_of_set).to_numpy()).all()  # fmt: skip
+    bal = res.balance_.set_index("covariate")
+    dept = bal.loc[bal.index.str.startswith("department=")]
+    assert np.allclose(dept.smd_after, 0)
+    # without a caliper or exact cells every participant finds controls: that is the total
+    everyone = cohort_frame(sample_pilot, control="matched", population="mentees", caliper=None)
+    left_out = int(everyone.treated.sum() - f.treated.sum())
+    assert not any("had no control" in n for n in everyone.attrs["notes"])
+    assert left_out > 0  # the sample's small departments leave some mentees without a control
+    assert any(f"{left_out} participant(s) had no control" in n and "same department" in n
+               for n in res.notes)  # fmt: skip
+    with pytest.raises(ValueError, match="nearest"):
+        pilot_retention(sample_pilot, control="ipw", population="mentees", exact=("department",))
+
+
 def test_plots(sample_pilot):
     import matplotlib.pyplot as plt
 
