@@ -672,44 +672,53 @@ class RetentionResult(Result):
             ``treated``, ``control`` (attrition probabilities), ``difference`` (control minus
             treated: positive when the program retains), ``se_difference`` (Greenwood SEs of
             the two independent KM estimates, combined as sqrt(se_t^2 + se_c^2)), ``ci_low``,
-            ``ci_high`` (level 1 - alpha), ``ci_method``, ``n_treated``, ``n_control``. NaN
-            where the horizon is beyond a group's follow-up.
+            ``ci_high`` (level 1 - alpha), ``p_value`` (two-sided, H0: no difference) and
+            ``p_method``, ``ci_method``, ``n_treated``, ``n_control``. NaN where the horizon is
+            beyond a group's follow-up.
 
         The interval is Wald's (``ci_method="wald"``) unless a group has no exit by the
         horizon: its Greenwood SE is then 0 and Wald would ignore that group's uncertainty, so
         the group intervals of :func:`km_at` (the exact lower limit for the group without
         exits) are combined by Newcombe's square-and-add method (MOVER; ``"mover"``; Newcombe,
-        Stat Med 1998, method 10; Zou and Donner 2008).
+        Stat Med 1998, method 10; Zou and Donner 2008). The p-value is the z-test's with Wald
+        (``p_method="z-test"``); with MOVER, where a z-test has no valid standard error, it is
+        the result's exact test on attrition by that horizon (``"exact test"``: Boschloo or
+        Fisher, see the notes; NaN when the horizon is not one of the result's horizons).
         """
         alpha = self.params.get("alpha", 0.05)
         out: dict = {}
-        ses, ci, no_exit = {}, {}, False
+        tabs = {}
         for g in ("treated", "control"):
             tab = self.km_.get(g)
-            if tab is None or tab.time.size == 0:
-                out[g], ses[g], ci[g] = float("nan"), float("nan"), (np.nan, np.nan)
-                out[f"n_{g}"] = 0
+            tabs[g] = tab if tab is not None and tab.time.size else None
+            out[f"n_{g}"] = 0 if tabs[g] is None else int(round(tabs[g].n))
+
+        r = {g: None if t is None else km_at(t, [horizon], alpha) for g, t in tabs.items()}
+        ses, no_exit = {}, False
+        for g in ("treated", "control"):
+            if r[g] is None:
+                out[g], ses[g] = float("nan"), float("nan")
                 continue
-            r = km_at(tab, [horizon], alpha)
-            out[g] = float(1 - r["surv"][0])
-            ses[g] = float(r["se"][0])
-            ci[g] = (float(r["ci_low"][0]), float(r["ci_high"][0]))  # of retention
-            no_exit |= bool(r["n_event"][0] == 0 and r["surv"][0] == 1)
-            out[f"n_{g}"] = int(round(tab.n))
+            out[g] = float(1 - r[g]["surv"][0])
+            ses[g] = float(r[g]["se"][0])
+            no_exit |= bool(r[g]["n_event"][0] == 0 and r[g]["surv"][0] == 1)
         diff = out["control"] - out["treated"]
         se = float(np.sqrt(ses["treated"] ** 2 + ses["control"] ** 2))
         method = "mover" if no_exit else "wald"
+
+        p_method = "z-test" if method == "wald" else "exact test"
         if not np.isfinite(diff):
-            lo = hi = np.nan
-        elif no_exit:  # retention difference S_t - S_c = diff; MOVER from the group intervals
-            s_t, s_c = 1 - out["treated"], 1 - out["control"]
-            (l_t, u_t), (l_c, u_c) = ci["treated"], ci["control"]
-            lo = diff - np.sqrt((s_t - l_t) ** 2 + (u_c - s_c) ** 2)
-            hi = diff + np.sqrt((u_t - s_t) ** 2 + (s_c - l_c) ** 2)
+            lo = hi = p = np.nan
+        elif no_exit:  # retention difference S_t - S_c = diff; square-and-add (MOVER)
+            s_t, l_t, u_t = (float(r["treated"][k][0]) for k in ("surv", "ci_low", "ci_high"))
+            s_c, l_c, u_c = (float(r["control"][k][0]) for k in ("surv", "ci_low", "ci_high"))
+            lo = diff - float(np.hypot(s_t - l_t, u_c - s_c))
+            hi = diff + float(np.hypot(u_t - s_t, s_c - l_c))
+            p = _exact_p(getattr(self, "summary", None), horizon)
         else:
-            lo, hi, _ = normal_ci(diff, se, alpha)
+            lo, hi, p = normal_ci(diff, se, alpha)
         out.update(difference=diff, se_difference=se, ci_low=float(lo), ci_high=float(hi),
-                   ci_method=method)  # fmt: skip
+                   p_value=float(p), p_method=p_method, ci_method=method)  # fmt: skip
         return {
             k: out[k]
             for k in (
@@ -719,6 +728,8 @@ class RetentionResult(Result):
                 "se_difference",
                 "ci_low",
                 "ci_high",
+                "p_value",
+                "p_method",
                 "ci_method",
                 "n_treated",
                 "n_control",
@@ -774,6 +785,15 @@ def _independent_columns(X: np.ndarray, names: list[str]) -> list[int]:
         if np.linalg.matrix_rank(X[:, cand] - X[:, cand].mean(axis=0)) == len(cand):
             keep.append(j)
     return keep
+
+
+def _exact_p(summary: pd.DataFrame | None, horizon: float) -> float:
+    """p-value of the summary's exact test at ``horizon`` (NaN when there is none)."""
+    if summary is None or summary.empty:
+        return float("nan")
+    s = summary
+    row = s[(s.metric == "exact_test") & np.isclose(s.horizon.astype(float), horizon)]
+    return float(row.p_value.iloc[0]) if len(row) else float("nan")
 
 
 def _exact_test(dur, ev, treated, horizon, method="auto"):

@@ -643,6 +643,7 @@ def phillips_roi(
     confidence: float = 1.0,
     se_difference: float | None = None,
     ci_difference: tuple[float, float] | None = None,
+    p_difference: float | None = None,
     alpha: float = 0.05,
     isolated_by_control: bool = True,
     business_outcomes: Sequence[tuple[str, float, float]] | None = None,
@@ -675,6 +676,10 @@ def phillips_roi(
     ci_difference
         Confidence interval of the attrition difference (used instead of
         ``difference +- z se`` when given, e.g. the retention result's own interval).
+    p_difference
+        Two-sided p-value of the attrition difference that goes with ``ci_difference`` (e.g.
+        the retention result's test-inversion p-value when its interval is not Wald's).
+        Default: the z-test on ``se_difference``.
     alpha
         1 - confidence level of the interval built from ``se_difference``.
     isolated_by_control
@@ -734,6 +739,8 @@ def phillips_roi(
         )
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if p_difference is not None and not 0 <= p_difference <= 1:
+        raise ValueError(f"p_difference must lie in [0, 1], got {p_difference!r}")
     for name, v in (("attrition_participants", attrition_participants),
                     ("attrition_control", attrition_control)):  # fmt: skip
         if v is not None and np.isfinite(v) and not 0 <= v <= 1:
@@ -747,6 +754,8 @@ def phillips_roi(
     if ci_difference is not None:
         lo, hi = (float(ci_difference[0]), float(ci_difference[1]))
         p_value = normal_ci(diff, se, alpha)[2] if np.isfinite(se) else float("nan")
+        if p_difference is not None:
+            p_value = float(p_difference)
     elif np.isfinite(se):
         lo, hi, p_value = normal_ci(diff, se, alpha)
     else:
@@ -909,8 +918,8 @@ def roi_from_retention(
         Default: the result's ``n_treated``.
 
     Other parameters are as in :func:`phillips_roi`. The interval is the retention result's
-    own interval for the difference when it gives one (its confidence level), else
-    ``difference +- z(1 - alpha/2) se``.
+    own interval for the difference when it gives one (its confidence level), with its
+    p-value when it gives one, else ``difference +- z(1 - alpha/2) se`` and the z-test.
     """
     if not callable(getattr(retention_result, "attrition_at", None)):
         raise TypeError(
@@ -954,6 +963,7 @@ def roi_from_retention(
         confidence=confidence,
         se_difference=se,
         ci_difference=ci,
+        p_difference=a.get("p_value") if ci is not None else None,
         alpha=alpha,
         isolated_by_control=True,
         business_outcomes=business_outcomes,
@@ -964,6 +974,12 @@ def roi_from_retention(
     )
     if salary is not None:
         res.inputs["replacement_share"] = replacement_share
+    if a.get("ci_method") == "mover" and ci is not None:
+        res.note(
+            "A group had no exit by the horizon (its Greenwood standard error is 0): the "
+            "difference's interval combines the two groups' intervals (MOVER) and its p-value "
+            f"is the {a.get('p_method', 'exact test')} on attrition by the horizon."
+        )
     return res
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from rm_analytics.retention import (
     FRAME_COLUMNS,
@@ -40,7 +41,7 @@ def test_summary_contract_and_attrition_at():
     assert att.ci_low == pytest.approx(1 - ret.ci_high)
     a = res.attrition_at(12)
     assert set(a) == {"treated", "control", "difference", "se_difference", "ci_low", "ci_high",
-                      "ci_method", "n_treated", "n_control"}  # fmt: skip
+                      "p_value", "p_method", "ci_method", "n_treated", "n_control"}  # fmt: skip
     assert a["difference"] == pytest.approx(a["control"] - a["treated"])
     assert a["ci_low"] < a["difference"] < a["ci_high"]
     assert a["n_treated"] == 60
@@ -283,3 +284,26 @@ def test_no_exit_group_gets_exact_lower_limit_and_mover_difference():
     assert np.mean(cover["mover"]) >= 0.94
     assert np.mean(cover["wald"]) >= 0.93
     assert np.mean(cover["wald_where_mover"]) < 0.90  # what the plain Wald interval would give
+
+
+def test_attrition_difference_p_value():
+    """The attrition difference's p-value: the z-test with the Wald interval; with MOVER (a
+    group without exits: no valid standard error) the result's exact test at that horizon."""
+    rng = np.random.default_rng(4)
+    n_t, n_c = 30, 60
+    dur = np.minimum(rng.exponential(30, n_t + n_c), 14.0)
+    g = np.r_[np.ones(n_t), np.zeros(n_c)].astype(int)
+    df = pd.DataFrame({"t": dur, "e": (dur < 14).astype(int), "g": g})
+    res = compare_retention(df, duration="t", event="e", group="g", horizons=[6, 12])
+    a = res.attrition_at(12)
+    assert a["ci_method"] == "wald" and a["p_method"] == "z-test"
+    z = a["difference"] / a["se_difference"]
+    assert a["p_value"] == pytest.approx(2 * stats.norm.sf(abs(z)))
+
+    none_left = df.assign(e=np.where(df.g == 1, 0, df.e))
+    res0 = compare_retention(none_left, duration="t", event="e", group="g", horizons=[6, 12])
+    for h in (6, 12):
+        a0 = res0.attrition_at(h)
+        assert a0["ci_method"] == "mover" and a0["p_method"] == "exact test"
+        assert a0["p_value"] == res0.row(metric="exact_test", horizon=h).p_value
+    assert np.isnan(res0.attrition_at(9)["p_value"])  # no exact test at 9 months

@@ -215,6 +215,41 @@ def test_roi_from_retention_uses_result_interval():
     assert r.verdict == R.NOT_DEMONSTRATED
 
 
+def test_roi_from_retention_takes_the_result_p_value():
+    """When the result's interval is not Wald's (MOVER, a group without exits), the ROI's
+    p-value is the result's own, so the p-value and the interval tell the same story."""
+    fake = FakeRetention(se=0.05, ci=(-0.02, 0.41))
+    fake._a["p_value"] = 0.08
+    r = R.roi_from_retention(fake, costs=20_000, replacement_cost=10_000)
+    assert r.row(metric="attrition_difference").p_value == 0.08
+    wald = R.roi_from_retention(FakeRetention(se=0.05), costs=20_000, replacement_cost=10_000)
+    assert wald.row(metric="attrition_difference").p_value == pytest.approx(
+        2 * stats.norm.sf(0.20 / 0.05)
+    )
+    with pytest.raises(ValueError, match="p_difference"):
+        base(ci_difference=(0.1, 0.3), p_difference=1.5)
+
+
+def test_roi_from_retention_on_a_group_without_exits():
+    """A real retention result whose participants have no exit: the MOVER interval and the
+    exact test's p-value, with a note saying so."""
+    from rm_analytics.retention import compare_retention
+
+    rng = np.random.default_rng(2)
+    n_t, n_c = 20, 60
+    dur = np.r_[np.full(n_t, 14.0), np.minimum(rng.exponential(40, n_c), 14.0)]
+    df = pd.DataFrame({"t": dur, "e": np.r_[np.zeros(n_t), (dur[n_t:] < 14).astype(int)],
+                       "g": np.r_[np.ones(n_t), np.zeros(n_c)].astype(int)})  # fmt: skip
+    res = compare_retention(df, duration="t", event="e", group="g", horizons=[12])
+    a = res.attrition_at(12)
+    assert a["ci_method"] == "mover" and a["treated"] == 0
+    r = R.roi_from_retention(res, costs=20_000, replacement_cost=10_000)
+    d = r.row(metric="attrition_difference")
+    assert (d.ci_low, d.ci_high, d.p_value) == (a["ci_low"], a["ci_high"], a["p_value"])
+    assert d.p_value == res.row(metric="exact_test", horizon=12).p_value
+    assert any("exact test" in n and "no exit" in n for n in r.notes)
+
+
 def test_roi_from_retention_errors():
     with pytest.raises(TypeError, match="attrition_at"):
         R.roi_from_retention(object(), costs=1, replacement_cost=1)
