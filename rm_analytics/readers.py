@@ -420,6 +420,15 @@ def to_contract_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _text_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """A typed table with its categorical columns as text (other types kept)."""
+    import pandas as pd
+
+    out = frame.reset_index(drop=True)
+    cats = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)]
+    return out.astype({c: "string" for c in cats}) if cats else out
+
+
 def write_tables(
     tables: dict[str, pd.DataFrame],
     path: str | os.PathLike,
@@ -429,7 +438,9 @@ def write_tables(
     """Write tables in the contract's file layout; returns the files written.
 
     ``format`` is ``csv``, ``parquet`` or ``xlsx`` (one workbook ``pilot.xlsx`` with a sheet
-    per table). Existing files of the same tables are replaced.
+    per table). CSV and Excel get plain file values (ISO dates, yes/no); Parquet keeps the
+    column types as a warehouse export would (dates as timestamps, booleans, nullable
+    integers), with categories written as text. Existing files of the same tables are replaced.
     """
     import pandas as pd
 
@@ -440,7 +451,11 @@ def write_tables(
         workbook = out / "pilot.xlsx"
     out.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
-    frames = {n: to_contract_frame(n, f) for n, f in tables.items() if f is not None}
+    frames = {
+        n: _text_categories(f) if format == "parquet" else to_contract_frame(n, f)
+        for n, f in tables.items()
+        if f is not None
+    }
     if format == "csv":
         for n, f in frames.items():
             target = out / f"{n}.csv"

@@ -34,6 +34,8 @@ CATEGORICAL_STR = frozenset(
 )
 
 _TIME_SUFFIX = re.compile(r"^(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+# whitespace next to a separator of the joined distinct values (see _all_trimmed)
+_EDGE_SPACE = re.compile("\\s\x00|\x00\\s")
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -187,10 +189,19 @@ def _clean_coded(s: pd.Series, strip: bool) -> _Coded:
         s = s.astype("string")
     c = _encode(s)
     values = _as_str_values(c.values)
-    stripped = [v.strip() for v in values.tolist()]
-    if values is c.values and all(stripped) and stripped == values.tolist():
+    if values is c.values and _all_trimmed(values.tolist()):
         return c  # already clean: distinct, trimmed, none empty
     return _remap(c, _strip_unique(pd.Index(values, dtype=object)))
+
+
+def _all_trimmed(values: list[str]) -> bool:
+    """Whether no value is empty or starts or ends with whitespace (``v.strip() == v != ""``
+    for all), in one join and one regex scan instead of a strip per value. A value holding the
+    separator itself can only make this answer False, which sends it to the exact path."""
+    if not values:
+        return True
+    joined = "\x00" + "\x00".join(values) + "\x00"
+    return "\x00\x00" not in joined and _EDGE_SPACE.search(joined) is None
 
 
 def _id_coded(s: pd.Series) -> _Coded:

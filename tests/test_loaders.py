@@ -509,6 +509,26 @@ def test_round_trip_gives_identical_frames(sample_pilot, small_dir, tmp_path, fm
         pd.testing.assert_frame_equal(got, frame, obj=name)
 
 
+def test_parquet_with_typed_or_text_columns_loads_the_same(sample_pilot, tmp_path):
+    """Parquet is written typed (timestamps, booleans); a Parquet export with the dates and
+    yes/no values as text loads to the same frames."""
+    from rm_analytics.readers import to_contract_frame
+
+    sample_pilot.save(tmp_path / "typed", format="parquet")
+    emp = pd.read_parquet(tmp_path / "typed" / "employees.parquet")
+    assert pd.api.types.is_datetime64_any_dtype(emp.hire_date)
+    text = tmp_path / "text"
+    text.mkdir()
+    for name, frame in sample_pilot.tables.items():
+        to_contract_frame(name, frame).to_parquet(text / f"{name}.parquet", index=False)
+    assert not pd.api.types.is_datetime64_any_dtype(
+        pd.read_parquet(text / "employees.parquet").hire_date
+    )
+    typed, plain = load_pilot(tmp_path / "typed"), load_pilot(text)
+    for name, frame in typed.tables.items():
+        pd.testing.assert_frame_equal(plain.tables[name], frame, obj=name)
+
+
 def test_parquet_row_numbers_and_type_errors(work, tmp_path):
     pilot_dir = tmp_path / "pq"
     load_pilot(work, today=TODAY).save(pilot_dir, format="parquet")
@@ -546,3 +566,22 @@ def test_pulse_waves_keep_their_order_across_cohorts(sample_pilot):
     assert order == ["baseline", "midpoint", "endpoint"]
     dates = [w for w in sample_pilot.surveys.wave.cat.categories if w[0].isdigit()]
     assert dates == sorted(dates)
+
+
+def test_trimmed_check_agrees_with_strip():
+    """The one-scan check of distinct values equals ``v.strip() == v != ""`` for every value,
+    including every Unicode whitespace character at either end; a value holding the NUL
+    separator may only be sent to the exact path (False), never passed as clean."""
+    import sys
+
+    from rm_analytics.validation import _all_trimmed
+
+    spaces = [chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace()]
+    cases = [[], ["a", "b"], ["a", "", "b"], ["x y"], ["E1", "E2 "], ["a\x00", "b"]]
+    cases += [["ok", f"{w}id"] for w in spaces] + [["ok", f"id{w}"] for w in spaces]
+    for values in cases:
+        expected = all(v.strip() == v != "" for v in values)
+        if "\x00" in "".join(values):
+            assert not _all_trimmed(values)
+        else:
+            assert _all_trimmed(values) == expected, values
