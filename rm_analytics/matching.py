@@ -371,7 +371,6 @@ def match_controls(
         )
         if exact:
             cal += f"; exact on {', '.join(exact)}"
-
         notes.append(
             f"Nearest-neighbour {ratio}:1 propensity-score matching without replacement "
             f"({cal}): {int((t & (sets >= 0)).sum())} of {int(t.sum())} participants matched "

@@ -687,25 +687,20 @@ class RetentionResult(Result):
         """
         alpha = self.params.get("alpha", 0.05)
         out: dict = {}
-        tabs = {}
+        r, ses, no_exit = {}, {}, False
         for g in ("treated", "control"):
             tab = self.km_.get(g)
-            tabs[g] = tab if tab is not None and tab.time.size else None
-            out[f"n_{g}"] = 0 if tabs[g] is None else int(round(tabs[g].n))
-
-        r = {g: None if t is None else km_at(t, [horizon], alpha) for g, t in tabs.items()}
-        ses, no_exit = {}, False
-        for g in ("treated", "control"):
-            if r[g] is None:
-                out[g], ses[g] = float("nan"), float("nan")
+            if tab is None or tab.time.size == 0:
+                out[g], ses[g], out[f"n_{g}"] = float("nan"), float("nan"), 0
                 continue
+            r[g] = km_at(tab, [horizon], alpha)
             out[g] = float(1 - r[g]["surv"][0])
             ses[g] = float(r[g]["se"][0])
             no_exit |= bool(r[g]["n_event"][0] == 0 and r[g]["surv"][0] == 1)
+            out[f"n_{g}"] = int(round(tab.n))
         diff = out["control"] - out["treated"]
         se = float(np.sqrt(ses["treated"] ** 2 + ses["control"] ** 2))
         method = "mover" if no_exit else "wald"
-
         p_method = "z-test" if method == "wald" else "exact test"
         if not np.isfinite(diff):
             lo = hi = p = np.nan
