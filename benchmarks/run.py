@@ -4,7 +4,7 @@
     python benchmarks/run.py --quick             # small organisation, one repeat (smoke)
     python benchmarks/run.py --only load_parquet --repeat 5
 
-Generates a large organisation with ``rm_analytics.synthetic.generate`` (default 100,000
+Generates a large organisation with ``rm_analytics.data.synthetic.generate`` (default 100,000
 employees, 5 years of history, 40 cohorts of 25 pairs), writes it as Parquet and CSV under
 ``benchmarks/_data/`` (cached by parameters and generator version), times every registered
 stage against its baseline (see ``harness.py`` and ``stages.py``), prints a table of medians,
@@ -97,7 +97,7 @@ def generator_params(args: argparse.Namespace) -> dict:
 def _version_hash() -> str:
     """Changes when the generator or the writers change, so the cache is rebuilt."""
     h = hashlib.sha1()
-    for name in ("synthetic.py", "readers.py"):
+    for name in ("data/synthetic.py", "data/readers.py"):
         h.update((ROOT / "rm_analytics" / name).read_bytes())
     return h.hexdigest()[:10]
 
@@ -126,7 +126,7 @@ def generate_data(params: dict, root: Path, log=print) -> Path:
     folder = data_folder(params, root)
     if folder.exists():
         shutil.rmtree(folder)
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     t0 = time.perf_counter()
     data = generate(**params)

@@ -31,7 +31,7 @@ def load_large(ctx: Context) -> dict:
 
 def _package_hash() -> str:
     h = hashlib.sha1()
-    for f in sorted((ROOT / "rm_analytics").glob("*.py")):
+    for f in sorted((ROOT / "rm_analytics").rglob("*.py")):
         h.update(f.read_bytes())
     return h.hexdigest()[:10]
 
@@ -104,7 +104,7 @@ def cli_help(ctx: Context) -> None:
 @stage("synthetic_generate", needs_data=False)
 def synthetic_generate(ctx: Context) -> None:
     """synthetic.generate of the large organisation (informational, no target)."""
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     generate(**ctx.params)
 
@@ -176,7 +176,7 @@ def _matched_frame(ctx: Context) -> dict:
 )
 def matching_stage(ctx: Context):
     """match_controls (logit PS, greedy 2:1 NN in cohort, caliper, balance) vs plain Logit + NN."""
-    from rm_analytics.matching import match_controls
+    from rm_analytics.metrics.matching import match_controls
 
     return match_controls(ctx.state["data"], **ctx.state["kwargs"])
 
@@ -223,7 +223,7 @@ def _check_retention(ctx: Context, res) -> dict:
 )
 def retention_stage(ctx: Context):
     """compare_retention on the matched frame vs lifelines Cox/KM/log-rank/RMST/AJ + Fisher."""
-    from rm_analytics.retention import compare_retention
+    from rm_analytics.metrics.retention import compare_retention
 
     f = ctx.state["frame"]
     return compare_retention(f, tau=ctx.state["tau"], **_retention_args(f))
@@ -255,7 +255,7 @@ def _cox_frame(ctx: Context) -> dict:
 def _check_cox(ctx: Context, fit) -> dict:
     import numpy as np
 
-    from rm_analytics.retention import cox_efron
+    from rm_analytics.metrics.retention import cox_efron
 
     df, covs = ctx.state["df"], ctx.state["covs"]
     d = df[["T", "E", *covs, "cluster"]]
@@ -296,7 +296,7 @@ def _check_cox(ctx: Context, fit) -> dict:
 )
 def cox_robust(ctx: Context):
     """Cox (Efron) with clustered robust variance, 50,000 employees: package vs lifelines."""
-    from rm_analytics.retention import cox_efron
+    from rm_analytics.metrics.retention import cox_efron
 
     df, covs = ctx.state["df"], ctx.state["covs"]
     return cox_efron(df["T"], df["E"], df[covs].to_numpy(), cluster=df["cluster"].to_numpy())
@@ -347,7 +347,7 @@ def _check_did(ctx: Context, res) -> dict:
 )
 def engagement_did(ctx: Context):
     """difference_in_differences on the stacked index panel vs statsmodels OLS (cluster)."""
-    from rm_analytics.engagement import difference_in_differences
+    from rm_analytics.metrics.engagement import difference_in_differences
 
     return difference_in_differences(ctx.state["data"], **ctx.state["kwargs"])
 
@@ -355,7 +355,7 @@ def engagement_did(ctx: Context):
 @stage("engagement_pilot", setup=load_large, warmup=0)
 def engagement_pilot(ctx: Context):
     """pilot_engagement end to end: index, stacking, 6 DiD fits, event study (informational)."""
-    from rm_analytics.engagement import pilot_engagement
+    from rm_analytics.metrics.engagement import pilot_engagement
 
     return pilot_engagement(ctx.state["pilot"])
 
@@ -379,13 +379,13 @@ def _check_skills(ctx: Context, res) -> dict:
        setup=load_large, check=_check_skills)  # fmt: skip
 def skills_stage(ctx: Context):
     """pilot_skills (pre/post per role, change vs control) vs pivot + ttest_rel + Welch."""
-    from rm_analytics.skills import pilot_skills
+    from rm_analytics.metrics.skills import pilot_skills
 
     return pilot_skills(ctx.state["pilot"])
 
 
 def _safety_setup(ctx: Context) -> dict:
-    from rm_analytics.delivery import default_as_of
+    from rm_analytics.metrics.delivery import default_as_of
 
     state = load_large(ctx)
     state["as_of"] = default_as_of(state["pilot"])
@@ -411,7 +411,7 @@ def _check_safety(ctx: Context, flags) -> dict:
        target=1.25, setup=_safety_setup, check=_check_safety)  # fmt: skip
 def safety_flags(ctx: Context):
     """flag_pairs (8 flag codes) vs plain pandas scale scores + the 4 pulse-score rules."""
-    from rm_analytics.safety import flag_pairs
+    from rm_analytics.metrics.safety import flag_pairs
 
     return flag_pairs(ctx.state["pilot"], as_of=ctx.state["as_of"])
 
@@ -420,7 +420,7 @@ def _roi_setup(ctx: Context) -> dict:
     state = load_large(ctx)
 
     def build():
-        from rm_analytics.retention import pilot_retention
+        from rm_analytics.metrics.retention import pilot_retention
 
         return pilot_retention(state["pilot"])
 
@@ -440,7 +440,7 @@ def _check_roi(ctx: Context, res) -> dict:
        target=1.25, setup=_roi_setup, check=_check_roi)  # fmt: skip
 def roi_stage(ctx: Context):
     """program_costs + roi_from_retention vs the plain cost and ROI arithmetic."""
-    from rm_analytics.roi import participant_salary, program_costs, roi_from_retention
+    from rm_analytics.metrics.roi import participant_salary, program_costs, roi_from_retention
 
     pilot = ctx.state["pilot"]
     costs = program_costs(pilot)

@@ -6,62 +6,85 @@ start fast; pandas, lifelines, statsmodels and matplotlib load on first use.
 >>> import rm_analytics as rm
 >>> pilot = rm.load_pilot("data/sample")          # validated, typed tables
 >>> pilot.quality                                   # data-quality table
+
+The package is layered (``stats`` <- ``data`` <- ``metrics`` <- ``report`` <- ``cli``; see
+``docs/architecture.md``). The module paths of version 0.1 (``rm_analytics.retention``,
+``rm_analytics.report_sections``, ...) still import, with a :class:`DeprecationWarning`
+naming the new path.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # public name -> module that defines it
 _API = {
-    "load_pilot": "pilot",
-    "Pilot": "pilot",
+    "load_pilot": "data.pilot",
+    "Pilot": "data.pilot",
     "DataValidationError": "errors",
     "InsufficientDataError": "errors",
     "RmAnalyticsError": "errors",
-    "generate_sample": "synthetic",
-    "program_costs": "roi",
-    "phillips_roi": "roi",
-    "roi_from_retention": "roi",
-    "planning_statement": "power",
-    "external_benchmarks": "external",
-    "compare_retention": "retention",
-    "pilot_retention": "retention",
-    "cohort_frame": "retention",
-    "RetentionResult": "retention",
-    "match_controls": "matching",
-    "difference_in_differences": "engagement",
-    "pilot_engagement": "engagement",
-    "prepost": "skills",
-    "pilot_skills": "skills",
-    "flag_pairs": "safety",
-    "scale_scores": "safety",
-    "cronbach_alpha": "safety",
-    "safety_summary": "safety",
-    "pair_delivery": "delivery",
-    "delivery_summary": "delivery",
-    "check_pairs": "pairs_check",
+    "generate_sample": "data.synthetic",
+    "program_costs": "metrics.roi",
+    "phillips_roi": "metrics.roi",
+    "roi_from_retention": "metrics.roi",
+    "planning_statement": "metrics.power",
+    "external_benchmarks": "metrics.external",
+    "compare_retention": "metrics.retention",
+    "pilot_retention": "metrics.retention",
+    "cohort_frame": "metrics.retention",
+    "RetentionResult": "metrics.retention",
+    "match_controls": "metrics.matching",
+    "difference_in_differences": "metrics.engagement",
+    "pilot_engagement": "metrics.engagement",
+    "prepost": "metrics.skills",
+    "pilot_skills": "metrics.skills",
+    "flag_pairs": "metrics.safety",
+    "scale_scores": "metrics.safety",
+    "cronbach_alpha": "metrics.safety",
+    "safety_summary": "metrics.safety",
+    "pair_delivery": "metrics.delivery",
+    "delivery_summary": "metrics.delivery",
+    "check_pairs": "metrics.pairs_check",
 }
-_MODULES = (
-    "contract",
-    "synthetic",
-    "roi",
-    "power",
-    "external",
-    "retention",
-    "matching",
-    "engagement",
-    "skills",
-    "goals",
-    "reaction",
-    "promotion",
-    "safety",
-    "delivery",
-    "pairs_check",
-)
+# short module names kept as attributes of the package (``rm.retention``, ``rm.roi``, ...)
+_MODULES = {
+    "contract": "data.contract",
+    "synthetic": "data.synthetic",
+    "roi": "metrics.roi",
+    "power": "metrics.power",
+    "external": "metrics.external",
+    "retention": "metrics.retention",
+    "matching": "metrics.matching",
+    "engagement": "metrics.engagement",
+    "skills": "metrics.skills",
+    "goals": "metrics.goals",
+    "reaction": "metrics.reaction",
+    "promotion": "metrics.promotion",
+    "safety": "metrics.safety",
+    "delivery": "metrics.delivery",
+    "pairs_check": "metrics.pairs_check",
+    "theme": "plotting.theme",
+}
+# module paths of version 0.1 -> where they live now (imported with a DeprecationWarning)
+_MOVED = {
+    **_MODULES,
+    "readers": "data.readers",
+    "validation": "data.validation",
+    "pilot": "data.pilot",
+    "survival_plots": "plotting.survival",
+    "reporting": "report.collector",
+    "report_sections": "report.document",
+    "report_metrics": "report.metric_sections",
+    "pdf": "report.pdf",
+}
 
 __all__ = [
     "DataValidationError",
@@ -110,8 +133,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import (
-        contract,
+    from .data import contract, synthetic
+    from .data.pilot import Pilot, load_pilot
+    from .data.synthetic import generate as generate_sample
+    from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
+    from .metrics import (
         delivery,
         engagement,
         external,
@@ -125,21 +151,22 @@ if TYPE_CHECKING:  # pragma: no cover
         roi,
         safety,
         skills,
-        synthetic,
     )
-    from .delivery import delivery_summary, pair_delivery
-    from .engagement import difference_in_differences, pilot_engagement
-    from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
-    from .external import external_benchmarks
-    from .matching import match_controls
-    from .pairs_check import check_pairs
-    from .pilot import Pilot, load_pilot
-    from .power import planning_statement
-    from .retention import RetentionResult, cohort_frame, compare_retention, pilot_retention
-    from .roi import phillips_roi, program_costs, roi_from_retention
-    from .safety import cronbach_alpha, flag_pairs, safety_summary, scale_scores
-    from .skills import pilot_skills, prepost
-    from .synthetic import generate as generate_sample
+    from .metrics.delivery import delivery_summary, pair_delivery
+    from .metrics.engagement import difference_in_differences, pilot_engagement
+    from .metrics.external import external_benchmarks
+    from .metrics.matching import match_controls
+    from .metrics.pairs_check import check_pairs
+    from .metrics.power import planning_statement
+    from .metrics.retention import (
+        RetentionResult,
+        cohort_frame,
+        compare_retention,
+        pilot_retention,
+    )
+    from .metrics.roi import phillips_roi, program_costs, roi_from_retention
+    from .metrics.safety import cronbach_alpha, flag_pairs, safety_summary, scale_scores
+    from .metrics.skills import pilot_skills, prepost
 
 
 def __getattr__(name: str) -> Any:
@@ -147,7 +174,7 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f".{_API[name]}", __name__)
         value = getattr(module, "generate" if name == "generate_sample" else name)
     elif name in _MODULES:
-        value = importlib.import_module(f".{name}", __name__)
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
     else:
         raise AttributeError(f"module 'rm_analytics' has no attribute {name!r}")
     globals()[name] = value
@@ -156,3 +183,32 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Import ``rm_analytics.<old name>`` as the module's new home, with a warning."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        prefix, _, leaf = fullname.partition(".")
+        if prefix != __name__ or leaf not in _MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        leaf = spec.name.partition(".")[2]
+        new = f"{__name__}.{_MOVED[leaf]}"
+        warnings.warn(
+            f"{spec.name} moved to {new}; the old path will be removed in a later version",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        module = importlib.import_module(new)
+        sys.modules[spec.name] = module
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+if not any(isinstance(f, _MovedModuleFinder) for f in sys.meta_path):
+    sys.meta_path.append(_MovedModuleFinder())

@@ -46,7 +46,7 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from .pilot import load_pilot
+    from .data.pilot import load_pilot
 
     order = [x.strip() for x in args.level_order.split(",")] if args.level_order else None
     return load_pilot(args.data, date_format=args.date_format, level_order=order, today=args.today)
@@ -70,7 +70,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .synthetic import generate
+    from .data.synthetic import generate
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
@@ -97,13 +97,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_check_pairs(args: argparse.Namespace) -> int:
-    from .pairs_check import check_pairs_cli
+    from .metrics.pairs_check import check_pairs_cli
 
     return check_pairs_cli(args.data, same_department=not args.any_department)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import NotebookExecutionError, parse_assignments, render
+    from .report.runner import NotebookExecutionError, parse_assignments, render
 
     if args.date_format or args.level_order:
         raise CliError(
@@ -151,7 +151,7 @@ def _positive_float(text: str) -> float:
 
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="rm-analytics",

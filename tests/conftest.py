@@ -51,6 +51,6 @@ def pilot(sample_pilot):
 @pytest.fixture(scope="session")
 def synthetic_sample():
     """The generator's output with the sample's parameters, with ``.truth``."""
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     return generate()

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.engagement import _Coded, difference_in_differences
-from rm_analytics.retention import cox_efron
-from rm_analytics.synthetic import generate
+from rm_analytics.data.synthetic import generate
+from rm_analytics.metrics.engagement import _Coded, difference_in_differences
+from rm_analytics.metrics.retention import cox_efron
 
 
 @pytest.fixture(scope="module")

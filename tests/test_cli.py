@@ -148,11 +148,11 @@ def test_version_and_help(flag):
 
 
 def test_data_contract_docs_are_in_sync():
-    from rm_analytics.contract import contract_markdown
+    from rm_analytics.data.contract import contract_markdown
 
     doc = (ROOT / "docs" / "data-contract.md").read_text(encoding="utf-8")
     assert doc == contract_markdown(), (
-        "regenerate with: python -m rm_analytics.contract > docs/data-contract.md"
+        "regenerate with: python -m rm_analytics.data.contract > docs/data-contract.md"
     )
 
 

@@ -7,13 +7,13 @@ import pandas as pd
 import pytest
 
 from rm_analytics import Pilot
-from rm_analytics.delivery import (
+from rm_analytics.metrics.delivery import (
     DELIVERY_COLUMNS,
     delivery_summary,
     pair_delivery,
     suppress_counts,
 )
-from rm_analytics.stats import wilson_ci
+from rm_analytics.stats.intervals import wilson_ci
 
 START = pd.Timestamp("2025-01-06")  # a Monday
 END = pd.Timestamp("2025-03-28")  # 81 days later; plan: 12 weekly sessions

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.engagement import (
+from rm_analytics.metrics.engagement import (
     difference_in_differences,
     engagement_index,
     event_study,
@@ -295,7 +295,7 @@ def test_pilot_engagement_recovers_truth(synthetic_sample):
 def test_pilot_engagement_recovery_over_seeds():
     """Across synthetic organisations, the estimate is centred on the realised index shift and
     the 95% CI covers it in most draws (8 draws: expect about 7-8)."""
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     errs, hits = [], 0
     for seed in range(8):

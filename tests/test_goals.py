@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.goals import goal_progress, pilot_goals
-from rm_analytics.stats import mean_ci, wilson_ci
+from rm_analytics.metrics.goals import goal_progress, pilot_goals
+from rm_analytics.stats.intervals import mean_ci, wilson_ci
 
 
 def _data():

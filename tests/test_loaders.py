@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from rm_analytics import DataValidationError, load_pilot
-from rm_analytics.synthetic import generate
+from rm_analytics.data.synthetic import generate
 
 TODAY = "2026-09-30"
 
@@ -512,7 +512,7 @@ def test_round_trip_gives_identical_frames(sample_pilot, small_dir, tmp_path, fm
 def test_parquet_with_typed_or_text_columns_loads_the_same(sample_pilot, tmp_path):
     """Parquet is written typed (timestamps, booleans); a Parquet export with the dates and
     yes/no values as text loads to the same frames."""
-    from rm_analytics.readers import to_contract_frame
+    from rm_analytics.data.readers import to_contract_frame
 
     sample_pilot.save(tmp_path / "typed", format="parquet")
     emp = pd.read_parquet(tmp_path / "typed" / "employees.parquet")
@@ -544,7 +544,7 @@ def test_parquet_row_numbers_and_type_errors(work, tmp_path):
 def test_workbook_rows_name_the_sheet(work, tmp_path):
     from openpyxl import load_workbook
 
-    from rm_analytics.readers import write_tables
+    from rm_analytics.data.readers import write_tables
 
     tables = load_pilot(work, today=TODAY).tables
     write_tables(
@@ -574,7 +574,7 @@ def test_trimmed_check_agrees_with_strip():
     separator may only be sent to the exact path (False), never passed as clean."""
     import sys
 
-    from rm_analytics.validation import _all_trimmed
+    from rm_analytics.data.validation import _all_trimmed
 
     spaces = [chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace()]
     cases = [[], ["a", "b"], ["a", "", "b"], ["x y"], ["E1", "E2 "], ["a\x00", "b"]]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from rm_analytics.errors import DataValidationError
-from rm_analytics.pairs_check import (
+from rm_analytics.metrics.pairs_check import (
     ISSUE_COLUMNS,
     check_pairs,
     check_pairs_cli,

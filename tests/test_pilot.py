@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rm_analytics.pilot import snapshot_date
+from rm_analytics.data.pilot import snapshot_date
 
 
 def test_snapshot_date_ignores_planned_end_dates(sample_pilot):

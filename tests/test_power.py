@@ -186,7 +186,7 @@ def test_freedman_power_agrees_with_logrank_simulation():
 
     The log-rank test is the package's (validated against R's survdiff in test_retention).
     """
-    from rm_analytics.retention import logrank_test
+    from rm_analytics.metrics.retention import logrank_test
 
     rng = np.random.default_rng(1)
     n, hr, pc = 300, 0.7, 0.4

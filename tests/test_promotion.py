@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.promotion import (
+from rm_analytics.metrics.promotion import (
     pilot_promotion,
     poisson_rate_ci,
     promotion_rates,
@@ -77,7 +77,7 @@ def test_pilot_promotion_recovers_rate_ratio():
     """Promotion rate ratio 1.3 for participants (truth['promotion_hazard_ratio']); the
     simulated rate does not depend on grade, so grade-eligible non-participants are a fair
     control. Several cohorts for precision."""
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     s = generate(seed=4, n_employees=6000, n_cohorts=6, pairs_per_cohort=40, unsafe_pairs=0,
                  stalled_pairs=0, conflict_pairs=0)  # fmt: skip

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.reaction import feedback_summary, feedback_text, pilot_reaction
-from rm_analytics.stats import mean_ci, wilson_ci
+from rm_analytics.metrics.reaction import feedback_summary, feedback_text, pilot_reaction
+from rm_analytics.stats.intervals import mean_ci, wilson_ci
 
 
 def _form(n=8):

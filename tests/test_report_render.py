@@ -18,8 +18,8 @@ import nbformat
 import pytest
 
 from rm_analytics.cli import run
-from rm_analytics.report import notebook_path, render
-from rm_analytics.reporting import ID_PATTERNS, fmt_interval, fmt_value, read_metrics
+from rm_analytics.report.collector import ID_PATTERNS, fmt_interval, fmt_value, read_metrics
+from rm_analytics.report.runner import notebook_path, render
 
 pytestmark = pytest.mark.slow
 
@@ -255,7 +255,7 @@ def test_cli_same_inputs_same_metrics_and_quiet(tmp_path, sample_dir, sponsor, c
 
 
 def test_cohort_each_in_parallel(tmp_path, sample_dir):
-    from rm_analytics.pdf import find_chromium
+    from rm_analytics.report.pdf import find_chromium
 
     pdf = find_chromium() is not None  # the PDF path itself is covered by the Chromium test
     formats = ("html", "pdf") if pdf else ("html",)
@@ -318,7 +318,7 @@ def test_cell_timeout_exits_1(tmp_path, sample_dir, monkeypatch, capsys):
 
 # -- a real browser ----------------------------------------------------------------------------------
 def test_report_renders_in_headless_chromium(sponsor, tmp_path):
-    from rm_analytics.pdf import dump_dom, find_chromium, html_to_pdf
+    from rm_analytics.report.pdf import dump_dom, find_chromium, html_to_pdf
 
     if find_chromium() is None:
         if os.environ.get("CI") == "true":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rm_analytics import report_sections as rs
+from rm_analytics.report import document as rs
 
 
 @pytest.fixture

@@ -10,14 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.report import (
-    NotebookParameter,
-    ReportParameterError,
-    check_parameters,
-    notebook_parameters,
-    parse_assignments,
-)
-from rm_analytics.reporting import (
+from rm_analytics.report.collector import (
     MetricsCollector,
     find_identifiers,
     fmt_currency,
@@ -28,6 +21,13 @@ from rm_analytics.reporting import (
     recommendation,
     suppress_small,
     verdict,
+)
+from rm_analytics.report.runner import (
+    NotebookParameter,
+    ReportParameterError,
+    check_parameters,
+    notebook_parameters,
+    parse_assignments,
 )
 
 MINUS = "\u2212"
@@ -244,7 +244,7 @@ def test_parameters_cell_must_hold_literals(tmp_path):
 
 # -- theme -------------------------------------------------------------------------------------
 def test_theme_figures_need_titles_and_labels():
-    from rm_analytics import theme
+    from rm_analytics.plotting import theme
 
     fig, ax = theme.figure()
     ax.plot([0, 1], [0, 1])
@@ -262,7 +262,7 @@ def test_theme_figures_need_titles_and_labels():
 
 # -- the sponsor privacy net ----------------------------------------------------------------------
 def test_privacy_net_stops_ids_and_free_text(sample_pilot):
-    from rm_analytics.report_sections import PrivacyError, check_privacy
+    from rm_analytics.report.document import PrivacyError, check_privacy
 
     check_privacy("<p>24 pairs, 48 people in the control group (C01, C02).</p>", sample_pilot)
     emp = sample_pilot.employees.employee_id.iloc[0]

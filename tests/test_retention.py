@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from rm_analytics.retention import (
+from rm_analytics.metrics.retention import (
     FRAME_COLUMNS,
     SUMMARY_COLUMNS,
     cohort_frame,
@@ -100,7 +100,7 @@ def test_sample_pilot_frame(sample_pilot):
 
 
 def test_exclusions_are_logged():
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     data = generate(seed=7)
     tables = {k: v.copy() for k, v in data.tables.items()}
@@ -110,7 +110,7 @@ def test_exclusions_are_logged():
     m = emp.employee_id == ctrl_id
     emp.loc[m, "termination_date"] = (start - pd.Timedelta(days=10)).strftime("%Y-%m-%d")
     emp.loc[m, "termination_type"] = "voluntary"
-    from rm_analytics.pilot import Pilot
+    from rm_analytics.data.pilot import Pilot
 
     p = Pilot.from_frames(today="2026-09-30", **tables)
     frame = cohort_frame(p, control="designated")
@@ -180,7 +180,7 @@ def test_plots(sample_pilot):
 def test_matching_scales_to_100k_candidates():
     import time
 
-    from rm_analytics.matching import match_controls
+    from rm_analytics.metrics.matching import match_controls
 
     rng = np.random.default_rng(0)
     n = 100_000
@@ -202,7 +202,7 @@ def test_matching_scales_to_100k_candidates():
 
 @pytest.mark.slow
 def test_synthetic_large_pilot_recovers_mentor_hazard_ratio():
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     data = generate(n_employees=30_000, n_cohorts=4, pairs_per_cohort=200, seed=11)
     p = data.to_pilot()
@@ -250,8 +250,8 @@ def test_no_exit_group_gets_exact_lower_limit_and_mover_difference():
     nominal coverage where Wald on the Greenwood SEs under-covers (simulation, known truth)."""
     import types
 
-    from rm_analytics.retention import RetentionResult, km_at, km_table
-    from rm_analytics.stats import normal_ci
+    from rm_analytics.metrics.retention import RetentionResult, km_at, km_table
+    from rm_analytics.stats.intervals import normal_ci
 
     tab = km_table(np.full(24, 18.0), np.zeros(24))
     r = km_at(tab, [12.0])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.retention import (
+from rm_analytics.metrics.retention import (
     aalen_johansen,
     cif_at,
     compare_retention,
@@ -177,7 +177,7 @@ def test_robust_variance_with_ties_is_the_infinitesimal_jackknife(rossi):
     cols = ["fin", "prio"]
     X = d[cols].to_numpy(dtype=float)
     w = np.ones(len(d))
-    from rm_analytics.retention import _CoxData
+    from rm_analytics.metrics.retention import _CoxData
 
     fit = cox_efron(d.week, d.arrest, X, weights=w)
     res = _CoxData(d.week, d.arrest, X, None, w).score_residuals(fit.coef)

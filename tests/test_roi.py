@@ -233,7 +233,7 @@ def test_roi_from_retention_takes_the_result_p_value():
 def test_roi_from_retention_on_a_group_without_exits():
     """A real retention result whose participants have no exit: the MOVER interval and the
     exact test's p-value, with a note saying so."""
-    from rm_analytics.retention import compare_retention
+    from rm_analytics.metrics.retention import compare_retention
 
     rng = np.random.default_rng(2)
     n_t, n_c = 20, 60

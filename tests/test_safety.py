@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from rm_analytics import Pilot
-from rm_analytics.safety import (
+from rm_analytics.metrics.safety import (
     ACTIONS,
     DEFAULT_THRESHOLDS,
     FLAG_CODES,
@@ -380,7 +380,7 @@ def test_unknown_threshold_rejected():
 def test_thresholds_documented_as_heuristics():
     from pathlib import Path
 
-    import rm_analytics.safety as S
+    import rm_analytics.metrics.safety as S
 
     assert "HEURISTICS, NOT VALIDATED CUT-OFFS" in Path(S.__file__).read_text()
     assert set(DEFAULT_THRESHOLDS) >= {"low_safety", "safety_drop", "divergence"}
@@ -714,8 +714,8 @@ def _contains_any(blob: str, words: set[str]) -> list[str]:
 
 
 def test_summary_never_contains_ids_flags_or_free_text(sample_pilot):
-    from rm_analytics.delivery import delivery_summary
-    from rm_analytics.safety import safety_summary
+    from rm_analytics.metrics.delivery import delivery_summary
+    from rm_analytics.metrics.safety import safety_summary
 
     forbidden = _forbidden(sample_pilot)
     assert len(forbidden) > 1500  # ids, texts and codes are really checked
@@ -729,7 +729,7 @@ def test_summary_never_contains_ids_flags_or_free_text(sample_pilot):
 
 
 def test_summary_on_hand_pilot_values_and_no_text():
-    from rm_analytics.safety import safety_summary
+    from rm_analytics.metrics.safety import safety_summary
 
     fr = base_frames()
     set_pulse(fr, "M1", "midpoint", [3] * 7)  # P1 flagged (LOW_SAFETY, ...)
@@ -739,7 +739,7 @@ def test_summary_on_hand_pilot_values_and_no_text():
     s = res.summary
     share = res.row(metric="pairs_any_flag")
     assert share.estimate == pytest.approx(1 / 6) and share.n == 6
-    from rm_analytics.stats import wilson_ci
+    from rm_analytics.stats.intervals import wilson_ci
 
     assert (share.ci_low, share.ci_high) == pytest.approx(wilson_ci(1, 6))
     mid_all = res.row(metric="mean_safety", wave="midpoint", role="all")
@@ -750,7 +750,7 @@ def test_summary_on_hand_pilot_values_and_no_text():
 
 
 def test_small_cells_are_suppressed():
-    from rm_analytics.safety import safety_summary
+    from rm_analytics.metrics.safety import safety_summary
 
     fr = base_frames()
     # only 4 mentors answer the midpoint pulse; every mentee answers
@@ -775,7 +775,7 @@ def test_small_cells_are_suppressed():
 def test_summary_plot_returns_axes():
     import matplotlib.pyplot as plt
 
-    from rm_analytics.safety import safety_summary
+    from rm_analytics.metrics.safety import safety_summary
 
     fig, ax = plt.subplots()
     res = safety_summary(pilot_of(base_frames()), as_of="2025-03-31")

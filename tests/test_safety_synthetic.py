@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rm_analytics.safety import flag_pairs, safety_summary
-from rm_analytics.synthetic import generate
+from rm_analytics.data.synthetic import generate
+from rm_analytics.metrics.safety import flag_pairs, safety_summary
 
 EXPECTED = {
     "unsafe_pairs": {"LOW_SAFETY", "SAFETY_DROP"},
@@ -26,7 +26,7 @@ def _check_truth(truth: dict, flags: pd.DataFrame) -> None:
 
 def _check_drops(truth: dict, pilot, flags: pd.DataFrame) -> None:
     """An unsafe pair whose mentor answered the baseline and a later pulse shows the drop."""
-    from rm_analytics.safety import scale_scores
+    from rm_analytics.metrics.safety import scale_scores
 
     sv = pilot.surveys[pilot.surveys.pair_id.isin(truth["unsafe_pairs"])]
     sc = scale_scores(sv).dropna(subset=["score"])
@@ -105,7 +105,7 @@ def test_feldt_interval_covers_the_true_alpha_at_the_nominal_rate():
     """
     import numpy as np
 
-    from rm_analytics.safety import _alpha_from_matrix, feldt_ci
+    from rm_analytics.metrics.safety import _alpha_from_matrix, feldt_ci
 
     rng = np.random.default_rng(2025)
     k, rho, n, reps = 7, 0.4, 30, 2000

@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.skills import pilot_skills, prepost, welch_difference, wilcoxon_signed_rank_p
+from rm_analytics.metrics.skills import (
+    pilot_skills,
+    prepost,
+    welch_difference,
+    wilcoxon_signed_rank_p,
+)
 
 DRUG1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
 DRUG2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
@@ -140,7 +145,7 @@ def test_pilot_skills_recovers_truth(synthetic_sample):
 
 @pytest.mark.slow
 def test_pilot_skills_recovery_over_seeds():
-    from rm_analytics.synthetic import generate
+    from rm_analytics.data.synthetic import generate
 
     hits, errs = 0, []
     for seed in range(12):

@@ -13,7 +13,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import RmAnalyticsError
+from ..errors import RmAnalyticsError
 
 #: Executable names tried in order when ``RM_ANALYTICS_CHROMIUM`` is not set.
 BROWSER_NAMES = (

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..results import Result
+from ..stats.intervals import mean_ci, wilson_ci
 from ._inputs import as_frame, need_columns
-from .results import Result
-from .stats import mean_ci, wilson_ci
 
 SUMMARY_COLUMNS = ["measure", "checkpoint", "estimate", "ci_low", "ci_high", "p_value", "n"]
 

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .results import Result
+from ..results import Result
 
 #: The usual bar for acceptable balance.
 SMD_THRESHOLD = 0.1

@@ -495,7 +495,7 @@ def contract_markdown() -> str:
     lines = [
         "# Data contract",
         "",
-        "<!-- Generated from rm_analytics/contract.py by `python -m rm_analytics.contract`; "
+        "<!-- Generated from rm_analytics/data/contract.py by `python -m rm_analytics.data.contract`; "
         "do not edit by hand. -->",
         "",
         "A pilot is a folder with one file per table (`<table>.csv`, `<table>.csv.gz`, "

@@ -50,12 +50,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import InsufficientDataError
-from .results import Result
-from .stats import normal_ci
+from ..errors import InsufficientDataError
+from ..results import Result
+from ..stats.intervals import normal_ci
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pilot import Pilot
+    from ..data.pilot import Pilot
 
 #: Median replacement cost of a leaver as a share of annual salary (Center for American
 #: Progress; Boushey & Glynn 2012, 30 case studies).

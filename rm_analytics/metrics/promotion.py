@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..results import Result
 from ._inputs import as_frame, need_columns
-from .results import Result
 
 DAYS_PER_YEAR = 365.25
 

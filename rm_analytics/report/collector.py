@@ -522,7 +522,7 @@ class MetricsCollector:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``*.metrics.json`` content (schema :data:`METRICS_SCHEMA_VERSION`)."""
-        from . import __version__
+        from .._version import __version__
 
         return {
             "schema": METRICS_SCHEMA,

@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..results import Result
 from ._inputs import as_frame, need_columns
-from .results import Result
 
 #: Below this many clusters the cluster-robust t(G-1) reference is used by ``small_sample="auto"``
 #: (at or above it, the normal approximation). 42 follows Angrist & Pischke's rule of thumb.

@@ -33,15 +33,15 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InsufficientDataError, RmAnalyticsError
-from .reporting import (
+from ..errors import InsufficientDataError, RmAnalyticsError
+from ..stats.intervals import wilson_ci
+from .collector import (
     MetricsCollector,
     Verdict,
     fmt_count,
     recommendation,
     suppress_small,
 )
-from .stats import wilson_ci
 
 AUDIENCES = ("sponsor", "program-lead", "exploration")
 
@@ -172,7 +172,7 @@ def load_report_pilot(params: ReportParameters):
 
     Returns ``(pilot, as_of)``. ``params.as_of`` is set to the resolved ISO date.
     """
-    from .pilot import load_pilot
+    from ..data.pilot import load_pilot
 
     pilot = load_pilot(resolve_data_path(params.data), today=params.today or None)
     if params.cohort not in ("all", "", None):
@@ -221,7 +221,7 @@ class SectionResult:
 
     def add_figure(self, fig, caption: str, *, alt: str | None = None) -> None:
         """Embed a matplotlib figure (checked for title and axis labels) with its caption."""
-        from .theme import figure_html
+        from ..plotting.theme import figure_html
 
         self.figures.append((caption, figure_html(fig, caption, alt=alt)))
 
@@ -607,7 +607,7 @@ def glance_section(ctx: SectionContext) -> SectionResult:
         per[col] = per[col].map(lambda v: fmt_count(v) if isinstance(v, (int, float)) else v)
     res.add_table("Cohorts", per)
 
-    from .theme import GROUP_COLOURS, figure, label
+    from ..plotting.theme import GROUP_COLOURS, figure, label
 
     fig, ax = figure(figsize=(6.5, 3.2))
     x = range(len(plot_frame))
@@ -796,4 +796,4 @@ def comments_section(ctx: SectionContext) -> SectionResult:
 
 
 # -- the metric sections (Kirkpatrick levels, ROI, power, benchmarks, pair health) -------------
-from . import report_metrics  # noqa: E402,F401  (registers its sections)
+from . import metric_sections  # noqa: E402,F401  (registers its sections)

@@ -39,10 +39,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import RmAnalyticsError
+from ..errors import RmAnalyticsError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-TEMPLATES = PACKAGE_DIR / "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 #: audience -> (notebook file, report base name, show code)
 AUDIENCES: dict[str, tuple[str, str, bool]] = {
@@ -257,7 +257,7 @@ def check_parameters(
     ``from_text=True`` strings from the command line are converted to the declared type).
     Value ranges are checked by :func:`rm_analytics.report_sections.check_parameter_values`.
     """
-    from .report_sections import check_parameter_values
+    from .document import check_parameter_values
 
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -311,7 +311,7 @@ def _sha256(path: Path) -> str:
 
 def input_fingerprint(data: str | os.PathLike) -> dict[str, Any]:
     """SHA-256 of every table file of the data, and one fingerprint over all of them."""
-    from .readers import find_tables
+    from ..data.readers import find_tables
 
     found, _, _ = find_tables(data)
     files = sorted({Path(f) for f, _ in found.values()})
@@ -330,7 +330,7 @@ def library_versions() -> dict[str, str | None]:
     """Installed versions of Python, rm-analytics and the libraries the report uses."""
     from importlib.metadata import PackageNotFoundError, version
 
-    from . import __version__
+    from .._version import __version__
 
     out: dict[str, str | None] = {
         "python": sys.version.split()[0],
@@ -396,7 +396,7 @@ def _kernel_manager_class(workdir: Path):
 # -- HTML --------------------------------------------------------------------------------------
 def _clean_for_html(nb, *, show_code: bool):
     """Copy of the executed notebook without parameter cells, stderr, and the metrics output."""
-    from .reporting import METRICS_MIMETYPE
+    from .collector import METRICS_MIMETYPE
 
     nb = copy.deepcopy(nb)
     cells = []
@@ -443,7 +443,7 @@ def export_html(nb, *, title: str, audience: str, footer: str = "") -> str:
 
 
 def _published_metrics(nb) -> dict[str, Any] | None:
-    from .reporting import METRICS_MIMETYPE
+    from .collector import METRICS_MIMETYPE
 
     found = None
     for cell in nb.cells:
@@ -778,8 +778,8 @@ def render(
         check_parameters({"today": NotebookParameter("today", "", "str")}, {"today": str(today)})
 
     # validate the data (raises DataValidationError with every problem)
-    from .pilot import load_pilot
-    from .report_sections import snapshot_date
+    from ..data.pilot import load_pilot
+    from .document import snapshot_date
 
     data_path = Path(data).resolve()
     pilot = load_pilot(data_path, today=today or None)

@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .results import Result
-from .stats import normal_ci
+from ..results import Result
+from ..stats.intervals import normal_ci
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pilot import Pilot
+    from ..data.pilot import Pilot
 
 __all__ = [
     "RetentionResult",
@@ -735,13 +735,13 @@ class RetentionResult(Result):
     def plot(self, ax=None, **kwargs):
         """Kaplan-Meier retention curves in survminer style (see
         :func:`rm_analytics.survival_plots.plot_km`). Returns the axes."""
-        from .survival_plots import plot_km
+        from ..plotting.survival import plot_km
 
         return plot_km(self, ax=ax, **kwargs)
 
     def plot_cumulative_incidence(self, ax=None, **kwargs):
         """Cumulative incidence of voluntary exits per group with CI bands. Returns the axes."""
-        from .survival_plots import plot_cumulative_incidence
+        from ..plotting.survival import plot_cumulative_incidence
 
         return plot_cumulative_incidence(self, ax=ax, **kwargs)
 

@@ -45,9 +45,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import InsufficientDataError
-from .results import Result
-from .stats import mean_ci, wilson_ci
+from ..errors import InsufficientDataError
+from ..results import Result
+from ..stats.intervals import mean_ci, wilson_ci
 
 HEALTH_LEVELS = ("on_track", "needs_check_in", "too_early_to_tell")
 
@@ -86,7 +86,7 @@ _DAY = np.timedelta64(1, "D")
 # -- inputs -------------------------------------------------------------------------------------
 def _inputs(pilot_or_frames: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
     """(pairs with cohort columns, sessions, cohorts, pilot or None) from a Pilot or frames."""
-    from .pilot import Pilot
+    from ..data.pilot import Pilot
 
     if isinstance(pilot_or_frames, Pilot):
         pilot = pilot_or_frames
@@ -174,7 +174,7 @@ def default_as_of(pilot_or_frames: Any) -> pd.Timestamp:
     """The data snapshot date: the latest date recorded in the data (planned cohort and pair
     end dates excluded; see :func:`rm_analytics.pilot.snapshot_date`). Used when ``as_of``
     is not given, so a pilot exported months ago is judged as of its export, not today."""
-    from .pilot import Pilot, snapshot_date
+    from ..data.pilot import Pilot, snapshot_date
 
     t = pilot_or_frames.tables if isinstance(pilot_or_frames, Pilot) else dict(pilot_or_frames)
     stamp = snapshot_date(t)

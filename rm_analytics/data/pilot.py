@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import DataValidationError, InsufficientDataError
 from . import contract as C
-from .errors import DataValidationError, InsufficientDataError
 from .readers import RawTable, find_tables, read_table, write_tables
 from .validation import validate_raw
 

@@ -21,7 +21,7 @@ from typing import TextIO
 import numpy as np
 import pandas as pd
 
-from .errors import DataValidationError, InsufficientDataError, Problem, RmAnalyticsError
+from ..errors import DataValidationError, InsufficientDataError, Problem, RmAnalyticsError
 
 #: Longest reporting chain followed (also the guard against circular manager data).
 MAX_CHAIN_DEPTH = 50
@@ -307,8 +307,8 @@ def check_pairs(
 
 def _read_inputs(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The roster (validated against the data contract) and the proposed pairs (lenient)."""
-    from .readers import find_tables, read_table
-    from .validation import validate_raw
+    from ..data.readers import find_tables, read_table
+    from ..data.validation import validate_raw
 
     found, problems, _ = find_tables(data_dir)
     for name in ("employees", "pairs"):

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from pandas._libs import lib
 
+from ..errors import Problem
 from . import contract as C
-from .errors import Problem
 from .readers import RawTable
 
 #: str columns stored as pandas categoricals (low cardinality, large tables).

@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import contract as C
+from ..data import contract as C
+from ..results import Result
+from ..stats.intervals import mean_ci, wilson_ci
 from .delivery import (
     DEFAULT_HEALTH_RULES,
     _delivery_core,
@@ -37,8 +39,6 @@ from .delivery import (
     _inputs as _delivery_inputs,
 )
 from .pairs_check import reporting_conflicts
-from .results import Result
-from .stats import mean_ci, wilson_ci
 
 PS_ITEMS: tuple[str, ...] = C.PSYCH_SAFETY_ITEMS
 PS_REVERSED: tuple[str, ...] = C.PSYCH_SAFETY_REVERSED
@@ -125,7 +125,7 @@ _SEVERITY = {
 
 # -- scale scores ---------------------------------------------------------------------------------
 def _surveys_of(data: Any) -> pd.DataFrame:
-    from .pilot import Pilot
+    from ..data.pilot import Pilot
 
     if isinstance(data, Pilot):
         data.require("surveys", purpose="psychological-safety scores")

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from .errors import InsufficientDataError
-from .report_sections import SectionContext, SectionResult, section
-from .reporting import fmt_count, fmt_currency, fmt_interval, fmt_pct, fmt_value
+from ..errors import InsufficientDataError
+from .collector import fmt_count, fmt_currency, fmt_interval, fmt_pct, fmt_value
+from .document import SectionContext, SectionResult, section
 
 _ROLE_LABEL = {"mentor": "junior mentors", "mentee": "senior mentees", "all": "all participants"}
 
@@ -82,7 +82,7 @@ def _require(ctx: SectionContext, *tables: str, purpose: str) -> None:
     audiences=("sponsor", "program-lead"),
 )
 def reaction_section(ctx: SectionContext) -> SectionResult:
-    from .reaction import pilot_reaction
+    from ..metrics.reaction import pilot_reaction
 
     _require(ctx, "surveys", purpose="the reaction analysis")
     r = pilot_reaction(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
@@ -166,7 +166,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     "skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor", "program-lead")
 )
 def skills_section(ctx: SectionContext) -> SectionResult:
-    from .skills import pilot_skills
+    from ..metrics.skills import pilot_skills
 
     _require(ctx, "skills", purpose="the skills analysis")
     r = pilot_skills(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
@@ -244,7 +244,7 @@ def skills_section(ctx: SectionContext) -> SectionResult:
     "goals", title="SMART-goal attainment", part="behaviour", audiences=("sponsor", "program-lead")
 )
 def goals_section(ctx: SectionContext) -> SectionResult:
-    from .goals import pilot_goals
+    from ..metrics.goals import pilot_goals
 
     _require(ctx, "checkpoints", purpose="the goals analysis")
     r = pilot_goals(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
@@ -320,7 +320,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     order=20,
 )
 def delivery_summary_section(ctx: SectionContext) -> SectionResult:
-    from .delivery import delivery_summary
+    from ..metrics.delivery import delivery_summary
 
     _require(ctx, "sessions", purpose="the delivery analysis")
     r = delivery_summary(ctx.pilot, as_of=ctx.as_of, min_cell_size=ctx.params.min_cell_size)
@@ -365,7 +365,7 @@ def delivery_summary_section(ctx: SectionContext) -> SectionResult:
     order=30,
 )
 def safety_summary_section(ctx: SectionContext) -> SectionResult:
-    from .safety import safety_summary
+    from ..metrics.safety import safety_summary
 
     _require(ctx, "surveys", purpose="the psychological-safety analysis")
     r = safety_summary(ctx.pilot, min_cell_size=ctx.params.min_cell_size, as_of=ctx.as_of)
@@ -415,7 +415,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
 
 # -- Level 4: results --------------------------------------------------------------------------
 def _retention(ctx: SectionContext):
-    from .retention import pilot_retention
+    from ..metrics.retention import pilot_retention
 
     if "retention" not in ctx.cache:  # shared by the retention, ROI, power and balance sections
         h = ctx.params.horizon_months
@@ -567,7 +567,7 @@ def retention_section(ctx: SectionContext) -> SectionResult:
     order=20,
 )
 def engagement_section(ctx: SectionContext) -> SectionResult:
-    from .engagement import pilot_engagement
+    from ..metrics.engagement import pilot_engagement
 
     _require(ctx, "surveys", purpose="the engagement analysis")
     r = pilot_engagement(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
@@ -625,7 +625,7 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     "promotion", title="Promotions", part="results", audiences=("sponsor", "program-lead"), order=30
 )
 def promotion_section(ctx: SectionContext) -> SectionResult:
-    from .promotion import pilot_promotion
+    from ..metrics.promotion import pilot_promotion
 
     _require(ctx, "outcomes", purpose="the promotion analysis")
     role = "mentee" if ctx.params.primary_population == "mentee" else "mentor"
@@ -683,7 +683,7 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     audiences=("sponsor", "program-lead"),
 )
 def roi_section(ctx: SectionContext) -> SectionResult:
-    from .roi import (
+    from ..metrics.roi import (
         participant_salary,
         program_costs,
         roi_from_retention,
@@ -763,7 +763,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     audiences=("sponsor", "program-lead"),
 )
 def power_section(ctx: SectionContext) -> SectionResult:
-    from .power import mde_paired, planning_statement
+    from ..metrics.power import mde_paired, planning_statement
 
     r = _retention(ctx)
     res = SectionResult()
@@ -797,7 +797,7 @@ def power_section(ctx: SectionContext) -> SectionResult:
     audiences=("sponsor", "program-lead"),
 )
 def benchmarks_section(ctx: SectionContext) -> SectionResult:
-    from .external import external_benchmarks
+    from ..metrics.external import external_benchmarks
 
     res = SectionResult()
     b = external_benchmarks()
@@ -820,7 +820,7 @@ def benchmarks_section(ctx: SectionContext) -> SectionResult:
     order=50,
 )
 def balance_section(ctx: SectionContext) -> SectionResult:
-    from .matching import balance_table
+    from ..metrics.matching import balance_table
 
     r = _retention(ctx)
     res = SectionResult()
@@ -860,7 +860,7 @@ def balance_section(ctx: SectionContext) -> SectionResult:
     order=0,
 )
 def pair_flags_section(ctx: SectionContext) -> SectionResult:
-    from .safety import flag_pairs
+    from ..metrics.safety import flag_pairs
 
     flags = flag_pairs(ctx.pilot, as_of=ctx.as_of)
     res = SectionResult()
@@ -881,7 +881,7 @@ def pair_flags_section(ctx: SectionContext) -> SectionResult:
 
 @section("delivery", title="Delivery by pair", part="pairs", audiences=("program-lead",), order=20)
 def pair_delivery_section(ctx: SectionContext) -> SectionResult:
-    from .delivery import pair_delivery
+    from ..metrics.delivery import pair_delivery
 
     _require(ctx, "sessions", purpose="the delivery analysis")
     d = pair_delivery(ctx.pilot, as_of=ctx.as_of)
@@ -919,8 +919,8 @@ def pair_delivery_section(ctx: SectionContext) -> SectionResult:
 )
 def cohort_trend_section(ctx: SectionContext) -> SectionResult:
     """Delivery, goals and reaction per cohort, in start order (the pooled report's trend)."""
-    from .delivery import delivery_summary
-    from .goals import pilot_goals
+    from ..metrics.delivery import delivery_summary
+    from ..metrics.goals import pilot_goals
 
     cohorts = ctx.pilot.cohort_ids
     if len(cohorts) < 2:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import Problem
 from .contract import EXTENSIONS, MISSING_TOKENS, TABLES
-from .errors import Problem
 
 if TYPE_CHECKING:
     import pandas as pd
