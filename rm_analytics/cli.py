@@ -103,7 +103,7 @@ def cmd_check_pairs(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report.runner import NotebookExecutionError, parse_assignments, render
+    from .report import NotebookExecutionError, parse_assignments, render
 
     if args.date_format or args.level_order:
         raise CliError(

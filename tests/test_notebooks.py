@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rm_analytics.report.document import ReportParameters
-from rm_analytics.report.runner import AUDIENCES, notebook_parameters, notebook_path
+from rm_analytics.report.parameters import ReportParameters, notebook_parameters
+from rm_analytics.report.runner import AUDIENCES, notebook_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

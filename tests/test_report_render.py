@@ -18,7 +18,9 @@ import nbformat
 import pytest
 
 from rm_analytics.cli import run
-from rm_analytics.report.collector import ID_PATTERNS, fmt_interval, fmt_value, read_metrics
+from rm_analytics.report.collector import read_metrics
+from rm_analytics.report.formatting import fmt_interval, fmt_value
+from rm_analytics.report.privacy import ID_PATTERNS
 from rm_analytics.report.runner import notebook_path, render
 
 pytestmark = pytest.mark.slow

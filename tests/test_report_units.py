@@ -10,25 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rm_analytics.report.collector import (
-    MetricsCollector,
-    find_identifiers,
-    fmt_currency,
-    fmt_interval,
-    fmt_pct,
-    fmt_pp,
-    read_metrics,
-    recommendation,
-    suppress_small,
-    verdict,
-)
-from rm_analytics.report.runner import (
+from rm_analytics.report.collector import MetricsCollector, read_metrics
+from rm_analytics.report.formatting import fmt_currency, fmt_interval, fmt_pct, fmt_pp
+from rm_analytics.report.parameters import (
     NotebookParameter,
     ReportParameterError,
     check_parameters,
     notebook_parameters,
     parse_assignments,
 )
+from rm_analytics.report.privacy import find_identifiers, suppress_small
+from rm_analytics.report.verdicts import recommendation, verdict
 
 MINUS = "\u2212"
 
@@ -262,7 +254,7 @@ def test_theme_figures_need_titles_and_labels():
 
 # -- the sponsor privacy net ----------------------------------------------------------------------
 def test_privacy_net_stops_ids_and_free_text(sample_pilot):
-    from rm_analytics.report.document import PrivacyError, check_privacy
+    from rm_analytics.report.privacy import PrivacyError, check_privacy
 
     check_privacy("<p>24 pairs, 48 people in the control group (C01, C02).</p>", sample_pilot)
     emp = sample_pilot.employees.employee_id.iloc[0]

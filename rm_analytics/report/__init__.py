@@ -4,19 +4,22 @@ collector, the papermill runner and the PDF export.
 ``rm_analytics.report.render`` renders the report notebooks (see :mod:`.runner`).
 """
 
+from .parameters import (
+    ReportParameterError,
+    ReportParameters,
+    check_parameters,
+    notebook_parameters,
+    parse_assignments,
+)
 from .runner import (
     AUDIENCES,
     NotebookExecutionError,
     RenderedReport,
-    ReportParameterError,
-    check_parameters,
     export_html,
     input_fingerprint,
     library_versions,
     manifest_of,
-    notebook_parameters,
     notebook_path,
-    parse_assignments,
     render,
 )
 
@@ -25,6 +28,7 @@ __all__ = [
     "NotebookExecutionError",
     "RenderedReport",
     "ReportParameterError",
+    "ReportParameters",
     "check_parameters",
     "export_html",
     "input_fingerprint",

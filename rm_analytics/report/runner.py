@@ -24,7 +24,6 @@ the last good report; the failed notebook is kept as ``NAME.failed.ipynb``.
 
 from __future__ import annotations
 
-import ast
 import copy
 import hashlib
 import json
@@ -33,13 +32,19 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..errors import RmAnalyticsError
+from .parameters import (
+    NotebookParameter,
+    ReportParameterError,
+    check_parameters,
+    notebook_parameters,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -74,10 +79,6 @@ LIBRARIES = (
 KERNEL_NAME = "rm-analytics-report"
 
 
-class ReportParameterError(RmAnalyticsError, ValueError):
-    """A parameter is unknown, mistyped or out of range (nothing was executed)."""
-
-
 class NotebookExecutionError(RuntimeError):
     """A notebook cell failed. ``failed_notebook`` is the kept notebook with the error.
 
@@ -109,15 +110,6 @@ class RenderedReport:
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
-class NotebookParameter:
-    """A name of a notebook's ``parameters`` cell with its default and type name."""
-
-    name: str
-    default: Any
-    type: str  # str, int, float, bool, list, dict, none
-
-
 # -- notebooks and their parameters -------------------------------------------------------------
 def notebook_dirs() -> list[Path]:
     """Where the notebooks are looked for: ``$RM_ANALYTICS_NOTEBOOKS``, the installed package's
@@ -142,162 +134,6 @@ def notebook_path(audience: str) -> Path:
     raise FileNotFoundError(
         f"notebook {name} not found in {', '.join(str(d) for d in notebook_dirs())}"
     )
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "bool"
-    for t in (int, float, str, list, dict):
-        if isinstance(value, t):
-            return t.__name__
-    raise TypeError(type(value).__name__)
-
-
-def notebook_parameters(path: str | os.PathLike) -> dict[str, NotebookParameter]:
-    """The names, defaults and types of a notebook's cell tagged ``parameters``.
-
-    The cell must hold plain assignments of literals (``name = 12``, ``name: str = "x"``,
-    comments); anything else is an error, because papermill only passes plain values and a
-    computed default would hide what the report depends on.
-    """
-    # plain JSON (nbformat v4: "source" is a string or a list of lines): reading it through
-    # nbformat would import nbformat and jsonschema (~2 s) before the data are even validated
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    cells = [
-        c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])
-    ]
-    if len(cells) != 1:
-        raise ReportParameterError(
-            f"{Path(path).name} must have exactly one cell tagged 'parameters', found {len(cells)}"
-        )
-    source = cells[0].get("source", "")
-    tree = ast.parse(source if isinstance(source, str) else "".join(source))
-    out: dict[str, NotebookParameter] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            raise ReportParameterError(
-                f"{Path(path).name}: the parameters cell must hold plain assignments only "
-                f"(line {node.lineno})"
-            )
-        if not isinstance(target, ast.Name):
-            raise ReportParameterError(
-                f"{Path(path).name}: parameters cell line {node.lineno} must assign a name"
-            )
-        try:
-            default = ast.literal_eval(value)
-            kind = _type_name(default)
-        except (ValueError, TypeError, SyntaxError):
-            raise ReportParameterError(
-                f"{Path(path).name}: parameter {target.id!r} must be a plain literal "
-                f"(line {node.lineno})"
-            ) from None
-        out[target.id] = NotebookParameter(target.id, default, kind)
-    return out
-
-
-_TRUE = {"true", "yes", "1", "on"}
-_FALSE = {"false", "no", "0", "off"}
-
-
-def _coerce_text(p: NotebookParameter, text: str) -> Any:
-    t = text.strip()
-    if p.type == "str":
-        return text
-    if p.type == "int":
-        try:
-            return int(t)
-        except ValueError:
-            raise ReportParameterError(
-                f"parameter {p.name} expects a whole number, got {text!r}"
-            ) from None
-    if p.type == "float":
-        try:
-            return float(t)
-        except ValueError:
-            raise ReportParameterError(
-                f"parameter {p.name} expects a number, got {text!r}"
-            ) from None
-    if p.type == "bool":
-        if t.lower() in _TRUE:
-            return True
-        if t.lower() in _FALSE:
-            return False
-        raise ReportParameterError(f"parameter {p.name} expects true or false, got {text!r}")
-    if p.type in ("list", "dict", "none"):
-        try:
-            value = json.loads(t)
-        except json.JSONDecodeError:
-            if p.type == "list":
-                return [x.strip() for x in t.split(",") if x.strip()]
-            if p.type == "none":
-                return text
-            raise ReportParameterError(
-                f"parameter {p.name} expects a JSON object, got {text!r}"
-            ) from None
-        return value
-    raise ReportParameterError(f"parameter {p.name} has an unsupported type {p.type}")
-
-
-def check_parameters(
-    declared: Mapping[str, NotebookParameter],
-    given: Mapping[str, Any],
-    *,
-    from_text: bool = False,
-    notebook: str = "the notebook",
-) -> dict[str, Any]:
-    """Check given values against a notebook's declared parameters; return typed values.
-
-    Unknown names and values of the wrong type raise :class:`ReportParameterError` (with
-    ``from_text=True`` strings from the command line are converted to the declared type).
-    Value ranges are checked by :func:`rm_analytics.report_sections.check_parameter_values`.
-    """
-    from .document import check_parameter_values
-
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise ReportParameterError(
-            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for "
-            f"{notebook}; known: {', '.join(sorted(declared))}"
-        )
-    out: dict[str, Any] = {}
-    for name, value in given.items():
-        p = declared[name]
-        if from_text and isinstance(value, str):
-            value = _coerce_text(p, value)
-        try:
-            kind = _type_name(value)
-        except TypeError:
-            raise ReportParameterError(
-                f"parameter {name} must be a plain value (str, int, float, bool, list, dict), "
-                f"not {type(value).__name__}"
-            ) from None
-        ok = p.type == "none" or kind == p.type or (p.type == "float" and kind == "int")
-        if not ok:
-            raise ReportParameterError(
-                f"parameter {name} expects {p.type} (default {p.default!r}), got {kind} {value!r}"
-            )
-        out[name] = float(value) if p.type == "float" else value
-    problems = check_parameter_values(out)
-    if problems:
-        raise ReportParameterError("; ".join(problems))
-    return out
-
-
-def parse_assignments(items: Iterable[str]) -> dict[str, str]:
-    """``["a=1", "b=x y"] -> {"a": "1", "b": "x y"}`` (the ``-p name=value`` options)."""
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise ReportParameterError(f"expected -p name=value, got {item!r}")
-        out[name.strip()] = value
-    return out
 
 
 # -- fingerprint and versions --------------------------------------------------------------------
@@ -851,18 +687,3 @@ def render(
 def manifest_of(report: RenderedReport) -> dict[str, Any]:
     """The run manifest of a rendered report, as a dict."""
     return json.loads(Path(report.manifest).read_text(encoding="utf-8"))
-
-
-__all__ = [
-    "AUDIENCES",
-    "NotebookExecutionError",
-    "RenderedReport",
-    "ReportParameterError",
-    "check_parameters",
-    "export_html",
-    "input_fingerprint",
-    "library_versions",
-    "notebook_parameters",
-    "notebook_path",
-    "render",
-]

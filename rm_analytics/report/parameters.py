@@ -1,0 +1,261 @@
+"""Report parameters: the one parameter object shared by the command line, :func:`render` and
+the notebooks, and the checks of a notebook's ``parameters`` cell against given values."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import RmAnalyticsError
+
+
+class ReportParameterError(RmAnalyticsError, ValueError):
+    """A parameter is unknown, mistyped or out of range (nothing was executed)."""
+
+
+@dataclass
+class ReportParameters:
+    """Parameters shared by the report notebooks (the notebooks' ``parameters`` cells).
+
+    ``as_of`` empty means the latest date found in the data (see :func:`snapshot_date`);
+    ``today`` empty means the real date (for "not in the future" checks).
+    """
+
+    data: str = "data/sample"
+    cohort: str = "all"
+    as_of: str = ""
+    today: str = ""
+    organisation: str = "Your organisation"
+    title: str = "Reverse-mentoring pilot: evaluation report"
+    currency: str = "EUR"
+    horizon_months: int = 12
+    replacement_cost_share: float = 0.21
+    primary_population: str = "mentor"
+    min_cell_size: int = 5
+    seed: int = 20250113
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> ReportParameters:
+        """Pick the known names from a mapping (e.g. a notebook's ``globals()``)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    def check(self) -> None:
+        """Raise ValueError naming the parameter when a value is out of range."""
+        problems = check_parameter_values({f.name: getattr(self, f.name) for f in fields(self)})
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def check_parameter_values(values: dict[str, Any]) -> list[str]:
+    """Range checks of known parameters (names absent from ``values`` are not checked)."""
+    problems: list[str] = []
+
+    def bad(name: str, rule: str) -> None:
+        problems.append(f"parameter {name}={values[name]!r}: {rule}")
+
+    for name in ("as_of", "today"):
+        if values.get(name):
+            try:
+                pd.Timestamp(str(values[name]))
+            except (ValueError, TypeError):
+                bad(name, "expected a date as YYYY-MM-DD")
+    if "min_cell_size" in values and not (
+        isinstance(values["min_cell_size"], int) and values["min_cell_size"] >= 1
+    ):
+        bad("min_cell_size", "expected a whole number >= 1")
+    if "horizon_months" in values and not (
+        isinstance(values["horizon_months"], int) and 1 <= values["horizon_months"] <= 120
+    ):
+        bad("horizon_months", "expected a whole number of months from 1 to 120")
+    if "replacement_cost_share" in values and not (
+        isinstance(values["replacement_cost_share"], (int, float))
+        and 0 < values["replacement_cost_share"] <= 5
+    ):
+        bad("replacement_cost_share", "expected a share of annual salary above 0 and at most 5")
+    if "currency" in values and not (
+        isinstance(values["currency"], str)
+        and len(values["currency"]) == 3
+        and values["currency"].isalpha()
+    ):
+        bad("currency", "expected a three-letter currency code such as EUR")
+    if "primary_population" in values and values["primary_population"] not in (
+        "mentor",
+        "mentee",
+        "both",
+    ):
+        bad("primary_population", "expected 'mentor', 'mentee' or 'both'")
+    return problems
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    """A name of a notebook's ``parameters`` cell with its default and type name."""
+
+    name: str
+    default: Any
+    type: str  # str, int, float, bool, list, dict, none
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "bool"
+    for t in (int, float, str, list, dict):
+        if isinstance(value, t):
+            return t.__name__
+    raise TypeError(type(value).__name__)
+
+
+def notebook_parameters(path: str | os.PathLike) -> dict[str, NotebookParameter]:
+    """The names, defaults and types of a notebook's cell tagged ``parameters``.
+
+    The cell must hold plain assignments of literals (``name = 12``, ``name: str = "x"``,
+    comments); anything else is an error, because papermill only passes plain values and a
+    computed default would hide what the report depends on.
+    """
+    # plain JSON (nbformat v4: "source" is a string or a list of lines): reading it through
+    # nbformat would import nbformat and jsonschema (~2 s) before the data are even validated
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = [
+        c for c in nb.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
+    if len(cells) != 1:
+        raise ReportParameterError(
+            f"{Path(path).name} must have exactly one cell tagged 'parameters', found {len(cells)}"
+        )
+    source = cells[0].get("source", "")
+    tree = ast.parse(source if isinstance(source, str) else "".join(source))
+    out: dict[str, NotebookParameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            raise ReportParameterError(
+                f"{Path(path).name}: the parameters cell must hold plain assignments only "
+                f"(line {node.lineno})"
+            )
+        if not isinstance(target, ast.Name):
+            raise ReportParameterError(
+                f"{Path(path).name}: parameters cell line {node.lineno} must assign a name"
+            )
+        try:
+            default = ast.literal_eval(value)
+            kind = _type_name(default)
+        except (ValueError, TypeError, SyntaxError):
+            raise ReportParameterError(
+                f"{Path(path).name}: parameter {target.id!r} must be a plain literal "
+                f"(line {node.lineno})"
+            ) from None
+        out[target.id] = NotebookParameter(target.id, default, kind)
+    return out
+
+
+_TRUE = {"true", "yes", "1", "on"}
+
+
+_FALSE = {"false", "no", "0", "off"}
+
+
+def _coerce_text(p: NotebookParameter, text: str) -> Any:
+    t = text.strip()
+    if p.type == "str":
+        return text
+    if p.type == "int":
+        try:
+            return int(t)
+        except ValueError:
+            raise ReportParameterError(
+                f"parameter {p.name} expects a whole number, got {text!r}"
+            ) from None
+    if p.type == "float":
+        try:
+            return float(t)
+        except ValueError:
+            raise ReportParameterError(
+                f"parameter {p.name} expects a number, got {text!r}"
+            ) from None
+    if p.type == "bool":
+        if t.lower() in _TRUE:
+            return True
+        if t.lower() in _FALSE:
+            return False
+        raise ReportParameterError(f"parameter {p.name} expects true or false, got {text!r}")
+    if p.type in ("list", "dict", "none"):
+        try:
+            value = json.loads(t)
+        except json.JSONDecodeError:
+            if p.type == "list":
+                return [x.strip() for x in t.split(",") if x.strip()]
+            if p.type == "none":
+                return text
+            raise ReportParameterError(
+                f"parameter {p.name} expects a JSON object, got {text!r}"
+            ) from None
+        return value
+    raise ReportParameterError(f"parameter {p.name} has an unsupported type {p.type}")
+
+
+def check_parameters(
+    declared: Mapping[str, NotebookParameter],
+    given: Mapping[str, Any],
+    *,
+    from_text: bool = False,
+    notebook: str = "the notebook",
+) -> dict[str, Any]:
+    """Check given values against a notebook's declared parameters; return typed values.
+
+    Unknown names and values of the wrong type raise :class:`ReportParameterError` (with
+    ``from_text=True`` strings from the command line are converted to the declared type).
+    Value ranges are checked by :func:`check_parameter_values`.
+    """
+
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise ReportParameterError(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for "
+            f"{notebook}; known: {', '.join(sorted(declared))}"
+        )
+    out: dict[str, Any] = {}
+    for name, value in given.items():
+        p = declared[name]
+        if from_text and isinstance(value, str):
+            value = _coerce_text(p, value)
+        try:
+            kind = _type_name(value)
+        except TypeError:
+            raise ReportParameterError(
+                f"parameter {name} must be a plain value (str, int, float, bool, list, dict), "
+                f"not {type(value).__name__}"
+            ) from None
+        ok = p.type == "none" or kind == p.type or (p.type == "float" and kind == "int")
+        if not ok:
+            raise ReportParameterError(
+                f"parameter {name} expects {p.type} (default {p.default!r}), got {kind} {value!r}"
+            )
+        out[name] = float(value) if p.type == "float" else value
+    problems = check_parameter_values(out)
+    if problems:
+        raise ReportParameterError("; ".join(problems))
+    return out
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, str]:
+    """``["a=1", "b=x y"] -> {"a": "1", "b": "x y"}`` (the ``-p name=value`` options)."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ReportParameterError(f"expected -p name=value, got {item!r}")
+        out[name.strip()] = value
+    return out

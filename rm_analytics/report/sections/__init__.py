@@ -1,0 +1,38 @@
+"""The sections of the reports, in one list.
+
+Each entry is a function decorated with :func:`rm_analytics.report.section.section`; the
+report shows, for an audience, the sections whose ``audiences`` include it, ordered by part,
+then ``order``. Adding a section is writing the function and adding it here.
+"""
+
+from __future__ import annotations
+
+from ..section import SectionSpec
+from . import outcomes, overview, pairs, value
+
+#: key -> :class:`SectionSpec` of every section, in the order written here.
+SECTIONS: dict[str, SectionSpec] = {
+    f.spec.key: f.spec
+    for f in (
+        overview.glance_section,
+        outcomes.reaction_section,
+        outcomes.skills_section,
+        outcomes.goals_section,
+        outcomes.delivery_summary_section,
+        outcomes.safety_summary_section,
+        outcomes.retention_section,
+        outcomes.engagement_section,
+        outcomes.promotion_section,
+        outcomes.cohort_trend_section,
+        value.roi_section,
+        value.power_section,
+        value.benchmarks_section,
+        value.balance_section,
+        pairs.pair_flags_section,
+        pairs.pair_roster_section,
+        pairs.pair_delivery_section,
+        pairs.comments_section,
+        overview.methods_section,
+        overview.data_quality_section,
+    )
+}

@@ -1,0 +1,215 @@
+"""Who took part, how to read the report, and the data-quality appendix."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...stats.intervals import wilson_ci
+from ..formatting import fmt_count
+from ..privacy import suppress_small
+from ..section import SectionContext, SectionResult, section
+
+
+@section(
+    "glance",
+    title="Who took part",
+    part="glance",
+    audiences=("sponsor", "program-lead"),
+    order=0,
+)
+def glance_section(ctx: SectionContext) -> SectionResult:
+    """Cohorts, pairs, people and sessions: counts only (people counts are suppressed below
+    ``min_cell_size`` for sponsors)."""
+    p, m, res = ctx.pilot, ctx.metrics, SectionResult()
+    pairs = p.pairs
+    mentors = pairs.mentor_id.nunique()
+    mentees = pairs.mentee_id.nunique()
+    m.add("cohorts", len(p.cohorts), label="Cohorts", unit="count", section="glance")
+    m.add("pairs", len(pairs), label="Pairs", unit="count", section="glance")
+    m.add("mentors", mentors, label="Junior mentors", unit="people", section="glance")
+    m.add("mentees", mentees, label="Senior mentees", unit="people", section="glance")
+    if p.control is not None:
+        m.add(
+            "control_group",
+            p.control.employee_id.nunique(),
+            label="Control group (designated)",
+            unit="people",
+            section="glance",
+        )
+    ended = pairs[pairs.status.isin(["completed", "withdrawn", "reshuffled"])]
+    done = int((ended.status == "completed").sum())
+    lo, hi = wilson_ci(done, len(ended))
+    m.add(
+        "pairs_completed_share",
+        done / len(ended) if len(ended) else float("nan"),
+        lo,
+        hi,
+        label="Ended pairs that completed the program",
+        unit="share",
+        n=len(ended),
+        section="glance",
+        method="share of pairs with status completed among pairs that ended (completed, "
+        "withdrawn or reshuffled); Wilson 95% interval",
+    )
+    if p.sessions is not None:
+        held = int((p.sessions.status == "held").sum())
+        m.add(
+            "sessions_held", held, label="Mentoring sessions held", unit="count", section="glance"
+        )
+
+    # per-cohort table
+    c = p.cohorts.set_index("cohort_id")
+    per = pd.DataFrame(
+        {
+            "Cohort": c.index.astype(str),
+            "Name": c["name"].astype(str).to_numpy() if "name" in c else "",
+            "Start": c.start_date.dt.strftime("%d %b %Y").to_numpy(),
+            "End": c.end_date.dt.strftime("%d %b %Y").to_numpy(),
+        }
+    )
+    g = pairs.groupby("cohort_id", observed=True)
+    per["Pairs"] = per.Cohort.map(g.size()).fillna(0).astype(int).to_numpy()
+    per["Mentors"] = per.Cohort.map(g.mentor_id.nunique()).fillna(0).astype(int).to_numpy()
+    per["Mentees"] = per.Cohort.map(g.mentee_id.nunique()).fillna(0).astype(int).to_numpy()
+    people_cols = ["Mentors", "Mentees"]
+    if p.control is not None:
+        ctrl = p.control.groupby("cohort_id", observed=True).employee_id.nunique()
+        per["Control group"] = per.Cohort.map(ctrl).fillna(0).astype(int).to_numpy()
+        people_cols.append("Control group")
+    if "planned_sessions" in c:
+        per["Planned sessions per pair"] = c.planned_sessions.astype("Int64").to_numpy()
+    plot_frame = per.copy()
+    if ctx.sponsor:
+        per = suppress_small(per, people_cols, ctx.params.min_cell_size)
+    for col in ["Pairs", *people_cols]:
+        per[col] = per[col].map(lambda v: fmt_count(v) if isinstance(v, (int, float)) else v)
+    res.add_table("Cohorts", per)
+
+    from ...plotting.theme import GROUP_COLOURS, figure, label
+
+    fig, ax = figure(figsize=(6.5, 3.2))
+    x = range(len(plot_frame))
+    width = 0.8 / len(people_cols)
+    colours = [GROUP_COLOURS["mentors"], GROUP_COLOURS["mentees"], GROUP_COLOURS["control"]]
+    k = ctx.params.min_cell_size
+    for i, col in enumerate(people_cols):
+        vals = plot_frame[col].astype(float)
+        if ctx.sponsor:
+            vals = vals.where(~((vals > 0) & (vals < k)))
+        ax.bar(
+            [xi + (i - (len(people_cols) - 1) / 2) * width for xi in x],
+            vals.fillna(0),
+            width,
+            label=col.lower(),
+            color=colours[i],
+        )
+    ax.set_xticks(list(x), plot_frame.Cohort.tolist())
+    ax.legend(ncols=len(people_cols), loc="upper left", bbox_to_anchor=(0, -0.18))
+    label(ax, title="People in each cohort", x="cohort", y="people (count)")
+    res.add_figure(
+        fig,
+        "Figure 1. Junior mentors, senior mentees and designated control-group members per "
+        "cohort." + (f" Groups of fewer than {k} people are not drawn." if ctx.sponsor else ""),
+        alt="Bar chart of people per cohort",
+    )
+    return res
+
+
+@section(
+    "methods",
+    title="How to read this report",
+    part="appendix",
+    audiences=("sponsor", "program-lead"),
+    order=0,
+)
+def methods_section(ctx: SectionContext) -> SectionResult:
+    res = SectionResult()
+    res.text.append(
+        "Every figure comes with a 95% confidence interval: the range of values compatible with "
+        "the data. Verdicts are generated from the numbers with fixed rules, so a result the "
+        "data cannot settle reads as such."
+    )
+    rules = pd.DataFrame(
+        {
+            "Verdict": [
+                "clear improvement",
+                "suggestive improvement",
+                "not enough evidence yet",
+                "suggestive deterioration",
+                "clear deterioration",
+            ],
+            "Rule": [
+                "the whole 95% interval lies on the favourable side of no effect",
+                "the 95% interval includes no effect, but an 80% interval would not",
+                "the interval includes no effect and the estimate is not suggestive, or there "
+                "are too few people or events to estimate",
+                "as suggestive improvement, on the unfavourable side",
+                "the whole 95% interval lies on the unfavourable side of no effect",
+            ],
+        }
+    )
+    res.add_table("Verdict rules", rules)
+    rec = pd.DataFrame(
+        {
+            "Recommendation": ["scale", "continue", "reshape", "no recommendation yet"],
+            "Rule": [
+                "retention, or two headline results, clearly improved; none deteriorated; the "
+                "conservative end of the ROI range is positive",
+                "otherwise: run the next cohort and keep measuring",
+                "a headline result clearly (or suggestively) deteriorated",
+                "no headline result could be estimated",
+            ],
+        }
+    )
+    res.add_table("Recommendation rules", rec)
+    k = ctx.params.min_cell_size
+    if ctx.sponsor:
+        res.text.append(
+            f"Privacy: this report shows aggregates only. Groups of fewer than {k} people are "
+            "hidden; no names, identifiers, comments or pair-level information appear."
+        )
+    res.text.append(
+        f"Data as of {ctx.as_of.date().isoformat()}: people still employed then are followed up "
+        "to that date and no further."
+    )
+    return res
+
+
+@section(
+    "data_quality",
+    title="Data quality",
+    part="appendix",
+    audiences=("sponsor", "program-lead"),
+    order=90,
+)
+def data_quality_section(ctx: SectionContext) -> SectionResult:
+    """Rows read, kept and excluded per table, with the reason (no individual data)."""
+    res = SectionResult()
+    q = ctx.pilot.quality
+    loaded = ctx.pilot.summary().rename(
+        columns={"table": "Table", "rows": "Rows", "source": "File"}
+    )
+    loaded["Rows"] = loaded["Rows"].map(fmt_count)
+    res.add_table("Tables read", loaded)
+    shown = q.rename(
+        columns={
+            "table": "Table",
+            "stage": "Stage",
+            "check": "Check",
+            "rows": "Rows",
+            "action": "Action",
+            "detail": "Detail",
+        }
+    )
+    shown["Rows"] = shown["Rows"].map(fmt_count)
+    res.add_table(
+        "Rows read, kept and excluded",
+        shown,
+        "Every row an analysis leaves out is counted here with the reason.",
+    )
+    excluded = int(q.loc[q.action.eq("excluded"), "rows"].sum())
+    res.text.append(
+        f"The data were checked against the data contract before any analysis: "
+        f"{fmt_count(excluded)} row(s) were excluded by the checks listed below."
+    )
+    return res
