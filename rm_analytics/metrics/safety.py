@@ -981,7 +981,7 @@ class SafetySummary(Result):
             ax.errorbar(
                 x + (j - 1) * 0.08, est, yerr=np.nan_to_num(err), fmt="o-", capsize=3, label=role
             )
-        k = self.params.get("scale_points", 7)
+        k = self.arguments.get("scale_points", 7)
         ax.set_xticks(x, waves)
         ax.set_ylim(1, k)
         ax.axhline((1 + k) / 2, color="grey", lw=0.8, ls=":")
@@ -1065,7 +1065,7 @@ def safety_summary(
     )
     pulse = _Pulse(pilot, th, stamp)
     if pulse.ok:
-        res.params["scale_points"] = pulse.k
+        res.arguments["scale_points"] = pulse.k
         order = _wave_order(pulse)
         sc = pulse.scores
         for wave in order:
