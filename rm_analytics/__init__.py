@@ -53,6 +53,7 @@ _API = {
     "pair_delivery": "metrics.delivery",
     "delivery_summary": "metrics.delivery",
     "check_pairs": "metrics.pairs_check",
+    "pair_view": "metrics.lead",
 }
 # short module names kept as attributes of the package (``rm.retention``, ``rm.roi``, ...)
 _MODULES = {
@@ -111,6 +112,7 @@ __all__ = [
     "match_controls",
     "matching",
     "pair_delivery",
+    "pair_view",
     "pairs_check",
     "phillips_roi",
     "pilot_engagement",
@@ -155,6 +157,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .metrics.delivery import delivery_summary, pair_delivery
     from .metrics.engagement import difference_in_differences, pilot_engagement
     from .metrics.external import external_benchmarks
+    from .metrics.lead import pair_view
     from .metrics.matching import match_controls
     from .metrics.pairs_check import check_pairs
     from .metrics.power import planning_statement

@@ -17,6 +17,8 @@ A6     conflict of interest: the mentee (TL) manages the mentor (M6)
 A7     started on day 42 after a reshuffle: too early to tell
 A8     withdrawn on day 20 (ended, no action)
 =====  ============================================================================
+
+Each cohort has a waitlist (control) of two juniors.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def employees(names: bool = True) -> pd.DataFrame:
     rows = [("TH", "Technology", "L7", None), ("TL", "Technology", "L4", "TH")]
     rows += [("FH", "Finance", "L7", None)]
     rows += [(f"M{i}", "Technology", "L1", "TL") for i in range(1, 11)]
+    rows += [(f"W{i}", "Technology", "L1", "TL") for i in range(1, 5)]  # the waitlist
     rows += [(f"S{i}", "Finance", "L6", "FH") for i in (1, 2, 3, 4, 5, 7, 8, 9, 10)]
     df = pd.DataFrame(rows, columns=["employee_id", "department", "level", "manager_id"])
     df["hire_date"] = pd.Timestamp("2020-01-01")
@@ -173,6 +176,9 @@ def frames(*, names: bool = True, interventions: bool = True) -> dict[str, pd.Da
         ),
         "checkpoints": pd.DataFrame(
             crow, columns=["pair_id", "checkpoint", "progress", "goal_met", "date"]
+        ),
+        "control": pd.DataFrame(
+            {"employee_id": ["W1", "W2", "W3", "W4"], "cohort_id": ["C1", "C1", "C2", "C2"]}
         ),
     }
     if interventions:

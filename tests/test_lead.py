@@ -205,11 +205,11 @@ def test_flags_carry_the_date_they_were_raised():
 def test_funnel_counts_each_stage():
     f = enrolment_funnel(lp.pilot(), as_of=lp.AS_OF).summary
     c2 = f[f.cohort_id == "C2"].set_index("metric").estimate
-    # eligible: the ten L1 employees employed at the start; matched: A1..A8's mentors;
-    # engaged: every pair but A7 (two sessions so far)
+    # eligible: the 14 L1 employees employed at the start; enrolled: 8 mentors and 2 on the
+    # waitlist; matched: A1..A8's mentors; engaged: every pair but A7 (two sessions so far)
     assert c2.to_dict() == {
-        "eligible": 10,
-        "enrolled": 8,
+        "eligible": 14,
+        "enrolled": 10,
         "matched": 8,
         "engaged": 7,
         "completed": 0,
