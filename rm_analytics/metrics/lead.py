@@ -267,7 +267,8 @@ class PairView(Result):
     def plot(self, ax=None, *, pairs=None, cohort: str | None = None):
         """Each pair's timeline as one lane: sessions (filled: held, hollow: cancelled or
         no-show), safety pulses (red below the scale midpoint), flags (red: open, grey:
-        addressed) and interventions, with the as-of date dashed.
+        addressed) and interventions, with the as-of date dashed (left out when every pair
+        shown has ended, so a past cohort fills the width).
 
         ``pairs`` (ids) or ``cohort`` select the lanes (default: every pair, running first).
         """
@@ -286,7 +287,7 @@ class PairView(Result):
         return pair_timelines(
             ev,
             lanes,
-            as_of=self.as_of_,
+            as_of=None if len(s) and s.state.eq("ended").all() else self.as_of_,
             ax=ax,
             title="Pair timelines" + (f": cohort {cohort}" if cohort else ""),
         )

@@ -60,7 +60,7 @@ def pair_timelines(
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 0.6 + 0.32 * max(1, len(lanes))))
+        _, ax = plt.subplots(figsize=(8.5, 1.4 + 0.3 * max(1, len(lanes))))
     y_of = {pid: i for i, (pid, _) in enumerate(lanes)}
     ev = events[events.pair_id.isin(list(y_of))]
     if len(ev):
@@ -97,5 +97,5 @@ def pair_timelines(
     ax.set_title(title)
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, -0.14), ncols=4, fontsize=8)
     return ax

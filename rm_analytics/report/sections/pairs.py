@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ...data.contract import PULSE_WAVES
 from ...errors import InsufficientDataError
 from ..formatting import fmt_count, fmt_interval, fmt_number, fmt_pct, join_words
 from ..section import SectionContext, SectionResult, section
@@ -272,7 +273,7 @@ def funnel_section(ctx: SectionContext) -> SectionResult:
     table = pd.DataFrame({"Stage": list(dict.fromkeys(s.stage))})
     for cid in cohorts:
         g = s[s.cohort_id.eq(cid)]
-        running = bool(g.running.iloc[0]) and cid != "all"
+        running = bool(g.running.iloc[0])
         cells = []
         for _, r in g.iterrows():
             text = fmt_count(r.estimate)
@@ -281,9 +282,8 @@ def funnel_section(ctx: SectionContext) -> SectionResult:
             if r.metric == "completed" and running:
                 text += " so far"
             cells.append(text)
-        table["All cohorts" if cid == "all" else f"{cid}" + (" (running)" if running else "")] = (
-            cells
-        )
+        label = "All cohorts" if cid == "all" else cid + (" (running)" if running else "")
+        table[label] = cells
     res.add_table(
         "Junior mentors at each stage (share of the previous stage)",
         table,
@@ -354,7 +354,11 @@ def feedback_by_role_section(ctx: SectionContext) -> SectionResult:
     res = SectionResult()
     keys = ["cohort_id", "role", "wave"]
     rows = []
-    for key, g in s.groupby(keys, sort=True, observed=True):
+    named = {w: i for i, w in enumerate(PULSE_WAVES)}  # baseline, midpoint, endpoint
+    s = s.assign(_w=s.wave.map(named).fillna(len(named))).sort_values(
+        ["cohort_id", "role", "_w", "wave"], kind="stable"
+    )
+    for key, g in s.groupby(keys, sort=False, observed=True):
         by_item = g.set_index("item")
 
         n = int(g.n.max())
