@@ -294,3 +294,19 @@ def test_cli_validate_names_the_bad_intervention(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "interventions.csv" in err and "scold" in err and "action" in err
     assert "Traceback" not in err
+
+
+# -- the sample ------------------------------------------------------------------------------------
+def test_sample_stalled_pair_before_and_after_the_check_in(sample_pilot, sample_dir):
+    truth = json.loads((sample_dir / "PARAMETERS.json").read_text())["truth"]
+    (stalled,) = truth["stalled_pairs"]
+    iv = sample_pilot.interventions
+    check_in = iv[iv.pair_id == stalled].date.min()
+    before = pair_view(sample_pilot, as_of=check_in - pd.Timedelta(days=1)).row(pair_id=stalled)
+    assert before.open_flags[0] == "STALLED" and before.addressed_flags == []
+    assert before.health == "act_now" and before.priority is not pd.NA
+    on_day = pair_view(sample_pilot, as_of=check_in).row(pair_id=stalled)
+    assert "STALLED" not in on_day.open_flags and "STALLED" in on_day.addressed_flags
+    now = pair_view(sample_pilot).row(pair_id=stalled)  # no session since: stalled again
+    assert now.open_flags[0] == "STALLED" and "STALLED" in now.addressed_flags
+    assert now.action.startswith("Reshuffle")
