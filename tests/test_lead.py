@@ -310,3 +310,26 @@ def test_sample_stalled_pair_before_and_after_the_check_in(sample_pilot, sample_
     now = pair_view(sample_pilot).row(pair_id=stalled)  # no session since: stalled again
     assert now.open_flags[0] == "STALLED" and "STALLED" in now.addressed_flags
     assert now.action.startswith("Reshuffle")
+
+
+def test_generator_leaves_the_latest_cohort_running():
+    from rm_analytics.data.synthetic import generate
+
+    d = generate(n_employees=600, n_cohorts=2, running_cohorts=1, pairs_per_cohort=6, seed=5)
+    t, as_of = d.tables, pd.Timestamp(d.params.as_of)
+    live = t["pairs"][t["pairs"].cohort_id == "C02"]
+    assert (live.status == "active").all() and live.end_date.isna().all()
+    c02 = t["cohorts"].set_index("cohort_id").loc["C02"]
+    eight_weeks = as_of - pd.Timedelta(weeks=8)
+    assert c02.start_date.dayofweek == 0  # the Monday on or before eight weeks ago
+    assert eight_weeks - pd.Timedelta(days=6) <= c02.start_date <= eight_weeks
+    assert c02.end_date > as_of
+    for k in ("unsafe_pairs", "stalled_pairs", "conflict_pairs"):
+        assert all(p.startswith("C02-") for p in d.truth[k]), k
+    assert d.truth["running_cohorts"] == ["C02"]
+    assert t["employees"].name.notna().all()
+    pilot = d.to_pilot()  # validates, interventions included
+    (stalled,) = d.truth["stalled_pairs"]
+    assert (pilot.interventions.pair_id == stalled).any()
+    with pytest.raises(ValueError, match="running_cohorts"):
+        generate(n_cohorts=1, running_cohorts=2)

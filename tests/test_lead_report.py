@@ -11,6 +11,7 @@ import lead_pilot as lp
 import pandas as pd
 import pytest
 
+from rm_analytics.data.contract import INTERVENTION_ACTIONS
 from rm_analytics.metrics.lead import FLAG_WORDS, HEALTH_STATES, INTERVENTION_WORDS
 from rm_analytics.metrics.safety import FLAG_CODES
 from rm_analytics.report.collector import RESERVED_KEYS, MetricsCollector
@@ -186,11 +187,4 @@ def test_collector_attach_is_an_extension_point():
 
 def test_words_cover_every_code():
     assert set(FLAG_WORDS) == {*FLAG_CODES, "CADENCE_SLIPPING"}
-    assert set(INTERVENTION_WORDS) == {
-        "check_in",
-        "pause",
-        "resume",
-        "reshuffle",
-        "rematch",
-        "close",
-    }
+    assert set(INTERVENTION_WORDS) == set(INTERVENTION_ACTIONS)
