@@ -129,7 +129,7 @@ class CostResult(Result):
 
     @property
     def currency(self) -> str:
-        return str(self.params.get("currency", ""))
+        return str(self.arguments.get("currency", ""))
 
     def plot(self, ax=None):
         """Horizontal bars of the cost lines (total in the title)."""

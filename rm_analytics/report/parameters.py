@@ -42,7 +42,7 @@ class ReportParameters:
     seed: int = 20250113
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> ReportParameters:
+    def from_mapping(cls, values: Mapping[str, Any]) -> ReportParameters:
         """Pick the known names from a mapping (e.g. a notebook's ``globals()``)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
