@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..results import Result
+from ..results import Note, Result
 from ..stats.meta import METHODS, TESTS, MetaFit, fixed_effect_z, meta_fit
 from ..stats.sequential import SPENDING
 from ._inputs import as_frame, need_columns
@@ -152,8 +152,8 @@ class MetaAnalysisResult(Result):
 
     title = "Random-effects meta-analysis"
 
-    def __init__(self, summary, notes, **params):
-        super().__init__(summary, notes, **params)
+    def __init__(self, summary, notes, **arguments):
+        super().__init__(summary, notes, **arguments)
         self.studies_: pd.DataFrame = pd.DataFrame()
         self.cumulative_: pd.DataFrame = pd.DataFrame()
         self.fit_: MetaFit | None = None
@@ -164,7 +164,7 @@ class MetaAnalysisResult(Result):
 
     def _exp(self, exponentiate: bool | None) -> bool:
         return bool(
-            self.params.get("exponentiate", False) if exponentiate is None else exponentiate
+            self.arguments.get("exponentiate", False) if exponentiate is None else exponentiate
         )
 
     def plot(self, ax=None, *, exponentiate: bool | None = None, title: str | None = None):
@@ -186,7 +186,7 @@ class MetaAnalysisResult(Result):
             },
             prediction=(pi.ci_low, pi.ci_high),
             exponentiate=self._exp(exponentiate),
-            xlabel=self.params.get("xlabel", "estimate (95% interval)"),
+            xlabel=self.arguments.get("xlabel", "estimate (95% interval)"),
             title=title or self.title,
         )
 
@@ -205,8 +205,8 @@ class MetaAnalysisResult(Result):
             ax=ax,
             prediction=(pi.ci_low, pi.ci_high),
             exponentiate=self._exp(exponentiate),
-            xlabel=self.params.get("xlabel", "pooled estimate (95% interval)"),
-            title=title or f"Pooled estimate as {self.params.get('what', 'studies')} accumulate",
+            xlabel=self.arguments.get("xlabel", "pooled estimate (95% interval)"),
+            title=title or f"Pooled estimate as {self.arguments.get('what', 'studies')} accumulate",
         )
 
 
@@ -298,18 +298,26 @@ def meta_analysis(
         "adhoc": "Knapp-Hartung t test (variance factor at least 1) with k - 1 degrees of freedom",
     }
     notes = [
-        f"Random-effects meta-analysis of {fit.k} estimates: {names[method]} between-study "
-        f"variance, {tests[test]}; the prediction interval for a new study uses "
-        + ("normal" if test == "z" else "t(k - 1)")
-        + " quantiles and sqrt(se^2 + tau^2), as metafor's predict()."
+        Note(
+            f"Random-effects meta-analysis of {fit.k} estimates: {names[method]} between-study "
+            f"variance, {tests[test]}; the prediction interval for a new study uses "
+            + ("normal" if test == "z" else "t(k - 1)")
+            + " quantiles and sqrt(se^2 + tau^2), as metafor's predict().",
+            "method",
+        )
     ]
     if fit.k < 5 and method != "FE":
         notes.append(
-            f"With only {fit.k} estimates, how much the true effects differ (tau^2) is poorly "
-            "known; the intervals reflect that."
+            Note(
+                f"With only {fit.k} estimates, how much the true effects differ (tau^2) is "
+                "poorly known; the intervals reflect that.",
+                "few_studies",
+            )
         )
     if method == "REML" and not fit.converged:
-        notes.append("The REML iterations did not converge; tau^2 may be inaccurate.")
+        notes.append(
+            Note("The REML iterations did not converge; tau^2 may be inaccurate.", "not_converged")
+        )
     res = MetaAnalysisResult(
         summary, notes, estimate=estimate, se=se, label=label, method=method, test=test, alpha=alpha
     )
@@ -499,8 +507,8 @@ class SequentialResult(Result):
 
     title = "Sequential monitoring"
 
-    def __init__(self, summary, notes, **params):
-        super().__init__(summary, notes, **params)
+    def __init__(self, summary, notes, **arguments):
+        super().__init__(summary, notes, **arguments)
         self.status_: str = ""
         self.decision_look_: int | None = None
 
@@ -677,16 +685,22 @@ def sequential_monitor(
     )
     kind = "O'Brien-Fleming" if spending == "obrien_fleming" else "Pocock"
     notes = [
-        f"Plan: {plan}; {kind}-type alpha spending, two-sided alpha {alpha:g} (Lan-DeMets). "
-        "The evidence after each look is the fixed-effect z of the cohorts so far (positive: "
-        "the program does better).",
+        Note(
+            f"Plan: {plan}; {kind}-type alpha spending, two-sided alpha {alpha:g} (Lan-DeMets). "
+            "The evidence after each look is the fixed-effect z of the cohorts so far "
+            "(positive: the program does better).",
+            "method",
+        )
     ]
     if futility is not None:
         notes.append(
-            f"Non-binding futility rule: at interim looks from {futility_from:.0%} of the plan, "
-            "stop when the evidence is at or below "
-            + ("no effect (z <= 0)" if futility == 0 else f"z = {futility:g}")
-            + ": participants doing no better than controls half-way through."
+            Note(
+                f"Non-binding futility rule: at interim looks from {futility_from:.0%} of the "
+                "plan, stop when the evidence is at or below "
+                + ("no effect (z <= 0)" if futility == 0 else f"z = {futility:g}")
+                + ": participants doing no better than controls half-way through.",
+                "futility_rule",
+            )
         )
     res = SequentialResult(
         rows,
@@ -845,8 +859,8 @@ class SynthesisResult(Result):
 
     title = "Across cohorts"
 
-    def __init__(self, summary, notes, **params):
-        super().__init__(summary, notes, **params)
+    def __init__(self, summary, notes, **arguments):
+        super().__init__(summary, notes, **arguments)
         self.cohorts_: pd.DataFrame = pd.DataFrame()
         self.meta_: dict[str, MetaAnalysisResult] = {}
         self.heterogeneity_: dict[str, str] = {}
@@ -1118,7 +1132,6 @@ def pilot_synthesis(
         horizon=horizon,
         population=population,
     )
-    notes = res.notes  # the result's own list (Result copies what it is given)
     pooled: dict[str, dict[str, float]] = {}
     if "retention" in outcomes:
         r = pilot_retention(
@@ -1151,10 +1164,11 @@ def pilot_synthesis(
                 "p_value": float(hr.p_value),
                 "n": float(hr.n),
             }
-            notes.append(
+            res.note(
                 "Retention per cohort: Peto's log hazard ratio from each cohort's log-rank test "
                 "((observed - expected) / variance); the pooled analysis is the Cox model "
-                f"stratified by cohort (Peto's stratified estimate {peto:.3f})."
+                f"stratified by cohort (Peto's stratified estimate {peto:.3f}).",
+                "method",
             )
         elif kind == "rmst":
             d = r.row(metric="rmst_difference")
@@ -1189,7 +1203,7 @@ def pilot_synthesis(
                 k: float(m[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "n")
             }
     elif "engagement" in outcomes:
-        notes.append("No surveys: no engagement synthesis.")
+        res.note("No surveys: no engagement synthesis.", "missing_table")
     if "skills" in outcomes and pilot.skills is not None:
         from .skills import pilot_skills
 
@@ -1206,9 +1220,9 @@ def pilot_synthesis(
             pooled["skills"] = {
                 k: float(m[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "n")
             }
-        notes.append(f"Skills per cohort: the {role}' change beyond the control group's.")
+        res.note(f"Skills per cohort: the {role}' change beyond the control group's.", "method")
     elif "skills" in outcomes:
-        notes.append("No skill assessments: no skills synthesis.")
+        res.note("No skill assessments: no skills synthesis.", "missing_table")
     cohort_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     res.cohorts_ = cohort_rows
     benefit = []
@@ -1218,19 +1232,23 @@ def pilot_synthesis(
         scale = _SCALES[scale_key]
         missing = cohort_rows[(cohort_rows.outcome == outcome) & (cohort_rows.status != "ok")]
         if len(missing):
-            notes.append(
+            res.note(
                 f"{outcome.capitalize()}: {len(missing)} cohort(s) without an estimate: "
                 + "; ".join(
                     f"{c} ({why})" for c, why in zip(missing.cohort_id, missing.reason, strict=True)
                 )
-                + "."
+                + ".",
+                "not_estimable",
             )
         if outcome in pooled:
             summary_rows.append(
                 {"outcome": outcome, "metric": "pooled_analysis", **pooled[outcome], "scale": scale}
             )
         if len(rows) < 2:
-            notes.append(f"{outcome.capitalize()}: fewer than two cohort estimates, no synthesis.")
+            res.note(
+                f"{outcome.capitalize()}: fewer than two cohort estimates, no synthesis.",
+                "not_estimable",
+            )
             continue
         meta = meta_analysis(
             rows,
@@ -1241,8 +1259,8 @@ def pilot_synthesis(
             test=test,
             alpha=alpha,
         )
-        meta.params["exponentiate"] = scale_key == "log_hr"
-        meta.params["xlabel"] = {
+        meta.arguments["exponentiate"] = scale_key == "log_hr"
+        meta.arguments["xlabel"] = {
             "log_hr": "hazard ratio of leaving, participants vs control (95% interval)",
             "rmst": "months retained, difference (95% interval)",
             "attrition": "retention difference (95% interval)",
@@ -1250,7 +1268,7 @@ def pilot_synthesis(
             "skills": "skill change vs control, points (95% interval)",
         }[scale_key]
         meta.title = f"{outcome.capitalize()} across cohorts"
-        meta.params["what"] = "cohorts"
+        meta.arguments["what"] = "cohorts"
         res.meta_[outcome] = meta
         res.heterogeneity_[outcome] = heterogeneity_statement(meta)
         for _, row in meta.summary.iterrows():
@@ -1296,14 +1314,16 @@ def pilot_synthesis(
                 (cohort_rows.outcome == "retention") & (cohort_rows.status != "ok")
             ]
             if len(skipped):
-                notes.append(
+                res.note(
                     "Cohorts without a retention estimate are not looks of the sequential plan: "
                     + ", ".join(skipped.cohort_id)
-                    + "."
+                    + ".",
+                    "not_estimable",
                 )
-    notes.append(
+    res.note(
         "The synthesis treats each cohort as one study and lets the true effect differ between "
         "cohorts (random effects); the pooled analysis treats all participants as one sample. "
-        "They agree when the cohorts agree; the synthesis is wider when they do not."
+        "They agree when the cohorts agree; the synthesis is wider when they do not.",
+        "method",
     )
     return res
