@@ -231,3 +231,88 @@ def test_heterogeneity_knobs_in_the_written_parameters(tmp_path):
     assert "effect_sd" not in flat["params"] and "cohort_effects" not in flat["truth"]
     with pytest.raises(ValueError, match="effect_sd must be >= 0"):
         rm.generate_sample(n_employees=600, effect_sd=-1)
+
+
+# -- the sponsor report's "Across cohorts" part ---------------------------------------------------
+def _report(pilot, **params):
+    from rm_analytics.plotting import theme
+    from rm_analytics.report.document import Report
+    from rm_analytics.report.parameters import ReportParameters
+
+    theme.use()
+    p = ReportParameters(**params)
+    as_of = pilot.snapshot_date()
+    return Report("sponsor", pilot, p, as_of)
+
+
+def _text(html: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.mark.slow
+def test_sponsor_part_of_a_six_cohort_program(program):
+    from rm_analytics.report.privacy import check_privacy
+
+    _, pilot = program
+    rep = _report(pilot, sequential_looks=6)
+    html = rep.part_html("synthesis")
+    check_privacy(html, pilot)  # aggregates only: no ids, no free text
+    text = _text(html)
+    assert "Across cohorts" in text and "Evidence across cohorts" in text
+    assert "After C06 (look 6 of 6) the evidence score is 2.29 against a boundary of 2.01" in text
+    assert "Status: decide now: effective" in text
+    assert "A next cohort is expected between" in text
+    assert "Probability that the program reduced voluntary exits" in text
+    assert "only a 5% chance that it cuts voluntary exits by 30% or more" in text
+    assert "Not included: engagement in C01 and C02 (no engagement survey before" in text
+    # no jargon in the body: the estimators are named in the appendix
+    for word in ("tau", "Knapp", "REML", "I\u00b2", "meta-analysis", "Lan-DeMets", "Peto"):
+        assert word not in text, word
+    appendix = _text(rep.section_html("synthesis_methods"))
+    assert "Knapp-Hartung" in appendix and "Lan-DeMets" in appendix and "Peto" in appendix
+    # two figures (cumulative forest, evidence path) and the look-by-look table
+    res = rep.results["synthesis"]
+    assert len(res.figures) == 2
+    caption, table, _ = res.tables[0]
+    assert caption == "The decision plan look by look"
+    assert list(table.Status) == ["keep going"] * 5 + ["decide now: effective"]
+    # the figures in metrics.json match the text
+    m = rep.metrics.metrics
+    assert m["sequential_evidence"].display == "2.29"
+    assert m["sequential_evidence"].note == "decide now: effective"
+    hr = m["synthesis_retention"]
+    assert hr.unit == "ratio" and hr.ci_low < hr.estimate < hr.ci_high
+    assert f"left voluntarily at {hr.display} times" in text
+    p = m["probability_benefit_retention"]
+    assert 0 < p.estimate < m["probability_benefit_retention_neutral"].estimate < 1
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_sponsor_part_with_one_cohort_or_no_plan(sample_pilot):
+    one = _report(sample_pilot.select("C01"))
+    assert one.results["synthesis"].status == "unavailable"
+    assert "Not available: One cohort." in _text(one.part_html("synthesis"))
+    two = _report(sample_pilot.copy(), sequential_looks=0)
+    text = _text(two.part_html("synthesis"))
+    # two cohorts: honest about what two cohorts cannot say
+    assert "too wide to be useful" in text
+    assert "No decision plan across cohorts was set" in text
+    assert two.results["synthesis"].tables == []
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_sequential_parameters_are_checked():
+    from rm_analytics.report.parameters import ReportParameters, check_parameter_values
+
+    assert ReportParameters().sequential_looks == 4
+    bad = check_parameter_values(
+        {"sequential_looks": -1, "sequential_information": -2.0, "sequential_spending": "x"}
+    )
+    assert len(bad) == 3
+    assert "sequential_spending='x': expected 'obrien_fleming' or 'pocock'" in bad[2]

@@ -355,9 +355,12 @@ def meta_analysis(
     return res
 
 
-def heterogeneity_statement(result: MetaAnalysisResult, *, what: str = "cohorts") -> str:
+def heterogeneity_statement(
+    result: MetaAnalysisResult, *, what: str = "cohorts", show_i2: bool = True
+) -> str:
     """How much the studies' results differ, in plain words (from I^2 and the number of
-    studies; Higgins et al. 2003's rough bands 25 / 50 / 75%)."""
+    studies; Higgins et al. 2003's rough bands 25 / 50 / 75%). ``show_i2=False`` leaves out
+    the "(I² = ..%)" for readers who do not know it."""
     fit = result.fit_
     if fit is None:
         raise ValueError("the result has no fit")
@@ -370,7 +373,7 @@ def heterogeneity_statement(result: MetaAnalysisResult, *, what: str = "cohorts"
         words = f"The {what}' results differ substantially: the program seems to work better in some than in others"
     else:
         words = f"The {what}' results differ a great deal: the program's effect depends strongly on the {what[:-1]}"
-    words += f" (I\u00b2 = {i2:.0f}%)."
+    words += f" (I\u00b2 = {i2:.0f}%)." if show_i2 else "."
     if fit.k <= 3:
         words += f" With only {fit.k} {what}, this cannot be judged reliably yet."
     return words
@@ -1062,6 +1065,7 @@ def pilot_synthesis(
     prior_hazard_ratio: float = PRIOR_HAZARD_RATIO,
     prior_engagement: float = PRIOR_ENGAGEMENT_POINTS,
     prior_tail: float = PRIOR_TAIL,
+    retention_fit=None,
 ) -> SynthesisResult:
     """Per-cohort estimates of the headline outcomes, their synthesis and what it means.
 
@@ -1099,15 +1103,20 @@ def pilot_synthesis(
         The sceptical priors of :func:`probability_of_benefit`: a ``prior_tail`` chance of a
         hazard ratio at or below ``prior_hazard_ratio`` and of an engagement gain of
         ``prior_engagement`` points or more.
+    retention_fit
+        The pilot's pooled :func:`rm_analytics.pilot_retention` result when already computed
+        (its analysis frame and pooled estimates are reused; ``population`` and ``as_of`` are
+        then those of that fit).
 
     Returns
     -------
     SynthesisResult
         See the class. The probability of benefit (retention on the log hazard ratio scale,
-        and engagement) uses the random-effects estimate and its standard error given the
-        estimated tau^2 (the z-test standard error, without the Knapp-Hartung factor): the
-        usual normal approximation, which ignores the uncertainty in tau^2 (read it beside
-        the synthesis interval when there are few cohorts).
+        and engagement) takes the synthesis estimate with the standard error its interval
+        implies, ``(ci_high - ci_low) / (2 z_{1-alpha/2})`` (Knapp-Hartung with t(k-1): wider
+        than the z-test's when cohorts are few), so that with the neutral prior the
+        probability agrees with the interval shown beside it (the interval excludes no effect
+        exactly when the probability exceeds ``1 - alpha/2``).
     """
     from .retention import pilot_retention
 
@@ -1134,9 +1143,11 @@ def pilot_synthesis(
     )
     pooled: dict[str, dict[str, float]] = {}
     if "retention" in outcomes:
-        r = pilot_retention(
-            pilot, population=population, as_of=as_of, horizons=(horizon,), alpha=alpha
-        )
+        r = retention_fit
+        if r is None:
+            r = pilot_retention(
+                pilot, population=population, as_of=as_of, horizons=(horizon,), alpha=alpha
+            )
         frame = r.frame_
         kind = retention
         if kind == "auto":
@@ -1279,12 +1290,15 @@ def pilot_synthesis(
         if outcome in ("retention", "engagement") and (
             outcome != "retention" or scale_key == "log_hr"
         ):
-            # the random-effects estimate with its standard error given tau^2 (z test)
-            z_fit = meta_fit(rows.estimate, rows.se, method=method, test="z", alpha=alpha)
+            # the normal likelihood that reproduces the synthesis interval
+            from scipy import stats
+
+            p = meta.row(metric="pooled")
+            se_eff = (p.ci_high - p.ci_low) / (2 * stats.norm.ppf(1 - alpha / 2))
             effect = math.log(prior_hazard_ratio) if outcome == "retention" else prior_engagement
             b = probability_of_benefit(
-                z_fit.estimate,
-                z_fit.se,
+                p.estimate,
+                se_eff,
                 better=_BETTER[scale_key],
                 effect=effect,
                 tail=prior_tail,
