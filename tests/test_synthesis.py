@@ -292,6 +292,7 @@ def test_sponsor_part_of_a_six_cohort_program(program):
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_sponsor_part_with_one_cohort_or_no_plan(sample_pilot):
     one = _report(sample_pilot.select("C01"))
     assert one.results["synthesis"].status == "unavailable"

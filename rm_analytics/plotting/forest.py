@@ -4,7 +4,7 @@ z-statistic against its boundaries.
 
 The functions take plain DataFrames (the results' ``plot`` methods pass theirs) and return the
 axes. Effects on the log scale (log hazard ratios) are drawn as ratios on a log axis with
-``exponentiate=True``. An interval more than six times as wide as the narrowest one is cut at
+``exponentiate=True``. An interval more than four times as wide as the narrowest one is cut at
 the edge of the plot and marked with an arrow head, so one uninformative row does not squash
 the others.
 """
@@ -39,13 +39,13 @@ def _values(frame: pd.DataFrame, cols: Sequence[str], exponentiate: bool) -> lis
 
 def _limits(est, lo, hi, null: float, exponentiate: bool) -> tuple[float, float]:
     """x-range covering the estimates, "no effect" and the intervals, except intervals more
-    than six times as wide as the narrowest one (those are cut at the edge)."""
+    than four times as wide as the narrowest one (those are cut at the edge)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         a, b, e = (np.log(v) if exponentiate else np.asarray(v, float) for v in (lo, hi, est))
     ok = np.isfinite(a) & np.isfinite(b)
     width = b - a
     narrowest = float(np.min(width[ok])) if ok.any() else 1.0
-    keep = ok & (width <= 6 * narrowest)
+    keep = ok & (width <= 4 * narrowest)
     vals = np.concatenate([a[keep], b[keep], e[np.isfinite(e)], [null]])
     left, right = float(vals.min()), float(vals.max())
     pad = 0.05 * ((right - left) or 1.0)
@@ -244,7 +244,7 @@ def z_path_plot(
     z: str = "z",
     bound: str = "z_bound",
     title: str = "Evidence cohort by cohort vs the decision boundaries",
-    ylabel: str = "evidence of benefit (z)",
+    ylabel: str = "evidence score (z; above 0: benefit)",
     xlabel: str = "look (cohorts analysed)",
 ):
     """The z-statistic look by look (a line with dots) against the two-sided boundaries
