@@ -317,3 +317,20 @@ def test_sequential_parameters_are_checked():
     )
     assert len(bad) == 3
     assert "sequential_spending='x': expected 'obrien_fleming' or 'pocock'" in bad[2]
+
+
+def test_sample_command_writes_a_heterogeneous_program(tmp_path, capsys):
+    from rm_analytics.cli import run
+
+    out = tmp_path / "program"
+    args = ["sample", "--out", str(out), "--employees", "600", "--cohorts", "3", "--pairs", "4"]
+    assert run([*args, "--effect-sd", "0.5", "--engagement-sd", "0.2"]) == 0
+    meta = json.loads((out / "PARAMETERS.json").read_text())
+    assert meta["params"]["effect_sd"] == 0.5 and meta["params"]["engagement_effect_sd"] == 0.2
+    assert "skill_effect_sd" not in meta["params"]
+    assert sorted(meta["truth"]["cohort_effects"]) == ["C01", "C02", "C03"]
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:  # argparse: usage error, exit 2, no traceback
+        run([*args, "--force", "--effect-sd=-1"])
+    assert exit_.value.code == 2
+    assert "expected a number >= 0, got '-1'" in capsys.readouterr().err
