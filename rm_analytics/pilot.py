@@ -360,8 +360,9 @@ def _build(
 
 
 def load_pilot(
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
+    config: str | os.PathLike | None = None,
     date_format: str | None = None,
     level_order: Sequence[str] | None = None,
     today: str | pd.Timestamp | None = None,
@@ -373,6 +374,12 @@ def load_pilot(
     path
         A folder with ``employees``, ``cohorts``, ``pairs`` and optional tables as ``.csv``,
         ``.csv.gz``, ``.parquet`` or ``.xlsx`` files, or one workbook with a sheet per table.
+        With ``config``, optional: the folder of the tables the mapping file does not name
+        (default: the mapping file's folder).
+    config
+        A mapping file (YAML; see ``docs/your-data.md``): vendor headers and values, wide
+        survey exports, per-table date formats and grade orders, SQL queries. Its mistakes
+        raise :class:`rm_analytics.mapping.MappingError` naming the line.
     date_format
         ``strftime`` format of dates in text files when they are not ISO ``YYYY-MM-DD``
         (e.g. ``"%d/%m/%Y"``).
@@ -390,6 +397,14 @@ def load_pilot(
     DataValidationError
         Listing every problem found, each with file, row, column, value and rule.
     """
+    if config is not None and str(config) != "":
+        from .mapping import load_mapped_pilot
+
+        return load_mapped_pilot(
+            config, path, date_format=date_format, level_order=level_order, today=today
+        )
+    if path is None:
+        raise TypeError("load_pilot needs a data folder (path) or a mapping file (config=...)")
     found, problems, ignored = find_tables(path)
     raws = {name: read_table(name, file, sheet) for name, (file, sheet) in found.items()}
     if problems and not raws:
