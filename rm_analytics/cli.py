@@ -1,4 +1,4 @@
-"""Command line: ``rm-analytics validate | sample | report``.
+"""Command line: ``rm-analytics validate | sample | report | check-pairs | init``.
 
 Heavy libraries are imported inside the commands, so ``rm-analytics --help`` answers at once.
 Exit codes: 0 success, 2 bad input or usage (the message says what and where, no traceback),
@@ -115,6 +115,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .mapping import MAPPING_FILE, write_starter_mapping
+
+    target = Path(args.out) if args.out else Path(args.data) / MAPPING_FILE
+    if target.exists() and not args.force:
+        raise CliError(f"{target} exists; pass --force to replace it")
+    written = write_starter_mapping(args.data, target, force=True)
+    text = written.read_text(encoding="utf-8")
+    todo = text.split("\ntables:", 1)[-1].count("TODO")
+    print(f"wrote {written}" + (f" ({todo} line(s) marked TODO to check)" if todo else ""))
+    print(f"next: rm-analytics validate --config {written}")
+    return EXIT_OK
+
+
 def cmd_check_pairs(args: argparse.Namespace) -> int:
     from .pairs_check import check_pairs_cli
 
@@ -197,6 +213,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
     p.add_argument("--force", action="store_true", help="overwrite tables in a non-empty folder")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "init",
+        help="write a starter mapping file from the headers of your exports",
+        description="Propose a mapping file (docs/your-data.md) for the exports in DIR: contract "
+        "columns matched by name and vendor synonyms, termination reasons, grade order, date "
+        "format, wide survey items and answer labels; what could not be mapped is marked TODO.",
+    )
+    p.add_argument("--data", required=True, metavar="DIR", help="folder of your exports")
+    p.add_argument(
+        "--out", metavar="FILE", help="mapping file to write (default DIR/rm-mapping.yaml)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing mapping file")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser(
         "check-pairs", help="check proposed pairs for conflicts of interest before launch"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1236,7 +1237,9 @@ def _combine(table: str, parts: list[_Part]) -> tuple[RawTable, _Origin]:
         raw.frame = first.frame
         return raw, _Origin(raw.source, raw.first_row, raw.source, columns)
     frames = [p.frame.reset_index(drop=True) for p in parts]
-    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    with warnings.catch_warnings():  # all-blank columns (e.g. no pair ids) stay as they are
+        warnings.simplefilter("ignore", FutureWarning)
+        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     for c in frame.columns:  # categoricals of different files concatenate as text
         if isinstance(frame[c].dtype, pd.CategoricalDtype):
             frame[c] = frame[c].astype(object)
@@ -1446,3 +1449,345 @@ def suggest_header(table: str, column: str, headers: Sequence[str]) -> str | Non
         if _norm(name) in by_norm:
             return by_norm[_norm(name)]
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A starter mapping from the headers found (``rm-analytics init --data DIR``)
+
+#: Words in a file name that suggest its table.
+TABLE_HINTS: dict[str, tuple[str, ...]] = {
+    "employees": ("employee", "worker", "roster", "hris", "staff", "people", "headcount", "personnel"),
+    "cohorts": ("cohort", "program"),
+    "pairs": ("pair", "match"),
+    "control": ("control", "waitlist"),
+    "sessions": ("session", "meeting"),
+    "surveys": ("survey", "pulse", "engagement", "qualtrics", "glint", "cultureamp", "feedback", "response"),
+    "skills": ("skill", "assessment"),
+    "checkpoints": ("checkpoint", "milestone"),
+    "outcomes": ("outcome", "promotion"),
+}  # fmt: skip
+
+#: Termination reasons by keyword (checked in this order: "involuntary" contains "voluntary").
+REASON_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("involuntary", ("involuntary", "dismiss", "layoff", "lay off", "redundan", "for cause",
+                     "misconduct", "performance", "eliminat", "reduction", "terminated", "fired")),
+    ("other", ("retire", "death", "deceased", "end of contract", "contract end", "fixed term",
+               "fixed-term", "mutual", "transfer", "other")),
+    ("voluntary", ("voluntary", "resign", "quit", "abandon", "personal", "relocat",
+                   "better opportunity", "career", "left")),
+)  # fmt: skip
+
+#: Word grades from lowest to highest (spelling-insensitive).
+GRADE_WORDS = (
+    "intern", "trainee", "apprentice", "junior", "associate", "analyst", "senior associate",
+    "senior analyst", "specialist", "consultant", "senior consultant", "lead", "principal",
+    "supervisor", "team lead", "assistant manager", "manager", "senior manager",
+    "associate director", "director", "senior director", "vice president", "vp",
+    "senior vice president", "svp", "executive vice president", "evp", "c-level", "executive",
+    "chief",
+)  # fmt: skip
+
+#: Known answer scales: normalised label -> number.
+LIKERT_SCALES: tuple[dict[str, int], ...] = (
+    {"strongly disagree": 1, "disagree": 2, "neither agree nor disagree": 3, "agree": 4,
+     "strongly agree": 5},
+    {"strongly disagree": 1, "disagree": 2, "somewhat disagree": 3,
+     "neither agree nor disagree": 4, "somewhat agree": 5, "agree": 6, "strongly agree": 7},
+    {"very dissatisfied": 1, "dissatisfied": 2, "neutral": 3, "satisfied": 4,
+     "very satisfied": 5},
+    {"never": 1, "rarely": 2, "sometimes": 3, "often": 4, "always": 5},
+)  # fmt: skip
+
+SURVEY_NAMES = (
+    ("engagement", ("engag",), "eng"),
+    ("psych_safety", ("psych", "safety"), "ps"),
+    ("retention_intent", ("retention", "intent", "stay"), "ri"),
+    ("feedback", ("feedback",), ""),
+)
+
+
+def _classify_reason(value: str) -> str | None:
+    v = value.lower()
+    for target, words in REASON_WORDS:
+        if any(w in v for w in words):
+            return target
+    return None
+
+
+def _grade_rank(value: str) -> int | None:
+    key = " ".join(re.sub(r"[^a-z ]+", " ", value.lower()).split())
+    return GRADE_WORDS.index(key) if key in GRADE_WORDS else None
+
+
+def _yaml_text(value: object) -> str:
+    """A YAML scalar: plain when safe, else double-quoted."""
+    text = str(value)
+    if (
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ ./()&'-]*", text)
+        and text.strip() == text
+        and (text.lower() not in ("true", "false", "null", "yes", "no", "on", "off", "~"))
+    ):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _read_for_init(path: Path) -> tuple[RawTable | None, str | None]:
+    """The file's rows (text) and the delimiter when it is not a comma."""
+    from .readers import read_table
+
+    raw = read_table("employees", str(path))
+    delimiter = None
+    if raw.problems and "separated by" in raw.problems[0].rule:
+        m = re.search(r'\("(.+?)"\)', raw.problems[0].rule)
+        delimiter = "\t" if m and m.group(1) == "\\t" else (m.group(1) if m else None)
+        raw = read_table("employees", str(path), delimiter=delimiter)
+    if raw.problems and "UTF-8" in raw.problems[0].rule:
+        raw = read_table("employees", str(path), encoding="cp1252", delimiter=delimiter)
+        if raw.frame is not None:
+            raw.encoding = "cp1252"  # type: ignore[attr-defined]
+    return (raw if raw.frame is not None else None), delimiter
+
+
+def _guess_table(stem: str, headers: list[str]) -> tuple[str | None, int]:
+    best, score = None, 0
+    name = _norm(stem)
+    for table, spec in C.TABLES.items():
+        s = sum(
+            2 if c.required else 1 for c in spec.columns if suggest_header(table, c.name, headers)
+        )
+        if name == table or any(w in name for w in TABLE_HINTS.get(table, ())):
+            s += 4
+        if s > score:
+            best, score = table, s
+    return best, score
+
+
+def _looks_wide_survey(stem: str, raw: RawTable) -> list[str]:
+    """The item columns of a wide survey export (empty when the file is not one)."""
+    headers = [raw.headers.get(c, c) for c in raw.frame.columns]
+    if any(_norm(h) in ("item", "question") for h in headers):
+        return []
+    labels = {k for scale in LIKERT_SCALES for k in scale}
+    items = []
+    for c in raw.frame.columns:
+        h = raw.headers.get(c, c)
+        if re.fullmatch(r"(?i)q\d+(_\d+)*", h):
+            items.append(h)
+            continue
+        vals = raw.frame[c].dropna().astype(str).head(2000)
+        if len(vals) and vals.map(lambda v: _norm_label(v) in labels).mean() > 0.8:
+            items.append(h)
+    return items if len(items) >= 2 else []
+
+
+def starter_mapping(folder: str | os.PathLike) -> str:
+    """A mapping file (YAML text) proposed from the headers and values found in ``folder``."""
+    from .contract import EXTENSIONS
+    from .validation import guess_date_formats, natural_key
+
+    folder = Path(folder)
+    lines = [
+        "# rm-analytics mapping file, proposed by `rm-analytics init` from the files in this folder.",
+        "# Check every entry, fix the lines marked TODO, then run:",
+        "#   rm-analytics validate --config " + MAPPING_FILE,
+        "# Format: docs/your-data.md. Tables not named below are read from this folder as",
+        "# <table>.csv (.parquet, .xlsx) in the data contract's layout.",
+        "# source: postgresql://user@host/database   # optional: tables from SQL queries",
+        "tables:",
+    ]
+    native, entries, unknown = [], {}, []
+    for f in sorted(folder.iterdir()):
+        name = f.name.lower()
+        ext = next((e for e in EXTENSIONS if name.endswith(e)), None)
+        if f.is_dir() or f.name.startswith(".") or ext is None:
+            continue
+        stem = f.name[: -len(ext)]
+        raw, delimiter = _read_for_init(f)
+        if raw is None:
+            unknown.append(f"{f.name} (cannot read it)")
+            continue
+        headers = [raw.headers.get(c, c) for c in raw.frame.columns]
+        if stem.lower() in C.TABLES and delimiter is None:
+            required = [c for c in C.TABLES[stem.lower()].columns if c.required]
+            if all(
+                c.name in raw.frame.columns or any(a in raw.frame.columns for a in c.aliases)
+                for c in required
+            ):
+                native.append(f.name)
+                continue
+        items = _looks_wide_survey(stem, raw)
+        table, score = ("surveys", 99) if items else _guess_table(stem, headers)
+        if table is None or score < 4:
+            unknown.append(f.name)
+            continue
+        text = _init_entry(
+            f, stem, raw, headers, table, items, delimiter, guess_date_formats, natural_key
+        )
+        entries.setdefault(table, []).append(text)
+    for table in C.TABLES:
+        parts = entries.get(table)
+        if not parts:
+            continue
+        if len(parts) == 1:
+            lines.append(f"  {table}:")
+            lines += ["    " + ln if ln else "" for ln in parts[0]]
+        else:
+            lines.append(f"  {table}:   # several exports make one table")
+            for p in parts:
+                lines.append("  - " + p[0])
+                lines += ["    " + ln if ln else "" for ln in p[1:]]
+    if not entries:
+        lines.append("  {}   # TODO: no vendor export recognised; name the tables' files here")
+    for n in native:
+        lines.append(f"# {n}: already in the data contract's layout, read as it is")
+    for u in unknown:
+        lines.append(f"# TODO {u}: not recognised as a table; add it under tables: if it is one")
+    return "\n".join(lines) + "\n"
+
+
+def _init_entry(
+    f, stem, raw, headers, table, items, delimiter, guess_date_formats, natural_key
+) -> list[str]:
+    out = [f"file: {_yaml_text(f.name)}"]
+    if delimiter:
+        out.append(f'delimiter: "{chr(92) + "t" if delimiter == chr(9) else delimiter}"')
+    if getattr(raw, "encoding", None):
+        out.append(f"encoding: {raw.encoding}")
+    frame = raw.frame
+    col_of = {raw.headers.get(c, c): c for c in frame.columns}
+    if items:
+        return out + _init_wide(stem, raw, headers, items, col_of, guess_date_formats)
+    spec = C.TABLES[table]
+    found: dict[str, str] = {}
+    used: set[str] = set()
+    for col in spec.columns:
+        h = suggest_header(table, col.name, [x for x in headers if x not in used])
+        if h is not None:
+            found[col.name] = h
+            used.add(h)
+    dates = [c.name for c in spec.columns if c.kind == "date" and c.name in found]
+    fmts = None
+    for col in dates:
+        vals = frame[col_of[found[col]]].dropna().astype(str).unique()[:500]
+        fits = guess_date_formats(list(vals)) if len(vals) else []
+        if fits and fits[0] != "%Y-%m-%d":
+            fmts = fits
+            break
+    if fmts:
+        amb = [x for x in fmts[1:] if sorted(x) == sorted(fmts[0])]
+        note = f"   # TODO check: '{amb[0]}' reads these dates too" if amb else ""
+        out.append(f'date_format: "{fmts[0]}"{note}')
+    out.append("columns:")
+    for col in spec.columns:
+        if col.name in found and found[col.name] == col.name:
+            continue  # read as it is
+        if col.name in found:
+            out.append(f"  {col.name}: {_yaml_text(found[col.name])}")
+        elif col.required:
+            rest = [h for h in headers if h not in used]
+            near = difflib.get_close_matches(_norm(col.name), [_norm(h) for h in rest], 1, 0.4)
+            hint = next(
+                (f"; did you mean {h!r}?" for h in rest if near and _norm(h) == near[0]), ""
+            )
+            out.append(f"  # TODO {col.name}: no column found{hint} (required)")
+    values: list[str] = []
+    for col in spec.columns:
+        if col.kind != "choice" or col.name not in found:
+            continue
+        distinct = sorted(frame[col_of[found[col.name]]].dropna().astype(str).str.strip().unique())
+        if all(v.lower().replace(" ", "_") in (col.choices or ()) for v in distinct):
+            continue
+        groups: dict[str, list[str]] = {}
+        todo = []
+        for v in distinct:
+            target = _classify_reason(v) if col.name == "termination_type" else None
+            if target is None and v.lower() in (col.choices or ()):
+                target = v.lower()
+            (groups.setdefault(target, []) if target else todo).append(v)
+        values.append(f"  {col.name}:")
+        for target in col.choices or ():
+            if target in groups:
+                values.append(f"    {target}: [{', '.join(_yaml_text(v) for v in groups[target])}]")
+        if todo:
+            values.append(f"    # TODO map: {', '.join(_yaml_text(v) for v in todo)}")
+    if out[-1] == "columns:":
+        out.pop()  # every header is the contract's own
+    if values:
+        out += ["values:"] + values
+    if "level" in found:
+        levels = [str(v).strip() for v in frame[col_of[found["level"]]].dropna().unique()]
+        if levels and not any(re.search(r"\d", v) for v in levels):
+            ranked = sorted(
+                levels, key=lambda v: (_grade_rank(v) is None, _grade_rank(v) or 0, natural_key(v))
+            )
+            unknown = [v for v in levels if _grade_rank(v) is None]
+            note = (
+                f"   # TODO place: {', '.join(unknown)}" if unknown else "   # lowest first: check"
+            )
+            out.append(f"level_order: [{', '.join(_yaml_text(v) for v in ranked)}]{note}")
+    return out
+
+
+def _init_wide(stem, raw, headers, items, col_of, guess_date_formats) -> list[str]:
+    out = ["layout: wide   # one row per respondent, one column per item"]
+    survey, prefix = None, ""
+    for name, words, pre in SURVEY_NAMES:
+        if any(w in stem.lower() for w in words):
+            survey, prefix = name, pre
+            break
+    out.append(f"survey: {survey}" if survey else "survey: engagement   # TODO: the instrument")
+    frame = raw.frame
+    if re.search(r'"ImportId"', " ".join(frame.iloc[:2].astype(str).agg(" ".join, axis=1))):
+        out.append("skip_rows: 2   # Qualtrics: question text and ImportId rows under the header")
+    rest = [h for h in headers if h not in items]
+    for field_name in ("respondent_id", "response_date", "wave", "pair_id"):
+        h = suggest_header("surveys", field_name, rest)
+        if h is not None:
+            rest.remove(h)
+            out.append(f"{field_name}: {_yaml_text(h)}")
+        elif field_name == "respondent_id":
+            out.append("respondent_id: TODO   # the column with the employee id")
+        elif field_name == "response_date":
+            out.append("response_date: TODO   # the column with the date of the answer")
+        elif field_name == "wave":
+            out.append("wave: {value: baseline}   # TODO: a column, or this export's wave")
+    codes = [f"{prefix}{i}" if prefix else _norm(h) or f"item{i}" for i, h in enumerate(items, 1)]
+    out.append(
+        "items: {"
+        + ", ".join(f"{c}: {_yaml_text(h)}" for c, h in zip(codes, items, strict=True))
+        + "}"
+    )
+    labels = set()
+    for h in items:
+        labels |= {_norm_label(v) for v in frame[col_of[h]].dropna().astype(str).unique()}
+    labels = {v for v in labels if not re.fullmatch(r"-?\d+(\.\d+)?", v)}
+    if labels:
+        scale = next((s for s in LIKERT_SCALES if labels <= set(s)), None)
+        originals = {}
+        for h in items:
+            for v in frame[col_of[h]].dropna().astype(str).unique():
+                originals.setdefault(_norm_label(v), v.strip())
+        if scale:
+            pairs = sorted(
+                ((originals.get(k, k), n) for k, n in scale.items() if k in labels),
+                key=lambda x: x[1],
+            )
+            out.append("values: {" + ", ".join(f"{_yaml_text(k)}: {n}" for k, n in pairs) + "}")
+        else:
+            shown = ", ".join(f"{_yaml_text(originals.get(v, v))}: TODO" for v in sorted(labels))
+            out.append("values: {" + shown + "}   # TODO: the number of each answer")
+    return out
+
+
+def write_starter_mapping(
+    folder: str | os.PathLike, out: str | os.PathLike | None = None, *, force: bool = False
+) -> Path:
+    """Write :func:`starter_mapping` of ``folder`` to ``out`` (default ``folder/rm-mapping.yaml``);
+    an existing file is replaced only with ``force``."""
+    target = Path(out) if out is not None else Path(folder) / MAPPING_FILE
+    if target.exists() and not force:
+        raise FileExistsError(f"{target} exists; pass --force to replace it")
+    if not Path(folder).is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder")
+    target.write_text(starter_mapping(folder), encoding="utf-8")
+    return target

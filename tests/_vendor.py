@@ -69,9 +69,7 @@ def workday_roster(native: Path, out: Path, levels: dict = LEVELS) -> Path:
     e = read(native, "employees")
     e["hire_date"] = us_date(e.hire_date)
     e["termination_date"] = us_date(e.termination_date)
-    codes = [
-        REASONS[t][i % 2] if t else "" for i, t in enumerate(e.termination_type.tolist())
-    ]
+    codes = [REASONS[t][i % 2] if t else "" for i, t in enumerate(e.termination_type.tolist())]
     e["termination_type"] = codes
     e["level"] = e.level.map(levels)
     e = e.rename(columns=WORKDAY_COLUMNS)
