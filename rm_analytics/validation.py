@@ -1237,4 +1237,39 @@ def validate_raw(
                     detail="counted as item non-response",
                 )
             )
+    _follow_date_causes(out.items, sources)
     return ValidationResult(tables=tables, problems=out.items, notes=notes, extra_columns=extras)
+
+
+def _follow_date_causes(items: list[Problem], sources: dict[str, str]) -> None:
+    """Problems of dates in a table whose date format is wrong on most rows (the few dates
+    that did parse are suspect: "in the future", "before hire", "not employed on the pair's
+    start date") are attributed to that root cause, not listed as problems of their own."""
+    from dataclasses import replace
+
+    table_of = {src: name for name, src in sources.items()}
+    causes: dict[str, str] = {}
+    for p in items:
+        if (
+            p.cause
+            and p.column
+            and p.file in table_of
+            and p.file not in causes
+            and C.TABLES[table_of[p.file]].column(p.column).kind == "date"
+        ):
+            causes[p.file] = p.cause
+    if not causes:
+        return
+    roster = causes.get(sources.get("employees", ""))
+    for i, p in enumerate(items):
+        if p.cause or p.file not in table_of:
+            continue
+        spec = C.TABLES[table_of[p.file]]
+        cause = None
+        if p.file in causes and p.column in spec.column_names:
+            if spec.column(p.column).kind == "date" or p.column == "termination_type":
+                cause = causes[p.file]
+        elif roster and spec.name == "pairs" and "was not employed" in p.rule:
+            cause = roster
+        if cause:
+            items[i] = replace(p, cause=cause)
