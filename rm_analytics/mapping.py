@@ -928,8 +928,8 @@ def _apply(
     ]
     for col in missing:
         headers = _original_headers(raw)
-        guess = suggest_header(spec.table, col, headers)
-        hint = f"; did you mean {guess!r}?" if guess else _did_you_mean(col, headers)
+        guess = suggest_header(spec.table, col, headers) or near_header(spec.table, col, headers)
+        hint = f"; did you mean {guess!r}?" if guess else ""
         out.add(
             f"{spec.entry}.columns",
             spec.line,
@@ -1684,11 +1684,8 @@ def _init_entry(
         if col.name in found:
             out.append(f"  {col.name}: {_yaml_text(found[col.name])}")
         elif col.required:
-            rest = [h for h in headers if h not in used]
-            near = difflib.get_close_matches(_norm(col.name), [_norm(h) for h in rest], 1, 0.4)
-            hint = next(
-                (f"; did you mean {h!r}?" for h in rest if near and _norm(h) == near[0]), ""
-            )
+            near = near_header(table, col.name, [h for h in headers if h not in used])
+            hint = f"; did you mean {near!r}?" if near else ""
             out.append(f"  # TODO {col.name}: no column found{hint} (required)")
     values: list[str] = []
     for col in spec.columns:
@@ -1791,3 +1788,18 @@ def write_starter_mapping(
         raise NotADirectoryError(f"{folder} is not a folder")
     target.write_text(starter_mapping(folder), encoding="utf-8")
     return target
+
+
+def near_header(
+    table: str, column: str, headers: Sequence[str], cutoff: float = 0.75
+) -> str | None:
+    """The header spelled most like the column's name or one of its synonyms (for "did you
+    mean"), or None."""
+    names = [_norm(n) for n in (column, *SYNONYMS.get((table, column), ()))]
+    best, score = None, cutoff
+    for h in headers:
+        for n in names:
+            r = difflib.SequenceMatcher(None, _norm(h), n).ratio()
+            if r > score:
+                best, score = h, r
+    return best
