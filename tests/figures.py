@@ -8,8 +8,12 @@ import pandas.testing as pdt
 
 def figures(pilot) -> dict[str, pd.DataFrame]:
     import rm_analytics as rm
+    from rm_analytics.pilot import QualityLog
 
+    q = pilot.quality
+    rows = q[(q.stage == "load") & (q.check == "rows read")].set_index("table").rows
     p = pilot.copy()
+    p.quality_log = QualityLog()  # only what these analyses record (a shared pilot has more)
     out = {
         "retention": rm.pilot_retention(p, horizons=(6, 12)).summary,
         "engagement": rm.pilot_engagement(p).summary,
@@ -19,9 +23,8 @@ def figures(pilot) -> dict[str, pd.DataFrame]:
     }
     q = p.quality
     out["quality"] = (
-        q[q.stage != "load"].drop(columns="detail").sort_values(["table", "stage", "check"])
-    ).reset_index(drop=True)
-    rows = q[(q.stage == "load") & (q.check == "rows read")].set_index("table").rows
+        q.drop(columns="detail").sort_values(["table", "stage", "check"]).reset_index(drop=True)
+    )
     out["rows"] = rows.sort_index().to_frame()
     return out
 
