@@ -75,6 +75,20 @@ def db_frames(pilot) -> dict[str, pd.DataFrame]:
 
 
 def fill(url: str, frames: dict[str, pd.DataFrame], schema: str | None) -> None:
+    if url.startswith("duckdb:///"):  # duckdb-engine inserts row by row: load natively
+        import duckdb
+
+        con = duckdb.connect(url.removeprefix("duckdb:///"))
+        if schema:
+            con.execute(f"create schema {schema}")
+        for name, f in frames.items():
+            con.register("frame", f)
+            con.execute(
+                f"create table {schema + '.' if schema else ''}{name} as select * from frame"
+            )
+            con.unregister("frame")
+        con.close()
+        return
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
