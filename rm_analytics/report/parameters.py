@@ -29,6 +29,7 @@ class ReportParameters:
     """
 
     data: str = "data/sample"
+    config: str = ""
     cohort: str = "all"
     as_of: str = ""
     today: str = ""
