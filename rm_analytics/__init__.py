@@ -53,6 +53,12 @@ _API = {
     "pair_delivery": "metrics.delivery",
     "delivery_summary": "metrics.delivery",
     "check_pairs": "metrics.pairs_check",
+    "meta_analysis": "metrics.synthesis",
+    "pilot_synthesis": "metrics.synthesis",
+    "planned_information": "metrics.synthesis",
+    "probability_of_benefit": "metrics.synthesis",
+    "sequential_boundaries": "metrics.synthesis",
+    "sequential_monitor": "metrics.synthesis",
     "pair_view": "metrics.lead",
 }
 # short module names kept as attributes of the package (``rm.retention``, ``rm.roi``, ...)
@@ -111,6 +117,7 @@ __all__ = [
     "load_pilot",
     "match_controls",
     "matching",
+    "meta_analysis",
     "pair_delivery",
     "pair_view",
     "pairs_check",
@@ -118,9 +125,12 @@ __all__ = [
     "pilot_engagement",
     "pilot_retention",
     "pilot_skills",
+    "pilot_synthesis",
+    "planned_information",
     "planning_statement",
     "power",
     "prepost",
+    "probability_of_benefit",
     "program_costs",
     "promotion",
     "reaction",
@@ -130,6 +140,8 @@ __all__ = [
     "safety",
     "safety_summary",
     "scale_scores",
+    "sequential_boundaries",
+    "sequential_monitor",
     "skills",
     "synthetic",
 ]
@@ -170,6 +182,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .metrics.roi import phillips_roi, program_costs, roi_from_retention
     from .metrics.safety import cronbach_alpha, flag_pairs, safety_summary, scale_scores
     from .metrics.skills import pilot_skills, prepost
+    from .metrics.synthesis import (
+        meta_analysis,
+        pilot_synthesis,
+        planned_information,
+        probability_of_benefit,
+        sequential_boundaries,
+        sequential_monitor,
+    )
 
 
 def __getattr__(name: str) -> Any:
