@@ -165,8 +165,10 @@ def ci_survival(surv, se_log, alpha: float = 0.05, conf_type: str = "log"):
 def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict:
     """Survival, Greenwood SE of S, CI, number at risk and events so far at times ``at``.
 
-    The number at risk at ``h`` counts people with time >= h (R's ``summary.survfit``);
-    times beyond the last observation give NaN estimates.
+    The number at risk at ``h`` counts people with time >= h (R's ``summary.survfit``).
+    Times beyond the group's last observation give NaN estimates (nobody is followed that
+    long), unless that last observation was an exit that took the curve to 0: everyone has
+    then left and the estimate stays 0 (Efron's convention; R's ``summary(..., extend = TRUE)``).
 
     With no event up to ``h`` (S = 1) the Greenwood variance is 0 and every transform gives
     the empty interval [1, 1] (R's ``survfit`` too), which claims certainty the data do not
@@ -179,7 +181,7 @@ def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict
     last = tab.time[-1] if tab.time.size else -np.inf
     s = np.where(i >= 0, tab.surv[np.maximum(i, 0)] if tab.time.size else 1.0, 1.0)
     g = np.where(i >= 0, tab.greenwood[np.maximum(i, 0)] if tab.time.size else 0.0, 0.0)
-    beyond = at > last
+    beyond = (at > last) & ~(tab.time.size > 0 and tab.surv[-1] == 0)
     s = np.where(beyond, np.nan, s)
     g = np.where(beyond, np.nan, g)
     se_log = np.sqrt(g)
@@ -329,6 +331,8 @@ class CoxFit:
     n: int
     n_events: int
     notes: list[str] = field(default_factory=list)
+    #: per coefficient: True when it "may be infinite" by R's rule (see :func:`cox_efron`)
+    infinite: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def se(self) -> np.ndarray:
@@ -465,6 +469,11 @@ def cox_efron(
     gives the sandwich variance ``D'D`` of the weighted dfbeta residuals summed within
     clusters, as ``coxph(..., robust=TRUE)`` / ``cluster()``. Convergence: relative change of
     the log partial likelihood below ``eps`` (R's default), with step halving.
+
+    ``infinite`` flags the coefficients R's ``coxph.fit`` warns about ("Loglik converged
+    before variable j; coefficient may be infinite"): the next Newton step at the solution,
+    ``|I^-1 U|``, exceeds both ``eps`` and ``sqrt(eps) |beta|`` (monotone likelihood, e.g. a
+    covariate level with no events).
     """
     data = _CoxData(time, event, X, strata, weights)
     p = data.X.shape[1]
@@ -498,6 +507,9 @@ def cox_efron(
         var_model = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         var_model = np.full((p, p), np.nan)
+    with np.errstate(invalid="ignore"):
+        step_next = np.abs(var_model @ U) if p else np.zeros(0)
+        infinite = (step_next > eps) & (step_next > np.sqrt(eps) * np.abs(beta))
     var = var_model
     use_robust = robust or cluster is not None
     if use_robust and np.all(np.isfinite(var_model)):
@@ -524,6 +536,7 @@ def cox_efron(
         n=int(data.t.size),
         n_events=int(data.dead.sum()),
         notes=notes,
+        infinite=infinite,
     )
 
 
@@ -589,11 +602,14 @@ def cif_at(tab: CIFTable, at, alpha: float = 0.05) -> dict:
 
     CI on the log(-log F) scale (as cmprsk-based tools such as tidycmprsk report):
     ``exp(-exp(log(-log F) -+ z se / (F |log F|)))``; undefined (NaN) where F is 0 or 1.
-    Times beyond the last observation give NaN.
+    Times beyond the last observation give NaN, unless everyone still followed then had an
+    exit (the cumulative incidence is then final).
     """
     at = np.atleast_1d(np.asarray(at, dtype=float))
     i = _step_index(tab.time, at)
     last = tab.time[-1] if tab.time.size else -np.inf
+    if tab.time.size and tab.n_risk[-1] == tab.n_event[-1] + tab.n_competing[-1]:
+        last = np.inf  # everyone has left: nothing can change after the last exit
     F = np.where(i >= 0, tab.cif[np.maximum(i, 0)], 0.0) if tab.time.size else np.zeros(at.size)
     v = np.where(i >= 0, tab.var[np.maximum(i, 0)], 0.0) if tab.time.size else np.zeros(at.size)
     F = np.where(at > last, np.nan, F)
@@ -848,9 +864,23 @@ def _exact_test(dur, ev, treated, horizon, method="auto"):
     return dict(estimate=a / n_t - cc / n_c, p=p, n=n_t + n_c, events=a + cc, used=use)
 
 
+#: How the notes name the proportional-hazards check (see :func:`_ph_check`).
+PH_TEST = (
+    "lifelines' proportional_hazard_test: Grambsch and Therneau's score test with the "
+    "Kaplan-Meier time transform, in the approximation R's cox.zph used before survival 3.0 "
+    "(the current cox.zph uses the exact variance and can give another p-value)"
+)
+
+
 def _ph_check(df, duration, event, names, strata, weights, alpha) -> tuple[float, str | None]:
     """Grambsch-Therneau test of proportional hazards for the treatment (lifelines,
-    time transform "km"). Returns (p-value, problem)."""
+    time transform "km"). Returns (p-value, problem).
+
+    This is lifelines' ``proportional_hazard_test``, which uses Grambsch and Therneau's (1994)
+    approximation (scaled Schoenfeld residuals with the average variance), as R's
+    ``cox.zph`` did before survival 3.0; survival 3.x computes the score test with the full
+    variance, so R's current ``cox.zph`` gives a somewhat different p-value. The notes say so
+    (:data:`PH_TEST`)."""
     try:
         from lifelines import CoxPHFitter
         from lifelines.statistics import proportional_hazard_test
@@ -1050,10 +1080,16 @@ def compare_retention(
     hr = dict(estimate=np.nan, se=np.nan, lo=np.nan, hi=np.nan, p=np.nan)
     used_names: list[str] = ["treated"]
     cox_df = df
-    if ev_t == 0 or ev_c == 0:
+    if ev_t == 0 and ev_c == 0:
+        notes.append(
+            "No exits at all: nobody in either group had the event during follow-up, so "
+            "retention is 100% in both groups and there is nothing to compare yet. The hazard "
+            "ratio and the log-rank test are undefined, the exact test and the RMST difference "
+            "cannot show a difference; this is no evidence about the program's effect either "
+            "way."
+        )
+    elif ev_t == 0 or ev_c == 0:
         who = "treated" if ev_t == 0 else "control"
-        if ev_t == 0 and ev_c == 0:
-            who = "either"
         notes.append(
             f"No hazard ratio: there were no events in the {who} group, so the Cox model has no "
             "finite estimate (its coefficient would run off towards infinity). The log-rank "
@@ -1104,7 +1140,10 @@ def compare_retention(
                 robust=w is not None,
             )
             b, se = float(cox_fit.coef[0]), float(cox_fit.se[0])
-            if not cox_fit.converged or not np.isfinite(se) or abs(b) > MAX_ABS_LOG_HR:
+            diverged = abs(cox_fit.coef) > MAX_ABS_LOG_HR
+            if cox_fit.infinite.size:
+                diverged |= cox_fit.infinite
+            if not cox_fit.converged or not np.isfinite(se) or diverged[0]:
                 notes.append(
                     "No hazard ratio: the Cox model did not converge to a finite estimate "
                     f"(log HR {b:.3g}, SE {se:.3g} after {cox_fit.iterations} iterations); "
@@ -1112,6 +1151,16 @@ def compare_retention(
                 )
                 cox_fit = None
             else:
+                bad = [used_names[j] for j in np.flatnonzero(diverged[1:]) + 1]
+                if bad:
+                    notes.append(
+                        f"The Cox coefficient of the adjustment covariate(s) {', '.join(bad)} "
+                        "runs off towards infinity (monotone likelihood, e.g. a level without "
+                        "exits; R's coxph warns 'coefficient may be infinite'): the hazard "
+                        "ratio is adjusted for it, but that covariate's own estimate means "
+                        "nothing and the adjustment amounts to setting its exit-free level "
+                        "aside."
+                    )
                 lo, hi, p = normal_ci(b, se, alpha)
                 hr = dict(estimate=np.exp(b), se=se, lo=np.exp(lo), hi=np.exp(hi), p=p)
                 kind = (
@@ -1145,7 +1194,11 @@ def compare_retention(
                 **common)  # fmt: skip
             add("attrition", g, h, 1 - r["surv"][j], r["se"][j], 1 - r["ci_high"][j],
                 1 - r["ci_low"][j], **common)  # fmt: skip
-    beyond = [h for h in hz if any(h > max_t[g] for g in groups)]
+
+    def _unfollowed(g, h):  # beyond the last follow-up, and not everyone has left
+        return h > max_t[g] and bool(kms[g].surv[-1] > 0)
+
+    beyond = [h for h in hz if any(_unfollowed(g, h) for g in groups)]
     if beyond:
         notes.append(
             "No Kaplan-Meier estimate beyond a group's last follow-up time "
@@ -1190,7 +1243,7 @@ def compare_retention(
     rm = {}
     for g in ("treated", "control"):
         est, se = rmst_survrm2(kms[g], tau)
-        if tau > max_t[g]:
+        if _unfollowed(g, tau):
             est, se = float("nan"), float("nan")
         rm[g] = (est, se)
         lo, hi, _ = normal_ci(est, se, alpha) if np.isfinite(est) else (np.nan,) * 3
@@ -1203,7 +1256,7 @@ def compare_retention(
     lo, hi, p = normal_ci(d, sd, alpha) if np.isfinite(d) else (np.nan,) * 3
     add("rmst_difference", "treated vs control", tau, d, sd, lo, hi, p, n=len(df),
         n_events=float(ev[dur <= tau].sum()))  # fmt: skip
-    if any(tau > max_t[g] for g in groups):
+    if any(_unfollowed(g, tau) for g in groups):
         notes.append(f"No RMST: tau = {tau:g} is beyond a group's last follow-up time.")
     if w is not None:
         notes.append(
@@ -1245,14 +1298,14 @@ def compare_retention(
                 notes.append(f"Proportional-hazards check could not run ({problem}).")
             elif ph_p < alpha:
                 notes.append(
-                    f"Proportional hazards look violated for the treatment (Grambsch-Therneau "
-                    f"p = {ph_p:.3g}): the hazard ratio is an average over follow-up; read the "
+                    f"Proportional hazards look violated for the treatment (p = {ph_p:.3g}; "
+                    f"{PH_TEST}): the hazard ratio is an average over follow-up; read the "
                     "Kaplan-Meier curves and the RMST difference rather than the HR alone."
                 )
             else:
                 notes.append(
                     f"No evidence against proportional hazards for the treatment "
-                    f"(Grambsch-Therneau test, KM time transform, p = {ph_p:.3g})."
+                    f"(p = {ph_p:.3g}; {PH_TEST})."
                 )
     n_ev = ev_t + ev_c
     if n_ev > 0:
@@ -1263,6 +1316,15 @@ def compare_retention(
             f"With {n_ev} event(s) ({ev_t} treated, {ev_c} control) and this allocation, the "
             f"comparison has 80% power (two-sided alpha {alpha:g}) only for hazard ratios "
             f"below {mde:.2f} or above {1 / mde:.2f} (Schoenfeld's approximation)."
+        )
+    else:
+        z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(0.8)
+        prop = n_t / (n_t + n_c)
+        need = int(np.ceil(z**2 / (prop * (1 - prop) * np.log(0.5) ** 2)))
+        notes.append(
+            f"With no events no comparison has any power yet: even a halved hazard of leaving "
+            f"(HR 0.5) needs about {need} exits in total with this allocation for 80% power "
+            f"(two-sided alpha {alpha:g}; Schoenfeld's approximation)."
         )
     p_main = hr["p"] if np.isfinite(hr["p"]) else lr.p_value
     if not np.isfinite(p_main) or p_main >= alpha:

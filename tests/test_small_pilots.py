@@ -67,3 +67,94 @@ def test_exact_test_row_uses_known_status():
     assert row.estimate == pytest.approx(0 - 6 / 12)
     assert row.p_value == pytest.approx(stats.boschloo_exact([[0, 6], [12, 6]]).pvalue)
     assert row.n == 24 and row.n_events == 6
+
+
+# -- item 8: smaller edges of the retention analysis ------------------------------------------
+def _four_and_four():
+    # participants: censored 1, exit 2, censored 3, exit 4 (the last one left: S = 0 from 4)
+    # controls: exit 5, censored 6, exit 7, exit 8
+    return pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [0, 1, 0, 1, 1, 0, 1, 1],
+                         "g": [1, 1, 1, 1, 0, 0, 0, 0]})  # fmt: skip
+
+
+def test_survival_after_the_last_exit_is_the_estimate_not_nan():
+    """Once the last person still followed has left, retention is 0 from then on.
+    R: summary(survfit(Surv(t, e) ~ 1, subset = g == 1), times = c(4.5, 6, 9),
+    extend = TRUE)$surv -> 0 0 0; print(survfit(...), rmean = 6) -> rmean 3.33, se 0.544."""
+    res = compare_retention(_four_and_four(), duration="t", event="e", group="g",
+                            horizons=[4.5, 6, 9], tau=6, ph_check=False)  # fmt: skip
+    for h in (4.5, 6, 9):
+        assert res.row(metric="retention", group="treated", horizon=h).estimate == 0
+        assert res.row(metric="attrition", group="treated", horizon=h).estimate == 1
+        assert res.row(metric="cumulative_incidence", group="treated", horizon=h).estimate == 1
+    assert res.row(metric="retention", group="control", horizon=9).estimate == 0
+    rm = res.row(metric="rmst", group="treated")
+    assert rm.estimate == pytest.approx(10 / 3) and rm.se == pytest.approx(0.5443311, abs=1e-6)
+    assert not any("beyond a group's last follow-up" in n for n in res.notes)
+    # a group whose last person was censored is still not extrapolated
+    cens = _four_and_four().assign(e=[0, 1, 0, 0, 1, 0, 1, 1])
+    res2 = compare_retention(cens, duration="t", event="e", group="g", horizons=[6], tau=6,
+                             ph_check=False)  # fmt: skip
+    assert np.isnan(res2.row(metric="retention", group="treated", horizon=6).estimate)
+    assert any("beyond a group's last follow-up" in n for n in res2.notes)
+
+
+# R 4.2.2, survival 3.5.3, on this data (x = 1: nobody leaves):
+#   f <- coxph(Surv(t, e) ~ g + x)  # Warning: Loglik converged before variable 2;
+#                                   # coefficient may be infinite.
+#   coef(f): g 0.7932996168, x -21.5776984090; se: g 0.5513945069, x 1.097422330e+04
+#   cox.zph(coxph(Surv(t, e) ~ g), transform = "km")$table["g", "p"] -> 0.461179975
+COX_T = [20.37, 8.0, 13.51, 5.79, 0.8, 4.84, 6.92, 1.65, 1.08, 10.51, 11.4, 12.16, 2.78, 22.32,
+         14.82, 20.64, 5.68, 1.33, 4.88, 6.19, 7.1, 12.91, 8.87, 12.38, 13.3, 6.59, 17.97, 9.18,
+         11.71, 5.86, 5.04, 7.93, 10.13, 18.92, 18.35, 12.21, 11.82, 15.0, 17.88, 10.06]  # fmt: skip
+COX_E = [1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1] + [0] * 20
+
+
+def _cox_frame():
+    return pd.DataFrame({"t": COX_T, "e": COX_E, "g": np.tile([1, 0], 20),
+                         "x": np.repeat([0, 1], 20)})  # fmt: skip
+
+
+def test_diverging_adjustment_covariate_gets_a_note_as_r_warns():
+    from rm_analytics.retention import cox_efron
+
+    d = _cox_frame()
+    fit = cox_efron(d.t, d.e, d[["g", "x"]].to_numpy())
+    assert list(fit.infinite) == [False, True]  # R: "converged before variable 2"
+    assert fit.coef[0] == pytest.approx(0.7932996168, abs=1e-6)
+    assert fit.se[0] == pytest.approx(0.5513945069, abs=1e-6)
+    res = compare_retention(d, duration="t", event="e", group="g", covariates=["x"],
+                            horizons=[6], ph_check=False)  # fmt: skip
+    assert res.hazard_ratio == pytest.approx(np.exp(0.7932996168), rel=1e-6)
+    assert any("covariate(s) x runs off towards infinity" in n for n in res.notes)
+    plain = compare_retention(d, duration="t", event="e", group="g", horizons=[6],
+                              ph_check=False)  # fmt: skip
+    assert not any("infinity" in n for n in plain.notes)
+
+
+def test_everyone_censored_says_so_plainly():
+    d = _four_and_four().assign(e=0)
+    res = compare_retention(d, duration="t", event="e", group="g", horizons=[3],
+                            ph_check=False)  # fmt: skip
+    text = " ".join(res.notes)
+    assert "either group" in text and "the either group" not in text
+    assert "No exits at all" in text and "retention is 100% in both groups" in text
+    assert "needs about" in text and "exits in total" in text  # what it would take
+    assert np.isnan(res.row(metric="logrank").p_value)
+
+
+def test_ph_check_says_which_test_it_is():
+    """The p-value is lifelines' approximation (0.475 here); R's current cox.zph gives 0.461
+    on the same fit, so the note names the test rather than 'Grambsch-Therneau' alone."""
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    d = _cox_frame()[["t", "e", "g"]]
+    res = compare_retention(d, duration="t", event="e", group="g", horizons=[6])
+    cph = CoxPHFitter().fit(d.rename(columns={"g": "treated"}), "t", "e")
+    p = proportional_hazard_test(cph, d.rename(columns={"g": "treated"}), time_transform="km")
+    p = float(p.summary.loc["treated", "p"])
+    assert p == pytest.approx(0.475, abs=1e-3)
+    note = next(n for n in res.notes if "proportional hazards" in n)
+    assert f"p = {p:.3g}" in note
+    assert "lifelines' proportional_hazard_test" in note and "cox.zph" in note
