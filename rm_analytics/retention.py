@@ -41,13 +41,16 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "RetentionResult",
     "aalen_johansen",
+    "aj_influence",
     "cohort_frame",
     "compare_retention",
     "cox_efron",
     "exact_attrition_p",
+    "km_influence",
     "km_table",
     "logrank_test",
     "pilot_retention",
+    "rmst_robust",
     "rmst_survrm2",
 ]
 
@@ -98,17 +101,35 @@ class KMTable:
     n_event: np.ndarray
     n_censor: np.ndarray
     surv: np.ndarray
-    #: cumulative Greenwood sum  sum d / (n (n - d)); Var(log S) = this
+    #: Var(log S) at each time: the cumulative Greenwood sum  sum d / (n (n - d)), or with
+    #: ``variance == "robust"`` the infinitesimal-jackknife variance divided by S^2
     greenwood: np.ndarray
     n: float
+    #: "greenwood" or "robust" (infinitesimal jackknife, see :func:`km_table`)
+    variance: str = "greenwood"
 
 
-def km_table(time, event, weights=None) -> KMTable:
-    """Kaplan-Meier estimator with the Greenwood variance sum.
+def _robust_default(weights, cluster) -> bool:
+    """R's ``survfit`` rule: the robust variance when a weight is not a whole number (sampling
+    or inverse-probability weights) or a cluster is given; whole-number weights are counts."""
+    if cluster is not None:
+        return True
+    if weights is None:
+        return False
+    w = np.asarray(weights, dtype=float)
+    return bool(np.any(w != np.floor(w)))
 
-    With ``weights`` the counts are weighted (risk sets and events); the Greenwood sum then uses
-    weighted counts, an approximation (the robust variance of weighted KM is not computed).
-    Steps where everyone at risk has the event contribute 0 to the Greenwood sum (S = 0 there).
+
+def km_table(time, event, weights=None, *, robust: bool | None = None, cluster=None) -> KMTable:
+    """Kaplan-Meier estimator with its variance.
+
+    Without weights (or with whole-number weights, taken as counts) the variance is
+    Greenwood's. With other weights (e.g. inverse-probability weights) Greenwood's formula on
+    weighted counts treats the weights as people and is too small; the variance is then the
+    robust, infinitesimal-jackknife one, ``sum_i (w_i dS/dw_i)^2`` summed within ``cluster``
+    when given (:func:`km_influence`), as R's ``survfit(..., weights = w)`` computes by
+    default for such weights (``robust = TRUE``). ``robust`` forces either choice.
+    Steps where everyone at risk has the event contribute 0 (S = 0 there).
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
@@ -124,7 +145,143 @@ def km_table(time, event, weights=None) -> KMTable:
         frac = np.where(n_risk > 0, d / n_risk, 0.0)
         gw = np.where(n_risk - d > 0, d / (n_risk * (n_risk - d)), 0.0)
     surv = np.cumprod(1.0 - frac)
-    return KMTable(ut, n_risk, d, n_at - d, surv, np.cumsum(gw), float(w.sum()))
+    var_log, kind = np.cumsum(gw), "greenwood"
+    if _robust_default(weights, cluster) if robust is None else robust:
+        v = _robust_var(km_influence(t, e, w, ut), cluster)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var_log = np.where(surv > 0, v / surv**2, 0.0)
+        kind = "robust"
+    return KMTable(ut, n_risk, d, n_at - d, surv, var_log, float(w.sum()), kind)
+
+
+# -- influence functions (infinitesimal jackknife) --------------------------------------------
+def _km_parts(t: np.ndarray, e: np.ndarray, w: np.ndarray) -> dict:
+    """Weighted Kaplan-Meier pieces on the distinct times: index of each row's time ``k``, at
+    risk ``Y``, events ``d``, hazard ``h``, survival ``S``, ``inv = 1 / (Y - d)`` (0 where
+    everyone at risk left) and ``C = cumsum(h * inv)``."""
+    ut, k = np.unique(t, return_inverse=True)
+    Y = np.cumsum(np.bincount(k, weights=w, minlength=ut.size)[::-1])[::-1]
+    d = np.bincount(k, weights=w * e, minlength=ut.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(Y > 0, d / Y, 0.0)
+        inv = np.where(Y - d > 1e-12 * Y, 1.0 / (Y - d), 0.0)
+    S = np.cumprod(1 - h)
+    return dict(ut=ut, k=k, Y=Y, d=d, h=h, S=S, inv=inv, C=np.cumsum(h * inv))
+
+
+def _robust_var(infl: np.ndarray, cluster=None) -> np.ndarray:
+    """Sum of squared influences (rows), after summing them within clusters."""
+    if cluster is not None:
+        codes = _codes(cluster)
+        infl = np.stack(
+            [np.bincount(codes, weights=infl[:, j]) for j in range(infl.shape[1])], axis=1
+        )
+    return np.sum(infl**2, axis=0)
+
+
+def km_influence(time, event, weights, at) -> np.ndarray:
+    """Weighted influence ``w_i dS(t)/dw_i`` of each row on the Kaplan-Meier survival at
+    times ``at`` (rows x times): the infinitesimal jackknife of R's ``survfit`` (its
+    ``influence.surv``). With ``S(t) = prod (1 - d_j / Y_j)``,
+
+    ``dS(t)/dw_i = -S(t) [e_i 1(t_i <= t) / (Y(t_i) - d(t_i)) - sum_{t_j <= min(t_i, t)}
+    d_j / (Y_j (Y_j - d_j))]``.
+
+    The variance is the sum of squares (within clusters first, when there are any).
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    at = np.atleast_1d(np.asarray(at, dtype=float))
+    if t.size == 0:
+        return np.zeros((0, at.size))
+    q = _km_parts(t, e, w)
+    J = np.searchsorted(q["ut"], at, side="right") - 1  # -1: before the first time
+    k = q["k"]
+    out = np.zeros((t.size, at.size))
+    for lo in range(0, at.size, 512):  # bounded memory: rows x 512 times at a time
+        Jb = J[lo : lo + 512]
+        Jc = np.maximum(Jb, 0)
+        m = np.minimum(k[:, None], Jc[None, :])
+        own = np.where(k[:, None] <= Jb[None, :], (e * q["inv"][k])[:, None], 0.0)
+        u = -q["S"][Jc][None, :] * (own - q["C"][m])
+        out[:, lo : lo + 512] = np.where(Jb[None, :] >= 0, w[:, None] * u, 0.0)
+    return out
+
+
+def rmst_robust(time, event, weights, tau: float, cluster=None) -> tuple[float, float]:
+    """Restricted mean survival time up to ``tau`` with its infinitesimal-jackknife SE.
+
+    The influence of row i is the integral of its Kaplan-Meier influence (see
+    :func:`km_influence`) from 0 to tau, in closed form:
+    ``w_i [-e_i A(t_i) / (Y(t_i) - d(t_i)) + B(t_i) + C(t_i) A(t_i)]`` with ``A(s)`` the area
+    under S from s to tau, ``B(s)`` the integral of S C from 0 to s and ``C`` as in
+    :func:`km_influence` (times after tau contribute nothing). Matches R's
+    ``survfit(..., weights = w)`` influence integrated to tau.
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    q = _km_parts(t, e, w)
+    ut, S, C, k = q["ut"], q["S"], q["C"], q["k"]
+    nxt = np.append(ut[1:], np.inf)
+    length = np.clip(np.minimum(nxt, tau) - ut, 0, None)  # [u_j, u_j+1) within [0, tau]
+    est = float(min(ut[0], tau) + np.sum(length * S)) if ut.size else float(tau)
+    area = length * S
+    A = np.cumsum(area[::-1])[::-1]  # from u_j to tau
+    B = np.concatenate([[0.0], np.cumsum(area * C)[:-1]])  # from u_1 to u_j
+    infl = w * (-e * q["inv"][k] * A[k] + B[k] + C[k] * A[k])
+    v = _robust_var(infl[:, None], cluster)[0]
+    return est, float(np.sqrt(v))
+
+
+def aj_influence(time, cause, weights, at) -> np.ndarray:
+    """Weighted influence ``w_i dF1(t)/dw_i`` of each row on the Aalen-Johansen cumulative
+    incidence of cause 1 at times ``at`` (rows x times), the infinitesimal jackknife of R's
+    multi-state ``survfit``. With ``F1(t_J) = sum_{j <= J} S_(j-1) d1_j / Y_j`` (S the
+    all-cause Kaplan-Meier, ``dF_j`` its increments), for row i at time index k:
+
+    ``-e_i (F_J - F_k)^+ / (Y_k - d_k) + P_min(J,k) + C_k (F_J - F_k)^+
+    + e1_i 1(k <= J) S_(k-1) / Y_k - R_min(J,k)``
+
+    with ``P_m = sum_{j<=m} dF_j C_(j-1)``, ``R_m = sum_{j<=m} dF_j / Y_j``, ``C`` as in
+    :func:`km_influence` (all causes) and ``e_i`` / ``e1_i`` an exit of any cause / cause 1.
+    """
+    t = np.asarray(time, dtype=float)
+    c = np.asarray(cause)
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    at = np.atleast_1d(np.asarray(at, dtype=float))
+    if t.size == 0:
+        return np.zeros((0, at.size))
+    e = (c > 0).astype(float)
+    e1 = (c == 1).astype(float)
+    q = _km_parts(t, e, w)
+    ut, k, Y, S, C, inv = q["ut"], q["k"], q["Y"], q["S"], q["C"], q["inv"]
+    d1 = np.bincount(k, weights=w * e1, minlength=ut.size)
+    s_prev = np.concatenate([[1.0], S[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dF = np.where(Y > 0, s_prev * d1 / Y, 0.0)
+        per_y = np.where(Y > 0, 1.0 / Y, 0.0)
+    F = np.cumsum(dF)
+    c_prev = np.concatenate([[0.0], C[:-1]])
+    P = np.cumsum(dF * c_prev)
+    R = np.cumsum(dF * per_y)
+    J = np.searchsorted(ut, at, side="right") - 1
+    own = e1 * s_prev[k] * per_y[k]  # the row's own cause-1 exit
+    out = np.zeros((t.size, at.size))
+    for lo in range(0, at.size, 512):
+        Jb = J[lo : lo + 512]
+        Jc = np.maximum(Jb, 0)
+        m = np.minimum(k[:, None], Jc[None, :])
+        later = np.where(Jc[None, :] > k[:, None], F[Jc][None, :] - F[k][:, None], 0.0)
+        g = (
+            (C[k] - e * inv[k])[:, None] * later
+            + P[m]
+            - R[m]
+            + np.where(k[:, None] <= Jb[None, :], own[:, None], 0.0)
+        )
+        out[:, lo : lo + 512] = np.where(Jb[None, :] >= 0, w[:, None] * g, 0.0)
+    return out
 
 
 def _step_index(times: np.ndarray, at) -> np.ndarray:
@@ -556,7 +713,9 @@ class CIFTable:
     n: float
 
 
-def aalen_johansen(time, cause, weights=None) -> CIFTable:
+def aalen_johansen(
+    time, cause, weights=None, *, robust: bool | None = None, cluster=None
+) -> CIFTable:
     """Cumulative incidence of cause 1 with competing causes (Aalen-Johansen), deterministic.
 
     ``cause``: 0 censored, 1 event of interest, any other positive value a competing event.
@@ -564,7 +723,8 @@ def aalen_johansen(time, cause, weights=None) -> CIFTable:
     set at t; no jitter). ``F1(t) = sum_{t_j <= t} S(t_{j-1}) d1_j / n_j`` with S the all-cause
     Kaplan-Meier. Variance: the delta-method (Greenwood-type) estimator of Marubini and
     Valsecchi (1995), which reduces to Greenwood's formula for 1 - S when there are no
-    competing events.
+    competing events; with weights that are not whole numbers (or a ``cluster``) the robust
+    infinitesimal-jackknife variance (:func:`aj_influence`), as R's multi-state ``survfit``.
     """
     t = np.asarray(time, dtype=float)
     c = np.asarray(cause)
@@ -594,6 +754,8 @@ def aalen_johansen(time, cause, weights=None) -> CIFTable:
     C0, C1 = np.cumsum(cc), np.cumsum(cc * F)
     var = F**2 * A0 - 2 * F * A1 + A2 + B - 2 * F * C0 + 2 * C1
     var = np.maximum(var, 0.0)
+    if _robust_default(weights, cluster) if robust is None else robust:
+        var = _robust_var(aj_influence(t, c, w, ut), cluster)
     return CIFTable(ut, n, d1, d2, F, var, float(w.sum()))
 
 
@@ -944,11 +1106,15 @@ def compare_retention(
         otherwise the hazard ratio is unadjusted and a note says so.
     weights
         Case weights (e.g. inverse-probability weights). Used by the Cox model (robust variance)
-        and the Kaplan-Meier, RMST and cumulative-incidence estimates (weighted counts;
-        their Greenwood-type variances then are approximate, a note says so). The log-rank and
-        exact tests ignore weights.
+        and the Kaplan-Meier, RMST and cumulative-incidence estimates. Weights that are not all
+        whole numbers get the robust (infinitesimal-jackknife) variance for those estimates,
+        as R's ``survfit(..., weights = w)`` (Greenwood's formula on weighted counts would
+        treat them as people); whole-number weights are counts. The log-rank and exact tests
+        ignore weights.
     cluster
-        Cluster identifier (e.g. matched set or pair): Cox variance is the clustered sandwich.
+        Cluster identifier (e.g. matched set or pair): Cox variance is the clustered sandwich;
+        with non-integer weights the robust Kaplan-Meier, RMST and cumulative-incidence
+        variances also sum the influences within clusters.
     strata
         Stratum (e.g. cohort) for a stratified Cox model and a stratified log-rank test (pooling
         cohorts). Kaplan-Meier, RMST, cumulative incidence and exact tests pool strata.
@@ -1056,7 +1222,16 @@ def compare_retention(
     groups = {"treated": trt == 1, "control": trt == 0}
 
     # -- Kaplan-Meier per group -------------------------------------------------------------
-    kms = {g: km_table(dur[m], ev[m], None if w is None else w[m]) for g, m in groups.items()}
+    robust_w = _robust_default(w, None)  # non-integer weights: infinitesimal jackknife
+    cl_w = df[cluster].to_numpy() if (cluster and robust_w) else None
+
+    def _wc(m):  # weights and clusters of a group
+        return (None if w is None else w[m]), (None if cl_w is None else cl_w[m])
+
+    kms = {
+        g: km_table(dur[m], ev[m], _wc(m)[0], robust=robust_w, cluster=_wc(m)[1])
+        for g, m in groups.items()
+    }
     max_t = {g: float(dur[m].max()) for g, m in groups.items()}
     if tau is None:
         tau = min(max_t.values())
@@ -1213,7 +1388,7 @@ def compare_retention(
     cause = np.where(ev == 1, 1, np.where(comp == 1, 2, 0))
     cif_frames = []
     for g, m in groups.items():
-        tab = aalen_johansen(dur[m], cause[m], None if w is None else w[m])
+        tab = aalen_johansen(dur[m], cause[m], _wc(m)[0], robust=robust_w, cluster=_wc(m)[1])
         r = cif_at(tab, hz, alpha)
         for j, h in enumerate(hz):
             add("cumulative_incidence", g, h, r["cif"][j], r["se"][j], r["ci_low"][j],
@@ -1242,7 +1417,11 @@ def compare_retention(
     # -- RMST -------------------------------------------------------------------------------
     rm = {}
     for g in ("treated", "control"):
-        est, se = rmst_survrm2(kms[g], tau)
+        if robust_w:
+            m = groups[g]
+            est, se = rmst_robust(dur[m], ev[m], w[m], tau, cluster=_wc(m)[1])
+        else:
+            est, se = rmst_survrm2(kms[g], tau)
         if _unfollowed(g, tau):
             est, se = float("nan"), float("nan")
         rm[g] = (est, se)
@@ -1258,10 +1437,18 @@ def compare_retention(
         n_events=float(ev[dur <= tau].sum()))  # fmt: skip
     if any(_unfollowed(g, tau) for g in groups):
         notes.append(f"No RMST: tau = {tau:g} is beyond a group's last follow-up time.")
-    if w is not None:
+    if robust_w:
         notes.append(
-            "With weights, Kaplan-Meier, RMST and cumulative-incidence standard errors use "
-            "weighted counts (approximate); the log-rank and exact tests are unweighted."
+            "With weights, the Kaplan-Meier, RMST and cumulative-incidence standard errors are "
+            "robust (infinitesimal jackknife"
+            + (f", summed within {cluster}" if cl_w is not None else "")
+            + "; R survfit's default for such weights): Greenwood's formula on weighted counts "
+            "would treat the weights as people. The log-rank and exact tests are unweighted."
+        )
+    elif w is not None:
+        notes.append(
+            "The weights are whole numbers and count as people (Greenwood variances on "
+            "weighted counts, as R's survfit); the log-rank and exact tests are unweighted."
         )
 
     # -- exact tests ------------------------------------------------------------------------
