@@ -50,6 +50,7 @@ __all__ = [
     "km_table",
     "logrank_test",
     "pilot_retention",
+    "rmst_permutation_test",
     "rmst_robust",
     "rmst_survrm2",
 ]
@@ -86,6 +87,11 @@ MAX_ABS_LOG_HR = 10.0
 MIN_EVENTS_PER_PARAMETER = 5
 #: Boschloo's exact test is used up to this many people per group, Fisher's above (speed).
 BOSCHLOO_MAX_PER_GROUP = 200
+#: survRM2's Wald test of the RMST difference is used (``rmst_test="auto"``) only when each
+#: group has at least this many exits by tau; below it, the permutation test.
+RMST_WALD_MIN_EVENTS = 10
+#: Random permutations of the RMST permutation test (p-values in steps of 1 / 2000).
+N_PERMUTATIONS = 1999
 
 # --------------------------------------------------------------------------------------------
 # Kaplan-Meier
@@ -391,6 +397,116 @@ def rmst_survrm2(tab: KMTable, tau: float) -> tuple[float, float]:
     tail = np.cumsum(areas[1:][::-1])[::-1]
     var = float(np.sum(tail**2 * v))
     return est, float(np.sqrt(var))
+
+
+def _permuted_labels(group, strata, cluster, n_perm: int, rng) -> np.ndarray:
+    """``n_perm`` x n matrix of group labels (0/1) permuted under the null.
+
+    Labels are permuted within blocks: the ``strata`` (e.g. cohorts, whose follow-up differs);
+    with a ``cluster`` whose members all share a group (a pair, a person), whole clusters are
+    permuted within strata; with clusters that mix the groups (matched sets), labels are
+    permuted within each cluster (the matched set is the block).
+    """
+    g = np.asarray(group, dtype=float)
+    n = g.size
+    block = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata)
+    unit = np.arange(n)
+    if cluster is not None:
+        cl = _codes(cluster)
+        size = np.bincount(cl)
+        treated = np.bincount(cl, weights=g)
+        if np.any((treated > 0) & (treated < size)):
+            block = cl
+        else:
+            unit = cl
+    n_units = int(unit.max()) + 1
+    u_label = np.zeros(n_units)
+    u_label[unit] = g
+    u_block = np.zeros(n_units, dtype=np.int64)
+    u_block[unit] = block
+    sorted_labels = u_label[np.argsort(u_block, kind="stable")]
+    key = u_block[None, :] + rng.random((n_perm, n_units))  # by block, random within it
+    pos = np.argsort(key, axis=1)
+    perm = np.empty((n_perm, n_units))
+    np.put_along_axis(perm, pos, np.broadcast_to(sorted_labels, (n_perm, n_units)), axis=1)
+    return perm[:, unit]
+
+
+def _rmst_by_labels(t: np.ndarray, e: np.ndarray, labels: np.ndarray, tau: float) -> np.ndarray:
+    """RMST of group 1 minus group 0 for each row of a label matrix (vectorised KM).
+
+    A group not followed up to tau keeps its last survival value to tau (only permuted
+    samples can fall short; the observed groups reach tau or have no RMST)."""
+    order = np.argsort(t, kind="stable")
+    t, e, labels = t[order], e[order], labels[:, order]
+    ut, first = np.unique(t, return_index=True)
+    nxt = np.append(ut[1:], np.inf)
+    length = np.clip(np.minimum(nxt, tau) - ut, 0, None)
+    head = min(float(ut[0]), tau)
+    n_all = np.add.reduceat(np.ones_like(t), first)
+    d_all = np.add.reduceat(e, first)
+    out = np.empty(labels.shape[0])
+    for lo in range(0, labels.shape[0], 256):
+        G = labels[lo : lo + 256]
+        n1 = np.add.reduceat(G, first, axis=1)
+        d1 = np.add.reduceat(G * e, first, axis=1)
+        rm = []
+        for n_at, d in ((n1, d1), (n_all - n1, d_all - d1)):
+            Y = np.cumsum(n_at[:, ::-1], axis=1)[:, ::-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                h = np.where(Y > 0, d / Y, 0.0)
+            rm.append(head + np.cumprod(1 - h, axis=1) @ length)
+        out[lo : lo + 256] = rm[0] - rm[1]
+    return out
+
+
+def rmst_permutation_test(
+    time,
+    event,
+    group,
+    tau: float,
+    *,
+    strata=None,
+    cluster=None,
+    alpha: float = 0.05,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int | None = 20250113,
+) -> dict[str, float]:
+    """Permutation test of the RMST difference (group 1 minus group 0) up to ``tau``.
+
+    Under the null hypothesis of equal survival (and the same censoring in both groups, as
+    when participants and controls share the cohorts' follow-up), the group labels are
+    exchangeable within the blocks of :func:`_permuted_labels` (cohort strata, clusters), so
+    ``p = (1 + #{|D*| >= |d|}) / (B + 1)`` over ``B`` seeded random permutations is valid at
+    any sample size and with no exit in a group, where survRM2's Wald test is not (a group
+    without exits gets a standard error of 0). The interval inverts the test under a constant
+    shift of the difference: ``d -/+ q`` with ``q`` the ``m``-th largest ``|D*|``, ``m`` the
+    count that makes the interval exclude 0 exactly when ``p <= alpha``. It is NaN when the
+    permutation distribution is degenerate (no exit by tau, or nothing to permute).
+
+    Returns ``estimate, ci_low, ci_high, p_value, null_sd`` (the SD of the permuted
+    differences) and ``n_permutations``.
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float) * (t <= tau)
+    g = np.asarray(group, dtype=float)
+    d = float(_rmst_by_labels(t, e, g[None, :], tau)[0])
+    nan = float("nan")
+    out = dict(estimate=d, ci_low=nan, ci_high=nan, p_value=nan, null_sd=nan,
+               n_permutations=int(n_permutations))  # fmt: skip
+    if e.sum() == 0:
+        return out
+    rng = np.random.default_rng(seed)
+    star = _rmst_by_labels(t, e, _permuted_labels(g, strata, cluster, n_permutations, rng), tau)
+    a = np.sort(np.abs(star))[::-1]
+    tol = 1e-10 * max(1.0, abs(d))
+    out["p_value"] = float((1 + np.sum(a >= abs(d) - tol)) / (n_permutations + 1))
+    out["null_sd"] = float(star.std())
+    # p <= alpha  <=>  #{|D*| >= |d|} <= alpha (B + 1) - 1  <=>  |d| > a_m, m = that count + 1
+    m = int(np.floor(alpha * (n_permutations + 1) - 1 + 1e-9)) + 1
+    if 1 <= m <= n_permutations and a[m - 1] > 0:
+        out["ci_low"], out["ci_high"] = d - float(a[m - 1]), d + float(a[m - 1])
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1135,6 +1251,9 @@ def compare_retention(
     conf_type: str = "log",
     exact: str = "auto",
     ph_check: bool = True,
+    rmst_test: str = "auto",
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int | None = 20250113,
 ) -> RetentionResult:
     """Compare retention (time to an exit event) of a treated group with a control group.
 
@@ -1190,6 +1309,15 @@ def compare_retention(
     ph_check
         Test proportional hazards for the treatment (Grambsch-Therneau, Kaplan-Meier time
         transform, via lifelines) and add a note when it fails at level ``alpha``.
+    rmst_test, n_permutations, seed
+        Inference on the RMST difference: ``"survrm2"`` (Wald with survRM2's standard
+        errors), ``"permutation"`` (:func:`rmst_permutation_test`: ``n_permutations`` seeded
+        permutations of the group labels within ``strata`` and clusters, the interval by test
+        inversion) or ``"auto"`` (survRM2 when each group has at least
+        ``RMST_WALD_MIN_EVENTS`` (10) exits by tau, else the permutation test). With weights
+        that are not whole numbers the Wald test uses the robust standard errors, and there is
+        no interval or p-value when a group has no exit by tau (the notes defer to the log-rank
+        and exact tests).
 
     Returns
     -------
@@ -1466,7 +1594,10 @@ def compare_retention(
         )
 
     # -- RMST -------------------------------------------------------------------------------
+    if rmst_test not in ("auto", "survrm2", "permutation"):
+        raise ValueError(f"rmst_test must be 'auto', 'survrm2' or 'permutation', not {rmst_test!r}")
     rm = {}
+    ev_tau = {g: float(ev[m & (dur <= tau)].sum()) for g, m in groups.items()}
     for g in ("treated", "control"):
         if robust_w:
             m = groups[g]
@@ -1477,15 +1608,84 @@ def compare_retention(
             est, se = float("nan"), float("nan")
         rm[g] = (est, se)
         lo, hi, _ = normal_ci(est, se, alpha) if np.isfinite(est) else (np.nan,) * 3
-        if np.isfinite(est) and se == 0:
-            lo = hi = est
+        if np.isfinite(est) and ev_tau[g] == 0:
+            # no exit by tau: S(tau) >= (alpha/2)^(1/n(tau)) with 1 - alpha/2 confidence
+            # (exact, 0 events among those followed to tau), and S is decreasing, so
+            # RMST >= tau (alpha/2)^(1/n(tau)): a valid, conservative lower limit
+            n_tau = int(np.sum(groups[g] & (dur >= tau)))
+            lo = tau * (alpha / 2) ** (1 / n_tau) if n_tau else float("nan")
+            hi, se = tau, float("nan")
         add("rmst", g, tau, est, se, lo, hi, n=int(groups[g].sum()),
-            n_events=float(ev[groups[g] & (dur <= tau)].sum()))  # fmt: skip
+            n_events=ev_tau[g])  # fmt: skip
     d = rm["treated"][0] - rm["control"][0]
     sd = float(np.sqrt(rm["treated"][1] ** 2 + rm["control"][1] ** 2))
-    lo, hi, p = normal_ci(d, sd, alpha) if np.isfinite(d) else (np.nan,) * 3
+    lo = hi = p = float("nan")
+    rmst_used = "none"
+    few = min(ev_tau.values())
+    if not np.isfinite(d):
+        pass
+    elif w is not None and robust_w:
+        if few > 0:
+            lo, hi, p = normal_ci(d, sd, alpha)
+            rmst_used = "wald-robust"
+        else:
+            sd = float("nan")
+            rmst_used = "none-weighted"
+    else:
+        use = rmst_test
+        if use == "auto":
+            use = "survrm2" if few >= RMST_WALD_MIN_EVENTS else "permutation"
+        if use == "survrm2":
+            lo, hi, p = normal_ci(d, sd, alpha)
+            rmst_used = "survrm2"
+        else:
+            pt = rmst_permutation_test(
+                dur, ev, trt, tau,
+                strata=None if strata is None else df[strata].to_numpy(),
+                cluster=None if cluster is None else df[cluster].to_numpy(),
+                alpha=alpha, n_permutations=n_permutations, seed=seed,
+            )  # fmt: skip
+            lo, hi, p = pt["ci_low"], pt["ci_high"], pt["p_value"]
+            sd = float("nan")
+            rmst_used = "permutation"
     add("rmst_difference", "treated vs control", tau, d, sd, lo, hi, p, n=len(df),
         n_events=float(ev[dur <= tau].sum()))  # fmt: skip
+    if rmst_used == "permutation":
+        blocks = (f"within {strata} strata" if strata else "across everyone") + (
+            f", respecting {cluster} clusters" if cluster else ""
+        )
+        notes.append(
+            f"RMST difference: permutation test ({n_permutations:,} seeded random "
+            f"permutations of the group labels {blocks}; seed {seed}), because a group had "
+            f"fewer than {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
+            f"({int(ev_tau['treated'])} participants, {int(ev_tau['control'])} controls), "
+            "where survRM2's Wald interval is too narrow (a group without exits gets a "
+            "standard error of 0). Its interval inverts the test under a constant shift, so "
+            "it excludes 0 exactly when p < alpha"
+            + (
+                "; with no exit by tau in either group there is no interval."
+                if not np.isfinite(lo)
+                else "."
+            )
+        )
+    elif rmst_used == "none-weighted":
+        notes.append(
+            "RMST difference without an interval or p-value: a group had no exit by tau, so "
+            "its standard error is 0, and with weights the permutation test does not apply. "
+            "See the log-rank and exact tests."
+        )
+    elif rmst_used == "survrm2":
+        notes.append(
+            "RMST difference: Wald interval and z-test with survRM2's standard errors "
+            f"(each group had at least {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g})."
+            if rmst_test == "auto"
+            else "RMST difference: Wald interval and z-test with survRM2's standard errors."
+        )
+    if any(ev_tau[g] == 0 and np.isfinite(rm[g][0]) for g in groups):
+        notes.append(
+            "A group without exits by tau has RMST = tau; its interval runs from the exact "
+            "lower limit tau (alpha/2)^(1/n), n the people followed to tau, up to tau."
+        )
     if any(_unfollowed(g, tau) for g in groups):
         notes.append(f"No RMST: tau = {tau:g} is beyond a group's last follow-up time.")
     if robust_w:

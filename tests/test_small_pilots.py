@@ -158,3 +158,80 @@ def test_ph_check_says_which_test_it_is():
     note = next(n for n in res.notes if "proportional hazards" in n)
     assert f"p = {p:.3g}" in note
     assert "lifelines' proportional_hazard_test" in note and "cox.zph" in note
+
+
+# -- item 2: RMST difference when a group has no exit ---------------------------------------
+def _no_exit_pilot():
+    """12 participants without an exit, 24 controls of whom 4 left, three cohorts followed
+    6, 12 and 18 months (participants and controls share the cohorts' follow-up)."""
+    fu = np.repeat([18.0, 12.0, 6.0], 4)
+    fu_c = np.repeat([18.0, 12.0, 6.0], 8)
+    t_c = fu_c.copy()
+    t_c[[0, 3, 9, 17]] = [2.5, 7.0, 4.0, 3.0]
+    e_c = np.zeros(24)
+    e_c[[0, 3, 9, 17]] = 1
+    return pd.DataFrame({"t": np.r_[fu, t_c], "e": np.r_[np.zeros(12), e_c],
+                         "g": np.r_[np.ones(12), np.zeros(24)],
+                         "cohort": np.r_[np.repeat([1, 2, 3], 4), np.repeat([1, 2, 3], 8)]})  # fmt: skip
+
+
+def test_rmst_difference_without_exits_uses_the_permutation_test():
+    d = _no_exit_pilot()
+    res = compare_retention(d, duration="t", event="e", group="g", strata="cohort",
+                            horizons=[6], tau=12, ph_check=False)  # fmt: skip
+    row = res.row(metric="rmst_difference")
+    # survRM2 would give the participants a standard error of 0: its interval is the
+    # controls' alone (Wald: 0.15 to 2.69 months, p = 0.029)
+    wald = compare_retention(d, duration="t", event="e", group="g", strata="cohort",
+                             horizons=[6], tau=12, ph_check=False, rmst_test="survrm2")  # fmt: skip
+    w_row = wald.row(metric="rmst_difference")
+    assert w_row.se == pytest.approx(res.row(metric="rmst", group="control").se)
+    assert w_row.p_value < 0.05
+    # the permutation test: wider, valid, consistent with its p-value
+    assert row.estimate == pytest.approx(w_row.estimate)
+    assert row.ci_high - row.ci_low > w_row.ci_high - w_row.ci_low
+    assert (row.p_value < 0.05) == (row.ci_low > 0 or row.ci_high < 0)
+    assert row.p_value > 0.05  # 0.29 (interval -0.39 to 3.22)
+    assert any("RMST difference: permutation test" in n for n in res.notes)
+    # seeded: the same numbers on every run
+    again = compare_retention(d, duration="t", event="e", group="g", strata="cohort",
+                              horizons=[6], tau=12, ph_check=False)  # fmt: skip
+    assert again.row(metric="rmst_difference").p_value == row.p_value
+    # the group without exits: RMST = tau, interval from tau (alpha/2)^(1/n followed to tau)
+    rm_t = res.row(metric="rmst", group="treated")
+    assert rm_t.estimate == 12 and rm_t.ci_high == 12
+    assert rm_t.ci_low == pytest.approx(12 * 0.025 ** (1 / 8))
+
+
+def test_rmst_permutation_p_value_matches_full_enumeration():
+    """4 vs 4 people: all 70 relabellings enumerated give the exact permutation p-value;
+    the Monte Carlo p-value (1,999 draws) is within its sampling error of it."""
+    from itertools import combinations
+
+    from rm_analytics.retention import _rmst_by_labels, rmst_permutation_test
+
+    t = np.array([2.0, 5.0, 7.5, 9.0, 1.0, 3.0, 4.0, 6.0])
+    e = np.array([0, 1, 0, 0, 1, 1, 1, 0.0])
+    g = np.r_[np.ones(4), np.zeros(4)]
+    labels = np.zeros((70, 8))
+    for i, idx in enumerate(combinations(range(8), 4)):
+        labels[i, list(idx)] = 1
+    star = _rmst_by_labels(t, e, labels, 8.0)
+    d = _rmst_by_labels(t, e, g[None, :], 8.0)[0]
+    exact = np.mean(np.abs(star) >= abs(d) - 1e-12)
+    mc = rmst_permutation_test(t, e, g, 8.0)
+    assert mc["estimate"] == pytest.approx(d)
+    assert abs(mc["p_value"] - exact) < 3 * np.sqrt(exact * (1 - exact) / 1999) + 1 / 2000
+    # strata: labels move only within strata, so the treated count per stratum is kept
+    from rm_analytics.retention import _permuted_labels
+
+    perm = _permuted_labels(g, np.r_[0, 0, 1, 1, 0, 0, 1, 1], None, 50,
+                            np.random.default_rng(0))  # fmt: skip
+    assert (perm[:, [0, 1, 4, 5]].sum(axis=1) == 2).all()
+    # clusters that share a group move together; mixed clusters are the blocks
+    pairs = np.r_[0, 0, 1, 1, 2, 3, 4, 5]
+    perm = _permuted_labels(g, None, pairs, 50, np.random.default_rng(0))
+    assert (perm[:, 0] == perm[:, 1]).all() and (perm[:, 2] == perm[:, 3]).all()
+    sets = np.r_[0, 1, 2, 3, 0, 1, 2, 3]
+    perm = _permuted_labels(g, None, sets, 50, np.random.default_rng(0))
+    assert (perm[:, :4] + perm[:, 4:] == 1).all()
