@@ -505,7 +505,8 @@ def rmst_permutation_test(
     # p <= alpha  <=>  #{|D*| >= |d|} <= alpha (B + 1) - 1  <=>  |d| > a_m, m = that count + 1
     m = int(np.floor(alpha * (n_permutations + 1) - 1 + 1e-9)) + 1
     if 1 <= m <= n_permutations and a[m - 1] > 0:
-        out["ci_low"], out["ci_high"] = d - float(a[m - 1]), d + float(a[m - 1])
+        q = float(a[m - 1]) + tol  # the p-value's tolerance: ties with |d| keep 0 inside
+        out["ci_low"], out["ci_high"] = d - q, d + q
     return out
 
 
