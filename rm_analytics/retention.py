@@ -7,13 +7,19 @@ module answers it with the estimates a careful reviewer expects, each with its u
   ratio (Efron ties; robust variance with weights or clusters), log-rank test, Kaplan-Meier
   retention at horizons (Greenwood CIs; the exact lower limit where a group has had no exit
   yet, see :func:`km_at`), restricted mean survival time (RMST) per group and its
-  difference (survRM2's variance), an exact test on attrition by each horizon, cumulative
+  difference (survRM2's variance; a permutation test when a group has fewer than 10 exits, see
+  :func:`rmst_permutation_test`), an exact test on attrition by each horizon, cumulative
   incidence of the event with competing exits (Aalen-Johansen), a proportional-hazards check and
   plain-language notes (no hazard ratio when it cannot be estimated).
 * :func:`cohort_frame` - the person-level analysis frame built from a :class:`~rm_analytics.Pilot`:
   index date = cohort start, months to voluntary exit, other exits competing, censoring at
   ``as_of``, covariates at the index date, a designated or matched control group.
 * :func:`pilot_retention` - both in one call, pooled across cohorts (stratified by cohort).
+* :meth:`RetentionResult.attrition_at` - the attrition difference at a horizon with one
+  method for its interval and p-value (MOVER and its inversion), as the ROI uses it.
+
+``docs/methods.md`` states for each headline number its estimator, interval, test and edge
+behaviour (zero events, tiny n), and the reference it was checked against.
 
 The numerical kernels (:func:`km_table`, :func:`rmst_survrm2`, :func:`logrank_test`,
 :func:`cox_efron`, :func:`aalen_johansen`) are numpy only, vectorised, and reproduce R's
@@ -1340,13 +1346,17 @@ def compare_retention(
           the event by the horizon or were followed up to it; people censored or with a
           competing exit before it are left out);
         - ``se``: standard error - of log(HR) for the hazard ratio; Greenwood SE of the KM
-          probability; delta-method SE of the cumulative incidence; survRM2's SE for RMST;
-          NaN for tests;
+          probability (robust with non-integer weights); delta-method SE of the cumulative
+          incidence (robust with such weights); survRM2's SE for RMST (NaN for a group
+          without exits by tau, and for a permutation-tested difference); NaN for tests;
         - ``ci_low``, ``ci_high``: 1 - alpha interval - exp(log HR +- z se); KM CI with the
-          ``conf_type`` transform (attrition: the retention interval flipped); cumulative
-          incidence on the log(-log) scale; RMST Wald;
-        - ``p_value``: Wald (HR), chi-square (log-rank), z-test (RMST difference), exact test
-          (Boschloo's or Fisher's, two-sided);
+          ``conf_type`` transform and the exact lower limit for a group without exits
+          (attrition: the retention interval flipped); cumulative incidence on the log(-log)
+          scale; RMST Wald, or from the exact limit up to tau for a group without exits; RMST
+          difference: Wald with survRM2's SEs, or the permutation test inverted
+          (``rmst_test``);
+        - ``p_value``: Wald (HR), chi-square (log-rank), z-test or permutation test (RMST
+          difference), exact test (Boschloo's or Fisher's, two-sided);
         - ``n``: people in the group (contrasts: both groups; exact test: people with known
           status); ``n_at_risk``: people still followed at the horizon; ``n_events``: events
           observed (by the horizon for per-horizon rows).
