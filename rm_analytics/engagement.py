@@ -715,8 +715,8 @@ def difference_in_differences(
     ``"satterthwaite"`` (CR2's); ``"t"`` CR1 with t(G - 1); ``"none"`` CR1 with the normal;
     ``"wild"`` CR1 with a wild cluster bootstrap-t (unrestricted; Rademacher weights, or Webb's
     six-point weights below 12 clusters; ``n_boot`` draws; ``seed``). With 12 teams of which
-    3 are treated, a true null was rejected in about 15% of samples by CR1 with t(G - 1) and
-    9% by the wild bootstrap; CR2 with Satterthwaite degrees of freedom keeps it near 5%
+    3 are treated, a true null was rejected in 11% of simulated samples by CR1 with t(G - 1)
+    and 8% by the wild bootstrap, 2% by CR2 with Satterthwaite degrees of freedom
     (``tests/test_null_simulations.py``). With fewer than 2 clusters holding treated
     observations, or 2 holding control observations, no method gives a standard error,
     interval or p-value for the effect (the estimate is reported with a note). The notes name
