@@ -1324,7 +1324,7 @@ def compare_retention(
         ``RMST_WALD_MIN_EVENTS`` (10) exits by tau, else the permutation test). With weights
         that are not whole numbers the Wald test uses the robust standard errors, and there is
         no interval or p-value when a group has no exit by tau (the notes defer to the log-rank
-        and exact tests).
+        and exact tests); whole-number weights likewise use the Wald test on weighted counts.
 
     Returns
     -------
@@ -1635,10 +1635,10 @@ def compare_retention(
     few = min(ev_tau.values())
     if not np.isfinite(d):
         pass
-    elif w is not None and robust_w:
+    elif w is not None:  # weighted: no valid permutation of the labels
         if few > 0:
             lo, hi, p = normal_ci(d, sd, alpha)
-            rmst_used = "wald-robust"
+            rmst_used = "wald-weighted"
         else:
             sd = float("nan")
             rmst_used = "none-weighted"
@@ -1678,6 +1678,12 @@ def compare_retention(
                 if not np.isfinite(lo)
                 else "."
             )
+        )
+    elif rmst_used == "wald-weighted":
+        notes.append(
+            "RMST difference: Wald interval and z-test with the weighted standard errors (the "
+            "permutation test does not apply to weighted data); with few exits it may be too "
+            "narrow."
         )
     elif rmst_used == "none-weighted":
         notes.append(

@@ -236,3 +236,16 @@ def test_rmst_permutation_p_value_matches_full_enumeration():
     sets = np.r_[0, 1, 2, 3, 0, 1, 2, 3]
     perm = _permuted_labels(g, None, sets, 50, np.random.default_rng(0))
     assert (perm[:, :4] + perm[:, 4:] == 1).all()
+
+
+def test_weighted_rmst_difference_without_exits_has_no_p_value():
+    """With IPW weights the labels cannot be permuted; a group without exits has a standard
+    error of 0, so there is no interval or p-value, and a note defers to the other tests."""
+    d = _no_exit_pilot()
+    d["w"] = np.where(d.g == 1, 1.0, 0.7 + 0.1 * (np.arange(len(d)) % 5))
+    res = compare_retention(d, duration="t", event="e", group="g", weights="w", horizons=[6],
+                            tau=12, ph_check=False)  # fmt: skip
+    row = res.row(metric="rmst_difference")
+    assert np.isfinite(row.estimate)
+    assert np.isnan(row.ci_low) and np.isnan(row.p_value)
+    assert any("without an interval or p-value" in n and "log-rank" in n for n in res.notes)
