@@ -1322,9 +1322,9 @@ def compare_retention(
         permutations of the group labels within ``strata`` and clusters, the interval by test
         inversion) or ``"auto"`` (survRM2 when each group has at least
         ``RMST_WALD_MIN_EVENTS`` (10) exits by tau, else the permutation test). With weights
-        that are not whole numbers the Wald test uses the robust standard errors, and there is
-        no interval or p-value when a group has no exit by tau (the notes defer to the log-rank
-        and exact tests); whole-number weights likewise use the Wald test on weighted counts.
+        the labels cannot be permuted: the Wald test with the weighted (robust) standard errors
+        when each group has at least 10 exits by tau, otherwise no interval or p-value (the
+        notes defer to the log-rank and exact tests); ``rmst_test="survrm2"`` forces Wald.
 
     Returns
     -------
@@ -1636,7 +1636,7 @@ def compare_retention(
     if not np.isfinite(d):
         pass
     elif w is not None:  # weighted: no valid permutation of the labels
-        if few > 0:
+        if few >= RMST_WALD_MIN_EVENTS or rmst_test == "survrm2":
             lo, hi, p = normal_ci(d, sd, alpha)
             rmst_used = "wald-weighted"
         else:
@@ -1682,14 +1682,15 @@ def compare_retention(
     elif rmst_used == "wald-weighted":
         notes.append(
             "RMST difference: Wald interval and z-test with the weighted standard errors (the "
-            "permutation test does not apply to weighted data); with few exits it may be too "
-            "narrow."
+            "permutation test does not apply to weighted data)."
         )
     elif rmst_used == "none-weighted":
         notes.append(
-            "RMST difference without an interval or p-value: a group had no exit by tau, so "
-            "its standard error is 0, and with weights the permutation test does not apply. "
-            "See the log-rank and exact tests."
+            f"RMST difference without an interval or p-value: a group had fewer than "
+            f"{RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
+            f"({int(ev_tau['treated'])} participants, {int(ev_tau['control'])} controls), so "
+            "its weighted standard error is unreliable (0 without exits), and with weights the "
+            "permutation test does not apply. See the log-rank and exact tests (unweighted)."
         )
     elif rmst_used == "survrm2":
         notes.append(

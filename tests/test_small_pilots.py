@@ -239,8 +239,9 @@ def test_rmst_permutation_p_value_matches_full_enumeration():
 
 
 def test_weighted_rmst_difference_without_exits_has_no_p_value():
-    """With IPW weights the labels cannot be permuted; a group without exits has a standard
-    error of 0, so there is no interval or p-value, and a note defers to the other tests."""
+    """With IPW weights the labels cannot be permuted; a group without exits (or with fewer
+    than 10) has no usable standard error, so there is no interval or p-value, and a note
+    defers to the other tests."""
     d = _no_exit_pilot()
     d["w"] = np.where(d.g == 1, 1.0, 0.7 + 0.1 * (np.arange(len(d)) % 5))
     res = compare_retention(d, duration="t", event="e", group="g", weights="w", horizons=[6],
@@ -249,3 +250,12 @@ def test_weighted_rmst_difference_without_exits_has_no_p_value():
     assert np.isfinite(row.estimate)
     assert np.isnan(row.ci_low) and np.isnan(row.p_value)
     assert any("without an interval or p-value" in n and "log-rank" in n for n in res.notes)
+    # one participant exit: the robust Wald p-value would be absurdly small; still none
+    one = d.copy()
+    one.loc[0, ["t", "e"]] = [5.0, 1]
+    res1 = compare_retention(one, duration="t", event="e", group="g", weights="w",
+                             horizons=[6], tau=12, ph_check=False)  # fmt: skip
+    assert np.isnan(res1.row(metric="rmst_difference").p_value)
+    forced = compare_retention(one, duration="t", event="e", group="g", weights="w",
+                               horizons=[6], tau=12, ph_check=False, rmst_test="survrm2")  # fmt: skip
+    assert np.isfinite(forced.row(metric="rmst_difference").p_value)
