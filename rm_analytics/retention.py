@@ -1669,7 +1669,7 @@ def compare_retention(
             f"RMST difference: permutation test ({n_permutations:,} seeded random "
             f"permutations of the group labels {blocks}; seed {seed}), because a group had "
             f"fewer than {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
-            f"({int(ev_tau['treated'])} participants, {int(ev_tau['control'])} controls), "
+            f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), "
             "where survRM2's Wald interval is too narrow (a group without exits gets a "
             "standard error of 0). Its interval inverts the test under a constant shift, so "
             "it excludes 0 exactly when p < alpha"
@@ -1688,7 +1688,7 @@ def compare_retention(
         notes.append(
             f"RMST difference without an interval or p-value: a group had fewer than "
             f"{RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
-            f"({int(ev_tau['treated'])} participants, {int(ev_tau['control'])} controls), so "
+            f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), so "
             "its weighted standard error is unreliable (0 without exits), and with weights the "
             "permutation test does not apply. See the log-rank and exact tests (unweighted)."
         )
