@@ -476,17 +476,14 @@ def _flag_status(flags: pd.DataFrame, iv: pd.DataFrame, as_of: pd.Timestamp) -> 
     return f
 
 
-def _reason(flag: str, rows: pd.DataFrame) -> str:
-    """Why to check in, in words, for one kind of open flag."""
+def _reason(flag: str, rows: list[dict[str, Any]]) -> str:
+    """Why to check in, in words, for one kind of open flag (``rows``: its flag records)."""
     if flag == "NO_RESPONSE":
-        missed = sorted(
-            {f"the {r} missed the {w} pulse" for r, w in zip(rows.role, rows.wave, strict=True)}
-        )
-        return "; ".join(missed)
+        return "; ".join(sorted({f"the {r['role']} missed the {r['wave']} pulse" for r in rows}))
     if flag == "CADENCE_SLIPPING":
-        return f"no session for {int(rows.value.max())} days"
+        return f"no session for {int(max(r['value'] for r in rows))} days"
     if flag == "GOAL_OFF_TRACK":
-        return f"goal progress {int(rows.value.min())} of 5 at the week-6 check"
+        return f"goal progress {int(min(r['value'] for r in rows))} of 5 at the week-6 check"
     return {
         "SAFETY_DROP": "safety fell between pulses",
         "REVERSE_ITEM_ALERT": "a worrying answer on the safety pulse",
@@ -494,10 +491,10 @@ def _reason(flag: str, rows: pd.DataFrame) -> str:
     }.get(flag, FLAG_WORDS.get(flag, flag.lower()))
 
 
-def _action(open_rows: pd.DataFrame, paused: bool, paused_since) -> str | None:
-    if len(open_rows):
-        first = open_rows.iloc[0]
-        kind = first.flag
+def _action(open_rows: list[dict[str, Any]], paused: bool, paused_since) -> str | None:
+    if open_rows:
+        first = open_rows[0]
+        kind = first["flag"]
         if kind == "CONFLICT_OF_INTEREST":
             return (
                 "Rematch before anything else: one member is in the other's reporting line; "
@@ -509,7 +506,7 @@ def _action(open_rows: pd.DataFrame, paused: bool, paused_since) -> str | None:
                 "want to."
             )
         if kind == "STALLED":
-            if first.action == "reshuffle":
+            if first["action"] == "reshuffle":
                 return (
                     "Reshuffle: the pair has stalled past the cohort's mid-point; offer both "
                     "a new partner."
@@ -518,7 +515,8 @@ def _action(open_rows: pd.DataFrame, paused: bool, paused_since) -> str | None:
                 "Re-energise: call both, book the next session and agree one small step "
                 "towards the goal."
             )
-    reasons = [_reason(k, open_rows[open_rows.flag == k]) for k in dict.fromkeys(open_rows.flag)]
+    kinds = dict.fromkeys(r["flag"] for r in open_rows)
+    reasons = [_reason(k, [r for r in open_rows if r["flag"] == k]) for k in kinds]
     if paused:
         when = f" since {_day(paused_since)}" if pd.notna(paused_since) else ""
         reasons.append(
@@ -636,96 +634,96 @@ def pair_view(
     flags["_rank"] = flags.flag.map(rank).fillna(len(rank)).astype(int)
     flags = flags.sort_values(["pair_id", "_rank", "raised"], kind="stable").reset_index(drop=True)
 
-    names = display_names(pilot.employees)
-    d = delivery.set_index("pair_id") if delivery is not None else None
+    names = display_names(pilot.employees).to_dict()
+    d = delivery.set_index("pair_id").to_dict("index") if delivery is not None else {}
+    states = st.to_dict("index")
+    by_pair: dict[str, list[dict[str, Any]]] = {}
+    for r in flags.to_dict("records"):
+        by_pair.setdefault(r["pair_id"], []).append(r)
+    last_iv = iv.groupby("pair_id").tail(1).set_index("pair_id").to_dict("index")
+    answered = _answered_pairs(pilot)
     rows = []
-    for _, p in info.iterrows():
-        pid = p.pair_id
-        f = flags[flags.pair_id == pid]
-        open_rows = f[f.status == "open"]
-        done_rows = f[f.status == "addressed"]
-        ended = bool(st.at[pid, "ended"])
-        paused = bool(st.at[pid, "paused"])
-        stop = st.at[pid, "ended_on"] if ended and pd.notna(st.at[pid, "ended_on"]) else stamp
-        weeks = max(0.0, (min(stop, stamp) - p.start_date).days / 7)
+    for p in info.to_dict("records"):
+        pid = p["pair_id"]
+        f = by_pair.get(pid, [])
+        open_rows = [r for r in f if r["status"] == "open"]
+        done_rows = [r for r in f if r["status"] == "addressed"]
+        sp = states[pid]
+        ended, paused, paused_since = bool(sp["ended"]), bool(sp["paused"]), sp["paused_since"]
+        stop = sp["ended_on"] if ended and pd.notna(sp["ended_on"]) else stamp
+        weeks = max(0.0, (min(stop, stamp) - p["start_date"]).days / 7)
         held = due = np.nan
         last_session = pd.NaT
-        if d is not None and pid in d.index:
-            held, due = int(d.at[pid, "sessions_held"]), int(d.at[pid, "expected_by_now"])
-            if pd.notna(d.at[pid, "days_since_last_held"]):
-                last_session = d.at[pid, "observed_until"] - pd.Timedelta(
-                    days=float(d.at[pid, "days_since_last_held"])
+        if pid in d:
+            held, due = int(d[pid]["sessions_held"]), int(d[pid]["expected_by_now"])
+            if pd.notna(d[pid]["days_since_last_held"]):
+                last_session = d[pid]["observed_until"] - pd.Timedelta(
+                    days=float(d[pid]["days_since_last_held"])
                 )
-        levels = [FLAG_HEALTH.get(k, "needs_check_in") for k in open_rows.flag]
+        levels = [FLAG_HEALTH.get(r["flag"], "needs_check_in") for r in open_rows]
         if "act_now" in levels:
             health = "act_now"
         elif levels or paused:
             health = "needs_check_in"
         elif weeks < lr["too_early_weeks"] or (
-            (held == 0 or pd.isna(held))
-            and (due == 0 or pd.isna(due))
-            and not _answered(pilot, pid)
+            not (held > 0) and not (due > 0) and pid not in answered
         ):
             health = "too_early"
         else:
             health = "on_track"
-        action = None if ended else _action(open_rows, paused, st.at[pid, "paused_since"])
+        action = None if ended else _action(open_rows, paused, paused_since)
         if health in ("too_early", "on_track"):
             action = None
-        since = open_rows.raised.min() if len(open_rows) else pd.NaT
+        since = min((r["raised"] for r in open_rows), default=pd.NaT)
         if pd.isna(since) and paused and not ended:
-            since = st.at[pid, "paused_since"]
+            since = paused_since
         evidence = [
-            f"{FLAG_WORDS.get(r.flag, r.flag).capitalize()} (raised {_day(r.raised)}): {r.evidence}."
-            for r in open_rows.itertuples()
+            f"{FLAG_WORDS.get(r['flag'], r['flag']).capitalize()} (raised {_day(r['raised'])}): "
+            f"{r['evidence']}."
+            for r in open_rows
         ]
         evidence += [
-            f"{FLAG_WORDS.get(r.flag, r.flag).capitalize()} (raised {_day(r.raised)}) was addressed "
-            f"by the {INTERVENTION_WORDS.get(str(r.addressed_by), str(r.addressed_by))} on "
-            f"{_day(r.addressed_on)}."
-            for r in done_rows.itertuples()
+            f"{FLAG_WORDS.get(r['flag'], r['flag']).capitalize()} (raised {_day(r['raised'])}) "
+            f"was addressed by the "
+            f"{INTERVENTION_WORDS.get(str(r['addressed_by']), str(r['addressed_by']))} on "
+            f"{_day(r['addressed_on'])}."
+            for r in done_rows
         ]
         if pd.notna(held):
             last = f", the last on {_day(last_session)}" if pd.notna(last_session) else ", none yet"
             evidence.append(f"{held} of {due} sessions due so far held{last}.")
-        mine = iv[iv.pair_id == pid]
-        last_iv = None
-        if len(mine):
-            li = mine.iloc[-1]
-            last_iv = f"{INTERVENTION_WORDS.get(str(li.action), str(li.action))} on {_day(li.date)}"
+        li = last_iv.get(pid)
+        last_text = None
+        if li is not None:
+            word = INTERVENTION_WORDS.get(str(li["action"]), str(li["action"]))
+            last_text = f"{word} on {_day(li['date'])}"
         if paused and not ended:
-            evidence.append(
-                "Paused"
-                + (
-                    f" since {_day(st.at[pid, 'paused_since'])}"
-                    if pd.notna(st.at[pid, "paused_since"])
-                    else ""
-                )
-                + "."
-            )
+            when = f" since {_day(paused_since)}" if pd.notna(paused_since) else ""
+            evidence.append(f"Paused{when}.")
+        status = p.get("status")
         rows.append(
             {
                 "pair_id": pid,
-                "cohort_id": p.cohort_id,
-                "mentor": names.get(str(p.mentor_id), str(p.mentor_id)),
-                "mentee": names.get(str(p.mentee_id), str(p.mentee_id)),
+                "cohort_id": p["cohort_id"],
+                "mentor": names.get(str(p["mentor_id"]), str(p["mentor_id"])),
+                "mentee": names.get(str(p["mentee_id"]), str(p["mentee_id"])),
                 "state": "ended" if ended else "running",
                 "health": health,
                 "action": action,
                 "since": since,
-                "open_flags": list(dict.fromkeys(open_rows.flag)),
-                "addressed_flags": list(dict.fromkeys(done_rows.flag)),
+                "open_flags": list(dict.fromkeys(r["flag"] for r in open_rows)),
+                "addressed_flags": list(dict.fromkeys(r["flag"] for r in done_rows)),
                 "evidence": evidence,
                 "priority": pd.NA,
                 "paused": paused,
-                "status": None if pd.isna(p.status) else str(p.status),
-                "start_date": p.start_date,
-                "end_date": st.at[pid, "ended_on"] if ended else pd.NaT,
+                "status": None if status is None or pd.isna(status) else str(status),
+                "start_date": p["start_date"],
+                "end_date": sp["ended_on"] if ended else pd.NaT,
                 "weeks_running": weeks,
                 "sessions_held": held,
                 "sessions_due": due,
                 "last_session": last_session,
-                "last_intervention": last_iv,
+                "last_intervention": last_text,
                 "_urgency": _urgency(open_rows, paused),
             }
         )
@@ -760,19 +758,20 @@ def pair_view(
     return res
 
 
-def _urgency(open_rows: pd.DataFrame, paused: bool) -> int:
+def _urgency(open_rows: list[dict[str, Any]], paused: bool) -> int:
     rank = {k: i for i, k in enumerate(URGENCY)}
-    kinds = [rank.get(k, len(rank)) for k in open_rows.flag]
+    kinds = [rank.get(r["flag"], len(rank)) for r in open_rows]
     if kinds:
         return min(kinds)
     return len(rank) + (0 if paused else 1)
 
 
-def _answered(pilot, pair_id: str) -> bool:
+def _answered_pairs(pilot) -> set[str]:
+    """Pairs some survey answer is about."""
     sv = pilot.surveys
     if sv is None or "pair_id" not in sv.columns:
-        return False
-    return bool((sv.pair_id.astype("string") == pair_id).any())
+        return set()
+    return set(sv.pair_id.dropna().astype(str).unique())
 
 
 def _pulse_scores(pilot, as_of: pd.Timestamp, pair_ids: set) -> pd.DataFrame:
