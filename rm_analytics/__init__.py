@@ -59,6 +59,7 @@ _API = {
     "probability_of_benefit": "metrics.synthesis",
     "sequential_boundaries": "metrics.synthesis",
     "sequential_monitor": "metrics.synthesis",
+    "pair_view": "metrics.lead",
 }
 # short module names kept as attributes of the package (``rm.retention``, ``rm.roi``, ...)
 _MODULES = {
@@ -118,6 +119,7 @@ __all__ = [
     "matching",
     "meta_analysis",
     "pair_delivery",
+    "pair_view",
     "pairs_check",
     "phillips_roi",
     "pilot_engagement",
@@ -167,6 +169,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .metrics.delivery import delivery_summary, pair_delivery
     from .metrics.engagement import difference_in_differences, pilot_engagement
     from .metrics.external import external_benchmarks
+    from .metrics.lead import pair_view
     from .metrics.matching import match_controls
     from .metrics.pairs_check import check_pairs
     from .metrics.power import planning_statement

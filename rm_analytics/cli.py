@@ -89,15 +89,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .data.synthetic import generate
+    from .data.synthetic import SAMPLE, generate
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise CliError(f"{out} is not empty; pass --force to overwrite the tables in it")
-    overrides = {"seed": args.seed}
+    overrides = {**SAMPLE, "seed": args.seed}
     for name, attr in (
         ("employees", "n_employees"),
         ("cohorts", "n_cohorts"),
+        ("running", "running_cohorts"),
         ("pairs", "pairs_per_cohort"),
     ):
         if getattr(args, name) is not None:
@@ -220,7 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--seed", type=_positive_int, default=20250113)
     p.add_argument("--employees", type=_positive_int, help="organisation size (default 1500)")
-    p.add_argument("--cohorts", type=_positive_int, help="number of cohorts (default 2)")
+    p.add_argument("--cohorts", type=_positive_int, help="number of cohorts (default 3)")
+    p.add_argument(
+        "--running",
+        type=_positive_int,
+        metavar="N",
+        help="how many of the cohorts (the latest) are still running at the snapshot date "
+        "(default 1)",
+    )
     p.add_argument("--pairs", type=_positive_int, help="pairs per cohort (default 12)")
     p.add_argument("--as-of", metavar="DATE", help="snapshot date (default 2026-09-30)")
     p.add_argument(

@@ -51,6 +51,15 @@ def pilot(sample_pilot):
 @pytest.fixture(scope="session")
 def synthetic_sample():
     """The generator's output with the sample's parameters, with ``.truth``."""
+    from rm_analytics.data.synthetic import SAMPLE, generate
+
+    return generate(**SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def synthetic_completed():
+    """The generator's defaults: the sample's organisation with two completed cohorts and no
+    running one (the data the sample had before its third, running cohort)."""
     from rm_analytics.data.synthetic import generate
 
     return generate()

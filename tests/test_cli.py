@@ -166,7 +166,8 @@ def test_check_pairs_command(sample_dir, tmp_path, capsys):
     emp = pd.read_csv(sample_dir / "employees.csv", dtype=str)
     staying = set(emp.employee_id[emp.termination_date.isna()])
     keep = pairs.mentor_id.isin(staying) & pairs.mentee_id.isin(staying)
-    pairs = pairs[keep & (pairs.pair_id != "C01-P07")]
+    planted = json.loads((sample_dir / "PARAMETERS.json").read_text())["truth"]["conflict_pairs"]
+    pairs = pairs[keep & ~pairs.pair_id.isin(planted)]
     pairs = pairs[["pair_id", "cohort_id", "mentor_id", "mentee_id"]]
     pairs.to_csv(clean / "pairs.csv", index=False)
     code = run(["check-pairs", "--data", str(clean), "--any-department"])

@@ -24,7 +24,16 @@ def exports(tmp_path, sample_dir):
     native_tables(
         sample_dir,
         tmp_path,
-        ("cohorts", "pairs", "control", "sessions", "skills", "checkpoints", "outcomes"),
+        (
+            "cohorts",
+            "pairs",
+            "control",
+            "sessions",
+            "skills",
+            "checkpoints",
+            "outcomes",
+            "interventions",
+        ),
     )
     return tmp_path
 

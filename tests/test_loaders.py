@@ -75,6 +75,7 @@ def find(ps, *, file, row=None, column=None, rule):
 def test_sample_is_valid_and_complete(sample_pilot):
     assert set(sample_pilot.tables) == {
         "employees", "cohorts", "pairs", "control", "sessions", "surveys", "skills", "checkpoints", "outcomes",
+        "interventions",
     }  # fmt: skip
     q = sample_pilot.quality
     assert (q.loc[q.check == "rows read", "rows"] > 0).all()
@@ -485,7 +486,8 @@ def test_non_iso_dates_with_explicit_format(work):
     ps = problems(work)
     find(ps, file="cohorts.csv", row=2, column="start_date", rule="not a date")
     # with the format, those cells parse; ISO dates elsewhere then fail, so convert all tables
-    for table in ("employees", "pairs", "sessions", "surveys", "skills", "checkpoints", "outcomes"):
+    tables = ("employees", "pairs", "sessions", "surveys", "skills", "checkpoints", "outcomes")
+    for table in (*tables, "interventions"):
         df = read(work, table)
         for col in [x for x in df.columns if x.endswith("date")]:
             ok = df[col] != ""

@@ -27,7 +27,16 @@ from rm_analytics.cli import run
 from rm_analytics.data.mapping import MappingError, read_mapping
 
 TODAY = "2026-09-30"
-FOLDER_TABLES = ("cohorts", "pairs", "control", "sessions", "skills", "checkpoints", "outcomes")
+FOLDER_TABLES = (
+    "cohorts",
+    "pairs",
+    "control",
+    "sessions",
+    "skills",
+    "checkpoints",
+    "outcomes",
+    "interventions",
+)
 
 MAPPING = """\
 # a Workday roster and a Qualtrics engagement pulse; the other tables are native files
@@ -138,7 +147,7 @@ def test_data_overrides_the_folder_of_unnamed_tables(work, tmp_path, sample_dir)
     for t in FOLDER_TABLES:
         (work / f"{t}.csv").unlink()
     pilot = load_pilot(other, config=work / "rm-mapping.yaml", today=TODAY)
-    assert len(pilot.pairs) == 24
+    assert len(pilot.pairs) == 36
 
 
 def test_native_table_file_next_to_a_mapped_one_is_ignored_with_a_note(work, sample_dir):

@@ -10,7 +10,8 @@ from rm_analytics.data.pilot import snapshot_date
 def test_snapshot_date_ignores_planned_end_dates(sample_pilot):
     tables = dict(sample_pilot.tables)
     recorded = snapshot_date(tables)
-    assert recorded == pd.Timestamp("2026-09-27")  # the sample's last recorded event
+    # the sample's last recorded event; cohort C03 runs on to its planned end 2026-10-23
+    assert recorded == pd.Timestamp("2026-09-30")
     future = tables["cohorts"].copy()
     future.loc[future.index[-1], "end_date"] = pd.Timestamp("2027-06-30")  # a planned end
     pairs = tables["pairs"].copy()

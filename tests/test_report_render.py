@@ -155,10 +155,11 @@ def test_executive_summary_numbers_equal_metrics_json(sponsor_html, sponsor_metr
         else:
             expect = fmt_value(m["estimate"], m["unit"], currency=currency)
         assert m["display"] == expect, key
-    # the sample: 2 cohorts of 12 pairs, 24/24 completed (Wilson 86% to 100%)
-    assert shown["pairs"] == "24"
-    assert shown["cohorts"] == "2"
-    assert shown["pairs_completed_share"] == "100% (86% to 100%)"
+    # the sample: 3 cohorts of 12 pairs (C03 still running); of the 24 pairs that ended, 23
+    # completed and 1 withdrew (Wilson 80% to 99%)
+    assert shown["pairs"] == "36"
+    assert shown["cohorts"] == "3"
+    assert shown["pairs_completed_share"] == "96% (80% to 99%)"
 
 
 def test_every_headline_is_estimated_with_its_verdict(sponsor_html, sponsor_metrics):
@@ -198,13 +199,13 @@ def test_sponsor_report_has_no_ids_and_no_free_text(sponsor, sponsor_html, sampl
 
 def test_metrics_json_schema_and_manifest(sponsor, sponsor_metrics, sample_dir):
     assert sponsor_metrics["schema"] == "rm-analytics/metrics"
-    assert sponsor_metrics["report"]["as_of"] == "2026-09-27"  # latest date in the sample
+    assert sponsor_metrics["report"]["as_of"] == "2026-09-30"  # latest date in the sample
     assert sponsor_metrics["report"]["cohort"] == "all"
     text = sponsor.metrics.read_text()
     assert "2026-11" not in text and "T0" not in text  # no run timestamps
     man = json.loads(sponsor.manifest.read_text())
     assert man["status"] == "ok"
-    assert man["parameters"]["as_of"] == "2026-09-27"
+    assert man["parameters"]["as_of"] == "2026-09-30"
     files = man["inputs"]["files"]
     expected = hashlib.sha256((sample_dir / "pairs.csv").read_bytes()).hexdigest()
     assert files["pairs.csv"]["sha256"] == expected
@@ -262,10 +263,11 @@ def test_cohort_each_in_parallel(tmp_path, sample_dir):
     pdf = find_chromium() is not None  # the PDF path itself is covered by the Chromium test
     formats = ("html", "pdf") if pdf else ("html",)
     reps = render(sample_dir, tmp_path, cohort="each", jobs=2, quiet=True, formats=formats)
-    assert [r.name for r in reps] == ["sponsor-report-C01", "sponsor-report-C02"]
+    cohorts = ("C01", "C02", "C03")  # C03 is still running at the sample's as-of date
+    assert [r.name for r in reps] == [f"sponsor-report-{c}" for c in cohorts]
     if pdf:
         assert all(r.pdf.read_bytes().startswith(b"%PDF") for r in reps)
-    for r, cohort in zip(reps, ("C01", "C02"), strict=True):
+    for r, cohort in zip(reps, cohorts, strict=True):
         m = read_metrics(r.metrics)
         assert m["report"]["cohort"] == cohort
         assert m["report"]["cohorts"] == [cohort]

@@ -93,10 +93,10 @@ def test_sample_pilot_frame(sample_pilot):
     # months = days / 30.4375
     days = (frame.end_date - frame.index_date).dt.days
     np.testing.assert_allclose(frame.duration, days / 30.4375)
-    assert frame.attrs["as_of"] == "2026-09-27"  # latest date in the sample's tables
+    assert frame.attrs["as_of"] == "2026-09-30"  # latest date in the sample's tables
     q = sample_pilot.quality
     assert (q.check == "left before index date").any()
-    assert frame.treated.sum() == 24
+    assert frame.treated.sum() == 36  # 3 cohorts of 12 mentors (C03 still running)
 
 
 def test_exclusions_are_logged():

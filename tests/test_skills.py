@@ -180,10 +180,10 @@ def test_prepost_and_change_vs_control_coverage():
     assert 0.92 <= hit_dd / reps <= 0.98
 
 
-def test_pilot_skills_recovers_truth(synthetic_sample):
-    pilot = synthetic_sample.to_pilot()
+def test_pilot_skills_recovers_truth(synthetic_completed):
+    pilot = synthetic_completed.to_pilot()
     r = pilot_skills(pilot)
-    t = synthetic_sample.truth
+    t = synthetic_completed.truth
     mentors = r.row(role="mentors", measure="change_vs_control")
     # change relative to the control removes the retest gain: the realised programme effect
     assert mentors.ci_low <= t["skill_effect_mentors_realised"] <= mentors.ci_high

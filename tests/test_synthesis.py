@@ -88,7 +88,10 @@ def test_per_cohort_retention_is_petos_log_hazard_ratio(sample_synthesis, sample
     s = sample_synthesis
     assert s.retention_outcome_ == "log_hr"
     ret = s.cohorts_[s.cohorts_.outcome == "retention"].set_index("cohort_id")
-    assert list(ret.index) == ["C01", "C02"]
+    assert list(ret.index) == ["C01", "C02", "C03"]
+    # C03 is still running: no mentor or control has left yet, so no estimate and no look
+    assert ret.loc["C03", "status"] == "not estimable"
+    assert any("not looks of the sequential plan: C03" in n for n in s.notes)
     frame = rm.pilot_retention(sample_pilot.copy(), horizons=(12,)).frame_
     num = den = 0.0
     for c in ("C01", "C02"):
@@ -126,11 +129,11 @@ def test_sample_synthesis_rows_and_pooled_comparison(sample_synthesis, sample_pi
 def test_small_cohorts_are_listed_not_dropped(sample_pilot):
     s = rm.pilot_synthesis(sample_pilot.copy(), outcomes=("retention",), min_cell_size=13)
     c = s.cohorts_
-    assert list(c.cohort_id) == ["C01", "C02"]
+    assert list(c.cohort_id) == ["C01", "C02", "C03"]
     assert (c.status == "not estimable").all()
     assert c.reason.str.contains("fewer than 13 participants or controls").all()
     assert "retention" not in s.meta_
-    assert any("2 cohort(s) without an estimate: C01 (fewer than 13" in n for n in s.notes)
+    assert any("3 cohort(s) without an estimate: C01 (fewer than 13" in n for n in s.notes)
     assert any("fewer than two cohort estimates, no synthesis" in n for n in s.notes)
 
 

@@ -70,6 +70,7 @@ TERMINATION_TYPES = ("voluntary", "involuntary", "other")
 PAIR_STATUSES = ("active", "completed", "paused", "reshuffled", "withdrawn")
 SESSION_STATUSES = ("held", "cancelled", "no_show")
 PHASES = ("pre", "post")
+INTERVENTION_ACTIONS = ("check_in", "pause", "resume", "reshuffle", "rematch", "close")
 CHECKPOINTS = ("week6", "endpoint")
 
 #: Known survey scales: (survey, item or None for every item) -> (minimum, maximum).
@@ -178,6 +179,15 @@ EMPLOYEES = Table(
             nullable=True,
         ),
         Column("location", "str", "Work location.", required=False, nullable=True),
+        Column(
+            "name",
+            "str",
+            "Display name (shown in the program lead's confidential view only; never in "
+            "sponsor output).",
+            required=False,
+            nullable=True,
+            aliases=("display_name", "full_name"),
+        ),
     ),
     rules=(
         "termination_date is not before hire_date",
@@ -471,6 +481,38 @@ OUTCOMES = Table(
     rules=("each row names an employee_id, a pair_id or a unit",),
 )
 
+INTERVENTIONS = Table(
+    name="interventions",
+    description=(
+        "Optional log of what the program lead did about a pair, one row per intervention "
+        "(confidential: program lead only). A flag raised before an intervention on its pair "
+        "reads as addressed; a flag raised after it is open again."
+    ),
+    required=False,
+    columns=(
+        Column("pair_id", "id", "Pair.", references=("pairs", "pair_id")),
+        Column("date", "date", "Date of the intervention."),
+        Column(
+            "action",
+            "choice",
+            "What was done: check_in (talked to the pair), pause, resume, reshuffle (new "
+            "partners within the cohort), rematch (after a conflict of interest), close.",
+            choices=INTERVENTION_ACTIONS,
+        ),
+        Column(
+            "note",
+            "text",
+            "What was agreed (free text; program lead only).",
+            required=False,
+            nullable=True,
+        ),
+    ),
+    rules=(
+        "the date is not before the pair's start_date",
+        "the date is not in the future",
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -483,6 +525,7 @@ TABLES: dict[str, Table] = {
         SKILLS,
         CHECKPOINTS_TABLE,
         OUTCOMES,
+        INTERVENTIONS,
     )
 }
 

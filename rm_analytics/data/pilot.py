@@ -94,7 +94,7 @@ class Pilot:
         Required tables, typed as in the data contract (ids as strings, dates as
         ``datetime64[ns]``, choices as categoricals, ``employees.level`` as an ordered
         categorical).
-    control, sessions, surveys, skills, checkpoints, outcomes : pandas.DataFrame or None
+    control, sessions, surveys, skills, checkpoints, outcomes, interventions : DataFrame or None
         Optional tables; None when absent. ``surveys`` has a float ``value`` column (yes/no
         items as 1/0) and a ``text`` column for free-text items; ``surveys.wave`` is ordered
         by each wave's median response date.
@@ -158,6 +158,11 @@ class Pilot:
     @property
     def outcomes(self) -> pd.DataFrame | None:
         return self._tables.get("outcomes")
+
+    @property
+    def interventions(self) -> pd.DataFrame | None:
+        """The program lead's intervention log (confidential), or None."""
+        return self._tables.get("interventions")
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -231,8 +236,8 @@ class Pilot:
         return out.astype({"employee_id": "string", "pair_id": "string", "cohort_id": "string"})
 
     def select(self, cohorts: str | Sequence[str]) -> Pilot:
-        """The pilot restricted to some cohorts (pairs, sessions, checkpoints, control, pair
-        surveys). Organisation-wide tables (employees, engagement waves, skills, outcomes)
+        """The pilot restricted to some cohorts (pairs, sessions, checkpoints, interventions,
+        control, pair surveys). Organisation-wide tables (employees, engagement waves, skills, outcomes)
         are kept whole."""
         wanted = [cohorts] if isinstance(cohorts, str) else list(cohorts)
         unknown = sorted(set(wanted) - set(self.cohorts.cohort_id))
@@ -244,7 +249,7 @@ class Pilot:
         t["cohorts"] = self.cohorts[self.cohorts.cohort_id.isin(wanted)]
         t["pairs"] = self.pairs[self.pairs.cohort_id.isin(wanted)]
         pair_ids = set(t["pairs"].pair_id)
-        for name in ("sessions", "checkpoints"):
+        for name in ("sessions", "checkpoints", "interventions"):
             if name in t:
                 t[name] = t[name][t[name].pair_id.isin(pair_ids)]
         if "control" in t:

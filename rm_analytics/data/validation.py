@@ -1116,6 +1116,26 @@ def _check_outcomes(o: pd.DataFrame, src: str, out: _Problems) -> None:
     )
 
 
+def _check_interventions(
+    iv: pd.DataFrame, tables: dict[str, pd.DataFrame], src: str, out: _Problems, today: pd.Timestamp
+) -> None:
+    bad = (iv.date > today).to_numpy(dtype=bool)
+    out.add(src, _rows(iv, bad), "date", iv.date[bad], "intervention date in the future")
+    if "pairs" not in tables:
+        return
+    start = tables["pairs"].drop_duplicates("pair_id").set_index("pair_id").start_date
+    began = pd.Series(start.reindex(iv.pair_id.to_numpy()).to_numpy(), index=iv.index)
+    early = (iv.date < began).fillna(False).to_numpy(dtype=bool)
+    if early.any():
+        out.add(
+            src,
+            _rows(iv, early),
+            "date",
+            iv.date[early],
+            [f"before the pair's start date {d:%Y-%m-%d}" for d in began[early]],
+        )
+
+
 def _order_waves(sv: pd.DataFrame) -> pd.DataFrame:
     """Make ``wave`` an ordered categorical, ordered by each wave's median response date
     (the named pulse waves baseline < midpoint < endpoint always in that order)."""
@@ -1218,6 +1238,7 @@ def validate_raw(
         "skills": lambda f, s: _check_skills(f, s, out),
         "checkpoints": lambda f, s: _check_checkpoints(f, s, out),
         "outcomes": lambda f, s: _check_outcomes(f, s, out),
+        "interventions": lambda f, s: _check_interventions(f, tables, s, out, today),
     }
     for name, check in checks.items():
         if name in tables and len(tables[name]):

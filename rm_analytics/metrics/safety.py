@@ -103,6 +103,7 @@ FLAG_COLUMNS = [
     "role",
     "value",
     "threshold",
+    "raised",
 ]
 _SEVERITY = {
     "LOW_SAFETY": "high",
@@ -471,6 +472,7 @@ class _Pulse:
             ((sv["survey"] == "feedback") & (sv["item"] == "safety")).fillna(False).to_numpy(bool)
         ]
         self.fb = self._own(pilot, self._upto(pilot, self.fb, as_of, "feedback safety"), "feedback")
+        self.fb_dates = _answer_dates(self.fb)
         if len(ps) == 0:
             self.notes.append("no psych_safety pulse answers: pulse-based flags not checked")
             return
@@ -478,6 +480,7 @@ class _Pulse:
         ps = self._own(pilot, ps, "psych_safety")
         self.k = th["scale_points"] or _scale_points(ps, 7)
         self.raw = ps
+        self.dates = _answer_dates(ps)
         scores = scale_scores(
             ps, scale_points=self.k, min_items=int(th["min_items"]), survey="psych_safety"
         )
@@ -546,6 +549,17 @@ class _Pulse:
         return df[member]
 
 
+def _answer_dates(sv: pd.DataFrame) -> pd.DataFrame:
+    """Date of each member's answer per pair and wave (the latest of its items)."""
+    cols = ["pair_id", "respondent_id", "wave"]
+    if len(sv) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in cols}).assign(
+            raised=pd.Series(dtype="datetime64[ns]")
+        )
+    d = sv[[*cols, "response_date"]].astype({c: "string" for c in cols})
+    return d.groupby(cols, observed=True).response_date.max().rename("raised").reset_index()
+
+
 def _flag_frame(
     df: pd.DataFrame, flag: str, action: str | Sequence[str], evidence: Sequence[str]
 ) -> pd.DataFrame:
@@ -563,6 +577,9 @@ def _flag_frame(
             "threshold": df["threshold"].to_numpy(dtype=float)
             if "threshold" in df.columns
             else np.nan,
+            "raised": pd.to_datetime(df["raised"]).to_numpy(dtype="datetime64[ns]")
+            if "raised" in df.columns
+            else np.datetime64("NaT", "ns"),
         }
     )
     return out
@@ -577,6 +594,9 @@ def _pulse_flags(p: _Pulse, th: dict[str, Any], as_of: pd.Timestamp, pilot) -> l
     k = p.k
     mid = (1 + k) / 2
     s = p.scores[p.scores.score.notna()]
+    s = s.merge(
+        p.dates, on=["pair_id", "respondent_id", "wave"], how="left", validate="many_to_one"
+    )
     # LOW_SAFETY
     low = float(th["low_safety"]) if th["low_safety"] is not None else mid
     hit = s[s.score < low].assign(value=lambda d: d.score, threshold=low)
@@ -621,6 +641,8 @@ def _pulse_flags(p: _Pulse, th: dict[str, Any], as_of: pd.Timestamp, pilot) -> l
     )
     if {"mentor", "mentee"} <= set(wide.columns):
         wide = wide.dropna(subset=["mentor", "mentee"]).reset_index()
+        latest = s.groupby(["pair_id", "wave"], observed=True).raised.max().rename("raised")
+        wide = wide.join(latest, on=["pair_id", "wave"])
         gap = (wide.mentor - wide.mentee).abs()
         thr = float(th["divergence"])
         m = (gap >= thr - 1e-9).to_numpy(dtype=bool)
@@ -662,7 +684,7 @@ def _pulse_flags(p: _Pulse, th: dict[str, Any], as_of: pd.Timestamp, pilot) -> l
         )
         agg = (
             rv.groupby(["pair_id", "respondent_id", "wave"], sort=True)
-            .agg(desc=("desc", "; ".join), value=("value", "max"))
+            .agg(desc=("desc", "; ".join), value=("value", "max"), raised=("response_date", "max"))
             .reset_index()
         )
         agg = agg.merge(
@@ -710,6 +732,7 @@ def _no_response(p: _Pulse, th: dict[str, Any], as_of: pd.Timestamp, pilot) -> p
         [due.pair_id.astype("string"), due.employee_id.astype("string"), due.wave]
     )
     miss = due[~probe.isin(answered)]
+    miss = miss.assign(raised=miss.open + grace)  # the day the missing answer became overdue
     return _flag_frame(
         miss,
         "NO_RESPONSE",
@@ -742,6 +765,9 @@ def _feedback_flags(p: _Pulse, th: dict[str, Any]) -> pd.DataFrame | None:
         p.members.rename(columns={"employee_id": "respondent_id"}), on=["respondent_id", "pair_id"]
     )
     hit = hit.assign(wave=hit.wave.astype("string"), value=hit.score, threshold=thr)
+    hit = hit.astype({"pair_id": "string", "respondent_id": "string"}).merge(
+        p.fb_dates, on=["pair_id", "respondent_id", "wave"], how="left"
+    )
     return _flag_frame(
         hit,
         "LOW_SAFETY",
@@ -798,12 +824,21 @@ def _stalled(pilot, th: dict[str, Any], as_of: pd.Timestamp) -> pd.DataFrame:
             "; ".join(parts)
             + f"; as of {now.observed_until[j]:%Y-%m-%d}, pair status {st} (heuristic)"
         )
+    # raised: the first day without a held session for more than the limit, or the mid-point
+    anchor = now.observed_until - pd.to_timedelta(now.days_inactive.fillna(0), unit="D")
+    crossed = anchor + pd.to_timedelta(np.floor(limit.fillna(0)) + 1, unit="D")
+    raised = np.where(
+        gap_hit & adh_hit,
+        np.minimum(crossed.to_numpy(), mid_date.to_numpy()),
+        np.where(gap_hit, crossed.to_numpy(), mid_date.to_numpy()),
+    )
     df = pd.DataFrame(
         {
             "pair_id": info.pair_id.to_numpy()[hit],
             "cohort_id": info.cohort_id.to_numpy()[hit],
             "value": np.where(gap_hit, now.days_inactive, at_mid.adherence)[hit],
             "threshold": np.where(gap_hit, limit, thr)[hit],
+            "raised": raised[hit],
         }
     )
     action = np.where(past_mid[hit], "reshuffle", "check in")
@@ -821,6 +856,11 @@ def _goal_flags(pilot, th: dict[str, Any], as_of: pd.Timestamp) -> pd.DataFrame 
     prog = pd.to_numeric(wk6.progress, errors="coerce").astype(float)
     hit = wk6[(prog <= thr).fillna(False).to_numpy(dtype=bool)]
     cohort = pilot.pairs.set_index("pair_id").cohort_id
+    # raised: the date of the check; without one, six weeks after the pair's start
+    start = pilot.pairs.set_index("pair_id").start_date.reindex(hit.pair_id.to_numpy())
+    when = start.to_numpy() + np.timedelta64(42, "D")
+    if "date" in hit.columns:
+        when = hit.date.fillna(pd.Series(when, index=hit.index)).to_numpy()
     hit = pd.DataFrame(
         {
             "pair_id": hit.pair_id.to_numpy(),
@@ -828,6 +868,7 @@ def _goal_flags(pilot, th: dict[str, Any], as_of: pd.Timestamp) -> pd.DataFrame 
             "wave": "week6",
             "value": prog[hit.index].to_numpy(),
             "threshold": thr,
+            "raised": when,
         }
     )
     return _flag_frame(
@@ -847,10 +888,12 @@ def _conflict_flags(pilot) -> pd.DataFrame | None:
         return None
     c = reporting_conflicts(pilot.employees, pilot.pairs)
     cohort = pilot.pairs.set_index("pair_id").cohort_id
+    start = pilot.pairs.set_index("pair_id").start_date
     c = c.assign(
         cohort_id=cohort.reindex(c.pair_id.to_numpy()).to_numpy(),
         value=c.levels.astype(float),
         role="both",
+        raised=start.reindex(c.pair_id.to_numpy()).to_numpy(),  # there from the pair's start
     )
     evidence = (c.detail + " (from employees.manager_id as exported)").tolist()
     return _flag_frame(c, "CONFLICT_OF_INTEREST", "rematch", evidence)
@@ -915,7 +958,13 @@ def flag_pairs(
         (member concerned: mentor or mentee; ``both`` for conflicts; NA for pair-level flags
         STALLED and GOAL_OFF_TRACK), ``value`` (the number compared with the threshold: score,
         fall, gap, raw answer, days, adherence, progress, reporting levels; NA for
-        NO_RESPONSE) and ``threshold``. ``severity`` is an ordered categorical
+        NO_RESPONSE), ``threshold`` and ``raised``, the date the flag was raised: the answer's
+        response date (LOW_SAFETY, REVERSE_ITEM_ALERT; the later wave's for SAFETY_DROP, the
+        later member's for DIVERGENCE), the day a missing pulse answer became overdue (the
+        wave's first answer + ``no_response_grace_days``), the first day a STALLED pair had
+        gone longer than the limit without a held session (the cohort's mid-point for the
+        adherence rule), the week-6 check's date (the pair's start + 42 days when undated)
+        and the pair's start for CONFLICT_OF_INTEREST. ``severity`` is an ordered categorical
         (low < medium < high); ``wave`` is the pulse or feedback wave, ``week6`` for goals, NA
         otherwise. Sorted by severity (high first), pair and flag. Confidential: it names
         pairs and must not reach sponsors.
@@ -962,6 +1011,7 @@ def flag_pairs(
             "role": "string",
             "value": float,
             "threshold": float,
+            "raised": "datetime64[ns]",
         }
     )
     out["severity"] = pd.Categorical(out.severity, categories=SEVERITIES, ordered=True)

@@ -24,6 +24,18 @@ METRICS_SCHEMA = "rm-analytics/metrics"
 METRICS_SCHEMA_VERSION = "1.0"
 
 
+#: Top-level keys of ``*.metrics.json`` that :meth:`MetricsCollector.attach` cannot use.
+RESERVED_KEYS = (
+    "schema",
+    "schema_version",
+    "package_version",
+    "report",
+    "metrics",
+    "sections",
+    "recommendation",
+)
+
+
 #: MIME type of the notebook output that carries the metrics out of the kernel.
 METRICS_MIMETYPE = "application/vnd.rm-analytics.metrics+json"
 
@@ -77,6 +89,9 @@ class MetricsCollector:
     MIME type :data:`METRICS_MIMETYPE` (hidden in the HTML). The JSON holds no timestamps,
     so the same inputs and seed give the same file; timings go to the run manifest.
 
+    Sections may add top-level entries that are not figures with :meth:`attach` (the
+    program lead's report adds ``pairs``: one entry per pair).
+
     Small-cell rule: with ``min_cell_size`` set, a ``people`` count from 1 to
     ``min_cell_size - 1``, and any metric whose ``n`` is below ``min_cell_size``, is
     suppressed (estimate and interval null, display ``"fewer than 5"``).
@@ -88,6 +103,8 @@ class MetricsCollector:
     metrics: dict[str, Metric] = field(default_factory=dict)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     recommendation: dict[str, Any] | None = None
+    attachments: dict[str, Any] = field(default_factory=dict)
+    """Top-level entries added with :meth:`attach` (e.g. the program lead's ``pairs``)."""
 
     def add(
         self,
@@ -165,6 +182,24 @@ class MetricsCollector:
         self.metrics[key] = m
         return m
 
+    def attach(self, name: str, value: Any, *, confidential: bool = True) -> None:
+        """Add a top-level entry ``name`` to the metrics JSON: the extension point for content
+        that is not a figure, such as the program lead's ``pairs`` list.
+
+        ``name`` is snake_case and not one of the JSON's own keys (:data:`RESERVED_KEYS`);
+        ``value`` is JSON-friendly (lists, dicts, text, numbers; NaN is written as null,
+        dates as ISO text). Adding a name again replaces it. ``confidential`` content
+        (pair-level, named) is refused for a sponsor report.
+        """
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or name in RESERVED_KEYS:
+            raise ValueError(
+                f"attachment name {name!r} must be snake_case and not one of "
+                f"{', '.join(RESERVED_KEYS)}"
+            )
+        if confidential and self.report.get("audience") == "sponsor":
+            raise ValueError(f"{name!r} is confidential and cannot go into a sponsor report")
+        self.attachments[name] = value
+
     def section_status(self, key: str, status: str, reason: str = "", title: str = "") -> None:
         """Record whether a section was computed (``ok``), ``pending`` or ``unavailable``."""
         self.sections[key] = {"status": status, "reason": reason, "title": title}
@@ -188,6 +223,7 @@ class MetricsCollector:
             "metrics": {k: self.metrics[k].to_json() for k in sorted(self.metrics)},
             "sections": {k: dict(self.sections[k]) for k in self.sections},
             "recommendation": self.recommendation,
+            **{k: _plain(self.attachments[k]) for k in sorted(self.attachments)},
         }
 
     def to_json(self) -> str:
@@ -234,7 +270,9 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, (float, np.floating)):
         return json_number(obj)
     if isinstance(obj, (pd.Timestamp,)):
-        return obj.date().isoformat()
+        return None if pd.isna(obj) else obj.date().isoformat()
+    if obj is pd.NaT or obj is pd.NA:
+        return None
     return obj
 
 

@@ -68,9 +68,24 @@ def _tokens(text: str) -> set[str]:
     return set(re.findall(r"[\w.@-]+", text))
 
 
+def _names_in(text: str, tokens: set[str], employees) -> int:
+    """How many employees' full display names (two words or more) appear in ``text``."""
+    if "name" not in employees.columns:
+        return 0
+    found = 0
+    for name in set(employees["name"].dropna().astype(str)):
+        words = name.split()
+        if len(words) < 2 or not _tokens(name) <= tokens:  # one word: likely an ordinary word
+            continue
+        if re.search(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", text):
+            found += 1
+    return found
+
+
 def check_privacy(text: str, pilot, *, min_text_length: int = 12) -> None:
     """Raise :class:`PrivacyError` when ``text`` (sponsor HTML) contains an employee id, a
-    pair id, or a free-text answer/goal/comment of the pilot's data.
+    pair id, an employee's full name, or a free-text answer/goal/comment/intervention note
+    of the pilot's data.
 
     A safety net behind the sections' own aggregation: the report fails (exit 1) rather than
     leak. The message names the kind of leak, never the value. Free texts shorter than
@@ -94,7 +109,13 @@ def check_privacy(text: str, pilot, *, min_text_length: int = 12) -> None:
                 texts |= set(pilot.checkpoints[col].dropna().astype(str))
     if "goal" in pilot.pairs:
         texts |= set(pilot.pairs.goal.dropna().astype(str))
+    interventions = getattr(pilot, "interventions", None)
+    if interventions is not None and "note" in interventions:
+        texts |= set(interventions["note"].dropna().astype(str))
     squashed = " ".join(plain.split())
+    named = _names_in(squashed, tokens, pilot.employees)
+    if named:
+        raise PrivacyError(f"sponsor content contains {named} employee name(s)")
     leaked = [
         t for t in texts if len(t.strip()) >= min_text_length and " ".join(t.split()) in squashed
     ]

@@ -34,6 +34,7 @@ PARTS: dict[str, str] = {
     "power": "Power and what the next cohort needs",
     "benchmarks": "External benchmarks",
     "pairs": "Pair health",
+    "program": "Program health",
     "appendix": "Appendix: methods and data",
 }
 

@@ -14,7 +14,7 @@ from ._common import ROLE_LABEL, add_row, carry_notes, count_or_none, result_fig
     "reaction",
     title="Participants' reaction",
     part="reaction",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
 )
 def reaction_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.reaction import pilot_reaction
@@ -98,9 +98,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
-@section(
-    "skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor", "program-lead")
-)
+@section("skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor",))
 def skills_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.skills import pilot_skills
 
@@ -175,9 +173,7 @@ def skills_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
-@section(
-    "goals", title="SMART-goal attainment", part="behaviour", audiences=("sponsor", "program-lead")
-)
+@section("goals", title="SMART-goal attainment", part="behaviour", audiences=("sponsor",))
 def goals_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.goals import pilot_goals
 
@@ -251,7 +247,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     "delivery_summary",
     title="Sessions and relationship health",
     part="behaviour",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=20,
 )
 def delivery_summary_section(ctx: SectionContext) -> SectionResult:
@@ -296,7 +292,7 @@ def delivery_summary_section(ctx: SectionContext) -> SectionResult:
     "safety_summary",
     title="Psychological safety",
     part="behaviour",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=30,
 )
 def safety_summary_section(ctx: SectionContext) -> SectionResult:
@@ -352,7 +348,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
     "retention",
     title="Retention vs control",
     part="results",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=10,
 )
 def retention_section(ctx: SectionContext) -> SectionResult:
@@ -486,7 +482,7 @@ def retention_section(ctx: SectionContext) -> SectionResult:
     "engagement",
     title="Engagement vs control",
     part="results",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=20,
 )
 def engagement_section(ctx: SectionContext) -> SectionResult:
@@ -544,9 +540,7 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
-@section(
-    "promotion", title="Promotions", part="results", audiences=("sponsor", "program-lead"), order=30
-)
+@section("promotion", title="Promotions", part="results", audiences=("sponsor",), order=30)
 def promotion_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.promotion import pilot_promotion
 
@@ -602,7 +596,7 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     "cohort_trend",
     title="Cohort by cohort",
     part="results",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=90,
 )
 def cohort_trend_section(ctx: SectionContext) -> SectionResult:

@@ -51,7 +51,7 @@ def _too_wide(kind: str, lo: float, hi: float, se: float) -> bool:
     "synthesis",
     title="Evidence across cohorts",
     part="synthesis",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=10,
 )
 def synthesis_section(ctx: SectionContext) -> SectionResult:
@@ -165,7 +165,7 @@ def synthesis_section(ctx: SectionContext) -> SectionResult:
     "synthesis_methods",
     title="Methods: evidence across cohorts",
     part="appendix",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=20,
 )
 def synthesis_methods_section(ctx: SectionContext) -> SectionResult:

@@ -14,7 +14,7 @@ from ._common import add_row, carry_notes, result_figure, retention_fit
     "roi",
     title="Return on investment and sensitivity",
     part="roi",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
 )
 def roi_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.roi import (
@@ -93,7 +93,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     "power",
     title="Power and what the next cohort needs",
     part="power",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
 )
 def power_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.power import mde_paired, planning_statement
@@ -127,7 +127,7 @@ def power_section(ctx: SectionContext) -> SectionResult:
     "benchmarks",
     title="External benchmarks",
     part="benchmarks",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
 )
 def benchmarks_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.external import external_benchmarks
@@ -149,7 +149,7 @@ def benchmarks_section(ctx: SectionContext) -> SectionResult:
     "balance",
     title="Control-group balance",
     part="appendix",
-    audiences=("sponsor", "program-lead"),
+    audiences=("sponsor",),
     order=50,
 )
 def balance_section(ctx: SectionContext) -> SectionResult:
