@@ -212,6 +212,8 @@ def csv_may_have_merged_rows(body: bytes, records: int) -> bool:
     have read several lines into one record: a value spans lines, or a quote is left open.
 
     Cheap (two byte counts); True sends the file to :func:`csv_structure_problems`."""
+    if b'"' not in body:  # without quotes no value spans lines
+        return False
     lines = body.count(b"\n") + (0 if body.endswith(b"\n") else 1) - 1
     return records < lines or body.count(b'"') % 2 == 1
 
@@ -241,6 +243,17 @@ def _open_quote_field(line: str, sep: str) -> int | None:
     return field if quoted else None
 
 
+def field_at(prefix: str, sep: str) -> int:
+    """0-based field in which the text after ``prefix`` (the start of a line) lies."""
+    field, quoted = 0, False
+    for ch in prefix:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            field += 1
+    return field
+
+
 def _name(header: Sequence[str], i: int) -> str:
     return header[i] if 0 <= i < len(header) else f"field {i + 1}"
 
@@ -259,8 +272,12 @@ def csv_structure_problems(
     Rows are counted as records (header = row 1), as a spreadsheet shows them; where a record
     spans several lines the line in the file is named too. At most ``limit`` problems.
     """
-    lines_of = text.splitlines()
     n_fields = len(header)
+    if '"' not in text:  # no quotes: every line is a row; done when each has every field
+        want = n_fields - 1
+        if all(line.count(sep) == want or not line.strip() for line in text.split("\n")):
+            return []
+    lines_of = text.splitlines()
     problems: list[Problem] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     row = 0  # records so far (the header is record 1)

@@ -189,8 +189,9 @@ def _delimiter_problem(label: str, header_line: str, delimiter: str) -> Problem 
     return Problem(label, 1, None, None, rule, cause=f"{label}: {rule}")
 
 
-def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
-    """Explain a decoding failure: where, which bytes, and what the file probably is."""
+def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError, sep: str = ",") -> Problem:
+    """Explain a decoding failure: where (row and column), which bytes, and what the file
+    probably is."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         guess = "it starts with a UTF-16 byte-order mark; save it as UTF-8"
     else:
@@ -204,8 +205,17 @@ def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError) -> Probl
             guess = "save it as UTF-8"
     row = data.count(b"\n", 0, exc.start) + 1
     bad = data[exc.start : exc.start + 4]
+    column = None
+    if row > 1 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        first = data[: data.find(b"\n")].decode("utf-8", "replace").lstrip("\ufeff")
+        header = next(csv.reader(io.StringIO(first), delimiter=sep), [])
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        field = integrity.field_at(data[start : exc.start].decode("utf-8", "replace"), sep)
+        if 0 <= field < len(header):
+            column = normalise_header(header[field])
     rule = f"the file is not UTF-8 (bytes at offset {exc.start} cannot be decoded); {guess}"
-    return Problem(label, row, None, bad.hex(" "), rule, cause=f"{label}, row {row}: {rule}")
+    where = f"{label}, row {row}" + (f", column {column!r}" if column else "")
+    return Problem(label, row, column, bad.hex(" "), rule, cause=f"{where}: {rule}")
 
 
 def _read_csv(
@@ -264,7 +274,7 @@ def _read_csv(
     try:
         text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
-        raw.problems.append(_encoding_problem(label, data, exc))
+        raw.problems.append(_encoding_problem(label, data, exc, sep))
         return raw
     except LookupError:
         raw.problems.append(Problem(label, None, None, None, f"unknown encoding {encoding!r}"))
