@@ -1177,13 +1177,17 @@ def _check_surveys(
     value[is_text] = np.nan
 
     # scale bounds: the row's own, else the known default for (survey, item) or (survey, *)
+    overridden = False
     if "scale_min" in sv:
         smin = sv.scale_min.to_numpy(dtype=float, na_value=np.nan)
+        overridden = overridden or not np.isnan(smin).all()
         lo = np.where(np.isnan(smin), lo, smin)
     if "scale_max" in sv:
         smax = sv.scale_max.to_numpy(dtype=float, na_value=np.nan)
+        overridden = overridden or not np.isnan(smax).all()
         hi = np.where(np.isnan(smax), hi, smax)
-    _check_item_scales(sv, src, out, value, lo, hi)
+    if overridden:  # without a row's own scale, each item has its one default scale
+        _check_item_scales(sv, src, out, value, lo, hi)
     unknown = np.isnan(lo) & np.isnan(hi)
     with np.errstate(invalid="ignore"):
         wild = unknown & (np.abs(value) > C.SCORE_LIMIT)
@@ -1232,15 +1236,17 @@ def _check_item_scales(
     """Answers of one item (survey and item) given on a scale other than the item's usual
     one: averaging them would mix scales (a 1-5 index would read 10.8). The usual scale is
     the one of most answers; every other answer is a problem."""
-    if "scale_min" not in sv and "scale_max" not in sv:
-        return  # the defaults are one scale per item
-    answered = ~np.isnan(value) & ~(np.isnan(lo) & np.isnan(hi))
-    if not answered.any():
-        return
     width = len(sv["item"].cat.categories) + 1
     item = (sv["survey"].cat.codes.to_numpy().astype(np.int64) + 1) * width + (
         sv["item"].cat.codes.to_numpy().astype(np.int64) + 1
     )
+    own = np.zeros(len(sv), dtype=bool)  # rows with a scale of their own
+    for c in ("scale_min", "scale_max"):
+        if c in sv:
+            own |= sv[c].notna().to_numpy(dtype=bool)
+    answered = ~np.isnan(value) & ~(np.isnan(lo) & np.isnan(hi)) & np.isin(item, item[own])
+    if not answered.any():
+        return
     # NaN (no bound) as -inf so that equal scales compare equal
     f = pd.DataFrame(
         {
