@@ -1136,3 +1136,26 @@ def test_command_exits_two_without_traceback(case_id, base, tmp_path):
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
     assert c.expect.file in res.stderr and c.expect.rule in res.stderr
+
+
+# -- DataFrames given directly (Pilot.from_frames) -------------------------------------------------
+def test_frames_with_a_column_named_twice_or_lists_in_cells_are_refused(base_pilot):
+    """The same rules when tables come from pandas (a notebook, a SQL query): a column named
+    twice ignoring case, and cells holding lists, are problems with their column, not a crash."""
+    from rm_analytics import Pilot
+
+    frames = {t: base_pilot.tables[t].reset_index(drop=True) for t in ("cohorts", "pairs")}
+    e = base_pilot.employees.reset_index(drop=True).copy()
+    e["Level"] = e["level"]
+    with pytest.raises(DataValidationError) as info:
+        Pilot.from_frames(today=TODAY, employees=e, **frames)
+    (p,) = [p for p in info.value.problems if p.file == "employees (DataFrame)"]
+    assert p.column == "level" and "more than once" in p.rule
+
+    e = base_pilot.employees.reset_index(drop=True).copy()
+    e["department"] = e["department"].astype(object)
+    e.at[3, "department"] = ["Sales", "Finance"]
+    with pytest.raises(DataValidationError) as info:
+        Pilot.from_frames(today=TODAY, employees=e, **frames)
+    (p,) = [p for p in info.value.problems if p.column == "department"]
+    assert (p.file, p.row) == ("employees (DataFrame)", 5) and "one value" in p.rule

@@ -577,7 +577,8 @@ def contract_markdown() -> str:
         "`<table>.parquet` or `<table>.xlsx`), or one Excel workbook with one sheet per table "
         "(sheet names are the table names). Files must be UTF-8 (with or without a byte-order "
         "mark). Column headers are matched case-insensitively, with spaces read as "
-        "underscores. Extra columns are kept, never rejected. Exports in another layout (vendor "
+        "underscores. Extra columns are kept, never rejected (as long as each cell holds one "
+        "value). Exports in another layout (vendor "
         "headers and codes, wide survey exports, SQL queries) are read through a mapping file: "
         "see [your-data.md](your-data.md).",
         "",
