@@ -348,6 +348,11 @@ def _(d):
     (d / "cohorts.csv").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
 
 
+@case("pdf-named-csv", "csv", Reject("employees.csv", None, None, "PDF"))
+def _(d):
+    (d / "employees.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+
+
 @case("folder-named-like-a-table", "csv", Reject("cohorts.csv", None, None, "a folder"))
 def _(d):
     (d / "cohorts.csv").unlink()
