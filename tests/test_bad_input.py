@@ -1095,6 +1095,16 @@ def test_validate_today_that_is_not_a_date_exits_two(sample_dir, capsys):
     assert "not a date" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["pilot.xlsx", "data"])
+def test_data_path_that_is_a_named_pipe_exits_two(tmp_path, capsys, name):
+    """``--data`` naming a pipe (as a workbook or as a folder) is refused before opening."""
+    pipe = tmp_path / name
+    os.mkfifo(pipe)
+    assert run(["validate", "--data", str(pipe), "--today", TODAY]) == 2
+    err = capsys.readouterr().err
+    assert f"{name}: this is a named pipe" in err and "Traceback" not in err
+
+
 def test_unreadable_file_exits_two(base, tmp_path, capsys, monkeypatch):
     """Permissions: as root every file is readable, so opening the file is made to fail the
     way it fails for a user without read permission."""

@@ -103,9 +103,11 @@ def text_file_problem(label: str, table: str, head: bytes) -> Problem | None:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in head:
         return None
     sample = head[: len(head) - len(head) % 2]
+    pairs = len(sample) // 2
     odd_nul = sample[1::2].count(0)
     even_nul = sample[0::2].count(0)
-    if max(odd_nul, even_nul) * 2 >= len(sample) // 2 * 0.9 and min(odd_nul, even_nul) == 0:
+    # UTF-16 text of mostly ASCII characters: one byte of each pair is 0, the other never
+    if max(odd_nul, even_nul) >= 0.4 * pairs and min(odd_nul, even_nul) <= 0.01 * pairs:
         rule = (
             "the file is UTF-16 text without a byte-order mark (every other byte is 0): "
             "save it as UTF-8 (CSV UTF-8 in Excel); no row of this file was checked"
@@ -135,7 +137,7 @@ def binary_file_problem(label: str, table: str, head: bytes, expected: str) -> P
     name = "an Excel workbook (.xlsx)" if expected == "xlsx" else "a Parquet file"
     if found:
         kind, text = found
-        hint = _renamed_hint(table, kind) if kind != "zip" else "check the file"
+        hint = _renamed_hint(table, kind)
         return Problem(label, None, None, None, f"the file is {text}, not {name}: {hint}")
     try:
         head[:4096].decode("utf-8")

@@ -67,6 +67,10 @@ def find_tables(
     if not p.exists():
         problems.append(Problem(str(p), None, None, None, "no such file or folder"))
         return found, problems, ignored
+    if not p.is_dir():
+        not_a_file = integrity.regular_file_problem(str(p), p.name)
+        if not_a_file is not None:
+            return found, [not_a_file], ignored
     if p.is_file():
         if p.suffix.lower() not in (".xlsx", ".xlsm"):
             problems.append(
@@ -120,7 +124,7 @@ def _workbook_tables(p: Path) -> tuple[dict[str, tuple[str, str | None]], list[P
     found: dict[str, tuple[str, str | None]] = {}
     ignored: list[str] = []
     wrong = integrity.regular_file_problem(str(p), p.name) or _sniff_binary(
-        p.name, "<table>", str(p), "xlsx"
+        p.name, p.name.split(".")[0], str(p), "xlsx"
     )
     if wrong is not None:
         return found, [wrong], ignored
