@@ -593,15 +593,16 @@ def _type_column(
     raise AssertionError(col.kind)  # pragma: no cover - contract kinds are closed
 
 
-def _not_single_values(s: pd.Series, src: str, column: str, out: _Problems) -> None:
-    """Report the cells of a column that hold lists, dicts or arrays (not single values)."""
+def _not_single_values(s: pd.Series, src: str, column: str, out: _Problems) -> bool:
+    """Report the cells of a column that hold lists, dicts or arrays (not single values);
+    False when there are none (the column failed for another reason)."""
     multi = np.fromiter(
         (isinstance(v, (list, tuple, dict, set, np.ndarray)) for v in s.tolist()),
         dtype=bool,
         count=len(s),
     )
     if not multi.any():
-        multi = s.notna().to_numpy(dtype=bool)
+        return False
     out.add(
         src,
         s.index[multi],
@@ -610,6 +611,7 @@ def _not_single_values(s: pd.Series, src: str, column: str, out: _Problems) -> N
         "the cell holds several values (a list or a mapping), not one value: write one value "
         "per cell",
     )
+    return True
 
 
 def _type_table(
@@ -667,7 +669,8 @@ def _type_table(
         try:
             r = _type_column(s, col, spec.name, date_format=date_format, level_order=level_order)
         except TypeError:  # unhashable cells: lists, dicts, arrays
-            _not_single_values(s, src, col.name, out)
+            if not _not_single_values(s, src, col.name, out):
+                raise
             typed[col.name] = _empty_column(col, n, index, spec.name)
             continue
         t = r.series
