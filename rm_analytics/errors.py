@@ -129,5 +129,10 @@ class DataValidationError(RmAnalyticsError, ValueError):
         return cls(list(problems))
 
 
+class AnalysisDateError(RmAnalyticsError, ValueError):
+    """The analysis date (``as_of``) is not a date or lies after today: data cannot show
+    what has not happened yet (exit code 2 on the command line)."""
+
+
 class InsufficientDataError(RmAnalyticsError, ValueError):
     """An analysis cannot run on the data given (e.g. a required table is absent)."""

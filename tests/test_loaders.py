@@ -143,7 +143,14 @@ def test_survey_psych_safety_uses_seven_points_and_row_override(work):
     sv = read(work, "surveys")
     sv["scale_min"] = ""
     sv["scale_max"] = ""
-    sv.loc[int(ps[1]), ["value", "scale_min", "scale_max"]] = ["6", "1", "5"]  # 5-point variant
+    # the 5-point variant of one item: every row of the item carries the override
+    item = sv.item == sv.loc[int(ps[1]), "item"]
+    variant = (sv.survey == "psych_safety") & item
+    sv.loc[variant, ["scale_min", "scale_max"]] = ["1", "5"]
+    capped = pd.to_numeric(sv.loc[variant, "value"]).clip(upper=5)
+    sv.loc[variant, "value"] = capped.map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    assert int(ps[0]) not in sv.index[variant]
+    sv.loc[int(ps[1]), "value"] = "6"
     write(work, "surveys", sv)
     ps_ = problems(work)
     assert len(ps_) == 1

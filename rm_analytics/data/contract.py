@@ -40,6 +40,8 @@ class Column:
     """(table, column) every non-blank value must exist in."""
     aliases: tuple[str, ...] = ()
     """Other header spellings accepted for this column."""
+    limit: str = ""
+    """Why ``minimum`` / ``maximum`` hold (e.g. a plausibility limit), shown with them."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,32 @@ PULSE_WAVES = ("baseline", "midpoint", "endpoint")
 SESSION_DAYS_BEFORE_COHORT = 14
 SESSION_DAYS_AFTER_COHORT = 90
 
+#: Plausibility window for a pair's dates, relative to its cohort: a pair starts at most
+#: this many days before the cohort start and not after the cohort end ...
+PAIR_DAYS_BEFORE_COHORT = 14
+#: ... and ends at most this many days after the cohort end.
+PAIR_DAYS_AFTER_COHORT = 90
+
 EARLIEST_BIRTH_YEAR = 1920
 MIN_WORKING_AGE = 14
+
+#: Plausibility limits: values outside are typing or unit errors, never data.
+MAX_ANNUAL_SALARY = 1e11
+"""No annual salary in any currency reaches 100 billion (it would be over a million US
+dollars even in the currency with the most units per dollar)."""
+SCORE_LIMIT = 1000
+"""Scores, ratings and scale bounds lie within -1000 to 1000 (no rating or survey scale is
+wider)."""
+OUTCOME_VALUE_LIMIT = 1e15
+"""Business outcome values lie within -1e15 to 1e15."""
+
+_SCORE_WHY = "plausibility: no rating or assessment scale is wider"
+
+
+def format_bound(x: float) -> str:
+    """A bound as messages and the documentation show it (``1,000,000`` rather than
+    ``1e+06`` for large whole numbers)."""
+    return f"{x:,.0f}" if abs(x) >= 1e6 and float(x).is_integer() else f"{x:g}"
 
 
 def is_free_text_item(item: str) -> bool:
@@ -146,7 +172,10 @@ EMPLOYEES = Table(
             "level",
             "level",
             "Ordered grade. Sorted numerically (1 < 2 < 10) or by the number inside a label "
-            "(L2 < L10), or by the `level_order` argument of `load_pilot`.",
+            "(L2 < L10) when every label is spelled one way, or by the `level_order` argument "
+            "of `load_pilot` (`--level-order`, or `level_order` in a mapping file). Labels "
+            'spelled in different ways ("Level 4" and "L7") or word grades (Analyst, '
+            "Manager) have no natural order and need `level_order`.",
         ),
         Column(
             "manager_id",
@@ -170,6 +199,9 @@ EMPLOYEES = Table(
             required=False,
             nullable=True,
             minimum=0,
+            maximum=MAX_ANNUAL_SALARY,
+            limit="plausibility: no annual salary in any currency is larger; check the unit "
+            "and the decimal separator",
         ),
         Column(
             "performance_rating",
@@ -177,6 +209,9 @@ EMPLOYEES = Table(
             "Latest performance rating (any numeric scale).",
             required=False,
             nullable=True,
+            minimum=-SCORE_LIMIT,
+            maximum=SCORE_LIMIT,
+            limit=_SCORE_WHY,
         ),
         Column("location", "str", "Work location.", required=False, nullable=True),
         Column(
@@ -193,7 +228,12 @@ EMPLOYEES = Table(
         "termination_date is not before hire_date",
         "termination_type is given exactly when termination_date is",
         "hire_date is not in the future",
+        f"hire_date is not before {EARLIEST_BIRTH_YEAR + MIN_WORKING_AGE}, and not before the "
+        f"year the person turned {MIN_WORKING_AGE} (birth_year + {MIN_WORKING_AGE})",
         "birth_year is between 1920 and 14 years before today",
+        "a termination_date after today is a planned leave, not an exit: the person counts as "
+        "employed at the analysis date, and the data-quality table counts such rows as "
+        '"planned termination after the analysis date"',
         "manager_id is not the employee's own id",
     ),
 )
@@ -259,6 +299,9 @@ PAIRS = Table(
     rules=(
         "mentor_id differs from mentee_id",
         "end_date is not before start_date",
+        f"start_date lies between {PAIR_DAYS_BEFORE_COHORT} days before the cohort's start_date "
+        f"and its end_date; end_date is at most {PAIR_DAYS_AFTER_COHORT} days after the "
+        "cohort's end_date",
         "a person is in at most one pair of a cohort at a time (an earlier pair that was "
         "reshuffled or withdrawn may end on or before the later pair's start)",
         "mentor and mentee are employed on the pair's start date",
@@ -365,6 +408,9 @@ SURVEYS = Table(
             "Scale minimum when it differs from the known default.",
             required=False,
             nullable=True,
+            minimum=-SCORE_LIMIT,
+            maximum=SCORE_LIMIT,
+            limit=_SCORE_WHY,
         ),
         Column(
             "scale_max",
@@ -373,11 +419,19 @@ SURVEYS = Table(
             "psychological-safety variant).",
             required=False,
             nullable=True,
+            minimum=-SCORE_LIMIT,
+            maximum=SCORE_LIMIT,
+            limit=_SCORE_WHY,
         ),
     ),
     key=("respondent_id", "survey", "wave", "item", "pair_id"),
     rules=(
         "numeric answers lie within the item's scale",
+        "every row of one item (survey and item) has the same scale: rows whose scale_min / "
+        "scale_max differ from the item's usual scale are errors (averaging a 1-5 item with a "
+        "1-100 one gives a meaningless index)",
+        f"numeric answers of an item without a known scale lie within -{SCORE_LIMIT} to "
+        f"{SCORE_LIMIT} ({_SCORE_WHY})",
         "yes/no items are yes, no, true, false, 1 or 0",
         "the response date is not in the future",
     ),
@@ -392,8 +446,22 @@ SKILLS = Table(
         Column("skill", "str", "Skill assessed, e.g. social_media, strategic_thinking."),
         Column("phase", "choice", "Before or after the program.", choices=PHASES),
         Column("score", "float", "Score on the assessment scale."),
-        Column("scale_min", "float", "Lowest possible score."),
-        Column("scale_max", "float", "Highest possible score."),
+        Column(
+            "scale_min",
+            "float",
+            "Lowest possible score.",
+            minimum=-SCORE_LIMIT,
+            maximum=SCORE_LIMIT,
+            limit=_SCORE_WHY,
+        ),
+        Column(
+            "scale_max",
+            "float",
+            "Highest possible score.",
+            minimum=-SCORE_LIMIT,
+            maximum=SCORE_LIMIT,
+            limit=_SCORE_WHY,
+        ),
         Column(
             "rater",
             "str",
@@ -475,7 +543,14 @@ OUTCOMES = Table(
         ),
         Column("unit", "str", "Unit concerned (e.g. department).", required=False, nullable=True),
         Column(
-            "value", "float", "Value of the metric, when it has one.", required=False, nullable=True
+            "value",
+            "float",
+            "Value of the metric, when it has one.",
+            required=False,
+            nullable=True,
+            minimum=-OUTCOME_VALUE_LIMIT,
+            maximum=OUTCOME_VALUE_LIMIT,
+            limit="plausibility",
         ),
     ),
     rules=("each row names an employee_id, a pair_id or a unit",),
@@ -545,7 +620,8 @@ def contract_markdown() -> str:
         "`<table>.parquet` or `<table>.xlsx`), or one Excel workbook with one sheet per table "
         "(sheet names are the table names). Files must be UTF-8 (with or without a byte-order "
         "mark). Column headers are matched case-insensitively, with spaces read as "
-        "underscores. Extra columns are kept, never rejected. Exports in another layout (vendor "
+        "underscores. Extra columns are kept, never rejected (as long as each cell holds one "
+        "value). Exports in another layout (vendor "
         "headers and codes, wide survey exports, SQL queries) are read through a mapping file: "
         "see [your-data.md](your-data.md).",
         "",
@@ -556,6 +632,21 @@ def contract_markdown() -> str:
         "Row numbers in error messages count as a person does when opening the file: the header "
         "is row 1 and the first record is row 2 (CSV and Excel); for Parquet, the first record "
         "is row 1.",
+        "",
+        "Nothing is lost or guessed while reading. A file is refused, with its row and column "
+        "where they apply, when it is not a regular file (a folder, a named pipe, a device), "
+        "is empty, is another format than its name says (a workbook named `.csv`, text named "
+        "`.xlsx`, binary data, UTF-16 text), or is a truncated or damaged `.csv.gz`; when a "
+        "CSV row has fewer or more fields than the header, or a quote opened in a value is "
+        "not closed on its line and takes the following rows into one cell; when a header "
+        "names one column twice (headers are matched ignoring case and spaces, so `Level` and "
+        "`level` are the same column) in CSV, Excel or Parquet; when an Excel cell holds a "
+        "formula without a saved value (a workbook written by a program and never "
+        "calculated); and when a Parquet column holds lists, structs or maps. Values beyond "
+        "the plausibility limits below (salaries, ratings, scale bounds, outcome values) are "
+        "errors, not outliers. Dates after the reference date (`today`) are plans, not "
+        "observations: they never set the default analysis date, and an analysis date "
+        "(`--as-of`, `as_of=`) after today is refused.",
         "",
         "Validation is lazy: `load_pilot` checks every rule below and raises one "
         "`DataValidationError` listing every problem with its file, row, column, value and "
@@ -579,9 +670,11 @@ def contract_markdown() -> str:
             if c.choices:
                 rule.append("one of " + ", ".join(f"`{x}`" for x in c.choices))
             if c.minimum is not None:
-                rule.append(f">= {c.minimum:g}")
+                rule.append(f">= {format_bound(c.minimum)}")
             if c.maximum is not None:
-                rule.append(f"<= {c.maximum:g}")
+                rule.append(f"<= {format_bound(c.maximum)}")
+            if c.limit and (c.minimum is not None or c.maximum is not None):
+                rule[-1] += f" ({c.limit})"
             if c.references:
                 rule.append(f"must exist in `{c.references[0]}.{c.references[1]}`")
             if c.aliases:

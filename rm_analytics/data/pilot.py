@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataValidationError, InsufficientDataError
+from ..errors import AnalysisDateError, DataValidationError, InsufficientDataError
 from . import contract as C
 from .readers import RawTable, find_tables, read_table, write_tables
 from .validation import validate_raw
@@ -24,21 +24,69 @@ QUALITY_COLUMNS = ["table", "stage", "check", "rows", "action", "detail"]
 PLANNED_DATES = frozenset({("cohorts", "end_date"), ("pairs", "end_date")})
 
 
-def snapshot_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
+def snapshot_date(
+    tables: dict[str, pd.DataFrame], today: str | pd.Timestamp | None = None
+) -> pd.Timestamp:
     """The latest date *recorded* in the tables: the default ``as_of`` of every analysis.
 
     Planned dates (cohort and pair end dates) are left out, so a pilot still running is
-    judged as of its last recorded event, not its planned end. NaT when there are no dates.
+    judged as of its last recorded event, not its planned end. With ``today``, dates after
+    it are left out too: a future date is a planned event (a termination date of a planned
+    leave), not an observed one. NaT when there are no dates.
     """
+    limit = pd.Timestamp(today).normalize() if today is not None else None
     latest = pd.NaT
     for name, df in tables.items():
         for c in df.columns:
             if (name, c) in PLANNED_DATES or not pd.api.types.is_datetime64_any_dtype(df[c]):
                 continue
             m = df[c].max()
+            if limit is not None and pd.notna(m) and m > limit:
+                m = df[c][df[c] <= limit].max()
             if pd.notna(m) and (pd.isna(latest) or m > latest):
                 latest = m
     return pd.Timestamp(latest).normalize() if pd.notna(latest) else pd.NaT
+
+
+def reference_date(today: str | pd.Timestamp | None = None) -> pd.Timestamp:
+    """``today`` as a date (default: the real date); the reference of "not in the future"."""
+    if today is None or (isinstance(today, str) and not today.strip()):
+        return pd.Timestamp.today().normalize()
+    try:
+        stamp = pd.Timestamp(today)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise AnalysisDateError(f"the reference date (today) {today!r} is not a date (YYYY-MM-DD)")
+    return stamp.normalize()
+
+
+def check_as_of(as_of: str | pd.Timestamp, today: str | pd.Timestamp | None = None) -> pd.Timestamp:
+    """An analysis date given by the user, checked: a date, and not after ``today``
+    (default: the real date). Data cannot show what has not happened yet, so an ``as_of``
+    in the future is an input error, not a forecast.
+
+    Raises
+    ------
+    AnalysisDateError
+        When ``as_of`` is not a date or lies after ``today``.
+    """
+    try:
+        stamp = pd.Timestamp(as_of)
+    except (ValueError, TypeError):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise AnalysisDateError(f"the analysis date (as_of) {as_of!r} is not a date (YYYY-MM-DD)")
+    stamp = stamp.normalize()
+    now = reference_date(today)
+    if stamp > now:
+        raise AnalysisDateError(
+            f"the analysis date (as_of) {stamp:%Y-%m-%d} is after today ({now:%Y-%m-%d}): "
+            "the data cannot show what has not happened yet; pass a date up to today (a "
+            "future date in the data, such as a planned termination, is a plan, not an "
+            "observation)"
+        )
+    return stamp
 
 
 @dataclass
@@ -113,6 +161,7 @@ class Pilot:
         sources: dict[str, str] | None = None,
         quality: QualityLog | None = None,
         extra_columns: dict[str, list[str]] | None = None,
+        today: str | pd.Timestamp | None = None,
     ) -> None:
         missing = [t for t, spec in C.TABLES.items() if spec.required and t not in tables]
         if missing:
@@ -121,6 +170,9 @@ class Pilot:
         self.sources = dict(sources or {})
         self.quality_log = quality or QualityLog()
         self.extra_columns = dict(extra_columns or {})
+        self.today = reference_date(today)
+        """Reference date of the "not in the future" checks (the real date unless given):
+        dates after it are planned, never observed, and no analysis date may be later."""
 
     # -- tables ----------------------------------------------------------------------------
     @property
@@ -199,8 +251,16 @@ class Pilot:
         return self.cohorts.sort_values(["start_date", "cohort_id"]).cohort_id.tolist()
 
     def snapshot_date(self) -> pd.Timestamp:
-        """The latest recorded date in the pilot (see :func:`snapshot_date`)."""
-        return snapshot_date(self._tables)
+        """The latest recorded date in the pilot, up to :attr:`today` (see
+        :func:`snapshot_date`)."""
+        return snapshot_date(self._tables, self.today)
+
+    def analysis_date(self, as_of: str | pd.Timestamp | None = None) -> pd.Timestamp:
+        """The date an analysis judges the pilot at: ``as_of`` (checked with
+        :func:`check_as_of` against :attr:`today`), else :meth:`snapshot_date`."""
+        if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+            return self.snapshot_date()
+        return check_as_of(as_of, self.today)
 
     # -- derived views ------------------------------------------------------------------------
     def participants(
@@ -262,6 +322,7 @@ class Pilot:
             sources=self.sources,
             quality=self.quality_log.copy(),
             extra_columns=self.extra_columns,
+            today=self.today,
         )
 
     def copy(self) -> Pilot:
@@ -271,6 +332,7 @@ class Pilot:
             sources=self.sources,
             quality=self.quality_log.copy(),
             extra_columns=self.extra_columns,
+            today=self.today,
         )
 
     def summary(self) -> pd.DataFrame:
@@ -336,12 +398,8 @@ def build_pilot(
     ignored: Sequence[str] = (),
     extra_problems: Sequence = (),
 ) -> Pilot:
-    result = validate_raw(
-        raws,
-        date_format=date_format,
-        level_order=level_order,
-        today=pd.Timestamp(today) if today is not None else None,
-    )
+    stamp = reference_date(today)
+    result = validate_raw(raws, date_format=date_format, level_order=level_order, today=stamp)
     problems = list(extra_problems) + result.problems
     if problems:
         raise DataValidationError(problems)
@@ -361,7 +419,13 @@ def build_pilot(
         if not spec.required and name not in result.tables:
             log.add(name, "load", "table absent", 0, "n/a", "optional table not provided")
     sources = {n: r.source for n, r in raws.items()}
-    return Pilot(result.tables, sources=sources, quality=log, extra_columns=result.extra_columns)
+    return Pilot(
+        result.tables,
+        sources=sources,
+        quality=log,
+        extra_columns=result.extra_columns,
+        today=stamp,
+    )
 
 
 def load_pilot(

@@ -8,14 +8,14 @@ the file label and the offset between the DataFrame position and the row number.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import Problem
+from . import integrity
 from .contract import EXTENSIONS, MISSING_TOKENS, TABLES
 
 if TYPE_CHECKING:
@@ -67,6 +67,10 @@ def find_tables(
     if not p.exists():
         problems.append(Problem(str(p), None, None, None, "no such file or folder"))
         return found, problems, ignored
+    if not p.is_dir():
+        not_a_file = integrity.regular_file_problem(str(p), p.name)
+        if not_a_file is not None:
+            return found, [not_a_file], ignored
     if p.is_file():
         if p.suffix.lower() not in (".xlsx", ".xlsm"):
             problems.append(
@@ -84,14 +88,14 @@ def find_tables(
 
     by_table: dict[str, list[Path]] = {}
     for f in sorted(p.iterdir()):
-        if f.name.startswith(".") or f.is_dir():
+        if f.name.startswith("."):
             continue
         name = f.name.lower()
         ext = next((e for e in EXTENSIONS if name.endswith(e)), None)
         stem = name[: -len(ext)] if ext else None
-        if ext and stem in TABLES:
+        if ext and stem in TABLES:  # a folder or pipe named like a table is reported when read
             by_table.setdefault(stem, []).append(f)
-        else:
+        elif not f.is_dir():
             ignored.append(f.name)
     workbooks = [f for f in ignored if f.lower().endswith(".xlsx")]
     if not by_table and len(workbooks) == 1:
@@ -119,6 +123,11 @@ def _workbook_tables(p: Path) -> tuple[dict[str, tuple[str, str | None]], list[P
 
     found: dict[str, tuple[str, str | None]] = {}
     ignored: list[str] = []
+    wrong = integrity.regular_file_problem(str(p), p.name) or _sniff_binary(
+        p.name, p.name.split(".")[0], str(p), "xlsx"
+    )
+    if wrong is not None:
+        return found, [wrong], ignored
     try:
         wb = load_workbook(p, read_only=True)
         sheets = list(wb.sheetnames)
@@ -152,6 +161,9 @@ def read_table(
     """
     lower = path.lower()
     label = Path(path).name if sheet is None else f"{Path(path).name}[{sheet}]"
+    not_a_file = integrity.regular_file_problem(path, label)
+    if not_a_file is not None:
+        return RawTable(name, None, label, path, first_row=2, problems=[not_a_file])
     if sheet is not None or lower.endswith((".xlsx", ".xlsm")):
         return _read_excel(name, path, sheet, label)
     if lower.endswith(".parquet"):
@@ -181,8 +193,9 @@ def _delimiter_problem(label: str, header_line: str, delimiter: str) -> Problem 
     return Problem(label, 1, None, None, rule, cause=f"{label}: {rule}")
 
 
-def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
-    """Explain a decoding failure: where, which bytes, and what the file probably is."""
+def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError, sep: str = ",") -> Problem:
+    """Explain a decoding failure: where (row and column), which bytes, and what the file
+    probably is."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         guess = "it starts with a UTF-16 byte-order mark; save it as UTF-8"
     else:
@@ -196,8 +209,17 @@ def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError) -> Probl
             guess = "save it as UTF-8"
     row = data.count(b"\n", 0, exc.start) + 1
     bad = data[exc.start : exc.start + 4]
+    column = None
+    if row > 1 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        first = data[: data.find(b"\n")].decode("utf-8", "replace").lstrip("\ufeff")
+        header = next(csv.reader(io.StringIO(first), delimiter=sep), [])
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        field = integrity.field_at(data[start : exc.start].decode("utf-8", "replace"), sep)
+        if 0 <= field < len(header):
+            column = normalise_header(header[field])
     rule = f"the file is not UTF-8 (bytes at offset {exc.start} cannot be decoded); {guess}"
-    return Problem(label, row, None, bad.hex(" "), rule, cause=f"{label}, row {row}: {rule}")
+    where = f"{label}, row {row}" + (f", column {column!r}" if column else "")
+    return Problem(label, row, column, bad.hex(" "), rule, cause=f"{where}: {rule}")
 
 
 def _read_csv(
@@ -212,17 +234,29 @@ def _read_csv(
 
     raw = RawTable(name, None, label, path, first_row=2)
     sep = delimiter or ","
-    opener = gzip.open if path.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raw.problems.append(Problem(label, None, None, None, f"cannot read the file: {exc}"))
-        return raw
+    if path.lower().endswith(".gz"):
+        data, problem = integrity.read_gzip(path, label)
+        if problem is not None:
+            raw.problems.append(problem)
+            return raw
+        assert data is not None
+    else:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raw.problems.append(
+                Problem(label, None, None, None, f"cannot read the file: {exc.strerror or exc}")
+            )
+            return raw
     if not data[:65536].strip() and not data.strip():  # (strip copies: look at the start first)
         raw.problems.append(
             Problem(label, None, None, None, "the file is empty (no header, no rows)")
         )
+        return raw
+    not_text = integrity.text_file_problem(label, name, data[: integrity.SNIFF_BYTES])
+    if not_text is not None:
+        raw.problems.append(not_text)
         return raw
     frame = (
         _read_csv_fast(data, _contract_names(name), raw.headers)
@@ -230,12 +264,21 @@ def _read_csv(
         else None
     )
     if frame is not None:
+        body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        if integrity.csv_may_have_merged_rows(body, len(frame)):
+            text = body.decode("utf-8")  # the fast reader read it as UTF-8
+            header = list(raw.headers.values())
+            broken = integrity.csv_structure_problems(text, label, sep, header)
+            if broken:
+                raw.headers = {}
+                raw.problems.extend(broken)
+                return raw
         raw.frame, raw.blank_rows = _drop_blank_rows(frame)
         return raw
     try:
         text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
-        raw.problems.append(_encoding_problem(label, data, exc))
+        raw.problems.append(_encoding_problem(label, data, exc, sep))
         return raw
     except LookupError:
         raw.problems.append(Problem(label, None, None, None, f"unknown encoding {encoding!r}"))
@@ -250,13 +293,13 @@ def _read_csv(
             return raw
     normalised = [normalise_header(h) for h in header]
     raw.headers = dict(
-        zip(normalised, (h.replace("\ufeff", "").strip() for h in header), strict=True)
+        zip(normalised, (h.replace("\ufeff", "").strip() for h in header), strict=False)
     )
-    dups = sorted({h for h in normalised if normalised.count(h) > 1})
-    for h in dups:
-        raw.problems.append(
-            Problem(label, 1, h, None, "the header names this column more than once")
-        )
+    dups = integrity.duplicate_header_problems(label, header, normalised, 1)
+    broken = integrity.csv_structure_problems(text, label, sep, header)
+    if dups or broken:
+        raw.problems.extend(dups + broken)
+        return raw
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -269,7 +312,7 @@ def _read_csv(
     except pd.errors.ParserError as exc:
         raw.problems.append(Problem(label, None, None, None, f"not a readable CSV file: {exc}"))
         return raw
-    frame.columns = normalised if not dups else [normalise_header(c) for c in frame.columns]
+    frame.columns = normalised
     raw.frame, raw.blank_rows = _drop_blank_rows(frame)
     return raw
 
@@ -349,6 +392,12 @@ def _read_parquet(name: str, path: str, label: str) -> RawTable:
     import pandas as pd
 
     raw = RawTable(name, None, label, path, first_row=1, typed=True)
+    wrong = _sniff_binary(label, name, path, "parquet")
+    if wrong is None:
+        wrong = _parquet_schema_problems(path, label)
+    if wrong is not None:
+        raw.problems.extend(wrong if isinstance(wrong, list) else [wrong])
+        return raw
     try:
         frame = _read_parquet_fast(path, _contract_names(name))
     except Exception:  # anything unusual: the plain read below decides and explains
@@ -367,6 +416,33 @@ def _read_parquet(name: str, path: str, label: str) -> RawTable:
         frame = frame.reset_index(drop=True)
     raw.frame = frame
     return raw
+
+
+def _parquet_schema_problems(path: str, label: str) -> list[Problem] | None:
+    """Problems of a Parquet file's columns: a name given twice (ignoring case and spaces)
+    or a column of lists, structs or maps (with the first row holding one)."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several types
+        return [Problem(label, None, None, None, f"not a readable Parquet file: {exc}")]
+    names = [n for n in schema.names if not n.startswith("__index_level_")]
+    normalised = [normalise_header(n) for n in names]
+    problems = integrity.duplicate_header_problems(label, names, normalised, None)
+    nested = integrity.parquet_nested_problems(schema, label, {})
+    for p in nested:
+        row, value = None, None
+        try:
+            col = pq.read_table(path, columns=[p.column]).column(0)
+            valid = col.is_valid().to_numpy(zero_copy_only=False)
+            if valid.any():
+                i = int(valid.argmax())
+                row, value = i + 1, str(col[i].as_py())
+        except Exception:  # the column's type is reported either way
+            pass
+        problems.append(replace(p, row=row, value=value, column=normalise_header(p.column)))
+    return problems or None
 
 
 def _read_parquet_fast(path: str, wanted: set[str]) -> pd.DataFrame | None:
@@ -449,10 +525,16 @@ def _read_excel(name: str, path: str, sheet: str | None, label: str) -> RawTable
     import pandas as pd
 
     raw = RawTable(name, None, label, path, first_row=2)
+    if sheet is None:  # a table file; a workbook's sheets were listed from a checked file
+        wrong = _sniff_binary(label, name, path, "xlsx")
+        if wrong is not None:
+            raw.problems.append(wrong)
+            return raw
     try:
         frame = pd.read_excel(
             path,
             sheet_name=sheet if sheet is not None else 0,
+            header=None,
             dtype=str,
             keep_default_na=False,
             na_values=list(MISSING_TOKENS),
@@ -461,15 +543,46 @@ def _read_excel(name: str, path: str, sheet: str | None, label: str) -> RawTable
     except Exception as exc:
         raw.problems.append(Problem(label, None, None, None, f"cannot read the sheet: {exc}"))
         return raw
-    if frame.shape[1] == 0:
+    if frame.shape[1] == 0 or len(frame) == 0:
         raw.problems.append(
             Problem(label, None, None, None, "the sheet is empty (no header, no rows)")
         )
         return raw
-    raw.headers = {normalise_header(c): str(c).strip() for c in frame.columns}
-    frame.columns = [normalise_header(c) for c in frame.columns]
+    header = [
+        f"Unnamed: {i}" if pd.isna(h) or not str(h).strip() else str(h)
+        for i, h in enumerate(frame.iloc[0].tolist())
+    ]
+    normalised = [normalise_header(h) for h in header]
+    dups = integrity.duplicate_header_problems(label, header, normalised, 1)
+    if dups:
+        raw.problems.extend(dups)
+        return raw
+    formulas = integrity.excel_formula_problems(path, sheet, label, normalised)
+    if formulas:
+        first = formulas[0]
+        cause = (
+            f"{label}: {len(formulas):,} cell(s) hold a formula without a saved value (e.g. row "
+            f"{first.row}, column {first.column!r}: {first.value}); the workbook was written "
+            "by a program or saved without calculating, so every reader sees blank cells: "
+            "open it in Excel or LibreOffice and save it, or export the sheet as CSV"
+        )
+        raw.problems.extend(replace(p, cause=cause) for p in formulas)
+        return raw
+    frame = frame.iloc[1:].reset_index(drop=True)
+    raw.headers = {n: h.strip() for n, h in zip(normalised, header, strict=True)}
+    frame.columns = normalised
     raw.frame, raw.blank_rows = _drop_blank_rows(frame)
     return raw
+
+
+def _sniff_binary(label: str, name: str, path: str, expected: str) -> Problem | None:
+    """A problem when a workbook or Parquet file is empty or another format."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(integrity.SNIFF_BYTES)
+    except OSError as exc:
+        return Problem(label, None, None, None, f"cannot read the file: {exc.strerror or exc}")
+    return integrity.binary_file_problem(label, name, head, expected)
 
 
 # ---------------------------------------------------------------------------------------------

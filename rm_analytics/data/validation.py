@@ -17,6 +17,7 @@ from pandas._libs import lib
 
 from ..errors import Problem
 from . import contract as C
+from .integrity import duplicate_header_problems
 from .readers import RawTable
 
 #: str columns stored as pandas categoricals (low cardinality, large tables).
@@ -100,8 +101,10 @@ def _fmt(v) -> str | None:
         return None if v is None else ""
     if isinstance(v, pd.Timestamp):
         return v.strftime("%Y-%m-%d")
-    if isinstance(v, float) and v.is_integer():
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
         return str(int(v))
+    if isinstance(v, float):
+        return f"{v:.15g}"
     return str(v)
 
 
@@ -463,10 +466,49 @@ def _as_level(s: pd.Series, level_order: Sequence[str] | None) -> _Typed:
         rule = "not one of the levels given in level_order: " + ", ".join(order)
     else:
         typed, cats = _sorted_categories(c)
-        bad = np.zeros(len(s), dtype=bool)
-        rule = ""
+        bad, rule = _mixed_level_spellings(c)
     series = _categorical(typed, cats, s.index, ordered=True)
     return _Typed(series, typed.na, bad, rule, coded=typed)
+
+
+def level_spelling(label: str) -> str:
+    """The spelling scheme of a grade label: lower case, every number replaced by ``#``
+    (``L7`` -> ``l#``, ``Level 4`` -> ``level #``, ``Manager`` -> ``manager``)."""
+    return _DIGITS.sub("#", str(label).strip().lower())
+
+
+def _mixed_level_spellings(c: _Coded) -> tuple[np.ndarray, str]:
+    """Rows whose grade is spelled in another scheme than the most common one.
+
+    Natural order (``L2 < L10``) ranks labels of one scheme only: "Level 4" against "L7",
+    or Analyst against Manager, would be ranked by their letters. Such grades need an
+    explicit ``level_order``; rows outside the most common scheme are the problems."""
+    used = c.values
+    if len(used) < 2:
+        return np.zeros(len(c.codes), dtype=bool), ""
+    schemes = pd.Series([level_spelling(v) for v in used.tolist()], dtype=object)
+    if schemes.nunique() < 2:
+        return np.zeros(len(c.codes), dtype=bool), ""
+    counts = np.bincount(c.codes[c.codes >= 0], minlength=len(used))
+    per_scheme = pd.Series(counts).groupby(schemes.to_numpy()).sum()
+    per_scheme = per_scheme[per_scheme > 0]
+    if len(per_scheme) < 2:
+        return np.zeros(len(c.codes), dtype=bool), ""
+    main = per_scheme.sort_values(ascending=False, kind="stable").index[0]
+    main_examples = [v for v, sc in zip(used.tolist(), schemes, strict=True) if sc == main]
+    others = [
+        v for v, sc, k in zip(used.tolist(), schemes, counts, strict=True) if sc != main and k > 0
+    ]
+    bad_value = (schemes != main).to_numpy()
+    shown = ", ".join(repr(v) for v in sorted(main_examples, key=natural_key)[:3])
+    rule = (
+        "grade labels are spelled in different ways (most rows: "
+        f"{shown}; also {', '.join(repr(v) for v in others[:4])}"
+        f"{' ...' if len(others) > 4 else ''}), so their order is unknown: give the grades "
+        "from lowest to highest with level_order (--level-order, load_pilot(level_order=...) "
+        "or level_order in a mapping file), or spell them one way"
+    )
+    return c.take(bad_value, False), rule
 
 
 def _codes_of(t: pd.Series, coded: _Coded | None) -> _Coded:
@@ -551,6 +593,27 @@ def _type_column(
     raise AssertionError(col.kind)  # pragma: no cover - contract kinds are closed
 
 
+def _not_single_values(s: pd.Series, src: str, column: str, out: _Problems) -> bool:
+    """Report the cells of a column that hold lists, dicts or arrays (not single values);
+    False when there are none (the column failed for another reason)."""
+    multi = np.fromiter(
+        (isinstance(v, (list, tuple, dict, set, np.ndarray)) for v in s.tolist()),
+        dtype=bool,
+        count=len(s),
+    )
+    if not multi.any():
+        return False
+    out.add(
+        src,
+        s.index[multi],
+        column,
+        [str(v) for v in s[multi].tolist()],
+        "the cell holds several values (a list or a mapping), not one value: write one value "
+        "per cell",
+    )
+    return True
+
+
 def _type_table(
     raw: RawTable,
     spec: C.Table,
@@ -603,7 +666,13 @@ def _type_table(
         if spec.name == "surveys" and col.name == "value":
             typed[col.name] = s  # typed with the item's kind in _check_surveys
             continue
-        r = _type_column(s, col, spec.name, date_format=date_format, level_order=level_order)
+        try:
+            r = _type_column(s, col, spec.name, date_format=date_format, level_order=level_order)
+        except TypeError:  # unhashable cells: lists, dicts, arrays
+            if not _not_single_values(s, src, col.name, out):
+                raise
+            typed[col.name] = _empty_column(col, n, index, spec.name)
+            continue
         t = r.series
         bad = r.bad
         if bad is not None and bad.any():
@@ -627,14 +696,18 @@ def _type_table(
         if col.minimum is not None or col.maximum is not None:
             num = t.astype(float)
             bounds = []
+            why = f" ({col.limit})" if col.limit else ""
             if col.minimum is not None:
-                bounds.append((num < col.minimum, f"below the minimum of {col.minimum:g}"))
+                text = f"below the minimum of {C.format_bound(col.minimum)}{why}"
+                bounds.append((num < col.minimum, text))
             if col.maximum is not None:
-                bounds.append((num > col.maximum, f"above the maximum of {col.maximum:g}"))
+                text = f"above the maximum of {C.format_bound(col.maximum)}{why}"
+                bounds.append((num > col.maximum, text))
             for mask, text in bounds:
                 mask = mask.fillna(False).astype(bool)
                 if mask.any():
-                    out.add(src, index[mask.to_numpy()], col.name, t[mask], text)
+                    m = mask.to_numpy()
+                    out.add(src, index[m], col.name, s[m], text)  # the cell as in the file
         if col.unique:
             c = _codes_of(t, r.coded)
             counts = np.bincount(c.codes[c.codes >= 0], minlength=len(c.values))
@@ -762,6 +835,16 @@ def _check_employees(e: pd.DataFrame, src: str, out: _Problems, today: pd.Timest
     )
     bad = e.hire_date > today
     out.add(src, _rows(e, bad), "hire_date", e.hire_date[bad], "hire date in the future")
+    earliest = C.EARLIEST_BIRTH_YEAR + C.MIN_WORKING_AGE
+    bad = (e.hire_date.dt.year < earliest).to_numpy(dtype=bool)
+    out.add(
+        src,
+        _rows(e, bad),
+        "hire_date",
+        e.hire_date[bad],
+        f"hire date before {earliest} (plausibility: the earliest birth year "
+        f"{C.EARLIEST_BIRTH_YEAR} plus the minimum working age {C.MIN_WORKING_AGE})",
+    )
     if "birth_year" in e:
         latest = today.year - C.MIN_WORKING_AGE
         by = e.birth_year.astype(float)
@@ -774,6 +857,20 @@ def _check_employees(e: pd.DataFrame, src: str, out: _Problems, today: pd.Timest
             e.birth_year[bad],
             f"implausible birth year (expected {C.EARLIEST_BIRTH_YEAR} to {latest})",
         )
+        young = ((e.hire_date.dt.year - by) < C.MIN_WORKING_AGE) & ~bad
+        young = young.fillna(False).to_numpy(dtype=bool) & ~(e.hire_date.dt.year < earliest)
+        if young.any():
+            out.add(
+                src,
+                _rows(e, young),
+                "hire_date",
+                e.hire_date[young],
+                [
+                    f"hired at {int(y)} years or younger (birth_year {int(b)}): the minimum "
+                    f"working age is {C.MIN_WORKING_AGE}"
+                    for y, b in zip((e.hire_date.dt.year - by)[young], by[young], strict=True)
+                ],
+            )
     if "manager_id" in e:
         bad = (e.manager_id == e.employee_id).fillna(False)
         out.add(
@@ -819,6 +916,43 @@ def _first_rows(e: pd.DataFrame, ids: _Coded | None):
     return find
 
 
+def _check_pairs_in_cohort(p: pd.DataFrame, c: pd.DataFrame, src: str, out: _Problems) -> None:
+    """A pair's dates lie within its cohort: it starts between a few days before the cohort
+    start and the cohort end, and ends at most a few months after the cohort end."""
+    c = c.drop_duplicates("cohort_id").set_index("cohort_id")[["start_date", "end_date"]]
+    m = c.reindex(p.cohort_id.astype(object).to_numpy())
+    start = pd.Series(m.start_date.to_numpy(), index=p.index)
+    end = pd.Series(m.end_date.to_numpy(), index=p.index)
+    lo = start - pd.Timedelta(days=C.PAIR_DAYS_BEFORE_COHORT)
+    hi = end + pd.Timedelta(days=C.PAIR_DAYS_AFTER_COHORT)
+    bad = ((p.start_date < lo) | (p.start_date > end)).fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        out.add(
+            src,
+            _rows(p, bad),
+            "start_date",
+            p.start_date[bad],
+            [
+                f"outside its cohort {k} ({a:%Y-%m-%d} to {b:%Y-%m-%d}): a pair starts at most "
+                f"{C.PAIR_DAYS_BEFORE_COHORT} days before its cohort and not after its end"
+                for k, a, b in zip(p.cohort_id[bad], start[bad], end[bad], strict=True)
+            ],
+        )
+    bad = (p.end_date > hi).fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        out.add(
+            src,
+            _rows(p, bad),
+            "end_date",
+            p.end_date[bad],
+            [
+                f"more than {C.PAIR_DAYS_AFTER_COHORT} days after the end of its cohort {k} "
+                f"({b:%Y-%m-%d})"
+                for k, b in zip(p.cohort_id[bad], end[bad], strict=True)
+            ],
+        )
+
+
 def _check_pairs(
     p: pd.DataFrame,
     tables: dict[str, pd.DataFrame],
@@ -832,6 +966,8 @@ def _check_pairs(
     )
     bad = p.end_date < p.start_date
     out.add(src, _rows(p, bad), "end_date", p.end_date[bad], "pair ends before it starts")
+    if "cohorts" in tables:
+        _check_pairs_in_cohort(p, tables["cohorts"], src, out)
 
     # one pair per person per cohort at a time
     people = pd.concat(
@@ -1044,12 +1180,29 @@ def _check_surveys(
     value[is_text] = np.nan
 
     # scale bounds: the row's own, else the known default for (survey, item) or (survey, *)
+    overridden = False
     if "scale_min" in sv:
         smin = sv.scale_min.to_numpy(dtype=float, na_value=np.nan)
+        overridden = overridden or not np.isnan(smin).all()
         lo = np.where(np.isnan(smin), lo, smin)
     if "scale_max" in sv:
         smax = sv.scale_max.to_numpy(dtype=float, na_value=np.nan)
+        overridden = overridden or not np.isnan(smax).all()
         hi = np.where(np.isnan(smax), hi, smax)
+    if overridden:  # without a row's own scale, each item has its one default scale
+        _check_item_scales(sv, src, out, value, lo, hi)
+    unknown = np.isnan(lo) & np.isnan(hi)
+    with np.errstate(invalid="ignore"):
+        wild = unknown & (np.abs(value) > C.SCORE_LIMIT)
+    if wild.any():
+        out.add(
+            src,
+            _rows(sv, wild),
+            "value",
+            value[wild],
+            f"outside -{C.SCORE_LIMIT} to {C.SCORE_LIMIT} (plausibility of an answer to an "
+            "item without a known scale: no rating scale is wider)",
+        )
     with np.errstate(invalid="ignore"):
         outside = (value < lo) | (value > hi)
     if outside.any():
@@ -1073,6 +1226,68 @@ def _check_surveys(
     sv["value"] = value
     sv["text"] = text.strings(sv.index).array
     return sv, text.na
+
+
+def _check_item_scales(
+    sv: pd.DataFrame,
+    src: str,
+    out: _Problems,
+    value: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> None:
+    """Answers of one item (survey and item) given on a scale other than the item's usual
+    one: averaging them would mix scales (a 1-5 index would read 10.8). The usual scale is
+    the one of most answers; every other answer is a problem."""
+    width = len(sv["item"].cat.categories) + 1
+    item = (sv["survey"].cat.codes.to_numpy().astype(np.int64) + 1) * width + (
+        sv["item"].cat.codes.to_numpy().astype(np.int64) + 1
+    )
+    own = np.zeros(len(sv), dtype=bool)  # rows with a scale of their own
+    for c in ("scale_min", "scale_max"):
+        if c in sv:
+            own |= sv[c].notna().to_numpy(dtype=bool)
+    answered = ~np.isnan(value) & ~(np.isnan(lo) & np.isnan(hi)) & np.isin(item, item[own])
+    if not answered.any():
+        return
+    # NaN (no bound) as -inf so that equal scales compare equal
+    f = pd.DataFrame(
+        {
+            "item": item[answered],
+            "lo": np.nan_to_num(lo[answered], nan=-np.inf),
+            "hi": np.nan_to_num(hi[answered], nan=-np.inf),
+            "row": np.asarray(sv.index)[answered],
+        }
+    )
+    counts = f.groupby(["item", "lo", "hi"], sort=False).size().rename("n").reset_index()
+    if counts["item"].is_unique:
+        return
+    counts = counts.sort_values(["item", "n"], ascending=[True, False], kind="stable")
+    usual = counts.drop_duplicates("item").set_index("item")[["lo", "hi"]]
+    u = usual.reindex(f["item"].to_numpy())
+    odd = (f["lo"].to_numpy() != u["lo"].to_numpy()) | (f["hi"].to_numpy() != u["hi"].to_numpy())
+    first = f[~odd].groupby("item")["row"].min()
+    b = f[odd]
+    ub = u[odd]
+
+    def show(x: float) -> str:
+        return "?" if np.isinf(x) else f"{x:g}"
+
+    rules = [
+        f"this item's scale differs between rows: {show(a)} to {show(z)} here, "
+        f"{show(ua)} to {show(uz)} on most rows (e.g. row {first[k]}); one item has one "
+        "scale: rescale the answers, or give the other version its own item name"
+        for a, z, ua, uz, k in zip(b["lo"], b["hi"], ub["lo"], ub["hi"], b["item"], strict=True)
+    ]
+    by_max = (b["hi"].to_numpy() != ub["hi"].to_numpy()) & ("scale_max" in sv)
+    rules_a = np.asarray(rules, dtype=object)
+    for col, mask, vals in (
+        ("scale_max", by_max, b["hi"]),
+        ("scale_min", ~by_max, b["lo"]),
+    ):
+        if mask.any():
+            shown = [show(v) for v in vals[mask]]
+            out.add(src, b["row"][mask], col, shown, rules_a[mask].tolist())
 
 
 def _check_skills(sk: pd.DataFrame, src: str, out: _Problems) -> None:
@@ -1176,6 +1391,17 @@ def validate_raw(
         sources[name] = raw.source
         if raw.frame is None:
             continue
+        names = [str(c) for c in raw.frame.columns]
+        if len(set(names)) != len(names):  # a frame or mapped table naming a column twice
+            out.items.extend(
+                duplicate_header_problems(
+                    raw.source,
+                    [raw.headers.get(n, n) for n in names],
+                    names,
+                    None if raw.typed else 1,
+                )
+            )
+            continue
         if len(raw.frame) == 0 and spec.required:
             out.file(raw.source, "the table has a header but no rows")
         typed, extra = _type_table(
@@ -1256,6 +1482,20 @@ def validate_raw(
                     rows=skipped,
                     action="kept",
                     detail="counted as item non-response",
+                )
+            )
+    if "employees" in tables and len(tables["employees"]):
+        planned = int((tables["employees"].termination_date > today).sum())
+        if planned:
+            notes.append(
+                dict(
+                    table="employees",
+                    stage="load",
+                    check="planned termination after the analysis date",
+                    rows=planned,
+                    action="kept as employed",
+                    detail=f"termination_date after today ({today:%Y-%m-%d}): a planned "
+                    "leave, not an observed exit; employed at the analysis date",
                 )
             )
     _follow_date_causes(out.items, sources)

@@ -176,8 +176,10 @@ def default_as_of(pilot_or_frames: Any) -> pd.Timestamp:
     is not given, so a pilot exported months ago is judged as of its export, not today."""
     from ..data.pilot import Pilot, snapshot_date
 
-    t = pilot_or_frames.tables if isinstance(pilot_or_frames, Pilot) else dict(pilot_or_frames)
-    stamp = snapshot_date(t)
+    if isinstance(pilot_or_frames, Pilot):  # dates after the pilot's today are planned
+        stamp = pilot_or_frames.snapshot_date()
+    else:
+        stamp = snapshot_date(dict(pilot_or_frames), pd.Timestamp.today())
     if pd.isna(stamp):
         raise InsufficientDataError("no dates in the data to judge delivery as of; pass as_of")
     return stamp

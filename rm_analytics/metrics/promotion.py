@@ -197,7 +197,11 @@ def promotion_rates(
 
 
 def _as_of(pilot) -> pd.Timestamp:
-    dates = [pilot.employees.hire_date.max(), pilot.employees.termination_date.max()]
+    term = pilot.employees.termination_date
+    today = getattr(pilot, "today", None)
+    if today is not None:  # a termination after today is planned, not observed
+        term = term[term <= today]
+    dates = [pilot.employees.hire_date.max(), term.max()]
     for name, col in (("outcomes", "date"), ("surveys", "response_date"), ("sessions", "date"),
                       ("checkpoints", "date")):  # fmt: skip
         t = pilot.tables.get(name)
@@ -245,7 +249,7 @@ def pilot_promotion(
     promo = out[out["outcome"].astype(str).eq("promotion") & out["employee_id"].notna()]
     if promo.empty:
         raise ValueError("the outcomes table has no promotion rows with an employee_id")
-    end_date = pd.Timestamp(as_of) if as_of is not None else _as_of(pilot)
+    end_date = pilot.analysis_date(as_of) if as_of is not None else _as_of(pilot)
     emp = pilot.employees.set_index(pilot.employees.employee_id.astype(str))
     part_all = pilot.participants("both")
     part = pilot.participants(role)

@@ -1051,7 +1051,7 @@ def cohort_frame(
         raise ValueError(
             f"control must be 'auto', 'designated', 'matched' or 'ipw', not {control!r}"
         )
-    as_of = latest_date(pilot) if as_of is None else pd.Timestamp(as_of)
+    as_of = latest_date(pilot) if as_of is None else pilot.analysis_date(as_of)
     notes: list[str] = [f"Follow-up censored at {as_of.date()} (as_of)."]
     cohorts = pilot.cohorts
     if cohort is not None:

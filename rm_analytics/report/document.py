@@ -60,7 +60,7 @@ def load_report_pilot(params: ReportParameters):
     )
     if params.cohort not in ("all", "", None):
         pilot = pilot.select(params.cohort)
-    as_of = pd.Timestamp(params.as_of) if params.as_of else snapshot_date(pilot)
+    as_of = pilot.analysis_date(params.as_of) if params.as_of else snapshot_date(pilot)
     params.as_of = as_of.date().isoformat()
     return pilot, as_of
 

@@ -662,7 +662,11 @@ def render(
         raise ReportParameterError(
             f"unknown cohort {cohort!r}; cohorts in the data: {', '.join(known)} (or 'all', 'each')"
         )
-    resolved_as_of = str(as_of) if as_of else snapshot_date(pilot).date().isoformat()
+    resolved_as_of = (
+        pilot.analysis_date(as_of).date().isoformat()
+        if as_of
+        else snapshot_date(pilot).date().isoformat()
+    )
     inputs = input_fingerprint(data_path, config_path)
     validate_s = time.perf_counter() - t0
 
