@@ -641,11 +641,13 @@ class EventStudyResult(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary
-        yerr = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])
-        ax.errorbar(s.event_time, s.estimate, yerr=np.nan_to_num(yerr), fmt="o", capsize=3)
+        yerr = error_bars(s.estimate, s.ci_low, s.ci_high)
+        ax.errorbar(s.event_time, s.estimate, yerr=yerr, fmt="o", capsize=3)
         ax.axhline(0, color="grey", lw=0.8)
         ref = self.arguments.get("reference", -1)
         ax.axvline(ref + 0.5, color="grey", ls=":", lw=0.8)
@@ -874,13 +876,15 @@ class EngagementResult(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary.dropna(subset=["estimate"]).reset_index(drop=True)
         labels = [f"{o} ({r})" for o, r in zip(s.outcome, s.role, strict=True)]
         y = np.arange(len(s))
-        ax.errorbar(s.estimate, y, xerr=np.nan_to_num(np.vstack([s.estimate - s.ci_low,
-                    s.ci_high - s.estimate])), fmt="o", capsize=3)  # fmt: skip
+        xerr = error_bars(s.estimate, s.ci_low, s.ci_high)
+        ax.errorbar(s.estimate, y, xerr=xerr, fmt="o", capsize=3)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
