@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ._inputs import as_frame, need_columns
 
@@ -836,7 +837,7 @@ def engagement_index(
     sub = df.loc[mask.to_numpy(), [respondent, wave, value] + (
         ["response_date"] if "response_date" in df.columns else [])]  # fmt: skip
     if sub.empty:
-        raise ValueError(
+        raise InsufficientDataError(
             f"no answers to items {', '.join(items)}"
             + (f" in survey {survey!r}" if survey is not None else "")
         )

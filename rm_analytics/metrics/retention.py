@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ..stats.intervals import normal_ci
 
@@ -1449,7 +1450,9 @@ def cohort_frame(
         )
         cohorts = cohorts[~late]
     if cohorts.empty:
-        raise ValueError("no cohort starts on or before as_of: nothing to analyse")
+        raise InsufficientDataError(
+            f"no cohort had started by the analysis date {as_of.date()}: nothing to analyse"
+        )
     cids = cohorts.cohort_id.tolist()
     start = cohorts.set_index("cohort_id").start_date
 
