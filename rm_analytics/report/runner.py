@@ -56,8 +56,8 @@ AUDIENCES: dict[str, tuple[str, str, bool]] = {
     "exploration": ("exploration.ipynb", "exploration", True),
 }
 FORMATS = ("html", "pdf")
-#: Parameters set from render's own arguments (not through ``parameters``).
-CONTROLLED = {"data": "data", "cohort": "cohort", "as_of": "as_of"}
+#: Parameters set from render's own arguments (not through ``parameters``): name -> option.
+CONTROLLED = {"data": "--data", "cohort": "--cohort", "as_of": "--as-of", "today": "--today"}
 MANIFEST_SCHEMA = "rm-analytics/run-manifest"
 MANIFEST_SCHEMA_VERSION = "1.0"
 #: Libraries whose versions go to the manifest.
@@ -604,8 +604,9 @@ def render(
     clash = sorted(set(given) & set(CONTROLLED))
     if clash:
         raise ReportParameterError(
-            f"set {', '.join(clash)} with the render arguments (--data, --cohort, --as-of), "
-            "not as notebook parameters"
+            f"set {', '.join(clash)} with {', '.join(CONTROLLED[c] for c in clash)} (render's "
+            f"{', '.join(f'{c}=' for c in clash)}), not as a notebook parameter (-p): the checks "
+            "before the run must use the values the notebook gets"
         )
     params = check_parameters(declared, given, from_text=parameters_from_text, notebook=source.name)
     if as_of:
