@@ -1,4 +1,4 @@
-"""Command line: ``rm-analytics validate | sample | report``.
+"""Command line: ``rm-analytics validate | sample | report | check-pairs | init``.
 
 Heavy libraries are imported inside the commands, so ``rm-analytics --help`` answers at once.
 Exit codes: 0 success, 2 bad input or usage (the message says what and where, no traceback),
@@ -30,10 +30,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_load_options(p: argparse.ArgumentParser) -> None:
+def _add_data_options(p: argparse.ArgumentParser, data_help: str) -> None:
+    p.add_argument("--data", metavar="DIR", help=data_help)
     p.add_argument(
-        "--data", required=True, metavar="DIR", help="folder of table files, or one Excel workbook"
+        "--config",
+        metavar="FILE",
+        help="mapping file (YAML) for vendor exports and SQL sources, see docs/your-data.md; "
+        "--data then defaults to its folder",
     )
+
+
+def _data_args(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(data, config) of a command; one of them is needed."""
+    data, config = args.data, getattr(args, "config", None)
+    if not data and not config:
+        raise CliError("give --data DIR (the tables' folder) or --config FILE (a mapping file)")
+    return data, config
+
+
+def _add_load_options(p: argparse.ArgumentParser) -> None:
+    _add_data_options(p, "folder of table files, or one Excel workbook")
     p.add_argument(
         "--date-format",
         metavar="FMT",
@@ -48,8 +64,11 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace):
     from .data.pilot import load_pilot
 
+    data, config = _data_args(args)
     order = [x.strip() for x in args.level_order.split(",")] if args.level_order else None
-    return load_pilot(args.data, date_format=args.date_format, level_order=order, today=args.today)
+    return load_pilot(
+        data, config=config, date_format=args.date_format, level_order=order, today=args.today
+    )
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -60,7 +79,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with pd.option_context(
         "display.width", 160, "display.max_colwidth", 70, "display.max_rows", 500
     ):
-        print(f"{args.data}: valid.\n")
+        print(f"{args.config or args.data}: valid.\n")
         print(pilot.summary().to_string(index=False))
         print("\nData quality")
         print(pilot.quality.to_string(index=False))
@@ -96,10 +115,27 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .data.mapping import MAPPING_FILE, write_starter_mapping
+
+    target = Path(args.out) if args.out else Path(args.data) / MAPPING_FILE
+    if target.exists() and not args.force:
+        raise CliError(f"{target} exists; pass --force to replace it")
+    written = write_starter_mapping(args.data, target, force=True)
+    text = written.read_text(encoding="utf-8")
+    todo = text.split("\ntables:", 1)[-1].count("TODO")
+    print(f"wrote {written}" + (f" ({todo} line(s) marked TODO to check)" if todo else ""))
+    print(f"next: rm-analytics validate --config {written}")
+    return EXIT_OK
+
+
 def cmd_check_pairs(args: argparse.Namespace) -> int:
     from .metrics.pairs_check import check_pairs_cli
 
-    return check_pairs_cli(args.data, same_department=not args.any_department)
+    data, config = _data_args(args)
+    return check_pairs_cli(data, same_department=not args.any_department, config=config)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -111,10 +147,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             "convert the files to ISO dates / natural grade labels first"
         )
     formats = [f for f in args.format.split(",") if f.strip()]
+    data, config = _data_args(args)
     try:
         reports = render(
-            args.data,
+            data,
             args.out,
+            config=config,
             audience=args.audience,
             cohort=args.cohort,
             as_of=args.as_of,
@@ -177,11 +215,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser(
+        "init",
+        help="write a starter mapping file from the headers of your exports",
+        description="Propose a mapping file (docs/your-data.md) for the exports in DIR: contract "
+        "columns matched by name and vendor synonyms, termination reasons, grade order, date "
+        "format, wide survey items and answer labels; what could not be mapped is marked TODO.",
+    )
+    p.add_argument("--data", required=True, metavar="DIR", help="folder of your exports")
+    p.add_argument(
+        "--out", metavar="FILE", help="mapping file to write (default DIR/rm-mapping.yaml)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing mapping file")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
         "check-pairs", help="check proposed pairs for conflicts of interest before launch"
     )
-    p.add_argument(
-        "--data", required=True, metavar="DIR", help="folder with employees and the proposed pairs"
-    )
+    _add_data_options(p, "folder with employees and the proposed pairs")
     p.add_argument("--any-department", action="store_true", help="skip the same-department check")
     p.set_defaults(func=cmd_check_pairs)
 

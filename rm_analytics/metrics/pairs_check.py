@@ -305,11 +305,15 @@ def check_pairs(
     )
 
 
-def _read_inputs(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read_inputs(
+    data_dir: str | os.PathLike | None, config: str | os.PathLike | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The roster (validated against the data contract) and the proposed pairs (lenient)."""
     from ..data.readers import find_tables, read_table
     from ..data.validation import validate_raw
 
+    if config:
+        return _read_mapped_inputs(data_dir, config)
     found, problems, _ = find_tables(data_dir)
     for name in ("employees", "pairs"):
         if name not in found and not problems:
@@ -338,12 +342,45 @@ def _read_inputs(data_dir: str | os.PathLike) -> tuple[pd.DataFrame, pd.DataFram
     return result.tables["employees"], pairs
 
 
+def _read_mapped_inputs(data_dir, config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``_read_inputs`` through a mapping file (messages name the original files)."""
+    from ..data.mapping import load_raw, read_mapping
+    from ..data.validation import validate_raw
+
+    loaded = load_raw(read_mapping(config), data_dir, only=("employees", "pairs"))
+    problems = list(loaded.problems)
+    for name in ("employees", "pairs"):
+        if name not in loaded.raws and not problems:
+            problems.append(
+                Problem(
+                    f"{name}.csv",
+                    None,
+                    None,
+                    None,
+                    f"check-pairs needs the {name} table (in the mapping file or its folder)",
+                )
+            )
+    if problems:
+        raise DataValidationError(loaded.translate(problems))
+    emp_raw, pairs_raw = loaded.raws["employees"], loaded.raws["pairs"]
+    if emp_raw.frame is None or pairs_raw.frame is None:
+        raise DataValidationError(loaded.translate(emp_raw.problems + pairs_raw.problems))
+    result = validate_raw({"employees": emp_raw})
+    problems = [p for p in result.problems if not p.rule.startswith("required table")]
+    if problems:
+        raise DataValidationError(loaded.translate(problems))
+    pairs = pairs_raw.frame
+    pairs.attrs["source"] = pairs_raw.source
+    return result.tables["employees"], pairs
+
+
 def check_pairs_cli(
     data_dir: str | os.PathLike,
     *,
     same_department: bool = True,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    config: str | os.PathLike | None = None,
 ) -> int:
     """Run :func:`check_pairs` on ``DIR/employees.*`` and ``DIR/pairs.*``; return the exit code.
 
@@ -353,13 +390,14 @@ def check_pairs_cli(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        employees, pairs = _read_inputs(data_dir)
+        employees, pairs = _read_inputs(data_dir, config=config)
         issues = check_pairs(employees, pairs, same_department=same_department)
     except (RmAnalyticsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         text = exc.format() if hasattr(exc, "format") else str(exc)
         print(f"rm-analytics check-pairs: {text}", file=err)
         return EXIT_INPUT
     n_pairs = pairs.pair_id.nunique()
+    data_dir = data_dir if data_dir is not None else config
     if len(issues) == 0:
         print(f"{data_dir}: {n_pairs} proposed pair(s), no conflicts found.", file=out)
         return EXIT_CLEAN

@@ -53,7 +53,11 @@ def load_report_pilot(params: ReportParameters):
     """
     from ..data.pilot import load_pilot
 
-    pilot = load_pilot(resolve_data_path(params.data), today=params.today or None)
+    pilot = load_pilot(
+        resolve_data_path(params.data),
+        config=resolve_data_path(params.config) if params.config else None,
+        today=params.today or None,
+    )
     if params.cohort not in ("all", "", None):
         pilot = pilot.select(params.cohort)
     as_of = pd.Timestamp(params.as_of) if params.as_of else snapshot_date(pilot)

@@ -34,6 +34,7 @@ class ReportParameters:
     """
 
     data: str = "data/sample"
+    config: str = ""
     cohort: str = "all"
     as_of: str = ""
     today: str = ""

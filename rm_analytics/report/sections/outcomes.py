@@ -20,6 +20,8 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.reaction import pilot_reaction
 
     ctx.pilot.require("surveys", purpose="the reaction analysis")
+    if not (ctx.pilot.surveys.survey.astype("string") == "feedback").any():
+        raise InsufficientDataError("the surveys hold no feedback form")
     r = pilot_reaction(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
     res = SectionResult()
     s = r.summary
