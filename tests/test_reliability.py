@@ -237,9 +237,12 @@ def test_sweep_removes_leftovers_of_dead_processes_only(tmp_path):
         d.mkdir()
     tmp_stale = Path(publish.tempfile.gettempdir()) / f"{publish.TEMP_PREFIX}{dead_pid}-x1"
     tmp_stale.mkdir()
+    half_renamed = out / f".r.failed.ipynb.{dead_pid}.0a1b2c3d.tmp"
+    half_renamed.write_text("{")
     removed = publish.sweep_leftovers(out)
-    assert stale in removed and tmp_stale in removed
-    assert not stale.exists() and not tmp_stale.exists() and mine.exists()
+    assert {stale, tmp_stale, half_renamed} <= set(removed)
+    assert not stale.exists() and not tmp_stale.exists() and not half_renamed.exists()
+    assert mine.exists() and _tokens(out, "r") == {"good"}
     shutil.rmtree(mine)
 
 

@@ -145,6 +145,16 @@ def sweep_leftovers(out: str | os.PathLike | None = None) -> list[Path]:
     store whose process is gone, and this user's ``rm-report-<pid>-*`` temporary folders
     whose process is gone. Returns the removed paths."""
     removed: list[Path] = []
+    if out is not None and Path(out).is_dir():
+        # `.NAME.<pid>.<hex>.link` and `.NAME.<pid>.<hex>.tmp`: a link or a failed notebook
+        # being renamed into place when the process was killed
+        for entry in Path(out).iterdir():
+            if entry.name.startswith(".") and entry.name.endswith((".link", ".tmp")):
+                parts = entry.name.split(".")
+                pid = int(parts[-3]) if len(parts) >= 4 and parts[-3].isdigit() else None
+                if pid is not None and not _pid_alive(pid):
+                    _remove(entry)
+                    removed.append(entry)
     if out is not None and (Path(out) / STORE).is_dir():
         for base in (Path(out) / STORE).iterdir():
             if not base.is_dir() or base.is_symlink():
