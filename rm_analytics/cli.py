@@ -125,6 +125,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
             overrides[attr] = getattr(args, name)
     if args.as_of:
         overrides["as_of"] = args.as_of
+    for name in ("effect_sd", "engagement_effect_sd", "skill_effect_sd"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
     try:
         data = generate(**overrides)
     except ValueError as exc:
@@ -208,6 +211,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
@@ -231,6 +244,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cohorts", type=_positive_int, help="number of cohorts (default 2)")
     p.add_argument("--pairs", type=_positive_int, help="pairs per cohort (default 12)")
     p.add_argument("--as-of", metavar="DATE", help="snapshot date (default 2026-09-30)")
+    p.add_argument(
+        "--effect-sd",
+        dest="effect_sd",
+        type=_non_negative_float,
+        metavar="SD",
+        help="between-cohort SD of the true log hazard ratio (default 0: the same effect)",
+    )
+    p.add_argument(
+        "--engagement-sd",
+        dest="engagement_effect_sd",
+        type=_non_negative_float,
+        metavar="SD",
+        help="between-cohort SD of the true engagement shift (default 0)",
+    )
+    p.add_argument(
+        "--skill-sd",
+        dest="skill_effect_sd",
+        type=_non_negative_float,
+        metavar="SD",
+        help="between-cohort SD of the true skill gains (default 0)",
+    )
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
     p.add_argument("--force", action="store_true", help="overwrite tables in a non-empty folder")
     p.set_defaults(func=cmd_sample)

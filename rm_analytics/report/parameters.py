@@ -31,6 +31,12 @@ class ReportParameters:
 
     ``as_of`` empty means the latest date found in the data (see :func:`snapshot_date`);
     ``today`` empty means the real date (for "not in the future" checks).
+
+    The sequential decision plan across cohorts (set before the first cohort):
+    ``sequential_looks`` looks (0: no plan), ``sequential_information`` the plan's total
+    statistical information for the log hazard ratio (0: the looks are the cohorts, equally
+    spaced; see :func:`rm_analytics.planned_information`) and ``sequential_spending``
+    (``"obrien_fleming"`` or ``"pocock"``).
     """
 
     data: str = "data/sample"
@@ -46,6 +52,9 @@ class ReportParameters:
     primary_population: str = "mentor"
     min_cell_size: int = 5
     seed: int = 20250113
+    sequential_looks: int = 4
+    sequential_information: float = 0.0
+    sequential_spending: str = "obrien_fleming"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ReportParameters:
@@ -98,6 +107,22 @@ def check_parameter_values(values: dict[str, Any]) -> list[str]:
         and values["currency"].isalpha()
     ):
         bad("currency", "expected a three-letter currency code such as EUR")
+    if "sequential_looks" in values and not (
+        isinstance(values["sequential_looks"], int)
+        and not isinstance(values["sequential_looks"], bool)
+        and 0 <= values["sequential_looks"] <= 50
+    ):
+        bad("sequential_looks", "expected a whole number of looks from 0 (no plan) to 50")
+    if "sequential_information" in values and not (
+        isinstance(values["sequential_information"], (int, float))
+        and values["sequential_information"] >= 0
+    ):
+        bad("sequential_information", "expected a number >= 0 (0: one look per cohort)")
+    if "sequential_spending" in values and values["sequential_spending"] not in (
+        "obrien_fleming",
+        "pocock",
+    ):
+        bad("sequential_spending", "expected 'obrien_fleming' or 'pocock'")
     if "primary_population" in values and values["primary_population"] not in (
         "mentor",
         "mentee",
