@@ -444,13 +444,12 @@ def test_sigterm_stops_a_parallel_run_and_keeps_the_last_good_sets(hostile_run):
 
 
 @pytest.mark.slow
-def test_sigkill_of_the_parent_ends_workers_and_kernels(hostile_run):
-    data, ids, out, _ = hostile_run
-    before = published(out)
+def test_sigkill_of_the_parent_ends_workers_and_kernels(tmp_path, sample_dir):
+    out = tmp_path / "out"
     token = secrets.token_hex(6)
     env = dict(os.environ, RM_TEST_RUN=token)
-    args = ["report", "--data", str(data), "--out", str(out), "--cohort", "each", "--jobs", "2"]
-    p = subprocess.Popen([*CLI, *args, "--today", "2026-09-30", "--quiet"], env=env,
+    args = ["report", "--data", str(sample_dir), "--out", str(out), "--cohort", "each"]
+    p = subprocess.Popen([*CLI, *args, "--jobs", "2", "--quiet"], env=env,
                          stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
     assert wait_until(
         lambda: len([c for _, c in marked_processes(token) if "ipykernel_launcher" in c]) == 2,
@@ -461,12 +460,14 @@ def test_sigkill_of_the_parent_ends_workers_and_kernels(hostile_run):
     # workers get SIGTERM from the kernel (parent death signal), stop their kernels, clean up
     assert wait_until(lambda: not marked_processes(token), 10), marked_processes(token)
     time.sleep(2)
-    assert published(out) == before  # no half-published set, no late write
+    assert published(out) == {}  # nothing half-published, nothing written late
     assert leftovers(out) == []
 
 
 @pytest.mark.slow
-def test_timeout_accepts_fractions_and_keeps_the_failed_notebook(tmp_path, sample_dir):
+def test_timeout_accepts_fractions_and_keeps_the_failed_notebook(
+    tmp_path, sample_dir, monkeypatch, capfd
+):
     """--timeout 1.5 used to fail every run (nbclient takes whole seconds); a timed-out run
     kept no failed notebook."""
     import nbformat
@@ -494,21 +495,18 @@ def test_timeout_accepts_fractions_and_keeps_the_failed_notebook(tmp_path, sampl
         return folder
 
     out = tmp_path / "out"
-    base = [*CLI, "report", "--data", str(sample_dir), "--out", str(out), "--quiet"]
-    env = dict(os.environ, RM_ANALYTICS_NOTEBOOKS=str(notebooks(0.5)))
-    res = subprocess.run([*base, "--timeout", "1.5"], env=env, capture_output=True, text=True,
-                         cwd=ROOT)  # fmt: skip
-    assert res.returncode == 0, res.stderr
+    args = ["report", "--data", str(sample_dir), "--out", str(out), "--quiet", "--timeout", "1.5"]
+    monkeypatch.setenv("RM_ANALYTICS_NOTEBOOKS", str(notebooks(0.5)))
+    assert run(args) == 0, capfd.readouterr().err
     good = published(out)
     # 1.8 s: within a timeout rounded up to 2 s, beyond the 1.5 s asked for
-    env["RM_ANALYTICS_NOTEBOOKS"] = str(notebooks(1.8))
-    res = subprocess.run([*base, "--timeout", "1.5"], env=env, capture_output=True, text=True,
-                         cwd=ROOT)  # fmt: skip
-    assert res.returncode == 1
-    assert "longer than the timeout of 1.5 s" in res.stderr
-    assert "Traceback" not in res.stderr and "IPKernelApp" not in res.stderr
+    monkeypatch.setenv("RM_ANALYTICS_NOTEBOOKS", str(notebooks(1.8)))
+    assert run(args) == 1
+    err = capfd.readouterr().err  # the file descriptor: the kernel's output would show here
+    assert "longer than the timeout of 1.5 s" in err
+    assert "Traceback" not in err and "IPKernelApp" not in err
     failed = out / "sponsor-report.failed.ipynb"
-    assert f"failed notebook kept at {failed}" in res.stderr
+    assert f"failed notebook kept at {failed}" in err
     nb = nbformat.read(str(failed), as_version=4)
     timed_out = [c for c in nb.cells if any(o.get("ename") == "CellTimeoutError"
                                              for o in c.get("outputs", []))]  # fmt: skip
@@ -530,43 +528,26 @@ def test_program_lead_files_are_private(tmp_path, sample_dir):
 
 
 @pytest.mark.slow
-def test_disk_full_exits_2_and_keeps_the_last_good_report(tmp_path, sample_dir, monkeypatch):
-    from rm_analytics.report import render
-
-    out = tmp_path / "out"
-    render(sample_dir, out, quiet=True, today="2026-09-30")
-    good = published(out)
-    real = publish._write_all
-
-    def full(fd, data):
-        if len(data) > 100_000:  # the HTML and the notebook: the disk fills up
-            real(fd, bytes(data[:4096]))
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real(fd, data)
-
-    monkeypatch.setattr(publish, "_write_all", full)
-    code = run(["report", "--data", str(sample_dir), "--out", str(out), "--quiet",
-                "--today", "2026-09-30"])  # fmt: skip
-    assert code == 2
-    assert published(out) == good
-    assert leftovers(out) == []
-
-
-@pytest.mark.slow
-def test_file_size_limit_exits_2_in_a_real_process(tmp_path, sample_dir):
-    """An OS-level write failure (RLIMIT_FSIZE: EFBIG, as a full disk gives ENOSPC) in a real
-    command-line run: exit 2 with the file and the reason, no traceback, nothing published."""
+def test_file_size_limit_exits_2_and_keeps_the_last_good_report(hostile_run):
+    """An OS-level write failure in a real command-line run (RLIMIT_FSIZE gives EFBIG, as a
+    full disk gives ENOSPC): exit 2 naming the file and the reason, no traceback, and the last
+    good set untouched."""
     import resource
+
+    data, ids, out, _ = hostile_run
+    before = published(out)
 
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
 
-    out = tmp_path / "out"
+    cohort = ids["C01"]
     res = subprocess.run(
-        [*CLI, "report", "--data", str(sample_dir), "--out", str(out), "--quiet"],
+        [*CLI, "report", "--data", str(data), "--out", str(out), "--cohort", cohort,
+         "--today", "2026-09-30", "--quiet"],
         capture_output=True, text=True, cwd=ROOT, preexec_fn=limit,
     )  # fmt: skip
     assert res.returncode == 2, res.stderr
-    assert "File too large" in res.stderr and "sponsor-report" in res.stderr
-    assert "Traceback" not in res.stderr
-    assert published(out) == {} and leftovers(out) == []
+    name = report_names("sponsor-report", [cohort])[cohort]
+    assert f"cannot write {name}.html in {out}: File too large" in res.stderr
+    assert "last good report" in res.stderr and "Traceback" not in res.stderr
+    assert published(out) == before and leftovers(out) == []
