@@ -79,10 +79,17 @@ def _z(alpha: float, power: float) -> tuple[float, float]:
 
 # -- t-test power (paired and two-sample) -----------------------------------------------------
 def _t_power(effect: float, df: float, nc_per_effect: float, alpha: float) -> float:
-    """Two-sided t-test power (both rejection tails), noncentral t."""
+    """Two-sided t-test power (both rejection tails), noncentral t.
+
+    The lower tail ``P(T_nc < -crit)`` is computed as ``P(T_-nc > crit)`` (the noncentral t is
+    symmetric under ``nc -> -nc``): scipy's ``nct.cdf(-crit, df, nc)`` returns NaN for a large
+    noncentrality, which made ``power_paired(4, 4)`` NaN and the root finders fail.
+    """
     crit = stats.t.isf(alpha / 2, df)
     nc = effect * nc_per_effect
-    return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
+    upper = float(stats.nct.sf(crit, df, nc))
+    lower = float(stats.nct.sf(crit, df, -nc))
+    return min(1.0, upper + lower)
 
 
 def power_paired(d_z: float, n: int, alpha: float = 0.05) -> float:
@@ -127,13 +134,20 @@ def power_two_sample(
 
 
 def _solve_effect(power_fn, power: float) -> float:
-    """Smallest positive effect reaching ``power`` (power is increasing in the effect)."""
+    """Smallest positive effect reaching ``power`` (power is increasing in the effect).
+
+    The bracket grows until the power is reached (tiny samples need effects of 10 SDs and
+    more), and shrinks towards 0 for large samples, so Brent's method always gets a sign
+    change."""
     hi = 1.0
     while power_fn(hi) < power:
         hi *= 2
         if hi > 1e6:  # pragma: no cover - cannot happen for n >= 2
             return float("nan")
-    return float(optimize.brentq(lambda e: power_fn(e) - power, 1e-10, hi, xtol=1e-12))
+    lo = hi / 2
+    while lo > 1e-8 and power_fn(lo) >= power:
+        hi, lo = lo, lo / 2
+    return float(optimize.brentq(lambda e: power_fn(e) - power, lo, hi, xtol=1e-12))
 
 
 def mde_paired(n: int, alpha: float = 0.05, power: float = 0.8) -> float:

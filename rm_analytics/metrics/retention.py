@@ -7,13 +7,19 @@ module answers it with the estimates a careful reviewer expects, each with its u
   ratio (Efron ties; robust variance with weights or clusters), log-rank test, Kaplan-Meier
   retention at horizons (Greenwood CIs; the exact lower limit where a group has had no exit
   yet, see :func:`km_at`), restricted mean survival time (RMST) per group and its
-  difference (survRM2's variance), an exact test on attrition by each horizon, cumulative
+  difference (survRM2's variance; a permutation test when a group has fewer than 10 exits, see
+  :func:`rmst_permutation_test`), an exact test on attrition by each horizon, cumulative
   incidence of the event with competing exits (Aalen-Johansen), a proportional-hazards check and
   plain-language notes (no hazard ratio when it cannot be estimated).
 * :func:`cohort_frame` - the person-level analysis frame built from a :class:`~rm_analytics.Pilot`:
   index date = cohort start, months to voluntary exit, other exits competing, censoring at
   ``as_of``, covariates at the index date, a designated or matched control group.
 * :func:`pilot_retention` - both in one call, pooled across cohorts (stratified by cohort).
+* :meth:`RetentionResult.attrition_at` - the attrition difference at a horizon with one
+  method for its interval and p-value (MOVER and its inversion), as the ROI uses it.
+
+``docs/methods.md`` states for each headline number its estimator, interval, test and edge
+behaviour (zero events, tiny n), and the reference it was checked against.
 
 The numerical kernels (:func:`km_table`, :func:`rmst_survrm2`, :func:`logrank_test`,
 :func:`cox_efron`, :func:`aalen_johansen`) are numpy only, vectorised, and reproduce R's
@@ -22,6 +28,7 @@ The numerical kernels (:func:`km_table`, :func:`rmst_survrm2`, :func:`logrank_te
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..errors import InsufficientDataError
 from ..results import Result
@@ -41,12 +48,17 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "RetentionResult",
     "aalen_johansen",
+    "aj_influence",
     "cohort_frame",
     "compare_retention",
     "cox_efron",
+    "exact_attrition_p",
+    "km_influence",
     "km_table",
     "logrank_test",
     "pilot_retention",
+    "rmst_permutation_test",
+    "rmst_robust",
     "rmst_survrm2",
 ]
 
@@ -82,6 +94,11 @@ MAX_ABS_LOG_HR = 10.0
 MIN_EVENTS_PER_PARAMETER = 5
 #: Boschloo's exact test is used up to this many people per group, Fisher's above (speed).
 BOSCHLOO_MAX_PER_GROUP = 200
+#: survRM2's Wald test of the RMST difference is used (``rmst_test="auto"``) only when each
+#: group has at least this many exits by tau; below it, the permutation test.
+RMST_WALD_MIN_EVENTS = 10
+#: Random permutations of the RMST permutation test (p-values in steps of 1 / 2000).
+N_PERMUTATIONS = 1999
 
 # --------------------------------------------------------------------------------------------
 # Kaplan-Meier
@@ -97,17 +114,35 @@ class KMTable:
     n_event: np.ndarray
     n_censor: np.ndarray
     surv: np.ndarray
-    #: cumulative Greenwood sum  sum d / (n (n - d)); Var(log S) = this
+    #: Var(log S) at each time: the cumulative Greenwood sum  sum d / (n (n - d)), or with
+    #: ``variance == "robust"`` the infinitesimal-jackknife variance divided by S^2
     greenwood: np.ndarray
     n: float
+    #: "greenwood" or "robust" (infinitesimal jackknife, see :func:`km_table`)
+    variance: str = "greenwood"
 
 
-def km_table(time, event, weights=None) -> KMTable:
-    """Kaplan-Meier estimator with the Greenwood variance sum.
+def _robust_default(weights, cluster) -> bool:
+    """R's ``survfit`` rule: the robust variance when a weight is not a whole number (sampling
+    or inverse-probability weights) or a cluster is given; whole-number weights are counts."""
+    if cluster is not None:
+        return True
+    if weights is None:
+        return False
+    w = np.asarray(weights, dtype=float)
+    return bool(np.any(w != np.floor(w)))
 
-    With ``weights`` the counts are weighted (risk sets and events); the Greenwood sum then uses
-    weighted counts, an approximation (the robust variance of weighted KM is not computed).
-    Steps where everyone at risk has the event contribute 0 to the Greenwood sum (S = 0 there).
+
+def km_table(time, event, weights=None, *, robust: bool | None = None, cluster=None) -> KMTable:
+    """Kaplan-Meier estimator with its variance.
+
+    Without weights (or with whole-number weights, taken as counts) the variance is
+    Greenwood's. With other weights (e.g. inverse-probability weights) Greenwood's formula on
+    weighted counts treats the weights as people and is too small; the variance is then the
+    robust, infinitesimal-jackknife one, ``sum_i (w_i dS/dw_i)^2`` summed within ``cluster``
+    when given (:func:`km_influence`), as R's ``survfit(..., weights = w)`` computes by
+    default for such weights (``robust = TRUE``). ``robust`` forces either choice.
+    Steps where everyone at risk has the event contribute 0 (S = 0 there).
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
@@ -123,7 +158,143 @@ def km_table(time, event, weights=None) -> KMTable:
         frac = np.where(n_risk > 0, d / n_risk, 0.0)
         gw = np.where(n_risk - d > 0, d / (n_risk * (n_risk - d)), 0.0)
     surv = np.cumprod(1.0 - frac)
-    return KMTable(ut, n_risk, d, n_at - d, surv, np.cumsum(gw), float(w.sum()))
+    var_log, kind = np.cumsum(gw), "greenwood"
+    if _robust_default(weights, cluster) if robust is None else robust:
+        v = _robust_var(km_influence(t, e, w, ut), cluster)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var_log = np.where(surv > 0, v / surv**2, 0.0)
+        kind = "robust"
+    return KMTable(ut, n_risk, d, n_at - d, surv, var_log, float(w.sum()), kind)
+
+
+# -- influence functions (infinitesimal jackknife) --------------------------------------------
+def _km_parts(t: np.ndarray, e: np.ndarray, w: np.ndarray) -> dict:
+    """Weighted Kaplan-Meier pieces on the distinct times: index of each row's time ``k``, at
+    risk ``Y``, events ``d``, hazard ``h``, survival ``S``, ``inv = 1 / (Y - d)`` (0 where
+    everyone at risk left) and ``C = cumsum(h * inv)``."""
+    ut, k = np.unique(t, return_inverse=True)
+    Y = np.cumsum(np.bincount(k, weights=w, minlength=ut.size)[::-1])[::-1]
+    d = np.bincount(k, weights=w * e, minlength=ut.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(Y > 0, d / Y, 0.0)
+        inv = np.where(Y - d > 1e-12 * Y, 1.0 / (Y - d), 0.0)
+    S = np.cumprod(1 - h)
+    return dict(ut=ut, k=k, Y=Y, d=d, h=h, S=S, inv=inv, C=np.cumsum(h * inv))
+
+
+def _robust_var(infl: np.ndarray, cluster=None) -> np.ndarray:
+    """Sum of squared influences (rows), after summing them within clusters."""
+    if cluster is not None:
+        codes = _codes(cluster)
+        infl = np.stack(
+            [np.bincount(codes, weights=infl[:, j]) for j in range(infl.shape[1])], axis=1
+        )
+    return np.sum(infl**2, axis=0)
+
+
+def km_influence(time, event, weights, at) -> np.ndarray:
+    """Weighted influence ``w_i dS(t)/dw_i`` of each row on the Kaplan-Meier survival at
+    times ``at`` (rows x times): the infinitesimal jackknife of R's ``survfit`` (its
+    ``influence.surv``). With ``S(t) = prod (1 - d_j / Y_j)``,
+
+    ``dS(t)/dw_i = -S(t) [e_i 1(t_i <= t) / (Y(t_i) - d(t_i)) - sum_{t_j <= min(t_i, t)}
+    d_j / (Y_j (Y_j - d_j))]``.
+
+    The variance is the sum of squares (within clusters first, when there are any).
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    at = np.atleast_1d(np.asarray(at, dtype=float))
+    if t.size == 0:
+        return np.zeros((0, at.size))
+    q = _km_parts(t, e, w)
+    J = np.searchsorted(q["ut"], at, side="right") - 1  # -1: before the first time
+    k = q["k"]
+    out = np.zeros((t.size, at.size))
+    for lo in range(0, at.size, 512):  # bounded memory: rows x 512 times at a time
+        Jb = J[lo : lo + 512]
+        Jc = np.maximum(Jb, 0)
+        m = np.minimum(k[:, None], Jc[None, :])
+        own = np.where(k[:, None] <= Jb[None, :], (e * q["inv"][k])[:, None], 0.0)
+        u = -q["S"][Jc][None, :] * (own - q["C"][m])
+        out[:, lo : lo + 512] = np.where(Jb[None, :] >= 0, w[:, None] * u, 0.0)
+    return out
+
+
+def rmst_robust(time, event, weights, tau: float, cluster=None) -> tuple[float, float]:
+    """Restricted mean survival time up to ``tau`` with its infinitesimal-jackknife SE.
+
+    The influence of row i is the integral of its Kaplan-Meier influence (see
+    :func:`km_influence`) from 0 to tau, in closed form:
+    ``w_i [-e_i A(t_i) / (Y(t_i) - d(t_i)) + B(t_i) + C(t_i) A(t_i)]`` with ``A(s)`` the area
+    under S from s to tau, ``B(s)`` the integral of S C from 0 to s and ``C`` as in
+    :func:`km_influence` (times after tau contribute nothing). Matches R's
+    ``survfit(..., weights = w)`` influence integrated to tau.
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    q = _km_parts(t, e, w)
+    ut, S, C, k = q["ut"], q["S"], q["C"], q["k"]
+    nxt = np.append(ut[1:], np.inf)
+    length = np.clip(np.minimum(nxt, tau) - ut, 0, None)  # [u_j, u_j+1) within [0, tau]
+    est = float(min(ut[0], tau) + np.sum(length * S)) if ut.size else float(tau)
+    area = length * S
+    A = np.cumsum(area[::-1])[::-1]  # from u_j to tau
+    B = np.concatenate([[0.0], np.cumsum(area * C)[:-1]])  # from u_1 to u_j
+    infl = w * (-e * q["inv"][k] * A[k] + B[k] + C[k] * A[k])
+    v = _robust_var(infl[:, None], cluster)[0]
+    return est, float(np.sqrt(v))
+
+
+def aj_influence(time, cause, weights, at) -> np.ndarray:
+    """Weighted influence ``w_i dF1(t)/dw_i`` of each row on the Aalen-Johansen cumulative
+    incidence of cause 1 at times ``at`` (rows x times), the infinitesimal jackknife of R's
+    multi-state ``survfit``. With ``F1(t_J) = sum_{j <= J} S_(j-1) d1_j / Y_j`` (S the
+    all-cause Kaplan-Meier, ``dF_j`` its increments), for row i at time index k:
+
+    ``-e_i (F_J - F_k)^+ / (Y_k - d_k) + P_min(J,k) + C_k (F_J - F_k)^+
+    + e1_i 1(k <= J) S_(k-1) / Y_k - R_min(J,k)``
+
+    with ``P_m = sum_{j<=m} dF_j C_(j-1)``, ``R_m = sum_{j<=m} dF_j / Y_j``, ``C`` as in
+    :func:`km_influence` (all causes) and ``e_i`` / ``e1_i`` an exit of any cause / cause 1.
+    """
+    t = np.asarray(time, dtype=float)
+    c = np.asarray(cause)
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    at = np.atleast_1d(np.asarray(at, dtype=float))
+    if t.size == 0:
+        return np.zeros((0, at.size))
+    e = (c > 0).astype(float)
+    e1 = (c == 1).astype(float)
+    q = _km_parts(t, e, w)
+    ut, k, Y, S, C, inv = q["ut"], q["k"], q["Y"], q["S"], q["C"], q["inv"]
+    d1 = np.bincount(k, weights=w * e1, minlength=ut.size)
+    s_prev = np.concatenate([[1.0], S[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dF = np.where(Y > 0, s_prev * d1 / Y, 0.0)
+        per_y = np.where(Y > 0, 1.0 / Y, 0.0)
+    F = np.cumsum(dF)
+    c_prev = np.concatenate([[0.0], C[:-1]])
+    P = np.cumsum(dF * c_prev)
+    R = np.cumsum(dF * per_y)
+    J = np.searchsorted(ut, at, side="right") - 1
+    own = e1 * s_prev[k] * per_y[k]  # the row's own cause-1 exit
+    out = np.zeros((t.size, at.size))
+    for lo in range(0, at.size, 512):
+        Jb = J[lo : lo + 512]
+        Jc = np.maximum(Jb, 0)
+        m = np.minimum(k[:, None], Jc[None, :])
+        later = np.where(Jc[None, :] > k[:, None], F[Jc][None, :] - F[k][:, None], 0.0)
+        g = (
+            (C[k] - e * inv[k])[:, None] * later
+            + P[m]
+            - R[m]
+            + np.where(k[:, None] <= Jb[None, :], own[:, None], 0.0)
+        )
+        out[:, lo : lo + 512] = np.where(Jb[None, :] >= 0, w[:, None] * g, 0.0)
+    return out
 
 
 def _step_index(times: np.ndarray, at) -> np.ndarray:
@@ -141,7 +312,7 @@ def ci_survival(surv, se_log, alpha: float = 0.05, conf_type: str = "log"):
     """
     s = np.asarray(surv, dtype=float)
     se = np.asarray(se_log, dtype=float)
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = special.ndtri(1 - np.asarray(alpha, dtype=float) / 2)  # norm.ppf, without its overhead
     with np.errstate(divide="ignore", invalid="ignore"):
         if conf_type == "log":
             lo, hi = s * np.exp(-z * se), s * np.exp(z * se)
@@ -164,8 +335,10 @@ def ci_survival(surv, se_log, alpha: float = 0.05, conf_type: str = "log"):
 def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict:
     """Survival, Greenwood SE of S, CI, number at risk and events so far at times ``at``.
 
-    The number at risk at ``h`` counts people with time >= h (R's ``summary.survfit``);
-    times beyond the last observation give NaN estimates.
+    The number at risk at ``h`` counts people with time >= h (R's ``summary.survfit``).
+    Times beyond the group's last observation give NaN estimates (nobody is followed that
+    long), unless that last observation was an exit that took the curve to 0: everyone has
+    then left and the estimate stays 0 (Efron's convention; R's ``summary(..., extend = TRUE)``).
 
     With no event up to ``h`` (S = 1) the Greenwood variance is 0 and every transform gives
     the empty interval [1, 1] (R's ``survfit`` too), which claims certainty the data do not
@@ -178,7 +351,7 @@ def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict
     last = tab.time[-1] if tab.time.size else -np.inf
     s = np.where(i >= 0, tab.surv[np.maximum(i, 0)] if tab.time.size else 1.0, 1.0)
     g = np.where(i >= 0, tab.greenwood[np.maximum(i, 0)] if tab.time.size else 0.0, 0.0)
-    beyond = at > last
+    beyond = (at > last) & ~(tab.time.size > 0 and tab.surv[-1] == 0)
     s = np.where(beyond, np.nan, s)
     g = np.where(beyond, np.nan, g)
     se_log = np.sqrt(g)
@@ -231,6 +404,117 @@ def rmst_survrm2(tab: KMTable, tau: float) -> tuple[float, float]:
     tail = np.cumsum(areas[1:][::-1])[::-1]
     var = float(np.sum(tail**2 * v))
     return est, float(np.sqrt(var))
+
+
+def _permuted_labels(group, strata, cluster, n_perm: int, rng) -> np.ndarray:
+    """``n_perm`` x n matrix of group labels (0/1) permuted under the null.
+
+    Labels are permuted within blocks: the ``strata`` (e.g. cohorts, whose follow-up differs);
+    with a ``cluster`` whose members all share a group (a pair, a person), whole clusters are
+    permuted within strata; with clusters that mix the groups (matched sets), labels are
+    permuted within each cluster (the matched set is the block).
+    """
+    g = np.asarray(group, dtype=float)
+    n = g.size
+    block = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata)
+    unit = np.arange(n)
+    if cluster is not None:
+        cl = _codes(cluster)
+        size = np.bincount(cl)
+        treated = np.bincount(cl, weights=g)
+        if np.any((treated > 0) & (treated < size)):
+            block = cl
+        else:
+            unit = cl
+    n_units = int(unit.max()) + 1
+    u_label = np.zeros(n_units)
+    u_label[unit] = g
+    u_block = np.zeros(n_units, dtype=np.int64)
+    u_block[unit] = block
+    sorted_labels = u_label[np.argsort(u_block, kind="stable")]
+    key = u_block[None, :] + rng.random((n_perm, n_units))  # by block, random within it
+    pos = np.argsort(key, axis=1)
+    perm = np.empty((n_perm, n_units))
+    np.put_along_axis(perm, pos, np.broadcast_to(sorted_labels, (n_perm, n_units)), axis=1)
+    return perm[:, unit]
+
+
+def _rmst_by_labels(t: np.ndarray, e: np.ndarray, labels: np.ndarray, tau: float) -> np.ndarray:
+    """RMST of group 1 minus group 0 for each row of a label matrix (vectorised KM).
+
+    A group not followed up to tau keeps its last survival value to tau (only permuted
+    samples can fall short; the observed groups reach tau or have no RMST)."""
+    order = np.argsort(t, kind="stable")
+    t, e, labels = t[order], e[order], labels[:, order]
+    ut, first = np.unique(t, return_index=True)
+    nxt = np.append(ut[1:], np.inf)
+    length = np.clip(np.minimum(nxt, tau) - ut, 0, None)
+    head = min(float(ut[0]), tau)
+    n_all = np.add.reduceat(np.ones_like(t), first)
+    d_all = np.add.reduceat(e, first)
+    out = np.empty(labels.shape[0])
+    for lo in range(0, labels.shape[0], 256):
+        G = labels[lo : lo + 256]
+        n1 = np.add.reduceat(G, first, axis=1)
+        d1 = np.add.reduceat(G * e, first, axis=1)
+        rm = []
+        for n_at, d in ((n1, d1), (n_all - n1, d_all - d1)):
+            Y = np.cumsum(n_at[:, ::-1], axis=1)[:, ::-1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                h = np.where(Y > 0, d / Y, 0.0)
+            rm.append(head + np.cumprod(1 - h, axis=1) @ length)
+        out[lo : lo + 256] = rm[0] - rm[1]
+    return out
+
+
+def rmst_permutation_test(
+    time,
+    event,
+    group,
+    tau: float,
+    *,
+    strata=None,
+    cluster=None,
+    alpha: float = 0.05,
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int | None = 20250113,
+) -> dict[str, float]:
+    """Permutation test of the RMST difference (group 1 minus group 0) up to ``tau``.
+
+    Under the null hypothesis of equal survival (and the same censoring in both groups, as
+    when participants and controls share the cohorts' follow-up), the group labels are
+    exchangeable within the blocks of :func:`_permuted_labels` (cohort strata, clusters), so
+    ``p = (1 + #{|D*| >= |d|}) / (B + 1)`` over ``B`` seeded random permutations is valid at
+    any sample size and with no exit in a group, where survRM2's Wald test is not (a group
+    without exits gets a standard error of 0). The interval inverts the test under a constant
+    shift of the difference: ``d -/+ q`` with ``q`` the ``m``-th largest ``|D*|``, ``m`` the
+    count that makes the interval exclude 0 exactly when ``p <= alpha``. It is NaN when the
+    permutation distribution is degenerate (no exit by tau, or nothing to permute).
+
+    Returns ``estimate, ci_low, ci_high, p_value, null_sd`` (the SD of the permuted
+    differences) and ``n_permutations``.
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float) * (t <= tau)
+    g = np.asarray(group, dtype=float)
+    d = float(_rmst_by_labels(t, e, g[None, :], tau)[0])
+    nan = float("nan")
+    out = dict(estimate=d, ci_low=nan, ci_high=nan, p_value=nan, null_sd=nan,
+               n_permutations=int(n_permutations))  # fmt: skip
+    if e.sum() == 0:
+        return out
+    rng = np.random.default_rng(seed)
+    star = _rmst_by_labels(t, e, _permuted_labels(g, strata, cluster, n_permutations, rng), tau)
+    a = np.sort(np.abs(star))[::-1]
+    tol = 1e-10 * max(1.0, abs(d))
+    out["p_value"] = float((1 + np.sum(a >= abs(d) - tol)) / (n_permutations + 1))
+    out["null_sd"] = float(star.std())
+    # p <= alpha  <=>  #{|D*| >= |d|} <= alpha (B + 1) - 1  <=>  |d| > a_m, m = that count + 1
+    m = int(np.floor(alpha * (n_permutations + 1) - 1 + 1e-9)) + 1
+    if 1 <= m <= n_permutations and a[m - 1] > 0:
+        q = float(a[m - 1]) + tol  # the p-value's tolerance: ties with |d| keep 0 inside
+        out["ci_low"], out["ci_high"] = d - q, d + q
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,6 +612,8 @@ class CoxFit:
     n: int
     n_events: int
     notes: list[str] = field(default_factory=list)
+    #: per coefficient: True when it "may be infinite" by R's rule (see :func:`cox_efron`)
+    infinite: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def se(self) -> np.ndarray:
@@ -464,6 +750,11 @@ def cox_efron(
     gives the sandwich variance ``D'D`` of the weighted dfbeta residuals summed within
     clusters, as ``coxph(..., robust=TRUE)`` / ``cluster()``. Convergence: relative change of
     the log partial likelihood below ``eps`` (R's default), with step halving.
+
+    ``infinite`` flags the coefficients R's ``coxph.fit`` warns about ("Loglik converged
+    before variable j; coefficient may be infinite"): the next Newton step at the solution,
+    ``|I^-1 U|``, exceeds both ``eps`` and ``sqrt(eps) |beta|`` (monotone likelihood, e.g. a
+    covariate level with no events).
     """
     data = _CoxData(time, event, X, strata, weights)
     p = data.X.shape[1]
@@ -497,6 +788,9 @@ def cox_efron(
         var_model = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         var_model = np.full((p, p), np.nan)
+    with np.errstate(invalid="ignore"):
+        step_next = np.abs(var_model @ U) if p else np.zeros(0)
+        infinite = (step_next > eps) & (step_next > np.sqrt(eps) * np.abs(beta))
     var = var_model
     use_robust = robust or cluster is not None
     if use_robust and np.all(np.isfinite(var_model)):
@@ -523,6 +817,7 @@ def cox_efron(
         n=int(data.t.size),
         n_events=int(data.dead.sum()),
         notes=notes,
+        infinite=infinite,
     )
 
 
@@ -542,7 +837,9 @@ class CIFTable:
     n: float
 
 
-def aalen_johansen(time, cause, weights=None) -> CIFTable:
+def aalen_johansen(
+    time, cause, weights=None, *, robust: bool | None = None, cluster=None
+) -> CIFTable:
     """Cumulative incidence of cause 1 with competing causes (Aalen-Johansen), deterministic.
 
     ``cause``: 0 censored, 1 event of interest, any other positive value a competing event.
@@ -550,7 +847,8 @@ def aalen_johansen(time, cause, weights=None) -> CIFTable:
     set at t; no jitter). ``F1(t) = sum_{t_j <= t} S(t_{j-1}) d1_j / n_j`` with S the all-cause
     Kaplan-Meier. Variance: the delta-method (Greenwood-type) estimator of Marubini and
     Valsecchi (1995), which reduces to Greenwood's formula for 1 - S when there are no
-    competing events.
+    competing events; with weights that are not whole numbers (or a ``cluster``) the robust
+    infinitesimal-jackknife variance (:func:`aj_influence`), as R's multi-state ``survfit``.
     """
     t = np.asarray(time, dtype=float)
     c = np.asarray(cause)
@@ -580,6 +878,8 @@ def aalen_johansen(time, cause, weights=None) -> CIFTable:
     C0, C1 = np.cumsum(cc), np.cumsum(cc * F)
     var = F**2 * A0 - 2 * F * A1 + A2 + B - 2 * F * C0 + 2 * C1
     var = np.maximum(var, 0.0)
+    if _robust_default(weights, cluster) if robust is None else robust:
+        var = _robust_var(aj_influence(t, c, w, ut), cluster)
     return CIFTable(ut, n, d1, d2, F, var, float(w.sum()))
 
 
@@ -588,11 +888,14 @@ def cif_at(tab: CIFTable, at, alpha: float = 0.05) -> dict:
 
     CI on the log(-log F) scale (as cmprsk-based tools such as tidycmprsk report):
     ``exp(-exp(log(-log F) -+ z se / (F |log F|)))``; undefined (NaN) where F is 0 or 1.
-    Times beyond the last observation give NaN.
+    Times beyond the last observation give NaN, unless everyone still followed then had an
+    exit (the cumulative incidence is then final).
     """
     at = np.atleast_1d(np.asarray(at, dtype=float))
     i = _step_index(tab.time, at)
     last = tab.time[-1] if tab.time.size else -np.inf
+    if tab.time.size and tab.n_risk[-1] == tab.n_event[-1] + tab.n_competing[-1]:
+        last = np.inf  # everyone has left: nothing can change after the last exit
     F = np.where(i >= 0, tab.cif[np.maximum(i, 0)], 0.0) if tab.time.size else np.zeros(at.size)
     v = np.where(i >= 0, tab.var[np.maximum(i, 0)], 0.0) if tab.time.size else np.zeros(at.size)
     F = np.where(at > last, np.nan, F)
@@ -672,49 +975,47 @@ class RetentionResult(Result):
         dict
             ``treated``, ``control`` (attrition probabilities), ``difference`` (control minus
             treated: positive when the program retains), ``se_difference`` (Greenwood SEs of
-            the two independent KM estimates, combined as sqrt(se_t^2 + se_c^2)), ``ci_low``,
-            ``ci_high`` (level 1 - alpha), ``p_value`` (two-sided, H0: no difference) and
-            ``p_method``, ``ci_method``, ``n_treated``, ``n_control``. NaN where the horizon is
-            beyond a group's follow-up.
+            the two independent KM estimates, combined as sqrt(se_t^2 + se_c^2); descriptive,
+            the inference below does not use it), ``ci_low``, ``ci_high`` (level 1 - alpha),
+            ``p_value`` (two-sided, H0: no difference), ``p_method``, ``ci_method``,
+            ``n_treated``, ``n_control``. NaN where the horizon is beyond a group's follow-up.
 
-        The interval is Wald's (``ci_method="wald"``) unless a group has no exit by the
-        horizon: its Greenwood SE is then 0 and Wald would ignore that group's uncertainty, so
-        the group intervals of :func:`km_at` (the exact lower limit for the group without
-        exits) are combined by Newcombe's square-and-add method (MOVER; ``"mover"``; Newcombe,
-        Stat Med 1998, method 10; Zou and Donner 2008). The p-value is the z-test's with Wald
-        (``p_method="z-test"``); with MOVER, where a z-test has no valid standard error, it is
-        the result's exact test on attrition by that horizon (``"exact test"``: Boschloo or
-        Fisher, see the notes; NaN when the horizon is not one of the result's horizons).
+        One method gives both the interval and the p-value, so they agree by construction
+        (p < alpha exactly when the interval excludes 0). The interval is Newcombe's
+        square-and-add (MOVER; Newcombe, Stat Med 1998, method 10; Zou and Donner 2008) of the
+        two groups' retention intervals as the summary shows them (:func:`km_at` with the
+        result's ``conf_type``; for a group without exits by the horizon, where Greenwood's
+        variance is 0, the exact lower limit on those followed). The p-value inverts that
+        interval: the smallest level alpha' whose MOVER interval excludes 0 (1 when none does);
+        ``p_method`` is ``"mover inversion"``. With ``conf_type="plain"`` and exits in both
+        groups this is the Wald interval and z-test. Under the null, in 12-vs-24 pilots with
+        staggered follow-up and 10-30% annual attrition, it rejects in at most 2-3% of samples
+        with the default ``"log"`` transform (``tests/test_null_simulations.py``): valid,
+        conservative.
         """
         alpha = self.arguments.get("alpha", 0.05)
+        conf_type = self.arguments.get("conf_type", "log")
         out: dict = {}
-        r, ses, no_exit = {}, {}, False
+        tabs, ses = {}, {}
         for g in ("treated", "control"):
             tab = self.km_.get(g)
             if tab is None or tab.time.size == 0:
                 out[g], ses[g], out[f"n_{g}"] = float("nan"), float("nan"), 0
                 continue
-            r[g] = km_at(tab, [horizon], alpha)
-            out[g] = float(1 - r[g]["surv"][0])
-            ses[g] = float(r[g]["se"][0])
-            no_exit |= bool(r[g]["n_event"][0] == 0 and r[g]["surv"][0] == 1)
+            r = km_at(tab, [horizon], alpha, conf_type)
+            tabs[g] = tab
+            out[g] = float(1 - r["surv"][0])
+            ses[g] = float(r["se"][0])
             out[f"n_{g}"] = int(round(tab.n))
         diff = out["control"] - out["treated"]
         se = float(np.sqrt(ses["treated"] ** 2 + ses["control"] ** 2))
-        method = "mover" if no_exit else "wald"
-        p_method = "z-test" if method == "wald" else "exact test"
-        if not np.isfinite(diff):
-            lo = hi = p = np.nan
-        elif no_exit:  # retention difference S_t - S_c = diff; square-and-add (MOVER)
-            s_t, l_t, u_t = (float(r["treated"][k][0]) for k in ("surv", "ci_low", "ci_high"))
-            s_c, l_c, u_c = (float(r["control"][k][0]) for k in ("surv", "ci_low", "ci_high"))
-            lo = diff - float(np.hypot(s_t - l_t, u_c - s_c))
-            hi = diff + float(np.hypot(u_t - s_t, s_c - l_c))
-            p = _exact_p(getattr(self, "summary", None), horizon)
-        else:
-            lo, hi, p = normal_ci(diff, se, alpha)
+        lo = hi = p = float("nan")
+        if np.isfinite(diff) and len(tabs) == 2:
+            lo, hi = _mover_difference(tabs["treated"], tabs["control"], horizon, alpha, conf_type)
+            if np.isfinite(lo) and np.isfinite(hi):
+                p = _mover_p(tabs["treated"], tabs["control"], horizon, conf_type, diff)
         out.update(difference=diff, se_difference=se, ci_low=float(lo), ci_high=float(hi),
-                   p_value=float(p), p_method=p_method, ci_method=method)  # fmt: skip
+                   p_value=float(p), p_method="mover inversion", ci_method="mover")  # fmt: skip
         return {
             k: out[k]
             for k in (
@@ -783,13 +1084,105 @@ def _independent_columns(X: np.ndarray, names: list[str]) -> list[int]:
     return keep
 
 
-def _exact_p(summary: pd.DataFrame | None, horizon: float) -> float:
-    """p-value of the summary's exact test at ``horizon`` (NaN when there is none)."""
-    if summary is None or summary.empty:
+def _group_limits(tab: KMTable, horizon: float, conf_type: str):
+    """The retention interval of one group at ``horizon`` as a function of alpha (vectorised):
+    :func:`km_at`'s interval, computed once up to the normal quantile."""
+    r = km_at(tab, [horizon], 0.05, conf_type)
+    s, se_log, n_risk = float(r["surv"][0]), float(r["se_log"][0]), float(r["n_risk"][0])
+    none = s == 1 and r["n_event"][0] == 0 and n_risk > 0
+
+    def limits(alpha):
+        a = np.asarray(alpha, dtype=float)
+        lo, hi = ci_survival(np.full(a.shape, s), np.full(a.shape, se_log), a, conf_type)
+        if none:
+            lo, hi = (a / 2) ** (1 / n_risk), np.ones(a.shape)
+        return s, lo, hi
+
+    return limits
+
+
+def _mover_difference(tab_t, tab_c, horizon, alpha, conf_type) -> tuple[float, float]:
+    """MOVER interval of S_t - S_c (= attrition control - treated) at ``horizon``."""
+    lo, hi = _mover_bounds(
+        _group_limits(tab_t, horizon, conf_type), _group_limits(tab_c, horizon, conf_type), alpha
+    )
+    return float(lo), float(hi)
+
+
+def _mover_bounds(lim_t, lim_c, alpha):
+    s_t, l_t, u_t = lim_t(alpha)
+    s_c, l_c, u_c = lim_c(alpha)
+    d = s_t - s_c
+    return d - np.hypot(s_t - l_t, u_c - s_c), d + np.hypot(u_t - s_t, s_c - l_c)
+
+
+def _mover_p(tab_t, tab_c, horizon, conf_type, diff) -> float:
+    """Two-sided p-value by inverting the MOVER interval: the level at which it touches 0
+    (the interval narrows as alpha grows; 1 when even the narrowest one covers 0)."""
+    if diff == 0:
+        return 1.0
+    lim_t = _group_limits(tab_t, horizon, conf_type)
+    lim_c = _group_limits(tab_c, horizon, conf_type)
+    side = 0 if diff > 0 else 1  # the bound that moves towards 0
+    sign = 1.0 if side == 0 else -1.0
+
+    def excess(a):  # > 0 when the level-a interval excludes 0
+        return sign * _mover_bounds(lim_t, lim_c, a)[side]
+
+    grid = np.concatenate([10.0 ** np.arange(-15, -1), np.linspace(0.05, 1 - 1e-12, 60)])
+    ex = excess(grid)
+    ok = np.flatnonzero(np.isfinite(ex) & (ex > 0))
+    if not np.all(np.isfinite(ex)) and ok.size == 0:
         return float("nan")
-    s = summary
-    row = s[(s.metric == "exact_test") & np.isclose(s.horizon.astype(float), horizon)]
-    return float(row.p_value.iloc[0]) if len(row) else float("nan")
+    if ok.size == 0:
+        return 1.0
+    i = int(ok[0])
+    if i == 0:
+        return float(grid[0])
+    from scipy import optimize
+
+    return float(
+        optimize.brentq(lambda a: float(excess(a)), grid[i - 1], grid[i], xtol=1e-14, rtol=1e-12)
+    )
+
+
+def exact_attrition_p(left_t: int, n_t: int, left_c: int, n_c: int, method: str = "auto") -> float:
+    """Two-sided exact p-value comparing the share leaving in two independent groups.
+
+    ``left_t`` of ``n_t`` treated and ``left_c`` of ``n_c`` controls left. ``method``:
+    ``"boschloo"`` (Boschloo's exact unconditional test, scipy's ``boschloo_exact``: twice the
+    smaller one-sided p-value, each maximised over the common leaving probability),
+    ``"fisher"`` (Fisher's exact test, conditional on both margins) or ``"auto"`` (Boschloo up
+    to :data:`BOSCHLOO_MAX_PER_GROUP` people per group, Fisher above, for speed).
+
+    scipy takes the two samples as the *columns* of the 2x2 table, so the table passed is
+    ``[[left_t, left_c], [stayed_t, stayed_c]]``; given the groups as rows it would test
+    another design (samples fixed by the outcome) and is then not exact for this one (a
+    12-vs-12 pilot would reject a true null in 6.4% of samples at alpha 0.05). Both tests are
+    exact here: the size of the 0.05-level test, enumerated over every table and a fine grid
+    of the nuisance probability, stays at or below 0.05 (``tests/test_small_pilots.py``).
+    Returns 1 when nobody, or everybody, left.
+    """
+    if n_t == 0 or n_c == 0:
+        return float("nan")
+    if left_t + left_c == 0 or left_t + left_c == n_t + n_c:
+        return 1.0
+    use = method
+    if method == "auto":
+        use = "boschloo" if max(n_t, n_c) <= BOSCHLOO_MAX_PER_GROUP else "fisher"
+    if use not in ("boschloo", "fisher"):
+        raise ValueError(f"exact must be 'auto', 'boschloo' or 'fisher', not {method!r}")
+    return _exact_p_cached(int(left_t), int(n_t), int(left_c), int(n_c), use)
+
+
+@functools.lru_cache(maxsize=4096)
+def _exact_p_cached(left_t: int, n_t: int, left_c: int, n_c: int, use: str) -> float:
+    table = np.array([[left_t, left_c], [n_t - left_t, n_c - left_c]])  # columns = groups
+    if use == "boschloo":
+        p = float(stats.boschloo_exact(table, alternative="two-sided").pvalue)
+    else:
+        p = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
+    return min(p, 1.0)
 
 
 def _exact_test(dur, ev, treated, horizon, method="auto"):
@@ -797,27 +1190,34 @@ def _exact_test(dur, ev, treated, horizon, method="auto"):
     left = (ev == 1) & (dur <= horizon)
     known = left | (dur >= horizon)
     t, c = known & (treated == 1), known & (treated == 0)
-    a, b = int((left & t).sum()), int(t.sum() - (left & t).sum())
-    cc, d = int((left & c).sum()), int(c.sum() - (left & c).sum())
-    n_t, n_c = a + b, cc + d
+    a, cc = int((left & t).sum()), int((left & c).sum())
+    n_t, n_c = int(t.sum()), int(c.sum())
     if n_t == 0 or n_c == 0:
         return dict(estimate=np.nan, p=np.nan, n=n_t + n_c, events=a + cc, used="none")
-    table = np.array([[a, b], [cc, d]])
     use = method
     if method == "auto":
         use = "boschloo" if max(n_t, n_c) <= BOSCHLOO_MAX_PER_GROUP else "fisher"
-    if a + cc == 0 or b + d == 0:
-        p = 1.0
-    elif use == "boschloo":
-        p = float(stats.boschloo_exact(table, alternative="two-sided").pvalue)
-    else:
-        p = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
-    return dict(estimate=a / n_t - cc / n_c, p=min(p, 1.0), n=n_t + n_c, events=a + cc, used=use)
+    p = exact_attrition_p(a, n_t, cc, n_c, use)
+    return dict(estimate=a / n_t - cc / n_c, p=p, n=n_t + n_c, events=a + cc, used=use)
+
+
+#: How the notes name the proportional-hazards check (see :func:`_ph_check`).
+PH_TEST = (
+    "lifelines' proportional_hazard_test: Grambsch and Therneau's score test with the "
+    "Kaplan-Meier time transform, in the approximation R's cox.zph used before survival 3.0 "
+    "(the current cox.zph uses the exact variance and can give another p-value)"
+)
 
 
 def _ph_check(df, duration, event, names, strata, weights, alpha) -> tuple[float, str | None]:
     """Grambsch-Therneau test of proportional hazards for the treatment (lifelines,
-    time transform "km"). Returns (p-value, problem)."""
+    time transform "km"). Returns (p-value, problem).
+
+    This is lifelines' ``proportional_hazard_test``, which uses Grambsch and Therneau's (1994)
+    approximation (scaled Schoenfeld residuals with the average variance), as R's
+    ``cox.zph`` did before survival 3.0; survival 3.x computes the score test with the full
+    variance, so R's current ``cox.zph`` gives a somewhat different p-value. The notes say so
+    (:data:`PH_TEST`)."""
     try:
         from lifelines import CoxPHFitter
         from lifelines.statistics import proportional_hazard_test
@@ -859,6 +1259,9 @@ def compare_retention(
     conf_type: str = "log",
     exact: str = "auto",
     ph_check: bool = True,
+    rmst_test: str = "auto",
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int | None = 20250113,
 ) -> RetentionResult:
     """Compare retention (time to an exit event) of a treated group with a control group.
 
@@ -881,11 +1284,15 @@ def compare_retention(
         otherwise the hazard ratio is unadjusted and a note says so.
     weights
         Case weights (e.g. inverse-probability weights). Used by the Cox model (robust variance)
-        and the Kaplan-Meier, RMST and cumulative-incidence estimates (weighted counts;
-        their Greenwood-type variances then are approximate, a note says so). The log-rank and
-        exact tests ignore weights.
+        and the Kaplan-Meier, RMST and cumulative-incidence estimates. Weights that are not all
+        whole numbers get the robust (infinitesimal-jackknife) variance for those estimates,
+        as R's ``survfit(..., weights = w)`` (Greenwood's formula on weighted counts would
+        treat them as people); whole-number weights are counts. The log-rank and exact tests
+        ignore weights.
     cluster
-        Cluster identifier (e.g. matched set or pair): Cox variance is the clustered sandwich.
+        Cluster identifier (e.g. matched set or pair): Cox variance is the clustered sandwich;
+        with non-integer weights the robust Kaplan-Meier, RMST and cumulative-incidence
+        variances also sum the influences within clusters.
     strata
         Stratum (e.g. cohort) for a stratified Cox model and a stratified log-rank test (pooling
         cohorts). Kaplan-Meier, RMST, cumulative incidence and exact tests pool strata.
@@ -910,6 +1317,15 @@ def compare_retention(
     ph_check
         Test proportional hazards for the treatment (Grambsch-Therneau, Kaplan-Meier time
         transform, via lifelines) and add a note when it fails at level ``alpha``.
+    rmst_test, n_permutations, seed
+        Inference on the RMST difference: ``"survrm2"`` (Wald with survRM2's standard
+        errors), ``"permutation"`` (:func:`rmst_permutation_test`: ``n_permutations`` seeded
+        permutations of the group labels within ``strata`` and clusters, the interval by test
+        inversion) or ``"auto"`` (survRM2 when each group has at least
+        ``RMST_WALD_MIN_EVENTS`` (10) exits by tau, else the permutation test). With weights
+        the labels cannot be permuted: the Wald test with the weighted (robust) standard errors
+        when each group has at least 10 exits by tau, otherwise no interval or p-value (the
+        notes defer to the log-rank and exact tests); ``rmst_test="survrm2"`` forces Wald.
 
     Returns
     -------
@@ -931,13 +1347,17 @@ def compare_retention(
           the event by the horizon or were followed up to it; people censored or with a
           competing exit before it are left out);
         - ``se``: standard error - of log(HR) for the hazard ratio; Greenwood SE of the KM
-          probability; delta-method SE of the cumulative incidence; survRM2's SE for RMST;
-          NaN for tests;
+          probability (robust with non-integer weights); delta-method SE of the cumulative
+          incidence (robust with such weights); survRM2's SE for RMST (NaN for a group
+          without exits by tau, and for a permutation-tested difference); NaN for tests;
         - ``ci_low``, ``ci_high``: 1 - alpha interval - exp(log HR +- z se); KM CI with the
-          ``conf_type`` transform (attrition: the retention interval flipped); cumulative
-          incidence on the log(-log) scale; RMST Wald;
-        - ``p_value``: Wald (HR), chi-square (log-rank), z-test (RMST difference), exact test
-          (Boschloo's or Fisher's, two-sided);
+          ``conf_type`` transform and the exact lower limit for a group without exits
+          (attrition: the retention interval flipped); cumulative incidence on the log(-log)
+          scale; RMST Wald, or from the exact limit up to tau for a group without exits; RMST
+          difference: Wald with survRM2's SEs, or the permutation test inverted
+          (``rmst_test``);
+        - ``p_value``: Wald (HR), chi-square (log-rank), z-test or permutation test (RMST
+          difference), exact test (Boschloo's or Fisher's, two-sided);
         - ``n``: people in the group (contrasts: both groups; exact test: people with known
           status); ``n_at_risk``: people still followed at the horizon; ``n_events``: events
           observed (by the horizon for per-horizon rows).
@@ -993,7 +1413,16 @@ def compare_retention(
     groups = {"treated": trt == 1, "control": trt == 0}
 
     # -- Kaplan-Meier per group -------------------------------------------------------------
-    kms = {g: km_table(dur[m], ev[m], None if w is None else w[m]) for g, m in groups.items()}
+    robust_w = _robust_default(w, None)  # non-integer weights: infinitesimal jackknife
+    cl_w = df[cluster].to_numpy() if (cluster and robust_w) else None
+
+    def _wc(m):  # weights and clusters of a group
+        return (None if w is None else w[m]), (None if cl_w is None else cl_w[m])
+
+    kms = {
+        g: km_table(dur[m], ev[m], _wc(m)[0], robust=robust_w, cluster=_wc(m)[1])
+        for g, m in groups.items()
+    }
     max_t = {g: float(dur[m].max()) for g, m in groups.items()}
     if tau is None:
         tau = min(max_t.values())
@@ -1017,10 +1446,16 @@ def compare_retention(
     hr = dict(estimate=np.nan, se=np.nan, lo=np.nan, hi=np.nan, p=np.nan)
     used_names: list[str] = ["treated"]
     cox_df = df
-    if ev_t == 0 or ev_c == 0:
+    if ev_t == 0 and ev_c == 0:
+        notes.append(
+            "No exits at all: nobody in either group had the event during follow-up, so "
+            "retention is 100% in both groups and there is nothing to compare yet. The hazard "
+            "ratio and the log-rank test are undefined, the exact test and the RMST difference "
+            "cannot show a difference; this is no evidence about the program's effect either "
+            "way."
+        )
+    elif ev_t == 0 or ev_c == 0:
         who = "treated" if ev_t == 0 else "control"
-        if ev_t == 0 and ev_c == 0:
-            who = "either"
         notes.append(
             f"No hazard ratio: there were no events in the {who} group, so the Cox model has no "
             "finite estimate (its coefficient would run off towards infinity). The log-rank "
@@ -1071,7 +1506,10 @@ def compare_retention(
                 robust=w is not None,
             )
             b, se = float(cox_fit.coef[0]), float(cox_fit.se[0])
-            if not cox_fit.converged or not np.isfinite(se) or abs(b) > MAX_ABS_LOG_HR:
+            diverged = abs(cox_fit.coef) > MAX_ABS_LOG_HR
+            if cox_fit.infinite.size:
+                diverged |= cox_fit.infinite
+            if not cox_fit.converged or not np.isfinite(se) or diverged[0]:
                 notes.append(
                     "No hazard ratio: the Cox model did not converge to a finite estimate "
                     f"(log HR {b:.3g}, SE {se:.3g} after {cox_fit.iterations} iterations); "
@@ -1079,6 +1517,16 @@ def compare_retention(
                 )
                 cox_fit = None
             else:
+                bad = [used_names[j] for j in np.flatnonzero(diverged[1:]) + 1]
+                if bad:
+                    notes.append(
+                        f"The Cox coefficient of the adjustment covariate(s) {', '.join(bad)} "
+                        "runs off towards infinity (monotone likelihood, e.g. a level without "
+                        "exits; R's coxph warns 'coefficient may be infinite'): the hazard "
+                        "ratio is adjusted for it, but that covariate's own estimate means "
+                        "nothing and the adjustment amounts to setting its exit-free level "
+                        "aside."
+                    )
                 lo, hi, p = normal_ci(b, se, alpha)
                 hr = dict(estimate=np.exp(b), se=se, lo=np.exp(lo), hi=np.exp(hi), p=p)
                 kind = (
@@ -1112,7 +1560,11 @@ def compare_retention(
                 **common)  # fmt: skip
             add("attrition", g, h, 1 - r["surv"][j], r["se"][j], 1 - r["ci_high"][j],
                 1 - r["ci_low"][j], **common)  # fmt: skip
-    beyond = [h for h in hz if any(h > max_t[g] for g in groups)]
+
+    def _unfollowed(g, h):  # beyond the last follow-up, and not everyone has left
+        return h > max_t[g] and bool(kms[g].surv[-1] > 0)
+
+    beyond = [h for h in hz if any(_unfollowed(g, h) for g in groups)]
     if beyond:
         notes.append(
             "No Kaplan-Meier estimate beyond a group's last follow-up time "
@@ -1127,7 +1579,7 @@ def compare_retention(
     cause = np.where(ev == 1, 1, np.where(comp == 1, 2, 0))
     cif_frames = []
     for g, m in groups.items():
-        tab = aalen_johansen(dur[m], cause[m], None if w is None else w[m])
+        tab = aalen_johansen(dur[m], cause[m], _wc(m)[0], robust=robust_w, cluster=_wc(m)[1])
         r = cif_at(tab, hz, alpha)
         for j, h in enumerate(hz):
             add("cumulative_incidence", g, h, r["cif"][j], r["se"][j], r["ci_low"][j],
@@ -1154,28 +1606,119 @@ def compare_retention(
         )
 
     # -- RMST -------------------------------------------------------------------------------
+    if rmst_test not in ("auto", "survrm2", "permutation"):
+        raise ValueError(f"rmst_test must be 'auto', 'survrm2' or 'permutation', not {rmst_test!r}")
     rm = {}
+    ev_tau = {g: float(ev[m & (dur <= tau)].sum()) for g, m in groups.items()}
     for g in ("treated", "control"):
-        est, se = rmst_survrm2(kms[g], tau)
-        if tau > max_t[g]:
+        if robust_w:
+            m = groups[g]
+            est, se = rmst_robust(dur[m], ev[m], w[m], tau, cluster=_wc(m)[1])
+        else:
+            est, se = rmst_survrm2(kms[g], tau)
+        if _unfollowed(g, tau):
             est, se = float("nan"), float("nan")
         rm[g] = (est, se)
         lo, hi, _ = normal_ci(est, se, alpha) if np.isfinite(est) else (np.nan,) * 3
-        if np.isfinite(est) and se == 0:
-            lo = hi = est
+        if np.isfinite(est) and ev_tau[g] == 0:
+            # no exit by tau: S(tau) >= (alpha/2)^(1/n(tau)) with 1 - alpha/2 confidence
+            # (exact, 0 events among those followed to tau), and S is decreasing, so
+            # RMST >= tau (alpha/2)^(1/n(tau)): a valid, conservative lower limit
+            n_tau = int(np.sum(groups[g] & (dur >= tau)))
+            lo = tau * (alpha / 2) ** (1 / n_tau) if n_tau else float("nan")
+            hi, se = tau, float("nan")
         add("rmst", g, tau, est, se, lo, hi, n=int(groups[g].sum()),
-            n_events=float(ev[groups[g] & (dur <= tau)].sum()))  # fmt: skip
+            n_events=ev_tau[g])  # fmt: skip
     d = rm["treated"][0] - rm["control"][0]
     sd = float(np.sqrt(rm["treated"][1] ** 2 + rm["control"][1] ** 2))
-    lo, hi, p = normal_ci(d, sd, alpha) if np.isfinite(d) else (np.nan,) * 3
+    lo = hi = p = float("nan")
+    rmst_used = "none"
+    few = min(ev_tau.values())
+    if not np.isfinite(d):
+        pass
+    elif w is not None:  # weighted: no valid permutation of the labels
+        if few >= RMST_WALD_MIN_EVENTS or rmst_test == "survrm2":
+            lo, hi, p = normal_ci(d, sd, alpha)
+            rmst_used = "wald-weighted"
+        else:
+            sd = float("nan")
+            rmst_used = "none-weighted"
+    else:
+        use = rmst_test
+        if use == "auto":
+            use = "survrm2" if few >= RMST_WALD_MIN_EVENTS else "permutation"
+        if use == "survrm2":
+            lo, hi, p = normal_ci(d, sd, alpha)
+            rmst_used = "survrm2"
+        else:
+            pt = rmst_permutation_test(
+                dur, ev, trt, tau,
+                strata=None if strata is None else df[strata].to_numpy(),
+                cluster=None if cluster is None else df[cluster].to_numpy(),
+                alpha=alpha, n_permutations=n_permutations, seed=seed,
+            )  # fmt: skip
+            lo, hi, p = pt["ci_low"], pt["ci_high"], pt["p_value"]
+            sd = float("nan")
+            rmst_used = "permutation"
     add("rmst_difference", "treated vs control", tau, d, sd, lo, hi, p, n=len(df),
         n_events=float(ev[dur <= tau].sum()))  # fmt: skip
-    if any(tau > max_t[g] for g in groups):
-        notes.append(f"No RMST: tau = {tau:g} is beyond a group's last follow-up time.")
-    if w is not None:
+    if rmst_used == "permutation":
+        blocks = (f"within {strata} strata" if strata else "across everyone") + (
+            f", respecting {cluster} clusters" if cluster else ""
+        )
         notes.append(
-            "With weights, Kaplan-Meier, RMST and cumulative-incidence standard errors use "
-            "weighted counts (approximate); the log-rank and exact tests are unweighted."
+            f"RMST difference: permutation test ({n_permutations:,} seeded random "
+            f"permutations of the group labels {blocks}; seed {seed}), because a group had "
+            f"fewer than {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
+            f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), "
+            "where survRM2's Wald interval is too narrow (a group without exits gets a "
+            "standard error of 0). Its interval inverts the test under a constant shift, so "
+            "it excludes 0 exactly when p < alpha"
+            + (
+                "; with no exit by tau in either group there is no interval."
+                if not np.isfinite(lo)
+                else "."
+            )
+        )
+    elif rmst_used == "wald-weighted":
+        notes.append(
+            "RMST difference: Wald interval and z-test with the weighted standard errors (the "
+            "permutation test does not apply to weighted data)."
+        )
+    elif rmst_used == "none-weighted":
+        notes.append(
+            f"RMST difference without an interval or p-value: a group had fewer than "
+            f"{RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
+            f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), so "
+            "its weighted standard error is unreliable (0 without exits), and with weights the "
+            "permutation test does not apply. See the log-rank and exact tests (unweighted)."
+        )
+    elif rmst_used == "survrm2":
+        notes.append(
+            "RMST difference: Wald interval and z-test with survRM2's standard errors "
+            f"(each group had at least {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g})."
+            if rmst_test == "auto"
+            else "RMST difference: Wald interval and z-test with survRM2's standard errors."
+        )
+    if any(ev_tau[g] == 0 and np.isfinite(rm[g][0]) for g in groups):
+        notes.append(
+            "A group without exits by tau has RMST = tau; its interval runs from the exact "
+            "lower limit tau (alpha/2)^(1/n), n the people followed to tau, up to tau."
+        )
+    if any(_unfollowed(g, tau) for g in groups):
+        notes.append(f"No RMST: tau = {tau:g} is beyond a group's last follow-up time.")
+    if robust_w:
+        notes.append(
+            "With weights, the Kaplan-Meier, RMST and cumulative-incidence standard errors are "
+            "robust (infinitesimal jackknife"
+            + (f", summed within {cluster}" if cl_w is not None else "")
+            + "; R survfit's default for such weights): Greenwood's formula on weighted counts "
+            "would treat the weights as people. The log-rank and exact tests are unweighted."
+        )
+    elif w is not None:
+        notes.append(
+            "The weights are whole numbers and count as people (Greenwood variances on "
+            "weighted counts, as R's survfit); the log-rank and exact tests are unweighted."
         )
 
     # -- exact tests ------------------------------------------------------------------------
@@ -1212,14 +1755,14 @@ def compare_retention(
                 notes.append(f"Proportional-hazards check could not run ({problem}).")
             elif ph_p < alpha:
                 notes.append(
-                    f"Proportional hazards look violated for the treatment (Grambsch-Therneau "
-                    f"p = {ph_p:.3g}): the hazard ratio is an average over follow-up; read the "
+                    f"Proportional hazards look violated for the treatment (p = {ph_p:.3g}; "
+                    f"{PH_TEST}): the hazard ratio is an average over follow-up; read the "
                     "Kaplan-Meier curves and the RMST difference rather than the HR alone."
                 )
             else:
                 notes.append(
                     f"No evidence against proportional hazards for the treatment "
-                    f"(Grambsch-Therneau test, KM time transform, p = {ph_p:.3g})."
+                    f"(p = {ph_p:.3g}; {PH_TEST})."
                 )
     n_ev = ev_t + ev_c
     if n_ev > 0:
@@ -1230,6 +1773,15 @@ def compare_retention(
             f"With {n_ev} event(s) ({ev_t} treated, {ev_c} control) and this allocation, the "
             f"comparison has 80% power (two-sided alpha {alpha:g}) only for hazard ratios "
             f"below {mde:.2f} or above {1 / mde:.2f} (Schoenfeld's approximation)."
+        )
+    else:
+        z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(0.8)
+        prop = n_t / (n_t + n_c)
+        need = int(np.ceil(z**2 / (prop * (1 - prop) * np.log(0.5) ** 2)))
+        notes.append(
+            f"With no events no comparison has any power yet: even a halved hazard of leaving "
+            f"(HR 0.5) needs about {need} exits in total with this allocation for 80% power "
+            f"(two-sided alpha {alpha:g}; Schoenfeld's approximation)."
         )
     p_main = hr["p"] if np.isfinite(hr["p"]) else lr.p_value
     if not np.isfinite(p_main) or p_main >= alpha:

@@ -375,8 +375,9 @@ def retention_section(ctx: SectionContext) -> SectionResult:
         method="difference of Kaplan-Meier retention (no voluntary exit) at the horizon, "
         "participants minus control; "
         + (
-            "95% interval by Newcombe's MOVER from the two groups' intervals (a group had no "
-            "exit by the horizon, so its Greenwood standard error is 0 and Wald would ignore it)"
+            "95% interval by Newcombe's MOVER from the two groups' Kaplan-Meier intervals (the "
+            "exact lower limit for a group without exits, whose Greenwood standard error is 0); "
+            "the verdict and the p-value come from that one interval"
             if a["ci_method"] == "mover"
             else "Greenwood standard errors, Wald 95% interval"
         ),
