@@ -427,7 +427,7 @@ def test_htz_joint_test_matches_clubsandwich():
     c("treated:post", "x")), vcov = "CR2", cluster = cs$team, test = "HTZ")
     -> F 18.1082187901, df_denom 5.1166187796, p 0.0047731919; with c("treated", "post",
     "treated:post"): F 15.5077588308, df_denom 2.3841364687, p 0.0425039984."""
-    from rm_analytics.metrics.engagement import fit_ols
+    from rm_analytics.stats.ols import fit_ols
 
     cs = _teams_cross_section()
     X = np.column_stack([np.ones(len(cs)), cs.treated, cs.post, cs.treated * cs.post, cs.x])

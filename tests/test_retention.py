@@ -323,10 +323,10 @@ def test_attrition_difference_p_value_and_interval_agree():
                 excludes = not a0["ci_low"] <= 0 <= a0["ci_high"]
                 assert excludes == (a0["p_value"] < 0.05), (conf_type, h, a0)
                 # the interval at level p touches 0
-                from rm_analytics.metrics.retention import _mover_difference
+                from rm_analytics.stats.survival import mover_difference
 
                 if 1e-12 < a0["p_value"] < 1:
-                    b = _mover_difference(res.km_["treated"], res.km_["control"], h,
+                    b = mover_difference(res.km_["treated"], res.km_["control"], h,
                                           a0["p_value"], conf_type)  # fmt: skip
                     assert min(abs(b[0]), abs(b[1])) < 1e-8
                 # the group intervals are those of the summary (the result's conf_type)

@@ -177,10 +177,10 @@ def test_robust_variance_with_ties_is_the_infinitesimal_jackknife(rossi):
     cols = ["fin", "prio"]
     X = d[cols].to_numpy(dtype=float)
     w = np.ones(len(d))
-    from rm_analytics.metrics.retention import _CoxData
+    from rm_analytics.stats.cox import CoxData
 
     fit = cox_efron(d.week, d.arrest, X, weights=w)
-    res = _CoxData(d.week, d.arrest, X, None, w).score_residuals(fit.coef)
+    res = CoxData(d.week, d.arrest, X, None, w).score_residuals(fit.coef)
     dfbeta = res @ fit.var_model
     h = 1e-4
     for i in np.flatnonzero(d.arrest.to_numpy())[:6].tolist() + [0, 1, 2]:

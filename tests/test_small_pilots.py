@@ -209,7 +209,7 @@ def test_rmst_permutation_p_value_matches_full_enumeration():
     the Monte Carlo p-value (1,999 draws) is within its sampling error of it."""
     from itertools import combinations
 
-    from rm_analytics.metrics.retention import _rmst_by_labels, rmst_permutation_test
+    from rm_analytics.stats.survival import _rmst_by_labels, rmst_permutation_test
 
     t = np.array([2.0, 5.0, 7.5, 9.0, 1.0, 3.0, 4.0, 6.0])
     e = np.array([0, 1, 0, 0, 1, 1, 1, 0.0])
@@ -224,7 +224,7 @@ def test_rmst_permutation_p_value_matches_full_enumeration():
     assert mc["estimate"] == pytest.approx(d)
     assert abs(mc["p_value"] - exact) < 3 * np.sqrt(exact * (1 - exact) / 1999) + 1 / 2000
     # strata: labels move only within strata, so the treated count per stratum is kept
-    from rm_analytics.metrics.retention import _permuted_labels
+    from rm_analytics.stats.survival import _permuted_labels
 
     perm = _permuted_labels(g, np.r_[0, 0, 1, 1, 0, 0, 1, 1], None, 50,
                             np.random.default_rng(0))  # fmt: skip
