@@ -1,13 +1,18 @@
 """Command line: ``rm-analytics validate | sample | report | check-pairs | init``.
 
 Heavy libraries are imported inside the commands, so ``rm-analytics --help`` answers at once.
-Exit codes: 0 success, 2 bad input or usage (the message says what and where, no traceback),
-1 unexpected internal error (rerun with ``--debug`` for the traceback).
+Exit codes: 0 success, 2 bad input or usage (the message says what and where, no traceback;
+also an output folder that cannot be written: a file, no permission, a full disk),
+1 a failed notebook cell or an unexpected internal error (rerun with ``--debug`` for the
+traceback), 128 + the signal number when stopped by a signal (130 Ctrl-C, 143 SIGTERM).
+No traceback reaches stderr without ``--debug``.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -18,6 +23,22 @@ EXIT_INPUT = 2
 
 class CliError(Exception):
     """A usage or input problem reported as a message and exit code 2."""
+
+
+#: Errors of the files and folders given (or of the disk), reported as bad input (exit 2).
+INPUT_ERRNOS = {
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EEXIST,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EFBIG,
+    errno.ENAMETOOLONG,
+}
 
 
 def _positive_int(text: str) -> int:
@@ -281,8 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="render the pilot evaluation report",
         description="Render the evaluation report (HTML, executed notebook, metrics JSON, run "
-        "manifest; PDF on request). Exit codes: 0 done, 2 bad data or parameters (nothing was "
-        "run), 1 a notebook cell failed (the last good report stays in place).",
+        "manifest; PDF on request), each report published as one set. Exit codes: 0 done, 2 bad "
+        "data, parameters or output folder (nothing was run or published), 1 a notebook cell "
+        "failed or timed out, 143 stopped by SIGTERM (the last good report stays in place).",
     )
     _add_load_options(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -348,22 +370,44 @@ def run(
         text = exc.format() if hasattr(exc, "format") else str(exc)
         print(f"rm-analytics {args.command}: {text}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)  # RunInterrupted (SIGTERM, SIGHUP) or Ctrl-C
+        what = str(exc) if hasattr(exc, "signum") else "interrupted"
+        if args.command == "report":
+            what += "; finished reports were published, the others keep their last good set"
+        print(f"rm-analytics {args.command}: {what}", file=sys.stderr)
+        return 128 + signum
+    except OSError as exc:
+        if exc.errno not in INPUT_ERRNOS:
+            if args.debug:
+                raise
+            return _internal_error(args, exc)
+        what = exc.strerror or str(exc)
+        text = f"{exc.filename}: {what}" if exc.filename else what
+        print(f"rm-analytics {args.command}: {text}", file=sys.stderr)
+        return EXIT_INPUT
     except Exception as exc:
         if args.debug:
             raise
-        print(
-            f"rm-analytics {args.command}: internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in rm-analytics; rerun with --debug for the traceback and report it.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: BaseException) -> int:
+    print(
+        f"rm-analytics {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in rm-analytics; rerun with --debug for the traceback and report it.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    sys.exit(run(argv))
+    code = run(argv)
+    if code > 128:  # stopped by a signal, everything cleaned up: skip the interpreter's
+        sys.stdout.flush()  # teardown, which can wait seconds on a killed kernel's sockets
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

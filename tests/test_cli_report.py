@@ -93,3 +93,45 @@ def test_report_help_lists_the_options(capsys):
         "--timeout",
     ):
         assert opt in text
+
+
+def test_today_as_a_notebook_parameter_is_refused(sample_dir, tmp_path, capsys):
+    # `-p today=` used to reach the notebook while the checks before the run used the real
+    # date: invalid data then failed inside the notebook (exit 1) instead of exit 2
+    for value in ("2026-01-01", ""):
+        code, res = _report(
+            capsys, "--data", str(sample_dir), "--out", str(tmp_path), "-p", f"today={value}"
+        )
+        assert code == 2
+        assert "--today" in res.err
+    assert not any(tmp_path.iterdir())
+
+
+def test_today_option_is_used_by_the_checks_before_the_run(sample_dir, tmp_path, capsys):
+    code, res = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "--today", "2026-01-01"
+    )
+    assert code == 2
+    assert "in the future" in res.err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("value", ["1", "4", "0", "-3"])
+def test_sponsor_minimum_group_size_cannot_go_below_5(sample_dir, tmp_path, capsys, value):
+    code, res = _report(
+        capsys, "--data", str(sample_dir), "--out", str(tmp_path), "-p", f"min_cell_size={value}"
+    )
+    assert code == 2
+    assert "min_cell_size" in res.err and "fewer than 5 people" in res.err
+    assert not any(tmp_path.iterdir())
+
+
+def test_minimum_group_size_checked_by_the_document_itself(sample_pilot):
+    import pandas as pd
+
+    from rm_analytics.report.document import Report
+    from rm_analytics.report.parameters import ReportParameters
+
+    params = ReportParameters(min_cell_size=2)
+    with pytest.raises(ValueError, match="fewer than 5 people"):
+        Report("sponsor", sample_pilot, params, pd.Timestamp("2026-09-27"))

@@ -291,8 +291,9 @@ def test_failing_cell_exits_1_and_keeps_the_last_good_report(
     tmp_path, sample_dir, sponsor, monkeypatch, capsys
 ):
     out = tmp_path / "out"
-    shutil.copytree(sponsor.html.parent, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    shutil.copytree(sponsor.html.parent, out, symlinks=True)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    store = sorted(str(p.relative_to(out)) for p in (out / ".rm-analytics").rglob("*"))
     monkeypatch.setenv("RM_ANALYTICS_NOTEBOOKS", str(_notebooks_with(tmp_path, "1 / 0")))
     code = run(["report", "--data", str(sample_dir), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
@@ -302,8 +303,10 @@ def test_failing_cell_exits_1_and_keeps_the_last_good_report(
     failed = out / "sponsor-report.failed.ipynb"
     assert failed.is_file()
     assert "ZeroDivisionError" in failed.read_text()
-    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name != failed.name}
-    assert after == before  # the last good report is untouched, no stray temp files
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p != failed}
+    assert after == before  # the last good report is untouched
+    # no stray staging folder or version: the store is as it was
+    assert sorted(str(p.relative_to(out)) for p in (out / ".rm-analytics").rglob("*")) == store
 
 
 def test_cell_timeout_exits_1(tmp_path, sample_dir, monkeypatch, capsys):

@@ -419,6 +419,8 @@ class DeliverySummary(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3))
         s = self.summary
@@ -431,9 +433,8 @@ class DeliverySummary(Result):
         }
         y = np.arange(len(shares))
         est = shares.estimate.to_numpy(dtype=float)
-        lo = est - shares.ci_low.to_numpy(dtype=float)
-        hi = shares.ci_high.to_numpy(dtype=float) - est
-        ax.errorbar(est, y, xerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt="o", capsize=3)
+        err = error_bars(est, shares.ci_low, shares.ci_high)
+        ax.errorbar(est, y, xerr=err, fmt="o", capsize=3)
         ax.set_yticks(y, [labels[m] for m in shares.metric])
         ax.set_xlim(0, max(1.0, float(np.nanmax(np.r_[shares.ci_high.to_numpy(float), 1.0]))))
         ax.set_xlabel("share (95% CI)")

@@ -49,6 +49,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ..stats.ols import (
     fit_ols,
@@ -356,11 +357,13 @@ class EventStudyResult(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary
-        yerr = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])
-        ax.errorbar(s.event_time, s.estimate, yerr=np.nan_to_num(yerr), fmt="o", capsize=3)
+        yerr = error_bars(s.estimate, s.ci_low, s.ci_high)
+        ax.errorbar(s.event_time, s.estimate, yerr=yerr, fmt="o", capsize=3)
         ax.axhline(0, color="grey", lw=0.8)
         ref = self.arguments.get("reference", -1)
         ax.axvline(ref + 0.5, color="grey", ls=":", lw=0.8)
@@ -556,7 +559,7 @@ def engagement_index(
     sub = df.loc[mask.to_numpy(), [respondent, wave, value] + (
         ["response_date"] if "response_date" in df.columns else [])]  # fmt: skip
     if sub.empty:
-        raise ValueError(
+        raise InsufficientDataError(
             f"no answers to items {', '.join(items)}"
             + (f" in survey {survey!r}" if survey is not None else "")
         )
@@ -596,13 +599,15 @@ class EngagementResult(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary.dropna(subset=["estimate"]).reset_index(drop=True)
         labels = [f"{o} ({r})" for o, r in zip(s.outcome, s.role, strict=True)]
         y = np.arange(len(s))
-        ax.errorbar(s.estimate, y, xerr=np.nan_to_num(np.vstack([s.estimate - s.ci_low,
-                    s.ci_high - s.estimate])), fmt="o", capsize=3)  # fmt: skip
+        xerr = error_bars(s.estimate, s.ci_low, s.ci_high)
+        ax.errorbar(s.estimate, y, xerr=xerr, fmt="o", capsize=3)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, labels)
         ax.invert_yaxis()

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ._inputs import as_frame, need_columns
 
@@ -324,6 +325,11 @@ def pilot_promotion(
     fd = first.reindex(ppl.employee_id).to_numpy()
     ppl["years_to_first"] = (pd.to_datetime(fd) - ppl.index_date).dt.days.to_numpy() / DAYS_PER_YEAR
     ppl = ppl[ppl.followup_years > 0]
+    absent = [g for g in ("participants", "control") if not ppl["group"].eq(g).any()]
+    if absent:
+        raise InsufficientDataError(
+            f"no {' and no '.join(absent)} followed up after a cohort start by {end_date:%Y-%m-%d}"
+        )
     res = promotion_rates(ppl, group="group", followup="followup_years", events="promotions",
                           first_event="years_to_first", treated="participants", alpha=alpha,
                           min_cell_size=min_cell_size)  # fmt: skip

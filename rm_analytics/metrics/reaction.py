@@ -33,14 +33,16 @@ class ReactionResult(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary[self.summary.measure.eq("mean")].reset_index(drop=True)
         by = self.arguments.get("by") or []
         labels = [" / ".join([str(r[c]) for c in by] + [str(r["item"])]) for _, r in s.iterrows()]
         y = np.arange(len(s))
-        err = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])
-        ax.errorbar(s.estimate, y, xerr=np.nan_to_num(err), fmt="o", capsize=3)
+        err = error_bars(s.estimate, s.ci_low, s.ci_high)
+        ax.errorbar(s.estimate, y, xerr=err, fmt="o", capsize=3)
         ax.set_yticks(y, labels)
         ax.set_xlim(1, 5)
         ax.invert_yaxis()

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ..stats.cox import (
     MAX_ABS_LOG_HR,
@@ -1068,7 +1069,9 @@ def cohort_frame(
         )
         cohorts = cohorts[~late]
     if cohorts.empty:
-        raise ValueError("no cohort starts on or before as_of: nothing to analyse")
+        raise InsufficientDataError(
+            f"no cohort had started by the analysis date {as_of.date()}: nothing to analyse"
+        )
     cids = cohorts.cohort_id.tolist()
     start = cohorts.set_index("cohort_id").start_date
 

@@ -186,7 +186,7 @@ def _rates_for(
                 f"hourly_rate has no rate for level(s) {', '.join(lv)} of {len(missing)} "
                 f"{what}; give a rate for every level"
             )
-        raise ValueError(
+        raise InsufficientDataError(
             f"no hourly rate for {len(missing)} {what}: annual_salary is blank for them and "
             "for everyone at their level; pass hourly_rate"
         )

@@ -1041,6 +1041,8 @@ class SafetySummary(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary[self.summary.metric == "mean_safety"]
@@ -1049,12 +1051,8 @@ class SafetySummary(Result):
         for j, role in enumerate(["all", "mentor", "mentee"]):
             r = s[s.role == role].set_index("wave").reindex(waves)
             est = r.estimate.to_numpy(dtype=float)
-            err = np.vstack(
-                [est - r.ci_low.to_numpy(dtype=float), r.ci_high.to_numpy(dtype=float) - est]
-            )
-            ax.errorbar(
-                x + (j - 1) * 0.08, est, yerr=np.nan_to_num(err), fmt="o-", capsize=3, label=role
-            )
+            err = error_bars(est, r.ci_low, r.ci_high)
+            ax.errorbar(x + (j - 1) * 0.08, est, yerr=err, fmt="o-", capsize=3, label=role)
         k = self.arguments.get("scale_points", 7)
         ax.set_xticks(x, waves)
         ax.set_ylim(1, k)

@@ -39,14 +39,16 @@ class PrePostResult(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary.reset_index(drop=True)
         by = self.arguments.get("by") or []
         labels = s[by].astype(str).agg(" / ".join, axis=1).tolist() if by else ["all"] * len(s)
         y = np.arange(len(s))
-        err = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])
-        ax.errorbar(s.estimate, y, xerr=np.nan_to_num(err), fmt="o", capsize=3)
+        err = error_bars(s.estimate, s.ci_low, s.ci_high)
+        ax.errorbar(s.estimate, y, xerr=err, fmt="o", capsize=3)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
@@ -276,12 +278,14 @@ class SkillsResult(Result):
     def plot(self, ax=None):
         import matplotlib.pyplot as plt
 
+        from ..plotting.errorbars import error_bars
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary.dropna(subset=["estimate"]).reset_index(drop=True)
         y = np.arange(len(s))
-        err = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])
-        ax.errorbar(s.estimate, y, xerr=np.nan_to_num(err), fmt="o", capsize=3)
+        err = error_bars(s.estimate, s.ci_low, s.ci_high)
+        ax.errorbar(s.estimate, y, xerr=err, fmt="o", capsize=3)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, [f"{r} ({m.replace('_', ' ')})" for r, m in zip(s.role, s.measure,
                       strict=True)])  # fmt: skip

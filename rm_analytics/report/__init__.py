@@ -11,6 +11,7 @@ from .parameters import (
     notebook_parameters,
     parse_assignments,
 )
+from .publish import ReportOutputError
 from .runner import (
     AUDIENCES,
     NotebookExecutionError,
@@ -21,14 +22,18 @@ from .runner import (
     manifest_of,
     notebook_path,
     render,
+    report_names,
 )
+from .workers import RunInterrupted
 
 __all__ = [
     "AUDIENCES",
     "NotebookExecutionError",
     "RenderedReport",
+    "ReportOutputError",
     "ReportParameterError",
     "ReportParameters",
+    "RunInterrupted",
     "check_parameters",
     "export_html",
     "input_fingerprint",
@@ -38,4 +43,5 @@ __all__ = [
     "notebook_path",
     "parse_assignments",
     "render",
+    "report_names",
 ]

@@ -78,6 +78,7 @@ class Report:
     def __init__(self, audience: str, pilot, params: ReportParameters, as_of: pd.Timestamp):
         if audience not in AUDIENCES:
             raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
+        params.check()  # e.g. the sponsor's minimum group size cannot go below 5
         self.audience = audience
         self.pilot = pilot
         self.params = params

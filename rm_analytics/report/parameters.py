@@ -20,6 +20,11 @@ class ReportParameterError(RmAnalyticsError, ValueError):
     """A parameter is unknown, mistyped or out of range (nothing was executed)."""
 
 
+#: The smallest group the sponsor report may show (survey vendors' usual promise). The
+#: ``min_cell_size`` parameter can raise it, never lower it.
+MIN_CELL_SIZE_FLOOR = 5
+
+
 @dataclass
 class ReportParameters:
     """Parameters shared by the report notebooks (the notebooks' ``parameters`` cells).
@@ -78,9 +83,15 @@ def check_parameter_values(values: dict[str, Any]) -> list[str]:
             except (ValueError, TypeError):
                 bad(name, "expected a date as YYYY-MM-DD")
     if "min_cell_size" in values and not (
-        isinstance(values["min_cell_size"], int) and values["min_cell_size"] >= 1
+        isinstance(values["min_cell_size"], int)
+        and not isinstance(values["min_cell_size"], bool)
+        and values["min_cell_size"] >= MIN_CELL_SIZE_FLOOR
     ):
-        bad("min_cell_size", "expected a whole number >= 1")
+        bad(
+            "min_cell_size",
+            f"expected a whole number >= {MIN_CELL_SIZE_FLOOR}: the sponsor report never shows "
+            f"a group of fewer than {MIN_CELL_SIZE_FLOOR} people (a larger value hides more)",
+        )
     if "horizon_months" in values and not (
         isinstance(values["horizon_months"], int) and 1 <= values["horizon_months"] <= 120
     ):

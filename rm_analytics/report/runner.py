@@ -17,22 +17,34 @@ What happens, in order, before anything is executed: the audience and formats ar
 only) and the given parameters are checked against it (unknown names and wrong types are
 rejected: papermill itself would only warn), and the data are loaded and validated. Then the
 notebook runs on a kernel that uses this very interpreter (``sys.executable``, through a
-temporary kernelspec), with a per-cell timeout. Every file is written under a temporary name
-and renamed into place only when the whole report succeeded, so a failed run never replaces
-the last good report; the failed notebook is kept as ``NAME.failed.ipynb``.
+temporary kernelspec), with a per-cell timeout. The files are written into a staging folder
+and published as one set only when the whole report succeeded (one atomic switch, see
+:mod:`rm_analytics.report.publish`), so a failed, interrupted or killed run never replaces
+the last good report or leaves a mixed set; the failed notebook is kept as
+``NAME.failed.ipynb``. Confidential reports (program lead) are written 0600 in 0700 folders.
+
+Cohort ids become part of file names only through :func:`report_names` (characters other
+than letters, digits, ``.``, ``_`` and ``-`` are replaced and a short hash keeps names
+apart); the manifest records the cohort id of each report.
+
+A run stops as a whole on SIGTERM, SIGHUP or Ctrl-C (see :mod:`rm_analytics.report.workers`):
+kernels and worker processes end, staging and temporary folders are removed, and the
+reports not yet published keep their last good set.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
+import math
 import os
-import shutil
+import re
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,6 +57,18 @@ from .parameters import (
     check_parameters,
     notebook_parameters,
 )
+from .publish import (
+    OUTPUT_ERRNOS,
+    ReportOutputError,
+    Staging,
+    check_output_folder,
+    ensure_output_folder,
+    output_error,
+    sweep_leftovers,
+    temporary_folder,
+    write_atomically,
+)
+from .workers import ON_INTERRUPT, run_in_workers, stop_on_signals
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -56,8 +80,16 @@ AUDIENCES: dict[str, tuple[str, str, bool]] = {
     "exploration": ("exploration.ipynb", "exploration", True),
 }
 FORMATS = ("html", "pdf")
-#: Parameters set from render's own arguments (not through ``parameters``).
-CONTROLLED = {"data": "data", "cohort": "cohort", "as_of": "as_of", "config": "config"}
+#: Parameters set from render's own arguments (not through ``parameters``): name -> option.
+CONTROLLED = {
+    "data": "--data",
+    "config": "--config",
+    "cohort": "--cohort",
+    "as_of": "--as-of",
+    "today": "--today",
+}
+#: Audiences whose reports are confidential: files 0600, folders 0700.
+PRIVATE_AUDIENCES = ("program-lead",)
 MANIFEST_SCHEMA = "rm-analytics/run-manifest"
 MANIFEST_SCHEMA_VERSION = "1.0"
 #: Libraries whose versions go to the manifest.
@@ -204,13 +236,45 @@ def library_versions() -> dict[str, str | None]:
 
 
 # -- kernel ----------------------------------------------------------------------------------
+#: Kernels started by this process and not yet ended: (Popen, process group or None).
+_KERNELS: list[tuple[Any, int | None]] = []
+
+
+def stop_kernels() -> None:
+    """Kill the kernels this process started that are still running (with their process
+    groups). Normally papermill shuts a kernel down; after an interruption or an error
+    inside the executor this makes sure none outlives the report."""
+    import signal
+
+    own_group = os.getpgid(0) if hasattr(os, "getpgid") else None
+    for entry in list(_KERNELS):
+        proc, pgid = entry
+        if proc.poll() is None:  # still our unreaped child: its group id cannot be reused
+            try:
+                if pgid is not None and pgid != own_group:
+                    os.killpg(pgid, signal.SIGKILL)
+                else:
+                    proc.kill()
+            except OSError:
+                pass
+            with suppress(Exception):
+                proc.wait(5)
+        _KERNELS.remove(entry)
+
+
+ON_INTERRUPT.append(stop_kernels)
+
+
 def _kernel_manager_class(workdir: Path):
     """A kernel-manager class whose kernel is this interpreter, via a kernelspec in ``workdir``.
 
     The kernel's ``PYTHONPATH`` starts with the folder holding this very ``rm_analytics``, so
     the notebook imports the same package version as the command (no wrong environment, no
     NoSuchKernel whatever kernelspecs are installed). On POSIX the kernel talks over IPC
-    sockets in ``workdir`` rather than unencrypted local TCP.
+    sockets in ``workdir`` rather than unencrypted local TCP. The kernel's own output (its
+    log, tracebacks while it is shut down) goes to ``workdir/kernel.log``, not to the
+    command's stderr; the kernel ends when this process dies (ipykernel watches its parent)
+    and :func:`stop_kernels` kills it on an interruption.
     """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -235,6 +299,7 @@ def _kernel_manager_class(workdir: Path):
     (kdir / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
     use_ipc = os.name == "posix"
     ipc_prefix = str(workdir / "kernel-ipc")
+    log_path = workdir / "kernel.log"
 
     class ReportKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(
@@ -249,7 +314,62 @@ def _kernel_manager_class(workdir: Path):
         def _rm_ip(self):
             return ipc_prefix if use_ipc else "127.0.0.1"
 
+        @default("connection_file")
+        def _rm_connection_file(self):  # in the run's temporary folder, not loose in /tmp
+            return str(workdir / f"kernel-{os.getpid()}-{id(self):x}.json")
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with open(log_path, "ab") as log:  # the child keeps its own descriptor
+                kw["stdout"] = log
+                kw["stderr"] = log
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            proc = getattr(self.provisioner, "process", None)
+            if proc is not None:
+                _KERNELS.append((proc, getattr(self.provisioner, "pgid", None)))
+
     return ReportKernelManager
+
+
+def _kernel_log_tail(workdir: Path, limit: int = 300) -> str:
+    """The last line the kernel wrote (e.g. why it died), for error messages."""
+    try:
+        lines = (workdir / "kernel.log").read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    last = next((ln.strip() for ln in reversed(lines) if ln.strip()), "")
+    return last[:limit]
+
+
+class _CellTimeout:
+    """Per-cell timeout for nbclient's ``timeout_func``: seconds as given (``1.5`` stays 1.5;
+    nbclient's own ``timeout`` option accepts whole seconds only)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = float(seconds)
+
+    def __call__(self, cell) -> float:
+        return self.seconds
+
+
+@functools.lru_cache(maxsize=1)
+def _report_engine() -> str:
+    """Register (once) a papermill engine that hands the notebook being executed to the
+    caller, so a run that times out or loses its kernel can still keep its failed notebook
+    (papermill itself saves nothing then unless it saves after every cell)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    name = "rm-analytics"
+
+    class ReportEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            holder = kwargs.pop("rm_notebook_holder", None)
+            if holder is not None:
+                holder.append(nb_man)
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    papermill_engines.register(name, ReportEngine)
+    return name
 
 
 # -- HTML --------------------------------------------------------------------------------------
@@ -330,80 +450,104 @@ class _Task:
     inputs: dict[str, Any] = field(default_factory=dict)
     validate_seconds: float = 0.0
 
+    @property
+    def private(self) -> bool:
+        return self.audience in PRIVATE_AUDIENCES
+
 
 def _say(task: _Task, text: str) -> None:
     if not task.quiet:
         print(text, file=sys.stderr, flush=True)
 
 
-def _render_one(task: _Task) -> RenderedReport:
-    import nbformat
+def _execute(task: _Task, source: Path, tmp: Path, failed_path: Path):
+    """Run the notebook; return the executed notebook or raise NotebookExecutionError after
+    keeping the failed notebook."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
+
+    workdir = tmp / "work"
+    workdir.mkdir()
+    holder: list[Any] = []
+    quiet_logs = _quiet_loggers("papermill", "traitlets")
+    try:
+        return pm.execute_notebook(
+            str(source),
+            None,  # the caller writes the executed notebook (or the failed one)
+            parameters=task.parameters,
+            engine_name=_report_engine(),
+            rm_notebook_holder=holder,
+            kernel_name=KERNEL_NAME,
+            language="python",
+            kernel_manager_class=_kernel_manager_class(tmp),
+            execution_timeout=max(1, math.ceil(task.timeout)),
+            timeout_func=_CellTimeout(task.timeout),
+            start_timeout=120,
+            progress_bar=task.progress,
+            log_output=False,
+            cwd=str(workdir),
+        )
+    except PapermillExecutionError as exc:
+        message = _failure_message(task, exc, source)
+        kept = _keep_failed(task, holder, failed_path)
+        raise NotebookExecutionError(message, kept) from None
+    except Exception as exc:  # timeouts, dead kernels
+        from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+        if isinstance(exc, CellTimeoutError):
+            what = f"a cell ran longer than the timeout of {task.timeout:g} s (--timeout, per cell)"
+            error = ("CellTimeoutError", f"the cell ran longer than {task.timeout:g} s")
+        elif isinstance(exc, DeadKernelError):
+            last = _kernel_log_tail(tmp)
+            what = "the kernel died (out of memory or killed?)" + (
+                f"; its last message: {last}" if last else ""
+            )
+            error = ("DeadKernelError", "the kernel died while the cell was running")
+        else:
+            what = f"{type(exc).__name__}: {exc}"
+            error = (type(exc).__name__, str(exc))
+        kept = _keep_failed(task, holder, failed_path, error=error)
+        raise NotebookExecutionError(
+            f"{task.name}: the notebook {source.name} could not be executed: {what}", kept
+        ) from None
+    finally:
+        quiet_logs.close()
+
+
+def _render_one(task: _Task) -> RenderedReport:
+    import nbformat
 
     t0 = time.perf_counter()
     started = datetime.now(timezone.utc)
     out = Path(task.out)
-    out.mkdir(parents=True, exist_ok=True)
-    final = {
-        "html": out / f"{task.name}.html",
-        "notebook": out / f"{task.name}.ipynb",
-        "metrics": out / f"{task.name}.metrics.json",
-        "manifest": out / f"{task.name}.manifest.json",
-        "pdf": out / f"{task.name}.pdf",
+    files = {
+        "html": f"{task.name}.html",
+        "notebook": f"{task.name}.ipynb",
+        "metrics": f"{task.name}.metrics.json",
+        "manifest": f"{task.name}.manifest.json",
+        "pdf": f"{task.name}.pdf",
     }
+    kinds = ("html", "notebook", "metrics") + (("pdf",) if "pdf" in task.formats else ())
     failed_path = out / f"{task.name}.failed.ipynb"
     source = notebook_path(task.audience)
     timings: dict[str, float] = {"validate_s": round(task.validate_seconds, 3)}
     _say(task, f"rendering {task.name} ({task.audience}, cohort {task.cohort}) ...")
-    with tempfile.TemporaryDirectory(prefix="rm-report-") as tmp_name:
-        tmp = Path(tmp_name)
-        staged = {k: out / f".{v.name}.{os.getpid()}.tmp" for k, v in final.items()}
-        executed_tmp = tmp / f"{task.name}.ipynb"
-        workdir = tmp / "work"
-        workdir.mkdir()
-        km_class = _kernel_manager_class(tmp)
-        t = time.perf_counter()
-        quiet_logs = _quiet_logger("papermill")
-        try:
-            nb = pm.execute_notebook(
-                str(source),
-                str(executed_tmp),
-                parameters=task.parameters,
-                kernel_name=KERNEL_NAME,
-                language="python",
-                kernel_manager_class=km_class,
-                execution_timeout=task.timeout,
-                start_timeout=120,
-                progress_bar=task.progress,
-                log_output=False,
-                cwd=str(workdir),
-                request_save_on_cell_execute=False,
-            )
-        except PapermillExecutionError as exc:
-            message = _failure_message(task, exc, source)
-            _keep_failed(executed_tmp, failed_path)
-            raise NotebookExecutionError(message, str(failed_path)) from None
-        except Exception as exc:  # timeouts, dead kernels
-            _keep_failed(executed_tmp, failed_path)
-            raise NotebookExecutionError(
-                f"{task.name}: the notebook {source.name} could not be executed: "
-                f"{type(exc).__name__}: {exc}",
-                str(failed_path) if failed_path.exists() else None,
-            ) from None
-        finally:
-            quiet_logs.close()
-        timings["execute_s"] = round(time.perf_counter() - t, 3)
+    ensure_output_folder(out, private=task.private)
+    try:
+        with temporary_folder() as tmp_name, Staging(out, task.name, private=task.private) as st:
+            tmp = Path(tmp_name)
+            t = time.perf_counter()
+            nb = _execute(task, source, tmp, failed_path)
+            timings["execute_s"] = round(time.perf_counter() - t, 3)
 
-        metrics = _published_metrics(nb)
-        if metrics is None:
-            _keep_failed(executed_tmp, failed_path, nb=nb)
-            raise NotebookExecutionError(
-                f"{task.name}: the notebook {source.name} published no metrics "
-                "(call report.publish_metrics() in its last cell)",
-                str(failed_path),
-            )
-        try:
+            metrics = _published_metrics(nb)
+            if metrics is None:
+                kept = _keep_failed(task, [nb], failed_path)
+                raise NotebookExecutionError(
+                    f"{task.name}: the notebook {source.name} published no metrics "
+                    "(call report.publish_metrics() in its last cell)",
+                    kept,
+                )
             t = time.perf_counter()
             title = str(task.parameters.get("title") or _default(source, "title", task.name))
             footer = (
@@ -412,19 +556,19 @@ def _render_one(task: _Task) -> RenderedReport:
                 f"sha256:{task.inputs.get('sha256', '')[:16]}"
             )
             html_text = export_html(nb, title=title, audience=task.audience, footer=footer)
-            staged["html"].write_text(html_text, encoding="utf-8")
-            nbformat.write(nb, str(staged["notebook"]))
-            staged["metrics"].write_text(
+            st.write_text(files["html"], html_text)
+            st.write_text(files["notebook"], nbformat.writes(nb))
+            st.write_text(
+                files["metrics"],
                 json.dumps(metrics, indent=2, sort_keys=True, allow_nan=False) + "\n",
-                encoding="utf-8",
             )
             timings["export_s"] = round(time.perf_counter() - t, 3)
             if "pdf" in task.formats:
                 from .pdf import html_to_pdf
 
                 t = time.perf_counter()
-                html_to_pdf(staged["html"], tmp / f"{task.name}.pdf")
-                shutil.move(str(tmp / f"{task.name}.pdf"), staged["pdf"])
+                html_to_pdf(st.path / files["html"], tmp / files["pdf"])
+                st.add_file(files["pdf"], tmp / files["pdf"])
                 timings["pdf_s"] = round(time.perf_counter() - t, 3)
             timings["total_s"] = round(time.perf_counter() - t0 + task.validate_seconds, 3)
             manifest = {
@@ -434,61 +578,60 @@ def _render_one(task: _Task) -> RenderedReport:
                 "audience": task.audience,
                 "cohort": task.cohort,
                 "status": "ok",
+                "version": st.version,
                 "parameters": task.parameters,
                 "inputs": task.inputs,
                 "notebook": {"path": str(source), "sha256": _sha256(source)},
-                "outputs": {
-                    k: final[k].name
-                    for k in ("html", "notebook", "metrics")
-                    + (("pdf",) if "pdf" in task.formats else ())
-                },
+                "outputs": {k: files[k] for k in kinds},
                 "versions": library_versions(),
                 "kernel": {"python": sys.executable, "kernelspec": KERNEL_NAME},
                 "started": started.isoformat(timespec="seconds"),
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "timings": timings,
             }
-            staged["manifest"].write_text(
+            st.write_text(
+                files["manifest"],
                 json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
-                encoding="utf-8",
             )
-            # everything is written: move into place (the manifest last)
-            for key in ("html", "notebook", "metrics", "pdf", "manifest"):
-                if staged[key].exists():
-                    os.replace(staged[key], final[key])
-        finally:
-            for p in staged.values():
-                if p.exists():
-                    p.unlink()
+            # every file is written and flushed: switch the whole set at once
+            st.publish(
+                [files[k] for k in (*kinds, "manifest")],
+                retire=[files[k] for k in files if k not in kinds and k != "manifest"],
+            )
+    finally:
+        stop_kernels()
     if failed_path.exists():
         failed_path.unlink()  # a good report supersedes the last failure
     seconds = time.perf_counter() - t0 + task.validate_seconds
-    _say(task, f"wrote {final['html']} ({seconds:.1f} s)")
+    _say(task, f"wrote {out / files['html']} ({seconds:.1f} s)")
     return RenderedReport(
         name=task.name,
         audience=task.audience,
         cohort=task.cohort,
-        html=final["html"],
-        notebook=final["notebook"],
-        metrics=final["metrics"],
-        manifest=final["manifest"],
-        pdf=final["pdf"] if "pdf" in task.formats else None,
+        html=out / files["html"],
+        notebook=out / files["notebook"],
+        metrics=out / files["metrics"],
+        manifest=out / files["manifest"],
+        pdf=out / files["pdf"] if "pdf" in task.formats else None,
         seconds=round(seconds, 3),
     )
 
 
-class _quiet_logger:
-    """Raise a logger's level to ERROR until ``close()`` (papermill logs at INFO/WARNING)."""
+class _quiet_loggers:
+    """Silence loggers until ``close()``: papermill and jupyter_client log errors (a timeout,
+    a kernel shut down) that the report's own message already states."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, *names: str) -> None:
         import logging
 
-        self.logger = logging.getLogger(name)
-        self.level = self.logger.level
-        self.logger.setLevel(logging.ERROR)
+        self.loggers = [logging.getLogger(n) for n in names]
+        self.levels = [lg.level for lg in self.loggers]
+        for lg in self.loggers:
+            lg.setLevel(logging.CRITICAL + 1)
 
     def close(self) -> None:
-        self.logger.setLevel(self.level)
+        for lg, level in zip(self.loggers, self.levels, strict=True):
+            lg.setLevel(level)
 
 
 def _default(source: Path, name: str, fallback: Any) -> Any:
@@ -496,18 +639,39 @@ def _default(source: Path, name: str, fallback: Any) -> Any:
     return p.default if p is not None else fallback
 
 
-def _keep_failed(executed: Path, failed: Path, nb=None) -> None:
-    """Keep the failed notebook for debugging (atomically, next to the report)."""
+def _keep_failed(
+    task: _Task, holder: list[Any], failed: Path, error: tuple[str, str] | None = None
+) -> str | None:
+    """Keep the failed notebook next to the report (atomically; 0600 for confidential
+    reports). ``error`` (name, message) is added as the error output of the cell that was
+    running when it timed out or its kernel died. Returns the path, or None when nothing
+    could be kept (e.g. the disk is full)."""
     import nbformat
 
-    tmp = failed.with_name(failed.name + ".tmp")
-    if nb is not None:
-        nbformat.write(nb, str(tmp))
-    elif executed.exists():
-        shutil.copyfile(executed, tmp)
-    else:
-        return
-    os.replace(tmp, failed)
+    if not holder:
+        return None
+    nb = holder[0]
+    nb = getattr(nb, "nb", nb)  # papermill's execution manager, or the notebook itself
+    if error is not None:
+        nb = copy.deepcopy(nb)
+        # papermill stamps start_time on every cell it starts (statuses are all "completed"
+        # after an exception); the last one started is the one that timed out or died
+        started = [
+            i
+            for i, c in enumerate(nb.cells)
+            if c.get("metadata", {}).get("papermill", {}).get("start_time")
+        ]
+        if started:
+            cell = nb.cells[started[-1]]
+            cell.setdefault("outputs", []).append(
+                nbformat.v4.new_output("error", ename=error[0], evalue=error[1], traceback=[])
+            )
+            cell.metadata.setdefault("papermill", {})["status"] = "failed"
+    try:
+        write_atomically(failed, nbformat.writes(nb).encode("utf-8"), private=task.private)
+    except (ReportOutputError, OSError):
+        return None
+    return str(failed)
 
 
 def _failure_message(task: _Task, exc, source: Path) -> str:
@@ -529,13 +693,55 @@ def _failure_message(task: _Task, exc, source: Path) -> str:
 
 
 def _run_task(task: _Task) -> tuple[str, Any]:
-    """Worker entry point: ('ok', RenderedReport) or ('error', (kind, message, failed))."""
+    """Worker entry point: ('ok', RenderedReport) or ('error', (kind, message, failed)),
+    kind one of ``execution`` (exit 1), ``output`` and ``input`` (exit 2)."""
     try:
         return "ok", _render_one(task)
     except NotebookExecutionError as exc:
         return "error", ("execution", exc.message, exc.failed_notebook)
+    except ReportOutputError as exc:
+        return "error", ("output", f"{task.name}: {exc}", None)
     except RmAnalyticsError as exc:
-        return "error", ("input", str(exc), None)
+        return "error", ("input", f"{task.name}: {exc}", None)
+    except OSError as exc:
+        if exc.errno in OUTPUT_ERRNOS:  # e.g. the temporary folder's disk is full
+            return "error", ("output", f"{task.name}: {output_error(exc, 'write')}", None)
+        raise
+
+
+# -- names -----------------------------------------------------------------------------------
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def report_names(base: str, cohorts: Sequence[str]) -> dict[str, str]:
+    """File-safe report names: ``base`` for ``"all"``, ``base-<cohort>`` for a cohort.
+
+    A cohort id made of letters, digits, ``.``, ``_`` and ``-`` (not starting with ``.`` or
+    ``-``) is used as it is; any other id (``/``, spaces, quotes, non-ASCII, a very long id)
+    has those characters replaced by ``_`` and the first 8 hex digits of its SHA-256
+    appended, so two ids never share a name (also on case-insensitive file systems).
+
+    >>> report_names("sponsor-report", ["all", "C01", "Sales/EMEA"])
+    {'all': 'sponsor-report', 'C01': 'sponsor-report-C01', 'Sales/EMEA': 'sponsor-report-Sales_EMEA-a2b21beb'}
+    """
+    out: dict[str, str] = {}
+    for c in cohorts:
+        if c == "all":
+            out[c] = base
+            continue
+        part = _UNSAFE.sub("_", c).strip("._-")[:60]
+        if part != c or not part:
+            digest = hashlib.sha256(c.encode("utf-8")).hexdigest()[:8]
+            part = f"{part}-{digest}" if part else digest
+        out[c] = f"{base}-{part}"
+    folded: dict[str, list[str]] = {}
+    for c, n in out.items():
+        folded.setdefault(n.lower(), []).append(c)
+    for group in folded.values():
+        if len(group) > 1:  # e.g. "c01" and "C01"
+            for c in group:
+                out[c] = f"{out[c]}-{hashlib.sha256(c.encode('utf-8')).hexdigest()[:8]}"
+    return out
 
 
 # -- the public entry point ------------------------------------------------------------------
@@ -565,13 +771,15 @@ def render(
     config
         A mapping file (``docs/your-data.md``); passed to the notebooks as ``config``.
     out
-        Output folder (created when missing).
+        Output folder (created when missing; 0700 for the program lead's report). Each report
+        is published there as one set (see :mod:`rm_analytics.report.publish`).
     audience
         ``"sponsor"`` (aggregates only), ``"program-lead"`` (confidential, pair level) or
         ``"exploration"`` (the analyst notebook, code shown).
     cohort
         None or ``"all"``: cohorts pooled, one report; ``"each"``: one report per cohort
-        (``NAME-<cohort>``), in parallel with ``jobs``; a cohort id: that cohort only.
+        (``NAME-<cohort>``, see :func:`report_names`), in parallel with ``jobs``; a cohort
+        id: that cohort only.
     as_of
         Analysis date (ISO). Default: the latest date found in the data.
     parameters
@@ -586,9 +794,10 @@ def render(
     quiet
         No progress output.
     timeout
-        Seconds a single cell may run.
+        Seconds a single cell may run (fractions allowed).
     today
-        Reference date of the data validation's "not in the future" checks (default: today).
+        Reference date of the data validation's "not in the future" checks (default: today);
+        the notebook gets the same date.
 
     Returns
     -------
@@ -599,9 +808,16 @@ def render(
     ------
     ReportParameterError, DataValidationError, ChromiumNotFoundError
         Bad input, before anything is executed (exit code 2 on the command line).
+    ReportOutputError
+        ``out`` is a file, cannot be written, or the disk is full (exit code 2); nothing of
+        that report was published.
     NotebookExecutionError
-        A cell failed (exit code 1); earlier good reports are left untouched and the failed
-        notebook is kept as ``NAME.failed.ipynb``.
+        A cell failed or timed out (exit code 1); earlier good reports are left untouched and
+        the failed notebook is kept as ``NAME.failed.ipynb``.
+    RunInterrupted
+        SIGTERM, SIGHUP or SIGINT (a ``KeyboardInterrupt``; exit code 128 + the signal): the
+        worker processes and kernels are stopped, reports not yet published keep their last
+        good set.
     """
     t0 = time.perf_counter()
     if audience not in AUDIENCES:
@@ -631,15 +847,16 @@ def render(
     clash = sorted(set(given) & set(CONTROLLED))
     if clash:
         raise ReportParameterError(
-            f"set {', '.join(clash)} with the render arguments (--data, --config, --cohort, "
-            "--as-of), "
-            "not as notebook parameters"
+            f"set {', '.join(clash)} with {', '.join(CONTROLLED[c] for c in clash)} (render's "
+            f"{', '.join(f'{c}=' for c in clash)}), not as a notebook parameter (-p): the checks "
+            "before the run must use the values the notebook gets"
         )
     params = check_parameters(declared, given, from_text=parameters_from_text, notebook=source.name)
     if as_of:
         check_parameters(declared, {"as_of": str(as_of)}, notebook=source.name)
     if today:
         check_parameters({"today": NotebookParameter("today", "", "str")}, {"today": str(today)})
+    check_output_folder(out)  # a file or an unwritable folder: exit 2 before anything runs
 
     # validate the data (raises DataValidationError with every problem)
     from ..data.pilot import load_pilot
@@ -671,6 +888,9 @@ def render(
     validate_s = time.perf_counter() - t0
 
     base = AUDIENCES[audience][1]
+    names = report_names(base, cohorts)
+    ensure_output_folder(out, private=audience in PRIVATE_AUDIENCES)
+    sweep_leftovers(out)  # staging and temporary folders of killed runs
     tasks = []
     for c in cohorts:
         p = dict(params)
@@ -687,7 +907,7 @@ def render(
         tasks.append(
             _Task(
                 audience=audience,
-                name=base if c == "all" else f"{base}-{c}",
+                name=names[c],
                 cohort=c,
                 parameters=p,
                 out=str(Path(out)),
@@ -700,25 +920,48 @@ def render(
             )
         )
 
-    if jobs == 1 or len(tasks) == 1:
-        outcomes = [_run_task(t) for t in tasks]
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+    with stop_on_signals():
+        try:
+            if jobs == 1 or len(tasks) == 1:
+                outcomes = [_run_task(t) for t in tasks]
+            else:
+                outcomes = run_in_workers(_run_task, tasks, jobs)
+        except KeyboardInterrupt:  # Ctrl-C or RunInterrupted: the workers are stopped
+            stop_kernels()
+            sweep_leftovers(out)
+            raise
+    return _collect(outcomes, tasks)
 
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(tasks)), mp_context=mp.get_context("spawn")
-        ) as pool:
-            outcomes = list(pool.map(_run_task, tasks))
 
-    errors = [o[1] for o in outcomes if o[0] == "error"]
-    if errors:
-        kind, message, failed = errors[0]
-        more = "" if len(errors) == 1 else f" (and {len(errors) - 1} more failed report(s))"
-        if kind == "input":
-            raise ReportParameterError(message + more)
-        raise NotebookExecutionError(message + more, failed)
-    return [o[1] for o in outcomes]
+def _collect(outcomes: list[Any], tasks: list[_Task]) -> list[RenderedReport]:
+    """The rendered reports, or the first failure as an exception (with the names of the
+    other failed reports)."""
+    failed = [(t.name, o) for t, o in zip(tasks, outcomes, strict=True) if o[0] == "error"]
+    if not failed:
+        return [o[1] for o in outcomes]
+    _, first = failed[0]
+    kind, message, kept = first[1]
+    if len(failed) > 1:
+        others = ", ".join(n for n, _ in failed[1:6]) + (", ..." if len(failed) > 6 else "")
+        message += f" (and {len(failed) - 1} more failed report(s): {others})"
+    if kind == "output":
+        raise ReportOutputError(message)
+    if kind == "input":
+        raise ReportParameterError(message)
+    if kind == "internal":
+        raise RuntimeError(message) from _RemoteTraceback(first[2] if len(first) > 2 else "")
+    raise NotebookExecutionError(message, kept)
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an error in a worker process (shown with ``--debug``)."""
+
+    def __init__(self, tb: str):
+        super().__init__(tb)
+        self.tb = tb
+
+    def __str__(self) -> str:
+        return self.tb
 
 
 def manifest_of(report: RenderedReport) -> dict[str, Any]:

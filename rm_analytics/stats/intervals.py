@@ -10,6 +10,9 @@ def wilson_ci(successes: float, n: float, alpha: float = 0.05) -> tuple[float, f
 
     Matches R's ``prop.test(x, n, correct=FALSE)$conf.int`` and
     ``binom::binom.confint(method="wilson")``. Returns (nan, nan) when ``n == 0``.
+    The bounds always contain the estimate ``successes / n``: with no successes the lower
+    bound is exactly 0 and with no failures the upper bound exactly 1, as in R (the closed
+    form alone gives e.g. 0.9999999999999999 below an estimate of 1.0 through rounding).
     """
     if n <= 0:
         return (float("nan"), float("nan"))
@@ -20,7 +23,9 @@ def wilson_ci(successes: float, n: float, alpha: float = 0.05) -> tuple[float, f
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+    lo = min(max(0.0, centre - half), p)  # rounding must not exclude the estimate
+    hi = max(min(1.0, centre + half), p)
+    return (float(lo), float(hi))
 
 
 def mean_ci(values, alpha: float = 0.05) -> tuple[float, float, float, int]:

@@ -39,6 +39,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 from scipy import optimize, stats
 
+from ..errors import InsufficientDataError
+
 Method = Literal["freedman", "schoenfeld"]
 
 __all__ = [
@@ -110,7 +112,7 @@ def power_paired(d_z: float, n: int, alpha: float = 0.05) -> float:
         ``d_z * sqrt(n)``; matches ``statsmodels.stats.power.TTestPower().power``.
     """
     if n < 2:
-        raise ValueError(f"a paired t-test needs n >= 2 pairs, got {n}")
+        raise InsufficientDataError(f"a paired t-test needs n >= 2 pairs, got {n}")
     _check_prob("alpha", alpha)
     return _t_power(abs(float(d_z)), n - 1, math.sqrt(n), alpha)
 

@@ -1,0 +1,68 @@
+"""Valid data that allow only part of the sponsor report: the section that needs what is
+missing says why it is not available, and the rest of the report renders (these pilots used
+to fail the whole report with exit 1)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+def _small_pilot(tmp_path: Path, sample_dir: Path, case: str) -> tuple[Path, dict]:
+    import pandas as pd
+
+    data = tmp_path / case
+    if case == "one_pair":
+        from rm_analytics.data.synthetic import generate
+
+        gen = generate(n_employees=300, n_cohorts=1, pairs_per_cohort=1, unsafe_pairs=0,
+                       stalled_pairs=0, conflict_pairs=0)  # fmt: skip
+        gen.write(data)
+        return data, {"today": gen.params.as_of}
+    shutil.copytree(sample_dir, data)
+    if case == "blank_salaries":
+        f = data / "employees.csv"
+        df = pd.read_csv(f, dtype=str, keep_default_na=False)
+        df["annual_salary"] = ""
+        df.to_csv(f, index=False)
+    elif case == "no_engagement_survey":
+        f = data / "surveys.csv"
+        df = pd.read_csv(f, dtype=str, keep_default_na=False)
+        df[df.survey != "engagement"].to_csv(f, index=False)
+    elif case == "as_of_before_first_cohort":
+        return data, {"today": "2026-09-30", "as_of": "2024-11-23"}  # C01 starts 2024-12-23
+    return data, {"today": "2026-09-30"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("case", "unavailable", "reason"),
+    [
+        ("one_pair", "power", "needs n >= 2 pairs"),
+        ("blank_salaries", "roi", "annual_salary is blank"),
+        ("no_engagement_survey", "engagement", "no answers to items eng1"),
+        ("as_of_before_first_cohort", "retention", "no cohort had started by"),
+    ],
+)
+def test_not_enough_data_loses_one_section_not_the_report(
+    tmp_path, sample_dir, case, unavailable, reason
+):
+    """Each of these pilots failed the whole sponsor report (exit 1); the section that needs
+    what is missing now says why it is not available and the rest renders."""
+    from rm_analytics.report import render
+
+    data, kw = _small_pilot(tmp_path, sample_dir, case)
+    (rep,) = render(data, tmp_path / "out", quiet=True, **kw)
+    m = json.loads(rep.metrics.read_text())
+    status = {k: s["status"] for k, s in m["sections"].items()}
+    assert status[unavailable] == "unavailable"
+    assert reason in m["sections"][unavailable]["reason"]
+    html = rep.html.read_text()
+    section = html[html.index(f'id="section-{unavailable}"') :]
+    assert "Not available" in section[: section.index("</section>")]
+    # the rest of the report is there: the reaction, learning and goals parts are computed
+    for key in ("reaction", "skills", "goals"):
+        assert status[key] == "ok", (key, m["sections"][key])
