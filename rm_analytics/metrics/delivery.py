@@ -429,8 +429,10 @@ class DeliverySummary(Result):
         }
         y = np.arange(len(shares))
         est = shares.estimate.to_numpy(dtype=float)
-        lo = est - shares.ci_low.to_numpy(dtype=float)
-        hi = shares.ci_high.to_numpy(dtype=float) - est
+        # an estimate at a bound of its interval (e.g. more sessions held than due, clipped
+        # at 100%) has a zero-length arm, never a negative one
+        lo = np.clip(est - shares.ci_low.to_numpy(dtype=float), 0, None)
+        hi = np.clip(shares.ci_high.to_numpy(dtype=float) - est, 0, None)
         ax.errorbar(est, y, xerr=[np.nan_to_num(lo), np.nan_to_num(hi)], fmt="o", capsize=3)
         ax.set_yticks(y, [labels[m] for m in shares.metric])
         ax.set_xlim(0, max(1.0, float(np.nanmax(np.r_[shares.ci_high.to_numpy(float), 1.0]))))

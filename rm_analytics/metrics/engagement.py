@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ._inputs import as_frame, need_columns
 
@@ -211,13 +212,13 @@ def fit_ols(
         X = _demean(X, codes, g)
     n, k = X.shape
     if n == 0:
-        raise ValueError("no observations left to fit")
+        raise InsufficientDataError("no observations left to fit")
     xtx = X.T @ X
     rank = np.linalg.matrix_rank(xtx)
     if rank < k:
         scale = np.abs(X).sum(axis=0)
         dead = [names[j] for j in range(k) if scale[j] < 1e-12]
-        raise ValueError(
+        raise InsufficientDataError(
             "the design is rank deficient"
             + (f" (no variation left in: {', '.join(dead)})" if dead else "")
             + "; check that both groups are observed in both periods"
@@ -232,7 +233,7 @@ def fit_ols(
         raise ValueError("cov_type='cluster' needs a cluster (or unit) column")
     df_resid = n - k_total
     if df_resid <= 0:
-        raise ValueError(f"too few observations ({n}) for {k_total} parameters")
+        raise InsufficientDataError(f"too few observations ({n}) for {k_total} parameters")
     n_clusters = None
     inference = "t"
     df: float | None = float(df_resid)
@@ -249,7 +250,7 @@ def fit_ols(
         ccodes, G = _codes(cl)
         n_clusters = G
         if G < 2:
-            raise ValueError("cluster-robust standard errors need at least two clusters")
+            raise InsufficientDataError("cluster-robust standard errors need at least two clusters")
         scores = _group_sums(ccodes, X * u[:, None], G)
         k_c = k + (1 if absorb is not None else 0)
         c = G / (G - 1) * (n - 1) / (n - k_c)
@@ -529,7 +530,7 @@ def difference_in_differences(
         df = df[keep.to_numpy()]
     periods = pd.unique(df[period].dropna())
     if post not in set(periods):
-        raise ValueError(f"column {period!r} has no row with the post value {post!r}")
+        raise InsufficientDataError(f"column {period!r} has no row with the post value {post!r}")
     if len(periods) > 2:
         raise ValueError(
             f"column {period!r} has {len(periods)} distinct values; a 2x2 difference-in-"
@@ -537,7 +538,9 @@ def difference_in_differences(
         )
     groups = pd.unique(df[group].dropna())
     if treated not in set(groups):
-        raise ValueError(f"column {group!r} has no row with the treated value {treated!r}")
+        raise InsufficientDataError(
+            f"column {group!r} has no row with the treated value {treated!r}"
+        )
     if len(groups) != 2:
         raise ValueError(
             f"column {group!r} must have exactly two values (treated {treated!r} and a control), "
@@ -704,7 +707,9 @@ def event_study(
     y = df[outcome].to_numpy(dtype=float)
     times = sorted(set(e[d].tolist()))
     if reference not in times:
-        raise ValueError(f"no treated observation at the reference event time {reference}")
+        raise InsufficientDataError(
+            f"no treated observation at the reference event time {reference}"
+        )
     effect_times = [t for t in times if t != reference]
     cols, names = [], []
     for t in effect_times:

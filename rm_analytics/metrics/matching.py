@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import InsufficientDataError
 from ..results import Result
 
 #: The usual bar for acceptable balance.
@@ -339,7 +340,7 @@ def match_controls(
     df = data.reset_index(drop=True)
     t = df[treatment].to_numpy() == 1
     if t.sum() == 0 or (~t).sum() == 0:
-        raise ValueError("match_controls needs treated rows and candidate controls")
+        raise InsufficientDataError("match_controls needs treated rows and candidate controls")
     logit, notes = propensity_logit(df, treatment=treatment, covariates=covariates, block=block)
     df["logit_ps"] = logit
     df["propensity"] = 1 / (1 + np.exp(-logit))

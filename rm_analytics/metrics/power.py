@@ -38,6 +38,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 from scipy import optimize, stats
 
+from ..errors import InsufficientDataError
+
 Method = Literal["freedman", "schoenfeld"]
 
 __all__ = [
@@ -103,7 +105,7 @@ def power_paired(d_z: float, n: int, alpha: float = 0.05) -> float:
         ``d_z * sqrt(n)``; matches ``statsmodels.stats.power.TTestPower().power``.
     """
     if n < 2:
-        raise ValueError(f"a paired t-test needs n >= 2 pairs, got {n}")
+        raise InsufficientDataError(f"a paired t-test needs n >= 2 pairs, got {n}")
     _check_prob("alpha", alpha)
     return _t_power(abs(float(d_z)), n - 1, math.sqrt(n), alpha)
 
@@ -119,7 +121,7 @@ def power_two_sample(
     n1 = _check_positive("n_per_group", n_per_group)
     n2 = n1 * _check_positive("ratio", ratio)
     if n1 + n2 <= 2:
-        raise ValueError("a two-sample t-test needs more than 2 people in total")
+        raise InsufficientDataError("a two-sample t-test needs more than 2 people in total")
     _check_prob("alpha", alpha)
     return _t_power(abs(float(d)), n1 + n2 - 2, math.sqrt(n1 * n2 / (n1 + n2)), alpha)
 

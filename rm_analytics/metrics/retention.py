@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ..stats.intervals import normal_ci
 
@@ -1449,7 +1450,7 @@ def cohort_frame(
         )
         cohorts = cohorts[~late]
     if cohorts.empty:
-        raise ValueError("no cohort starts on or before as_of: nothing to analyse")
+        raise InsufficientDataError("no cohort starts on or before as_of: nothing to analyse")
     cids = cohorts.cohort_id.tolist()
     start = cohorts.set_index("cohort_id").start_date
 
@@ -1484,7 +1485,7 @@ def cohort_frame(
         )
     if kind == "designated":
         if pilot.control is None or len(pilot.control) == 0:
-            raise ValueError("control='designated' but the pilot has no control table")
+            raise InsufficientDataError("control='designated' but the pilot has no control table")
         notes.append("Control group: the designated control (waitlist) table.")
     else:
         notes.append(
@@ -1648,7 +1649,7 @@ def pilot_retention(
                          control=control, ratio=ratio, caliper=caliper, exact=exact)  # fmt: skip
     kind = frame.attrs["control"]
     if frame.treated.sum() == 0 or (frame.treated == 0).sum() == 0:
-        raise ValueError(
+        raise InsufficientDataError(
             f"pilot_retention: no {'participants' if frame.treated.sum() == 0 else 'controls'} "
             "left to compare after exclusions"
         )
