@@ -1011,7 +1011,7 @@ def _check_outcomes(o: pd.DataFrame, src: str, out: _Problems) -> None:
     )
 
 
-def _order_waves(sv: pd.DataFrame) -> pd.DataFrame:
+def order_waves(sv: pd.DataFrame) -> pd.DataFrame:
     """Make ``wave`` an ordered categorical, ordered by each wave's median response date
     (the named pulse waves baseline < midpoint < endpoint always in that order)."""
     if len(sv) == 0 or sv["wave"].isna().all():
@@ -1114,7 +1114,7 @@ def validate_raw(
             check(tables[name], sources[name])
     if "surveys" in tables:
         sv, no_text = _check_surveys(tables["surveys"], sources["surveys"], out, today, coded)
-        tables["surveys"] = _order_waves(sv)
+        tables["surveys"] = order_waves(sv)
         skipped = int((np.isnan(sv["value"].to_numpy()) & no_text).sum())
         if skipped:
             notes.append(

@@ -46,7 +46,9 @@ def resolve_data_path(data: str) -> str:
 
 
 def load_report_pilot(params: ReportParameters):
-    """Load and validate the data, restrict them to the cohort, and resolve ``as_of``.
+    """Load and validate the data, restrict them to the cohort, resolve ``as_of`` and take the
+    data as they stood on that date (:meth:`rm_analytics.Pilot.as_of`: rows dated later are
+    gone, later exits have not happened, later cohorts have not started).
 
     Returns ``(pilot, as_of)``. ``params.as_of`` is set to the resolved ISO date.
     """
@@ -55,8 +57,13 @@ def load_report_pilot(params: ReportParameters):
     pilot = load_pilot(resolve_data_path(params.data), today=params.today or None)
     if params.cohort not in ("all", "", None):
         pilot = pilot.select(params.cohort)
-    as_of = pd.Timestamp(params.as_of) if params.as_of else snapshot_date(pilot)
+    as_of = pd.Timestamp(params.as_of).normalize() if params.as_of else snapshot_date(pilot)
     params.as_of = as_of.date().isoformat()
+    pilot = pilot.as_of(as_of)
+    if pilot.cohorts.empty:
+        raise InsufficientDataError(
+            f"no cohort had started by {params.as_of}: there is nothing to report yet"
+        )
     return pilot, as_of
 
 

@@ -183,33 +183,47 @@ def methods_section(ctx: SectionContext) -> SectionResult:
     order=90,
 )
 def data_quality_section(ctx: SectionContext) -> SectionResult:
-    """Rows read, kept and excluded per table, with the reason (no individual data)."""
+    """Rows used per table and the rows each analysis left out, with the reason (no individual
+    data). The table sizes are those of the data as they stood on the report date."""
+    from ..language import plain
+
     res = SectionResult()
-    q = ctx.pilot.quality
-    loaded = ctx.pilot.summary().rename(
-        columns={"table": "Table", "rows": "Rows", "source": "File"}
-    )
-    loaded["Rows"] = loaded["Rows"].map(fmt_count)
-    res.add_table("Tables read", loaded)
-    shown = q.rename(
-        columns={
-            "table": "Table",
-            "stage": "Stage",
-            "check": "Check",
-            "rows": "Rows",
-            "action": "Action",
-            "detail": "Detail",
+    p = ctx.pilot
+    used = pd.DataFrame(
+        {
+            "Table": [name.capitalize() for name in p.tables],
+            "Rows used": [fmt_count(len(df)) for df in p.tables.values()],
         }
     )
-    shown["Rows"] = shown["Rows"].map(fmt_count)
-    res.add_table(
-        "Rows read, kept and excluded",
-        shown,
-        "Every row an analysis leaves out is counted here with the reason.",
-    )
-    excluded = int(q.loc[q.action.eq("excluded"), "rows"].sum())
+    q = p.quality
+    left = q[
+        ~q.stage.isin(["load", "as of"])
+        & q.action.isin(["excluded", "ignored", "imputed", "not counted"])
+        & q.rows.gt(0)
+    ]
     res.text.append(
-        f"The data were checked against the data contract before any analysis: "
-        f"{fmt_count(excluded)} row(s) were excluded by the checks listed below."
+        "The data were checked against the data contract before any analysis; every row an "
+        f"analysis leaves out is counted below with the reason. The report uses the data as "
+        f"they stood on {ctx.as_of:%d %B %Y}: records dated later, exits after that day and "
+        "cohorts starting after it are not used."
     )
+    res.add_table("Rows used per table", used)
+    if len(left):
+        res.add_table(
+            "Rows left out or filled in by an analysis",
+            pd.DataFrame(
+                {
+                    "Analysis": left.stage.map(plain).str.capitalize(),
+                    "Table": left.table.str.capitalize(),
+                    "Reason": [
+                        plain(c if not d else f"{c}: {d}")
+                        for c, d in zip(left.check, left.detail, strict=True)
+                    ],
+                    "Rows": left.rows.map(fmt_count),
+                    "Action": left.action.map(plain),
+                }
+            ),
+        )
+    else:
+        res.text.append("No analysis had to leave out or fill in a row.")
     return res
