@@ -1,4 +1,4 @@
-"""Command line: ``rm-analytics validate | sample | report``.
+"""Command line: ``rm-analytics validate | sample | report | check-pairs``.
 
 Heavy libraries are imported inside the commands, so ``rm-analytics --help`` answers at once.
 Exit codes: 0 success, 2 bad input or usage (the message says what and where, no traceback),
@@ -30,10 +30,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_load_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--data", required=True, metavar="DIR", help="folder of table files, or one Excel workbook"
-    )
+def _add_load_options(
+    p: argparse.ArgumentParser, data_help: str = "folder of table files, or one Excel workbook"
+) -> None:
+    """The options that say where the data are and how to read them: one set, shared by every
+    command that loads a pilot (validate, report, check-pairs)."""
+    p.add_argument("--data", required=True, metavar="DIR", help=data_help)
     p.add_argument(
         "--date-format",
         metavar="FMT",
@@ -45,11 +47,20 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--today", metavar="DATE", help="reference date for 'not in the future' checks")
 
 
+def _load_options(args: argparse.Namespace) -> dict:
+    """How to read the data (``date_format``, ``level_order``, ``today``), as keyword
+    arguments of :func:`rm_analytics.load_pilot`, :func:`rm_analytics.report.render` and the
+    pair check."""
+    order = (
+        [x.strip() for x in args.level_order.split(",") if x.strip()] if args.level_order else None
+    )
+    return {"date_format": args.date_format, "level_order": order, "today": args.today}
+
+
 def _load(args: argparse.Namespace):
     from .data.pilot import load_pilot
 
-    order = [x.strip() for x in args.level_order.split(",")] if args.level_order else None
-    return load_pilot(args.data, date_format=args.date_format, level_order=order, today=args.today)
+    return load_pilot(args.data, **_load_options(args))
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -99,17 +110,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_check_pairs(args: argparse.Namespace) -> int:
     from .metrics.pairs_check import check_pairs_cli
 
-    return check_pairs_cli(args.data, same_department=not args.any_department)
+    return check_pairs_cli(
+        args.data, same_department=not args.any_department, **_load_options(args)
+    )
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import NotebookExecutionError, parse_assignments, render
 
-    if args.date_format or args.level_order:
-        raise CliError(
-            "--date-format and --level-order are not supported by report yet; "
-            "convert the files to ISO dates / natural grade labels first"
-        )
     formats = [f for f in args.format.split(",") if f.strip()]
     try:
         reports = render(
@@ -124,7 +132,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             quiet=args.quiet,
             timeout=args.timeout,
-            today=args.today,
+            **_load_options(args),
         )
     except NotebookExecutionError as exc:
         print(f"rm-analytics report: {exc}", file=sys.stderr)
@@ -179,9 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check-pairs", help="check proposed pairs for conflicts of interest before launch"
     )
-    p.add_argument(
-        "--data", required=True, metavar="DIR", help="folder with employees and the proposed pairs"
-    )
+    _add_load_options(p, "folder with employees and the proposed pairs")
     p.add_argument("--any-department", action="store_true", help="skip the same-department check")
     p.set_defaults(func=cmd_check_pairs)
 

@@ -54,7 +54,12 @@ def load_report_pilot(params: ReportParameters):
     """
     from ..data.pilot import load_pilot
 
-    pilot = load_pilot(resolve_data_path(params.data), today=params.today or None)
+    pilot = load_pilot(
+        resolve_data_path(params.data),
+        today=params.today or None,
+        date_format=params.date_format or None,
+        level_order=[str(x) for x in params.level_order] or None,
+    )
     if params.cohort not in ("all", "", None):
         pilot = pilot.select(params.cohort)
     as_of = pd.Timestamp(params.as_of).normalize() if params.as_of else snapshot_date(pilot)

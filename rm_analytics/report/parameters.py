@@ -7,7 +7,7 @@ import ast
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,8 @@ class ReportParameters:
     """Parameters shared by the report notebooks (the notebooks' ``parameters`` cells).
 
     ``as_of`` empty means the latest date found in the data (see :func:`snapshot_date`);
-    ``today`` empty means the real date (for "not in the future" checks).
+    ``today`` empty means the real date (for "not in the future" checks). ``date_format``
+    and ``level_order`` say how to read the files, as for :func:`rm_analytics.load_pilot`.
     """
 
     data: str = "data/sample"
@@ -40,6 +41,8 @@ class ReportParameters:
     primary_population: str = "mentor"
     min_cell_size: int = 5
     seed: int = 20250113
+    date_format: str = ""
+    level_order: list = field(default_factory=list)
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> ReportParameters:

@@ -57,7 +57,13 @@ AUDIENCES: dict[str, tuple[str, str, bool]] = {
 }
 FORMATS = ("html", "pdf")
 #: Parameters set from render's own arguments (not through ``parameters``).
-CONTROLLED = {"data": "data", "cohort": "cohort", "as_of": "as_of"}
+CONTROLLED = {
+    "data": "data",
+    "cohort": "cohort",
+    "as_of": "as_of",
+    "date_format": "date_format",
+    "level_order": "level_order",
+}
 MANIFEST_SCHEMA = "rm-analytics/run-manifest"
 MANIFEST_SCHEMA_VERSION = "1.0"
 #: Libraries whose versions go to the manifest.
@@ -530,6 +536,8 @@ def render(
     timeout: float = 600,
     today: str | None = None,
     parameters_from_text: bool = False,
+    date_format: str | None = None,
+    level_order: Sequence[str] | None = None,
 ) -> list[RenderedReport]:
     """Render report(s) of the pilot in ``data`` into the folder ``out``.
 
@@ -562,6 +570,10 @@ def render(
         Seconds a single cell may run.
     today
         Reference date of the data validation's "not in the future" checks (default: today).
+    date_format, level_order
+        How to read the files, as for :func:`rm_analytics.load_pilot` (``validate`` takes the
+        same options): the ``strftime`` format of dates that are not ISO, and the grades from
+        lowest to highest (required when grade labels carry no number).
 
     Returns
     -------
@@ -604,8 +616,8 @@ def render(
     clash = sorted(set(given) & set(CONTROLLED))
     if clash:
         raise ReportParameterError(
-            f"set {', '.join(clash)} with the render arguments (--data, --cohort, --as-of), "
-            "not as notebook parameters"
+            f"set {', '.join(clash)} with the render arguments (--data, --cohort, --as-of, "
+            "--date-format, --level-order), not as notebook parameters"
         )
     params = check_parameters(declared, given, from_text=parameters_from_text, notebook=source.name)
     if as_of:
@@ -618,7 +630,10 @@ def render(
     from .document import snapshot_date
 
     data_path = Path(data).resolve()
-    pilot = load_pilot(data_path, today=today or None)
+    order = [str(x) for x in level_order] if level_order else None
+    pilot = load_pilot(
+        data_path, today=today or None, date_format=date_format or None, level_order=order
+    )
     cohort = "all" if cohort in (None, "", "all") else str(cohort)
     known = pilot.cohort_ids
     if cohort == "each":
@@ -647,6 +662,10 @@ def render(
             p["as_of"] = resolved_as_of
         if today and "today" in declared:
             p["today"] = str(today)
+        if date_format and "date_format" in declared:
+            p["date_format"] = str(date_format)
+        if order and "level_order" in declared:
+            p["level_order"] = order
         tasks.append(
             _Task(
                 audience=audience,
