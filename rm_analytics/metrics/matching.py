@@ -86,7 +86,8 @@ def balance_table(
     -------
     pandas.DataFrame
         One row per covariate (level): ``covariate, mean_treated, mean_control_before,
-        mean_control_after, smd_before, smd_after, balanced``. SMD = (mean treated - mean
+        mean_control_after, smd_before, smd_after, balanced`` (``|SMD| < threshold`` after
+        matching, or before it when no ``weights_after`` are given). SMD = (mean treated - mean
         control) / sqrt((var treated + var control) / 2), variances from the unmatched groups
         (Austin 2009); treated means after use the treated rows kept.
     """
@@ -121,7 +122,9 @@ def balance_table(
     else:
         out["mean_control_after"] = np.nan
         out["smd_after"] = np.nan
-    out["balanced"] = out.smd_after.abs() < threshold
+    # without matching or weighting the groups compared are the groups as they are
+    smd = out.smd_after if weights_after is not None else out.smd_before
+    out["balanced"] = smd.abs() < threshold
     return out[
         [
             "covariate",
