@@ -22,14 +22,15 @@ from .validation import order_waves, validate_raw
 QUALITY_COLUMNS = ["table", "stage", "check", "rows", "action", "detail"]
 
 #: Dates that may be planned (in the future) rather than recorded.
-PLANNED_DATES = frozenset({("cohorts", "end_date"), ("pairs", "end_date")})
+PLANNED_DATES = frozenset({("cohorts", "end_date"), ("pairs", "end_date"), ("costs", "date")})
 
 
 def snapshot_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
     """The latest date *recorded* in the tables: the default ``as_of`` of every analysis.
 
-    Planned dates (cohort and pair end dates) are left out, so a pilot still running is
-    judged as of its last recorded event, not its planned end. NaT when there are no dates.
+    Planned dates (cohort and pair end dates, dates of cost lines) are left out, so a pilot
+    still running is judged as of its last recorded event, not its planned end. NaT when there
+    are no dates.
     """
     latest = pd.NaT
     for name, df in tables.items():
@@ -95,7 +96,7 @@ class Pilot:
         Required tables, typed as in the data contract (ids as strings, dates as
         ``datetime64[ns]``, choices as categoricals, ``employees.level`` as an ordered
         categorical).
-    control, sessions, surveys, skills, checkpoints, outcomes : pandas.DataFrame or None
+    control, sessions, surveys, skills, checkpoints, outcomes, costs : pandas.DataFrame or None
         Optional tables; None when absent. ``surveys`` has a float ``value`` column (yes/no
         items as 1/0) and a ``text`` column for free-text items; ``surveys.wave`` is ordered
         by each wave's median response date.
@@ -161,6 +162,10 @@ class Pilot:
     @property
     def outcomes(self) -> pd.DataFrame | None:
         return self._tables.get("outcomes")
+
+    @property
+    def costs(self) -> pd.DataFrame | None:
+        return self._tables.get("costs")
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
