@@ -21,7 +21,7 @@ from .verdicts import verdict
 METRICS_SCHEMA = "rm-analytics/metrics"
 
 
-METRICS_SCHEMA_VERSION = "1.0"
+METRICS_SCHEMA_VERSION = "1.1"
 
 
 #: MIME type of the notebook output that carries the metrics out of the kernel.
@@ -34,7 +34,9 @@ class Metric:
 
     ``display`` is the exact text shown in the report (e.g. ``"12% (5% to 19%)"``);
     ``suppressed`` is true when a small cell was hidden (then ``estimate`` and the interval
-    are null and ``display`` says why).
+    are null and ``display`` says why). ``role`` is ``"primary"`` for the pre-declared
+    headline estimand, ``"supporting"`` for analyses that support it without a verdict of
+    their own, else empty.
     """
 
     key: str
@@ -53,6 +55,7 @@ class Metric:
     note: str = ""
     suppressed: bool = False
     display: str = ""
+    role: str = ""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -88,6 +91,10 @@ class MetricsCollector:
     metrics: dict[str, Metric] = field(default_factory=dict)
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     recommendation: dict[str, Any] | None = None
+    primary: dict[str, Any] | None = None
+    """The declared primary estimand with its figures (see :mod:`.estimand`)."""
+    sentences: dict[str, str] = field(default_factory=dict)
+    """The first page's sentence per headline slot."""
 
     def add(
         self,
@@ -108,6 +115,7 @@ class MetricsCollector:
         method: str = "",
         note: str = "",
         digits: int | None = None,
+        role: str = "",
     ) -> Metric:
         """Record a figure; with ``better`` set, its :func:`verdict` is computed and stored.
 
@@ -130,6 +138,7 @@ class MetricsCollector:
             better=better,
             method=method,
             note=note,
+            role=role,
         )
         k = self.min_cell_size
         small_n = k is not None and m.n is not None and 0 < m.n < k
@@ -188,6 +197,8 @@ class MetricsCollector:
             "metrics": {k: self.metrics[k].to_json() for k in sorted(self.metrics)},
             "sections": {k: dict(self.sections[k]) for k in self.sections},
             "recommendation": self.recommendation,
+            "primary_estimand": _plain(self.primary),
+            "summary_sentences": dict(sorted(self.sentences.items())),
         }
 
     def to_json(self) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import InsufficientDataError
 from .collector import MetricsCollector
+from .estimand import as_dict as estimand_dict
 from .formatting import sentence, table_html
 from .parameters import ReportParameters
 from .privacy import check_privacy
@@ -109,23 +110,78 @@ class Report:
         self.results: dict[str, SectionResult] = {}
         self.specs = sections_for(audience)
         ctx = SectionContext(pilot, params, self.metrics, audience, as_of)
+        self.ctx = ctx
         for spec in self.specs:
             try:
                 res = spec.func(ctx)
             except InsufficientDataError as exc:
                 res = SectionResult(status="unavailable", reason=str(exc))
-            self.results[spec.key] = res
+            self.results[spec.key] = ctx.results[spec.key] = res
             self.metrics.section_status(spec.key, res.status, res.reason, spec.title)
             self.metrics.sections[spec.key]["figures"] = [c for c, _ in res.figures]
+            self.metrics.sections[spec.key]["figure_axes"] = list(res.figure_axes)
+        self.metrics.sentences = self._sentences()
+        self.metrics.recommendation = self._recommendation()
+
+    def _sentences(self) -> dict[str, str]:
+        """The first page's sentence per headline slot (a reason when not available)."""
+        out = dict(self.ctx.sentences)
+        for slot, key in (("retention", "retention"), ("engagement", "engagement"),
+                          ("skills", "skills"), ("roi", "roi")):  # fmt: skip
+            res = self.results.get(key)
+            if slot not in out and res is not None and res.status != "ok":
+                out[slot] = f"Not available: {res.reason}."
+        return out
+
+    def _recommendation(self) -> dict:
+        """The recommendation from the headline retention metric (the primary estimand), power
+        and the other headlines (rules in :mod:`rm_analytics.report.verdicts`)."""
+        from .formatting import fmt_currency
+        from .sections._common import feasibility
+
         heads = self.metrics.headlines()
-        verdicts = {
-            slot: Verdict(m.verdict, m.verdict_reason or "")
+        secondary = {
+            slot: (Verdict(m.verdict, m.verdict_reason or "") if m.verdict else None)
             for slot, m in heads.items()
-            if slot != "roi" and m.verdict
+            if slot in ("engagement", "skills")
         }
+        ret = self.results.get("retention")
+        pr = self.ctx.cache.get("primary")
+        if pr is not None:
+            self.metrics.primary = estimand_dict(pr)
+        m = heads.get("retention")
+        head = None
+        if m is not None and m.estimate is not None and m.verdict:
+            head = Verdict(m.verdict, m.verdict_reason or "")
+        if pr is not None and pr.reason:
+            reason = pr.reason
+        elif ret is not None and ret.status != "ok":
+            reason = ret.reason
+        elif m is not None and m.suppressed:
+            reason = f"fewer than {self.params.min_cell_size} people to compare"
+        else:
+            reason = ""
+        feas = None
+        if head is not None and "retention" in self.ctx.cache:
+            try:
+                feas = feasibility(self.ctx)
+            except (InsufficientDataError, ValueError):
+                feas = None
         roi = heads.get("roi")
-        self.metrics.recommendation = recommendation(
-            verdicts, roi_low=None if roi is None else roi.ci_low
+        cost = self.metrics.get("program_cost")
+        who = {"mentor": "the junior mentors", "mentee": "the senior mentees"}.get(
+            self.params.primary_population, "the participants"
+        )
+        return recommendation(
+            head,
+            secondary=secondary,
+            feasibility=feas,
+            roi_low=None if roi is None else roi.ci_low,
+            primary_name=f"retention of {who}",
+            primary_reason=reason,
+            cost=""
+            if cost is None or cost.estimate is None
+            else f"{fmt_currency(cost.estimate, self.params.currency)} so far",
         )
 
     @classmethod
@@ -153,16 +209,20 @@ class Report:
         )
 
     def executive_summary_html(self) -> str:
+        """Page 1, the answer: four cards, the recommendation, one sentence per headline, the
+        program in numbers."""
         heads = self.metrics.headlines()
         cards = []
         for slot, what in HEADLINES.items():
             m = heads.get(slot)
             if m is None:
+                res = self.results.get(slot)
+                why = res.reason if res is not None and res.reason else "not part of this report"
                 cards.append(
                     f'<div class="rm-card rm-pending" data-slot="{slot}">'
                     f'<div class="rm-card-label">{html.escape(what)}</div>'
-                    '<div class="rm-card-value">not yet estimated</div>'
-                    '<div class="rm-verdict">this analysis is not part of this version</div></div>'
+                    '<div class="rm-card-value">not available</div>'
+                    f'<div class="rm-verdict">{html.escape(sentence(why))}</div></div>'
                 )
                 continue
             verdict_cls = (m.verdict or "none").replace(" ", "-")
@@ -179,30 +239,45 @@ class Report:
             f"{html.escape(str(rec.get('action', '')))}</strong>. "
             f"{html.escape(sentence(str(rec.get('reason', ''))))}</p>"
         )
+        names = {"retention": "Retention", "engagement": "Engagement", "skills": "Skills",
+                 "roi": "Return on investment"}  # fmt: skip
+        said = self.metrics.sentences
+        items = "".join(
+            f"<li><strong>{names[slot]}.</strong> {html.escape(sentence(said[slot]))}</li>"
+            for slot in names
+            if said.get(slot)
+        )
+        findings = f'<ul class="rm-findings">{items}</ul>' if items else ""
         glance = [m for m in self.metrics.metrics.values() if m.section == "glance"]
-        rows = "".join(
-            f"<tr><th scope='row'>{html.escape(m.label)}</th>"
-            f"<td data-metric-value='{m.key}'>{html.escape(m.display)}</td></tr>"
-            for m in glance
+        numbers = "; ".join(
+            f"{html.escape(m.label.lower() if i else m.label)}: "
+            f"<span data-metric-value='{m.key}'>{html.escape(m.display)}</span>"
+            for i, m in enumerate(glance)
         )
         glance_html = (
-            f'<table class="rm-glance"><caption>The program in numbers</caption>{rows}</table>'
-            if rows
+            f'<p class="rm-glance"><strong>The program in numbers.</strong> {numbers}.</p>'
+            if numbers
             else ""
         )
         return (
             '<section class="rm-exec" id="executive-summary"><h2>Executive summary</h2>'
-            f'<div class="rm-cards">{"".join(cards)}</div>{rec_html}{glance_html}'
-            '<p class="rm-small">Figures are estimates with 95% intervals: the range of values '
-            "compatible with the data. Verdict rules are in the appendix.</p></section>"
+            f'<div class="rm-cards">{"".join(cards)}</div>{rec_html}{findings}{glance_html}'
+            '<p class="rm-small">The headline is retention, declared before the data were '
+            "seen; engagement and skills are the other headline results. Figures are "
+            "estimates with 95% intervals, the range of values compatible with the data. "
+            "Verdict and recommendation rules are in the appendix.</p></section>"
         )
 
     def section_html(self, key: str) -> str:
         spec = next(s for s in self.specs if s.key == key)
         res = self.results[key]
-        parts = [
-            f'<section class="rm-section" id="section-{key}"><h3>{html.escape(spec.title)}</h3>'
-        ]
+        same = [s for s in self.specs if s.part == spec.part]
+        heading = (
+            ""  # one section under a part of the same name: the part's heading says it
+            if len(same) == 1 and spec.title == PARTS[spec.part]
+            else f"<h3>{html.escape(spec.title)}</h3>"
+        )
+        parts = [f'<section class="rm-section" id="section-{key}">{heading}']
         if res.status != "ok":
             word = "Not yet available" if res.status == "pending" else "Not available"
             parts.append(
@@ -212,12 +287,6 @@ class Report:
         for caption, frame, note in res.tables:
             parts.append(table_html(frame, caption, note))
         parts += [h for _, h in res.figures]
-        if res.notes:
-            parts.append(
-                '<ul class="rm-notes">'
-                + "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
-                + "</ul>"
-            )
         parts.append("</section>")
         return "".join(parts)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -147,10 +148,12 @@ def sentence(text: str) -> str:
 def table_html(frame: pd.DataFrame, caption: str, note: str = "") -> str:
     """A people-readable HTML table: caption, no index, right-aligned numbers, note below."""
     body = frame.to_html(index=False, border=0, na_rep="", escape=True, classes="rm-table")
-    body = body.replace(
-        '<table border="0" class="dataframe rm-table">',
-        f'<table class="rm-table"><caption>{html.escape(caption)}</caption>',
-        1,
+    # the opening tag differs between pandas versions (with or without border="0")
+    body = re.sub(
+        r"<table[^>]*>",
+        lambda _: f'<table class="rm-table"><caption>{html.escape(caption)}</caption>',
+        body,
+        count=1,
     )
     note_html = f'<p class="rm-table-note">{html.escape(note)}</p>' if note else ""
     return f'<div class="rm-table-wrap">{body}{note_html}</div>'

@@ -46,16 +46,23 @@ IDENTIFIERS: dict[str, str] = {
     "replacement_cost_share": "replacement cost",
     "horizon_months": "horizon",
     "d_z": "standardised change",
+    "data_literacy": "data literacy",
+    "generative_ai": "generative AI",
+    "social_media": "social media",
+    "executive_communication": "executive communication",
+    "strategic_thinking": "strategic thinking",
 }
 
 _SNAKE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+_MISSING = re.compile(r"\bNaN\b|<NA>|\bNaT\b|\bNone\b|\bnan\b")
+_BOOLEAN = re.compile(r"\bTrue\b|\bFalse\b")
 _LONG_FLOAT = re.compile(r"(?<![\w.])([-+\u2212]?\d+\.\d{4,})(?![\w.])")
 
 
 def _round(match: re.Match) -> str:
     text = match.group(1).replace("\u2212", "-")
     value = float(text)
-    out = f"{value:.3g}" if abs(value) < 1 else f"{value:,.2f}"
+    out = f"{value:.3f}" if abs(value) < 1 else f"{value:,.2f}"
     return out.replace("-", "\u2212")
 
 
@@ -65,6 +72,8 @@ def plain(text: str) -> str:
         text = "" if text is None else str(text)
     out = text.replace("`", "")
     out = _SNAKE.sub(lambda m: IDENTIFIERS.get(m.group(0), m.group(0).replace("_", " ")), out)
+    out = _MISSING.sub("not available", out)
+    out = _BOOLEAN.sub(lambda m: "yes" if m.group(0) == "True" else "no", out)
     return _LONG_FLOAT.sub(_round, out)
 
 
@@ -105,8 +114,8 @@ INTERNAL = ("seed 0", "seeds/", "machine-reworded", "DOMAIN.md", ".py", "rm_anal
 
 _PATTERNS: dict[str, re.Pattern] = {
     "code identifier": _SNAKE,
-    "missing-value marker": re.compile(r"\bNaN\b|<NA>|\bNaT\b|\bNone\b|\bnan\b"),
-    "boolean": re.compile(r"\bTrue\b|\bFalse\b"),
+    "missing-value marker": _MISSING,
+    "boolean": _BOOLEAN,
     "back-tick": re.compile(r"`"),
     "raw number": _LONG_FLOAT,
 }

@@ -21,6 +21,7 @@ SECTIONS: dict[str, SectionSpec] = {
         outcomes.delivery_summary_section,
         outcomes.safety_summary_section,
         outcomes.retention_section,
+        outcomes.retention_supporting_section,
         outcomes.engagement_section,
         outcomes.promotion_section,
         outcomes.cohort_trend_section,
@@ -33,6 +34,7 @@ SECTIONS: dict[str, SectionSpec] = {
         pairs.pair_delivery_section,
         pairs.comments_section,
         overview.methods_section,
+        overview.method_notes_section,
         overview.data_quality_section,
     )
 }
