@@ -53,6 +53,12 @@ _API = {
     "pair_delivery": "metrics.delivery",
     "delivery_summary": "metrics.delivery",
     "check_pairs": "metrics.pairs_check",
+    "meta_analysis": "metrics.synthesis",
+    "pilot_synthesis": "metrics.synthesis",
+    "planned_information": "metrics.synthesis",
+    "probability_of_benefit": "metrics.synthesis",
+    "sequential_boundaries": "metrics.synthesis",
+    "sequential_monitor": "metrics.synthesis",
 }
 # short module names kept as attributes of the package (``rm.retention``, ``rm.roi``, ...)
 _MODULES = {
@@ -110,15 +116,19 @@ __all__ = [
     "load_pilot",
     "match_controls",
     "matching",
+    "meta_analysis",
     "pair_delivery",
     "pairs_check",
     "phillips_roi",
     "pilot_engagement",
     "pilot_retention",
     "pilot_skills",
+    "pilot_synthesis",
+    "planned_information",
     "planning_statement",
     "power",
     "prepost",
+    "probability_of_benefit",
     "program_costs",
     "promotion",
     "reaction",
@@ -128,6 +138,8 @@ __all__ = [
     "safety",
     "safety_summary",
     "scale_scores",
+    "sequential_boundaries",
+    "sequential_monitor",
     "skills",
     "synthetic",
 ]
@@ -167,6 +179,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .metrics.roi import phillips_roi, program_costs, roi_from_retention
     from .metrics.safety import cronbach_alpha, flag_pairs, safety_summary, scale_scores
     from .metrics.skills import pilot_skills, prepost
+    from .metrics.synthesis import (
+        meta_analysis,
+        pilot_synthesis,
+        planned_information,
+        probability_of_benefit,
+        sequential_boundaries,
+        sequential_monitor,
+    )
 
 
 def __getattr__(name: str) -> Any:

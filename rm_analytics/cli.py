@@ -1,4 +1,4 @@
-"""Command line: ``rm-analytics validate | sample | report | check-pairs``.
+"""Command line: ``rm-analytics validate | sample | report | check-pairs | init``.
 
 Heavy libraries are imported inside the commands, so ``rm-analytics --help`` answers at once.
 Exit codes: 0 success, 2 bad input or usage (the message says what and where, no traceback),
@@ -30,12 +30,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_data_options(p: argparse.ArgumentParser, data_help: str) -> None:
+    p.add_argument("--data", metavar="DIR", help=data_help)
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="mapping file (YAML) for vendor exports and SQL sources, see docs/your-data.md; "
+        "--data then defaults to its folder",
+    )
+
+
+def _data_args(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(data, config) of a command; one of them is needed."""
+    data, config = args.data, getattr(args, "config", None)
+    if not data and not config:
+        raise CliError("give --data DIR (the tables' folder) or --config FILE (a mapping file)")
+    return data, config
+
+
 def _add_load_options(
     p: argparse.ArgumentParser, data_help: str = "folder of table files, or one Excel workbook"
 ) -> None:
     """The options that say where the data are and how to read them: one set, shared by every
     command that loads a pilot (validate, report, check-pairs)."""
-    p.add_argument("--data", required=True, metavar="DIR", help=data_help)
+    _add_data_options(p, data_help)
     p.add_argument(
         "--date-format",
         metavar="FMT",
@@ -48,19 +66,25 @@ def _add_load_options(
 
 
 def _load_options(args: argparse.Namespace) -> dict:
-    """How to read the data (``date_format``, ``level_order``, ``today``), as keyword
-    arguments of :func:`rm_analytics.load_pilot`, :func:`rm_analytics.report.render` and the
-    pair check."""
+    """How to read the data (``config``, ``date_format``, ``level_order``, ``today``), as
+    keyword arguments of :func:`rm_analytics.load_pilot`, :func:`rm_analytics.report.render`
+    and the pair check."""
     order = (
         [x.strip() for x in args.level_order.split(",") if x.strip()] if args.level_order else None
     )
-    return {"date_format": args.date_format, "level_order": order, "today": args.today}
+    return {
+        "config": getattr(args, "config", None),
+        "date_format": args.date_format,
+        "level_order": order,
+        "today": args.today,
+    }
 
 
 def _load(args: argparse.Namespace):
     from .data.pilot import load_pilot
 
-    return load_pilot(args.data, **_load_options(args))
+    data, _ = _data_args(args)
+    return load_pilot(data, **_load_options(args))
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -71,7 +95,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with pd.option_context(
         "display.width", 160, "display.max_colwidth", 70, "display.max_rows", 500
     ):
-        print(f"{args.data}: valid.\n")
+        print(f"{args.config or args.data}: valid.\n")
         print(pilot.summary().to_string(index=False))
         print("\nData quality")
         print(pilot.quality.to_string(index=False))
@@ -96,6 +120,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
             overrides[attr] = getattr(args, name)
     if args.as_of:
         overrides["as_of"] = args.as_of
+    for name in ("effect_sd", "engagement_effect_sd", "skill_effect_sd"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
     try:
         data = generate(**overrides)
     except ValueError as exc:
@@ -107,21 +134,37 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .data.mapping import MAPPING_FILE, write_starter_mapping
+
+    target = Path(args.out) if args.out else Path(args.data) / MAPPING_FILE
+    if target.exists() and not args.force:
+        raise CliError(f"{target} exists; pass --force to replace it")
+    written = write_starter_mapping(args.data, target, force=True)
+    text = written.read_text(encoding="utf-8")
+    todo = text.split("\ntables:", 1)[-1].count("TODO")
+    print(f"wrote {written}" + (f" ({todo} line(s) marked TODO to check)" if todo else ""))
+    print(f"next: rm-analytics validate --config {written}")
+    return EXIT_OK
+
+
 def cmd_check_pairs(args: argparse.Namespace) -> int:
     from .metrics.pairs_check import check_pairs_cli
 
-    return check_pairs_cli(
-        args.data, same_department=not args.any_department, **_load_options(args)
-    )
+    data, _ = _data_args(args)
+    return check_pairs_cli(data, same_department=not args.any_department, **_load_options(args))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import NotebookExecutionError, parse_assignments, render
 
     formats = [f for f in args.format.split(",") if f.strip()]
+    data, _ = _data_args(args)
     try:
         reports = render(
-            args.data,
+            data,
             args.out,
             audience=args.audience,
             cohort=args.cohort,
@@ -157,6 +200,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
 # -- parser ----------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
@@ -180,9 +233,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cohorts", type=_positive_int, help="number of cohorts (default 2)")
     p.add_argument("--pairs", type=_positive_int, help="pairs per cohort (default 12)")
     p.add_argument("--as-of", metavar="DATE", help="snapshot date (default 2026-09-30)")
+    p.add_argument(
+        "--effect-sd",
+        dest="effect_sd",
+        type=_non_negative_float,
+        metavar="SD",
+        help="between-cohort SD of the true log hazard ratio (default 0: the same effect)",
+    )
+    p.add_argument(
+        "--engagement-sd",
+        dest="engagement_effect_sd",
+        type=_non_negative_float,
+        metavar="SD",
+        help="between-cohort SD of the true engagement shift (default 0)",
+    )
+    p.add_argument(
+        "--skill-sd",
+        dest="skill_effect_sd",
+        type=_non_negative_float,
+        metavar="SD",
+        help="between-cohort SD of the true skill gains (default 0)",
+    )
     p.add_argument("--format", choices=("csv", "parquet", "xlsx"), default="csv")
     p.add_argument("--force", action="store_true", help="overwrite tables in a non-empty folder")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "init",
+        help="write a starter mapping file from the headers of your exports",
+        description="Propose a mapping file (docs/your-data.md) for the exports in DIR: contract "
+        "columns matched by name and vendor synonyms, termination reasons, grade order, date "
+        "format, wide survey items and answer labels; what could not be mapped is marked TODO.",
+    )
+    p.add_argument("--data", required=True, metavar="DIR", help="folder of your exports")
+    p.add_argument(
+        "--out", metavar="FILE", help="mapping file to write (default DIR/rm-mapping.yaml)"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing mapping file")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser(
         "check-pairs", help="check proposed pairs for conflicts of interest before launch"

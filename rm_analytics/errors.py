@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ class Problem:
     column: str | None
     value: str | None
     rule: str
+    cause: str | None = None
+    """The root cause this problem follows from (e.g. a wrong date format, a wrong
+    delimiter), named once with its fix in messages; None for a problem of its own."""
 
     def __str__(self) -> str:
         where = [self.file]
@@ -28,6 +32,20 @@ class Problem:
             where.append(f"column {self.column!r}")
         value = "" if self.value is None else f": value {_short(self.value)!r}"
         return f"{', '.join(where)}{value}: {self.rule}"
+
+
+_VARIABLE_PARTS = (
+    (re.compile(r"\([^()]*\d[^()]*\)"), "(...)"),  # "(first on row 5)", "(hired 2020-01-02)"
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), "<date>"),
+)
+
+
+def _rule_kind(rule: str) -> str:
+    """A rule without its row-specific parts, so that e.g. every "duplicate employee_id
+    (first on row N)" forms one group."""
+    for pattern, repl in _VARIABLE_PARTS:
+        rule = pattern.sub(repl, rule)
+    return rule
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -42,12 +60,13 @@ class DataValidationError(RmAnalyticsError, ValueError):
     """The input data break the data contract.
 
     ``problems`` lists every problem found (validation is lazy: nothing stops at the first).
-    ``str(error)`` lists them grouped by file and rule; at most ``per_rule`` rows of one
-    rule are spelled out in the message, with the count of the rest, while ``problems``
-    and :meth:`to_frame` always hold all of them.
+    ``str(error)`` names each root cause once with its fix (a wrong delimiter, encoding or
+    date format explains thousands of rows) and then summarises the other problems by file,
+    column and rule with the first ``per_rule`` rows of each, while ``problems`` and
+    :meth:`to_frame` always hold all of them.
     """
 
-    per_rule = 20
+    per_rule = 10
 
     def __init__(self, problems: Sequence[Problem], *, per_rule: int | None = None):
         self.problems: list[Problem] = list(problems)
@@ -56,32 +75,53 @@ class DataValidationError(RmAnalyticsError, ValueError):
         super().__init__(self.format())
 
     def format(self, per_rule: int | None = None) -> str:
-        """Human-readable list of the problems; ``per_rule=0`` spells out every row."""
+        """Human-readable summary of the problems; ``per_rule=0`` spells out every row."""
         limit = self.per_rule if per_rule is None else per_rule
         n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the input data:"
-        lines = [head]
-        shown: dict[tuple[str, str | None, str], int] = {}
-        hidden: dict[tuple[str, str | None, str], int] = {}
+        causes: dict[str, list[Problem]] = {}
+        rules: dict[tuple[str, str | None, str], list[Problem]] = {}
         for p in self.problems:
-            key = (p.file, p.column, p.rule)
-            if limit and shown.get(key, 0) >= limit:
-                hidden[key] = hidden.get(key, 0) + 1
+            if p.cause:
+                causes.setdefault(p.cause, []).append(p)
+            else:
+                rules.setdefault((p.file, p.column, _rule_kind(p.rule)), []).append(p)
+        head = f"{n:,} problem{'s' if n != 1 else ''} in the input data"
+        if causes:
+            k = len(causes)
+            head += f", {k} root cause{'s' if k != 1 else ''} first"
+        lines = [head + ":"]
+        for i, (cause, ps) in enumerate(causes.items(), 1):
+            lines.append(f"  {i}. {cause}")
+            rows = [p.row for p in ps if p.row is not None]
+            if len(ps) > 1 or len(rows) > 1:
+                shown = rows if not limit else rows[:limit]
+                more = len(rows) - len(shown)
+                text = ", ".join(map(str, shown)) + (f" and {more:,} more row(s)" if more else "")
+                lines.append(f"     {len(ps):,} problems follow from it; rows: {text}")
+        if rules and causes:
+            lines.append("Other problems, by rule:")
+        for (file, column, _), ps in rules.items():
+            if len(ps) == 1:
+                lines.append(f"  - {ps[0]}")
                 continue
-            shown[key] = shown.get(key, 0) + 1
-            lines.append(f"  - {p}")
-        for (file, column, rule), count in hidden.items():
             col = f", column {column!r}" if column else ""
-            lines.append(f"  - {file}{col}: {count} more row(s) break the rule: {rule}")
+            lines.append(f"  - {file}{col}: {len(ps):,} rows break the rule: {ps[0].rule}")
+            shown = ps if not limit else ps[:limit]
+            for p in shown:
+                value = "" if p.value is None else f" value {_short(p.value)!r}:"
+                where = f"row {p.row}" if p.row is not None else "file"
+                lines.append(f"      {where}:{value} {p.rule}")
+            if len(ps) > len(shown):
+                lines.append(f"      ... {len(ps) - len(shown):,} more row(s) break the rule")
         return "\n".join(lines)
 
     def to_frame(self):
-        """Every problem as a DataFrame with columns file, row, column, value, rule."""
+        """Every problem as a DataFrame with columns file, row, column, value, rule, cause."""
         import pandas as pd
 
         return pd.DataFrame(
-            [(p.file, p.row, p.column, p.value, p.rule) for p in self.problems],
-            columns=["file", "row", "column", "value", "rule"],
+            [(p.file, p.row, p.column, p.value, p.rule, p.cause) for p in self.problems],
+            columns=["file", "row", "column", "value", "rule", "cause"],
         ).astype({"row": "Int64"})
 
     @classmethod

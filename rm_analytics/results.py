@@ -1,13 +1,18 @@
-"""Base class of every analysis result: a tidy ``summary`` DataFrame, notes, plot, HTML repr.
+"""The one result contract of every analysis: a tidy ``summary``, notes with codes, ``plot``,
+an HTML view, ``to_frame()`` and ``to_dict()``.
 
 Subclasses set ``summary`` (and any fitted attributes ending in ``_``) and implement
-:meth:`plot`. Notes are plain-language statements about what was (not) estimated and why;
-they travel with the result into notebooks and reports.
+:meth:`Result.plot`. The summary's key column is ``metric`` (what the row estimates), followed
+where they apply by ``group``, ``horizon``, ``estimate, ci_low, ci_high, p_value, n`` and
+further columns. Notes are plain-language statements about what was (not) estimated and why;
+each is a :class:`Note`: a string with a ``code`` a program can filter on. The call's
+arguments are kept in ``arguments`` (``params`` is its old name).
 """
 
 from __future__ import annotations
 
 import html
+import warnings
 from typing import Any
 
 import pandas as pd
@@ -16,24 +21,65 @@ import pandas as pd
 ESTIMATE_COLUMNS = ["estimate", "ci_low", "ci_high", "p_value", "n"]
 
 
+class Note(str):
+    """A note on a result: the message (the string itself) and a ``code``.
+
+    Codes are short snake_case words naming the situation, e.g. ``no_events``,
+    ``few_clusters``, ``excluded_rows``, ``method``; ``info`` when none was given.
+
+    >>> n = Note("no mentor left by month 12", code="no_events")
+    >>> n, n.code
+    ('no mentor left by month 12', 'no_events')
+    """
+
+    code: str
+
+    def __new__(cls, message: str, code: str = "info") -> Note:
+        obj = super().__new__(cls, message)
+        obj.code = getattr(message, "code", code) if code == "info" else code
+        return obj
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": str(self)}
+
+
 class Result:
-    """A fitted analysis: ``summary`` (tidy DataFrame), ``notes`` (list of str), ``plot``."""
+    """A fitted analysis: ``summary`` (tidy DataFrame), ``notes`` (list of :class:`Note`),
+    ``arguments`` (the call's arguments), :meth:`plot`, :meth:`to_frame`, :meth:`to_dict`."""
 
     #: Short title used in HTML reprs and reports.
     title: str = "Result"
 
     def __init__(
-        self, summary: pd.DataFrame | None = None, notes: list[str] | None = None, **params: Any
+        self, summary: pd.DataFrame | None = None, notes: list[str] | None = None, **arguments: Any
     ) -> None:
         self.summary: pd.DataFrame = summary if summary is not None else pd.DataFrame()
-        self.notes: list[str] = list(notes or [])
-        self.params: dict[str, Any] = dict(params)
+        self.notes: list[Note] = [Note(n) for n in (notes or [])]
+        self.arguments: dict[str, Any] = dict(arguments)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Deprecated name of :attr:`arguments` (statsmodels' ``params`` are estimates)."""
+        warnings.warn(
+            "Result.params is now Result.arguments (the call's arguments)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.arguments
 
     # -- conveniences ----------------------------------------------------------------------
-    def note(self, text: str) -> None:
-        """Add a note once (repeated notes are ignored)."""
+    def note(self, text: str, code: str = "info") -> None:
+        """Add a note once (a repeated message is ignored)."""
         if text not in self.notes:
-            self.notes.append(text)
+            self.notes.append(Note(text, code))
+
+    def notes_with(self, code: str) -> list[Note]:
+        """The notes with a given code."""
+        return [n for n in self.notes if n.code == code]
 
     def row(self, **where: Any) -> pd.Series:
         """The one summary row matching column=value conditions (KeyError if not exactly one)."""
@@ -46,14 +92,23 @@ class Result:
             raise KeyError(f"{len(hits)} summary rows match {where}")
         return hits.iloc[0]
 
+    def to_frame(self) -> pd.DataFrame:
+        """The summary as a new DataFrame (changing it leaves the result as it was)."""
+        return self.summary.copy()
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly content: title, summary records (NaN as None) and notes."""
+        """JSON-friendly content: title, summary records (NaN as None) and notes with codes."""
         records = (
             self.summary.astype(object).where(self.summary.notna(), None).to_dict(orient="records")
         )
-        return {"title": self.title, "summary": records, "notes": list(self.notes)}
+        return {
+            "title": self.title,
+            "summary": records,
+            "notes": [Note(n).to_dict() for n in self.notes],
+        }
 
-    def plot(self, ax=None):  # pragma: no cover - overridden
+    def plot(self, ax=None):
+        """Draw the result on ``ax`` (a new figure when None) and return the axes."""
         raise NotImplementedError(f"{type(self).__name__} has no plot")
 
     # -- display ---------------------------------------------------------------------------

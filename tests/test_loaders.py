@@ -469,9 +469,11 @@ def test_message_truncates_but_problems_keep_everything(work):
     err = info.value
     bad_dates = [p for p in err.problems if p.column == "hire_date" and "not a date" in p.rule]
     assert len(bad_dates) == 300
-    assert "280 more row(s)" in str(err)
+    # one root cause (the column is not dates), named once, with the first rows
+    assert "290 more row(s)" in str(err)
+    assert len(str(err).splitlines()) == 3
     frame = err.to_frame()
-    assert list(frame.columns) == ["file", "row", "column", "value", "rule"]
+    assert list(frame.columns) == ["file", "row", "column", "value", "rule", "cause"]
     assert isinstance(err, ValueError)
 
 

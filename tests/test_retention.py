@@ -269,7 +269,7 @@ def test_no_exit_group_gets_exact_lower_limit_and_mover_difference():
         c = rng.uniform(12, 24, n_t + n_c)
         d, e, g = np.minimum(t, c), (t <= c).astype(int), np.r_[np.ones(n_t), np.zeros(n_c)]
         fit = types.SimpleNamespace(
-            params={"alpha": 0.05},
+            arguments={"alpha": 0.05},
             km_={
                 "treated": km_table(d[g == 1], e[g == 1]),
                 "control": km_table(d[g == 0], e[g == 0]),

@@ -336,7 +336,7 @@ def test_sensitivity_at_a_given_difference_draws_every_factor():
     s = sens.summary
     assert np.isfinite(s[["roi_at_low", "roi_at_high"]].to_numpy()).all()
     assert s.base_roi.iloc[0] == pytest.approx(r.row(metric="roi_pct").ci_high)
-    assert sens.params["at_difference"] == hi
+    assert sens.arguments["at_difference"] == hi
     assert any("given" in n for n in sens.notes)
 
 

@@ -532,7 +532,9 @@ def contract_markdown() -> str:
         "`<table>.parquet` or `<table>.xlsx`), or one Excel workbook with one sheet per table "
         "(sheet names are the table names). Files must be UTF-8 (with or without a byte-order "
         "mark). Column headers are matched case-insensitively, with spaces read as "
-        "underscores. Extra columns are kept, never rejected.",
+        "underscores. Extra columns are kept, never rejected. Exports in another layout (vendor "
+        "headers and codes, wide survey exports, SQL queries) are read through a mapping file: "
+        "see [your-data.md](your-data.md).",
         "",
         "Dates are ISO 8601 (`YYYY-MM-DD`) unless `load_pilot(..., date_format=...)` says "
         "otherwise. Blank cells and `NA`, `N/A`, `null`, `None`, `NaN` are read as missing. "

@@ -521,7 +521,7 @@ class Pilot:
             f = df.reset_index(drop=True).copy()
             f.columns = [str(c).strip().lower().replace(" ", "_") for c in f.columns]
             raws[name] = RawTable(name, f, f"{name} (DataFrame)", "", first_row=2, typed=True)
-        return _build(raws, date_format=date_format, level_order=level_order, today=today)
+        return build_pilot(raws, date_format=date_format, level_order=level_order, today=today)
 
     # -- display ----------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -550,7 +550,7 @@ def _data_categories(table: str, column: str) -> bool:
     return col.choices is None and col.kind != "level"
 
 
-def _build(
+def build_pilot(
     raws: dict[str, RawTable],
     *,
     date_format: str | None,
@@ -588,8 +588,9 @@ def _build(
 
 
 def load_pilot(
-    path: str | os.PathLike,
+    path: str | os.PathLike | None = None,
     *,
+    config: str | os.PathLike | None = None,
     date_format: str | None = None,
     level_order: Sequence[str] | None = None,
     today: str | pd.Timestamp | None = None,
@@ -601,6 +602,12 @@ def load_pilot(
     path
         A folder with ``employees``, ``cohorts``, ``pairs`` and optional tables as ``.csv``,
         ``.csv.gz``, ``.parquet`` or ``.xlsx`` files, or one workbook with a sheet per table.
+        With ``config``, optional: the folder of the tables the mapping file does not name
+        (default: the mapping file's folder).
+    config
+        A mapping file (YAML; see ``docs/your-data.md``): vendor headers and values, wide
+        survey exports, per-table date formats and grade orders, SQL queries. Its mistakes
+        raise :class:`rm_analytics.data.mapping.MappingError` naming the line.
     date_format
         ``strftime`` format of dates in text files when they are not ISO ``YYYY-MM-DD``
         (e.g. ``"%d/%m/%Y"``).
@@ -618,11 +625,17 @@ def load_pilot(
     DataValidationError
         Listing every problem found, each with file, row, column, value and rule.
     """
+    if config is not None and str(config) != "":
+        return _load_mapped(
+            config, path, date_format=date_format, level_order=level_order, today=today
+        )
+    if path is None:
+        raise TypeError("load_pilot needs a data folder (path) or a mapping file (config=...)")
     found, problems, ignored = find_tables(path)
     raws = {name: read_table(name, file, sheet) for name, (file, sheet) in found.items()}
     if problems and not raws:
         raise DataValidationError(problems)
-    return _build(
+    return build_pilot(
         raws,
         date_format=date_format,
         level_order=level_order,
@@ -630,6 +643,36 @@ def load_pilot(
         ignored=ignored,
         extra_problems=problems,
     )
+
+
+def _load_mapped(config, path, *, date_format, level_order, today) -> Pilot:
+    """``load_pilot(config=...)``: the tables as the mapping file reads and maps them."""
+    from .mapping import load_raw, read_mapping
+
+    mapping = read_mapping(config)
+    loaded = load_raw(mapping, path)
+    try:
+        pilot = build_pilot(
+            loaded.raws,
+            date_format=date_format,
+            level_order=level_order,
+            today=today,
+            ignored=loaded.ignored,
+            extra_problems=loaded.problems,
+        )
+    except DataValidationError as exc:
+        raise DataValidationError(loaded.translate(exc.problems)) from None
+    for note in loaded.notes:
+        pilot.log_quality(**note)
+    pilot.log_quality(
+        "-",
+        "load",
+        "mapping file",
+        0,
+        "used",
+        f"{mapping.name}: {', '.join(mapping.tables) or 'no tables'}",
+    )
+    return pilot
 
 
 def data_root(path: str | os.PathLike) -> Path:

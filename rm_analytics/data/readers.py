@@ -37,9 +37,17 @@ class RawTable:
     """True when the file stores types (Parquet); False when every cell is text."""
     problems: list[Problem] = field(default_factory=list)
     blank_rows: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    """Normalised column name -> the header as written in the file (for messages)."""
+    date_format: str | None = None
+    """Format of this table's dates (a mapping file's ``date_format``); None: the loader's."""
+    date_format_origin: str | None = None
+    """Where ``date_format`` was set (e.g. ``rm-mapping.yaml, line 7``), for messages."""
+    level_order: list[str] | None = None
+    """Grade order of this table (a mapping file's ``level_order``); None: the loader's."""
 
 
-def _normalise_header(name: object) -> str:
+def normalise_header(name: object) -> str:
     return str(name).replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
 
 
@@ -122,7 +130,7 @@ def _workbook_tables(p: Path) -> tuple[dict[str, tuple[str, str | None]], list[P
             ignored,
         )
     for sheet in sheets:
-        key = _normalise_header(sheet)
+        key = normalise_header(sheet)
         if key in TABLES:
             found[key] = (str(p), sheet)
         else:
@@ -130,15 +138,47 @@ def _workbook_tables(p: Path) -> tuple[dict[str, tuple[str, str | None]], list[P
     return found, [], ignored
 
 
-def read_table(name: str, path: str, sheet: str | None = None) -> RawTable:
-    """Read one table's file; problems with the file itself are in ``.problems``."""
+def read_table(
+    name: str,
+    path: str,
+    sheet: str | None = None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> RawTable:
+    """Read one table's file; problems with the file itself are in ``.problems``.
+
+    ``encoding`` and ``delimiter`` apply to CSV files (default: UTF-8 and a comma).
+    """
     lower = path.lower()
     label = Path(path).name if sheet is None else f"{Path(path).name}[{sheet}]"
     if sheet is not None or lower.endswith((".xlsx", ".xlsm")):
         return _read_excel(name, path, sheet, label)
     if lower.endswith(".parquet"):
         return _read_parquet(name, path, label)
-    return _read_csv(name, path, label)
+    return _read_csv(name, path, label, encoding=encoding, delimiter=delimiter)
+
+
+#: Separators recognised when a CSV file's header holds a single column.
+_OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _delimiter_problem(label: str, header_line: str, delimiter: str) -> Problem | None:
+    """One problem naming the separator when a header splits into a single column only."""
+    if delimiter in header_line:
+        return None
+    counts = {d: header_line.count(d) for d in (";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    if counts[best] == 0:
+        return None
+    shown = "\\t" if best == "\t" else best
+    expected = "commas" if delimiter == "," else f'"{delimiter}"'
+    rule = (
+        f'the columns are separated by {_OTHER_DELIMITERS[best]}s ("{shown}"), not by '
+        f"{expected}: save the file as comma-separated CSV, or read it through a mapping file "
+        f'with `delimiter: "{shown}"` (docs/your-data.md); no row of this file was checked'
+    )
+    return Problem(label, 1, None, None, rule, cause=f"{label}: {rule}")
 
 
 def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError) -> Problem:
@@ -148,24 +188,30 @@ def _encoding_problem(label: str, data: bytes, exc: UnicodeDecodeError) -> Probl
     else:
         try:
             data.decode("cp1252")
-            guess = "it decodes as Windows-1252 / Latin-1; save it as UTF-8"
+            guess = (
+                "it decodes as Windows-1252 / Latin-1; save it as UTF-8, or read it through "
+                "a mapping file with `encoding: cp1252` (docs/your-data.md)"
+            )
         except UnicodeDecodeError:
             guess = "save it as UTF-8"
     row = data.count(b"\n", 0, exc.start) + 1
     bad = data[exc.start : exc.start + 4]
-    return Problem(
-        label,
-        row,
-        None,
-        bad.hex(" "),
-        f"the file is not UTF-8 (bytes at offset {exc.start} cannot be decoded); {guess}",
-    )
+    rule = f"the file is not UTF-8 (bytes at offset {exc.start} cannot be decoded); {guess}"
+    return Problem(label, row, None, bad.hex(" "), rule, cause=f"{label}, row {row}: {rule}")
 
 
-def _read_csv(name: str, path: str, label: str) -> RawTable:
+def _read_csv(
+    name: str,
+    path: str,
+    label: str,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> RawTable:
     import pandas as pd
 
     raw = RawTable(name, None, label, path, first_row=2)
+    sep = delimiter or ","
     opener = gzip.open if path.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
@@ -178,17 +224,34 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
             Problem(label, None, None, None, "the file is empty (no header, no rows)")
         )
         return raw
-    frame = _read_csv_fast(data, _contract_names(name))
+    frame = (
+        _read_csv_fast(data, _contract_names(name), raw.headers)
+        if encoding is None and sep == ","
+        else None
+    )
     if frame is not None:
         raw.frame, raw.blank_rows = _drop_blank_rows(frame)
         return raw
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding or "utf-8-sig")
     except UnicodeDecodeError as exc:
         raw.problems.append(_encoding_problem(label, data, exc))
         return raw
-    header = next(csv.reader(io.StringIO(text[: text.find("\n") + 1 or None])), [])
-    normalised = [_normalise_header(h) for h in header]
+    except LookupError:
+        raw.problems.append(Problem(label, None, None, None, f"unknown encoding {encoding!r}"))
+        return raw
+    text = text.removeprefix("\ufeff")
+    first_line = text[: text.find("\n") + 1 or None]
+    header = next(csv.reader(io.StringIO(first_line), delimiter=sep), [])
+    if len(header) == 1:
+        wrong = _delimiter_problem(label, first_line, sep)
+        if wrong is not None:
+            raw.problems.append(wrong)
+            return raw
+    normalised = [normalise_header(h) for h in header]
+    raw.headers = dict(
+        zip(normalised, (h.replace("\ufeff", "").strip() for h in header), strict=True)
+    )
     dups = sorted({h for h in normalised if normalised.count(h) > 1})
     for h in dups:
         raw.problems.append(
@@ -197,6 +260,7 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
     try:
         frame = pd.read_csv(
             io.StringIO(text),
+            sep=sep,
             dtype=str,
             keep_default_na=False,
             na_values=list(MISSING_TOKENS),
@@ -205,12 +269,14 @@ def _read_csv(name: str, path: str, label: str) -> RawTable:
     except pd.errors.ParserError as exc:
         raw.problems.append(Problem(label, None, None, None, f"not a readable CSV file: {exc}"))
         return raw
-    frame.columns = normalised if not dups else [_normalise_header(c) for c in frame.columns]
+    frame.columns = normalised if not dups else [normalise_header(c) for c in frame.columns]
     raw.frame, raw.blank_rows = _drop_blank_rows(frame)
     return raw
 
 
-def _read_csv_fast(data: bytes, wanted: set[str]) -> pd.DataFrame | None:
+def _read_csv_fast(
+    data: bytes, wanted: set[str], headers: dict[str, str] | None = None
+) -> pd.DataFrame | None:
     """Read CSV bytes with pyarrow's multi-threaded parser into categoricals.
 
     Gives the same cells as the pandas reader below (text, the missing tokens as blank) for
@@ -232,9 +298,11 @@ def _read_csv_fast(data: bytes, wanted: set[str]) -> pd.DataFrame | None:
     except UnicodeDecodeError:
         return None
     header = next(csv.reader(io.StringIO(first)), [])
-    normalised = [_normalise_header(h) for h in header]
+    normalised = [normalise_header(h) for h in header]
     if not header or "" in header or len(set(normalised)) != len(normalised):
         return None
+    if len(header) == 1 and any(d in first for d in (";", "\t", "|")):
+        return None  # probably another separator: the reader below names it
     try:
         table = pacsv.read_csv(
             pa.py_buffer(body),
@@ -257,6 +325,8 @@ def _read_csv_fast(data: bytes, wanted: set[str]) -> pd.DataFrame | None:
             columns[norm] = cat if norm in wanted else np.asarray(cat, dtype=object)
     except (pa.ArrowException, ValueError, OverflowError):
         return None
+    if headers is not None:
+        headers.update(zip(normalised, (h.strip() for h in header), strict=True))
     return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows), copy=False)
 
 
@@ -291,7 +361,8 @@ def _read_parquet(name: str, path: str, label: str) -> RawTable:
                 Problem(label, None, None, None, f"not a readable Parquet file: {exc}")
             )
             return raw
-    frame.columns = [_normalise_header(c) for c in frame.columns]
+    raw.headers = {normalise_header(c): str(c) for c in frame.columns}
+    frame.columns = [normalise_header(c) for c in frame.columns]
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
         frame = frame.reset_index(drop=True)
     raw.frame = frame
@@ -318,7 +389,7 @@ def _read_parquet_fast(path: str, wanted: set[str]) -> pd.DataFrame | None:
         for f in schema
         if f.name in names
         and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
-        and _normalise_header(f.name) in wanted
+        and normalise_header(f.name) in wanted
     ]
     if not text:
         return None
@@ -395,7 +466,8 @@ def _read_excel(name: str, path: str, sheet: str | None, label: str) -> RawTable
             Problem(label, None, None, None, "the sheet is empty (no header, no rows)")
         )
         return raw
-    frame.columns = [_normalise_header(c) for c in frame.columns]
+    raw.headers = {normalise_header(c): str(c).strip() for c in frame.columns}
+    frame.columns = [normalise_header(c) for c in frame.columns]
     raw.frame, raw.blank_rows = _drop_blank_rows(frame)
     return raw
 

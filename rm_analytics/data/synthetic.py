@@ -34,6 +34,13 @@ The data-generating model
   at baseline, midpoint and endpoint; in ``unsafe_pairs`` the mentor's safety drops by about
   three points from the midpoint. ``stalled_pairs`` stop meeting after three sessions.
   ``conflict_pairs`` pair a mentor with a senior leader in their own reporting line.
+* Between-cohort heterogeneity (for syntheses across cohorts): with ``effect_sd > 0`` each
+  cohort's true mentor hazard ratio is ``hazard_ratio * exp(effect_sd * z_c)``, with
+  ``engagement_effect_sd`` its engagement shift is ``engagement_shift +
+  engagement_effect_sd * z'_c`` and with ``skill_effect_sd`` its skill gains move by
+  ``skill_effect_sd * z''_c`` (``z`` standard normal per cohort, from a random stream of their
+  own, so the rest of the data does not change). The cohorts' true values are in the truth
+  (``cohort_effects``). At 0 (the default) these knobs are left out of ``PARAMETERS.json``.
 """
 
 from __future__ import annotations
@@ -138,6 +145,14 @@ class SyntheticParams:
     engagement_waves: int = 6
     response_rate: float = 0.8
     session_held_rate: float = 0.82
+    effect_sd: float = 0.0
+    engagement_effect_sd: float = 0.0
+    skill_effect_sd: float = 0.0
+
+
+#: Knobs left out of ``PARAMETERS.json`` at their default 0 (samples written before they
+#: existed stay byte-identical).
+HETEROGENEITY = ("effect_sd", "engagement_effect_sd", "skill_effect_sd")
 
 
 @dataclass
@@ -160,9 +175,12 @@ class SyntheticData:
 
         out = Path(path)
         files = write_tables(self.tables, out, format=format)
+        params = {
+            k: v for k, v in asdict(self.params).items() if not (k in HETEROGENEITY and v == 0)
+        }
         meta = {
             "generator": "rm_analytics.synthetic.generate",
-            "params": asdict(self.params),
+            "params": params,
             "truth": self.truth,
         }
         (out / "PARAMETERS.json").write_text(
@@ -208,8 +226,27 @@ Effects built in (the truth an analysis should recover):
 - {p.unsafe_pairs} pair(s) with a psychological-safety drop, {p.stalled_pairs} stalled pair(s),
   {len(t.get("conflict_pairs", []))} pair(s) in a reporting line;
 - a designated waitlist control of {p.control_per_pair:g} per pair, drawn at random from applicants.
-
+{_heterogeneity_lines(data)}
 Snapshot (as-of) date: {p.as_of}.
+"""
+
+
+def _heterogeneity_lines(data: SyntheticData) -> str:
+    p = data.params
+    if not any(getattr(p, k) for k in HETEROGENEITY):
+        return ""
+    rows = "\n".join(
+        f"| {c} | {e['hazard_ratio']:.3f} | {e['engagement_shift']:.3f} | "
+        f"{e['skill_gain_mentors']:.3f} |"
+        for c, e in data.truth["cohort_effects"].items()
+    )
+    return f"""
+Between-cohort heterogeneity of the true effects: SD {p.effect_sd:g} of the log hazard ratio,
+{p.engagement_effect_sd:g} of the engagement shift, {p.skill_effect_sd:g} of the skill gains.
+
+| cohort | true hazard ratio (mentors) | engagement shift (latent) | mentors' skill gain |
+| --- | --- | --- | --- |
+{rows}
 """
 
 
@@ -283,6 +320,9 @@ def _check_params(p: SyntheticParams) -> None:
         raise ValueError("more special pairs than pairs")
     if not 0 < p.response_rate <= 1:
         raise ValueError("response_rate must be in (0, 1]")
+    for name in HETEROGENEITY:
+        if not getattr(p, name) >= 0:
+            raise ValueError(f"{name} must be >= 0")
 
 
 class _Org:
@@ -390,6 +430,7 @@ class _Org:
         starts = np.linspace(first, last, k).round().astype(int)
         starts -= (starts - 4) % 7  # 1970-01-05 was a Monday: snap to Mondays
         self.cohort_ids = np.array([f"C{i + 1:02d}" for i in range(k)], dtype=object)
+        self._cohort_effects()
         self.cohort_start = starts
         self.cohort_end = starts + length - 3
         used = np.zeros(self.n, dtype=bool)
@@ -452,6 +493,26 @@ class _Org:
         self._managers()
         self._special_pairs()
         self._treat()
+
+    def _cohort_effects(self) -> None:
+        """True effects per cohort; deviations from their own stream (the rest is unchanged)."""
+        p = self.p
+        z = np.random.default_rng([p.seed, 20250801]).standard_normal((3, p.n_cohorts))
+        self.cohort_hr = p.hazard_ratio * np.exp(p.effect_sd * z[0])
+        self.cohort_shift = p.engagement_shift + p.engagement_effect_sd * z[1]
+        self.cohort_skill = p.skill_effect_sd * z[2]
+        if any(getattr(p, k) for k in HETEROGENEITY):
+            self.truth["effect_sd"] = {k: getattr(p, k) for k in HETEROGENEITY}
+            self.truth["cohort_effects"] = {
+                str(c): {
+                    "hazard_ratio": float(self.cohort_hr[i]),
+                    "log_hazard_ratio": float(np.log(self.cohort_hr[i])),
+                    "engagement_shift": float(self.cohort_shift[i]),
+                    "skill_gain_mentors": float(p.mentor_skill_gain + self.cohort_skill[i]),
+                    "skill_gain_mentees": float(p.skill_gain + self.cohort_skill[i]),
+                }
+                for i, c in enumerate(self.cohort_ids)
+            }
 
     def _managers(self) -> None:
         """Manager: someone one grade up (today's grades) in the same department."""
@@ -523,7 +584,8 @@ class _Org:
         for c, e in self.control:
             self.index_day[e] = self.cohort_start[c]
             self.role[e] = "control"
-        for who, hr in ((self.mentor, p.hazard_ratio), (self.mentee, p.mentee_hazard_ratio)):
+        mentor_hr = self.cohort_hr[self.pair_cohort]
+        for who, hr in ((self.mentor, mentor_hr), (self.mentee, p.mentee_hazard_ratio)):
             start = self.index_day[who]
             vol, invol, other = self._rates(who)
             t, cause = self._draw_exit(start, vol * hr, invol, other)
@@ -674,6 +736,9 @@ class _Org:
         treated_start = np.where(
             np.isin(self.role, ["mentor", "mentee"]), self.index_day + 42, np.inf
         )
+        shift = np.full(self.n, p.engagement_shift)  # the latent shift once treated
+        for who in (self.mentor, self.mentee):
+            shift[who] = self.cohort_shift[self.pair_cohort]
         rows_person, rows_wave = [], []
         for j, d in enumerate(wave_days):
             here = (self.hire <= d) & (self.exit > d) & (rng.random(self.n) < p.response_rate)
@@ -690,14 +755,14 @@ class _Org:
             + item_off[None, :]
             + rng.normal(0, 0.6, (len(person), n_items))
         )
-        y1 = np.clip(np.rint(base + p.engagement_shift * treated[:, None]), 1, 5)
+        y1 = np.clip(np.rint(base + (shift[person] * treated)[:, None]), 1, 5)
         y0 = np.clip(np.rint(base), 1, 5)
         if treated.any():
             self.truth["engagement_index_shift"] = float((y1[treated] - y0[treated]).mean())
         else:
             self.truth["engagement_index_shift"] = float("nan")
         intent_base = 3.2 + 0.7 * (mu[person] - 3.4) + rng.normal(0, 0.8, len(person))
-        intent = np.clip(np.rint(intent_base + p.engagement_shift * treated), 1, 5)
+        intent = np.clip(np.rint(intent_base + shift[person] * treated), 1, 5)
         self.truth["engagement_waves"] = labels
         codes = np.repeat(np.arange(len(person)), n_items)
         eng = pd.DataFrame(
@@ -835,14 +900,15 @@ class _Org:
     # -- skills, checkpoints, outcomes -----------------------------------------------------------
     def skills_table(self) -> pd.DataFrame:
         p, rng = self.p, self.rng
+        het = self.cohort_skill[self.pair_cohort]
         groups = [
-            (self.mentee, MENTEE_SKILLS, p.skill_gain, "mentees", self.pair_cohort),
-            (self.mentor, MENTOR_SKILLS, p.mentor_skill_gain, "mentors", self.pair_cohort),
+            (self.mentee, MENTEE_SKILLS, p.skill_gain + het, "mentees", self.pair_cohort),
+            (self.mentor, MENTOR_SKILLS, p.mentor_skill_gain + het, "mentors", self.pair_cohort),
         ]
         if self.control:
             ctrl = np.array([e for _, e in self.control])
             ctrl_c = np.array([c for c, _ in self.control])
-            groups.append((ctrl, MENTOR_SKILLS, 0.0, "control", ctrl_c))
+            groups.append((ctrl, MENTOR_SKILLS, np.zeros(len(ctrl)), "control", ctrl_c))
         frames = []
         for people, skills, gain, label, cohort in groups:
             n_s = len(skills)
@@ -855,7 +921,7 @@ class _Org:
             pre = np.clip(np.rint(ability + rng.normal(0, 0.8, len(person))), 1, 10)
             e_post = rng.normal(0, 0.8, len(person))
             post0 = np.clip(np.rint(ability + p.retest_gain + e_post), 1, 10)
-            post = np.clip(np.rint(ability + p.retest_gain + gain + e_post), 1, 10)
+            post = np.clip(np.rint(ability + p.retest_gain + np.repeat(gain, n_s) + e_post), 1, 10)
             has_post = (
                 (post_day <= self.as_of)
                 & (self.exit[person] > post_day)

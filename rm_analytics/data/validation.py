@@ -33,7 +33,31 @@ CATEGORICAL_STR = frozenset(
     }
 )
 
-_TIME_SUFFIX = re.compile(r"^(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_TIME_SUFFIX = re.compile(r"^(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+# a time of day after a date in any format ("2/25/2024 14:03", "25.02.2024 2:03 PM")
+_ANY_TIME_SUFFIX = re.compile(
+    r"^(.*?\S)(?:,?[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?\s*"
+    r"(?:Z|[+-]\d{2}:?\d{2}|[A-Z]{3,4})?)$"
+)
+#: Date formats tried when the expected one fails on most rows (to name the fix).
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d-%m-%Y",
+    "%m-%d-%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%d.%m.%y",
+    "%d-%b-%Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%Y%m%d",
+)
 # whitespace next to a separator of the joined distinct values (see _all_trimmed)
 _EDGE_SPACE = re.compile("\\s\x00|\x00\\s")
 _DIGITS = re.compile(r"(\d+)")
@@ -50,8 +74,12 @@ class ValidationResult:
 class _Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        self.unparsed: dict[tuple[str, str], np.ndarray] = {}
+        """(table, column) -> rows whose cell could not be typed (not blank, but unreadable)."""
 
-    def add(self, source: str, rows, column: str | None, values, rule) -> None:
+    def add(
+        self, source: str, rows, column: str | None, values, rule, cause: str | None = None
+    ) -> None:
         """Record one problem per row; ``values`` and ``rule`` may be per-row sequences."""
         rows = list(rows)
         if not rows:
@@ -59,7 +87,7 @@ class _Problems:
         vals = list(values) if values is not None else [None] * len(rows)
         rules = list(rule) if not isinstance(rule, str) else [rule] * len(rows)
         for r, v, text in zip(rows, vals, rules, strict=True):
-            self.items.append(Problem(source, int(r), column, _fmt(v), text))
+            self.items.append(Problem(source, int(r), column, _fmt(v), text, cause))
 
     def file(
         self, source: str, rule: str, column: str | None = None, row: int | None = None
@@ -261,10 +289,16 @@ def _as_category(s: pd.Series) -> _Typed:
     return _Typed(_categorical(c, cats, s.index), c.na, coded=c)
 
 
-def _parse_dates(u: pd.Index, date_format: str | None) -> pd.Index:
+def parse_dates(u: pd.Index, date_format: str | None) -> pd.Index:
     text = pd.Series(u.astype(str), dtype=object).str.strip()
     if date_format:
-        return pd.Index(pd.to_datetime(text, format=date_format, errors="coerce"))
+        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
+        miss = parsed.isna().to_numpy()
+        if miss.any() and not re.search(r"%[HIMSpfzZTXc]", date_format):
+            # a date-time is read as its date: "2/25/2024 14:03" with "%m/%d/%Y"
+            head = text[miss].str.extract(_ANY_TIME_SUFFIX, expand=False)
+            parsed[miss] = pd.to_datetime(head, format=date_format, errors="coerce").to_numpy()
+        return pd.Index(parsed)
     head = text.str.slice(0, 10)
     tail_ok = text.str.slice(10).str.match(_TIME_SUFFIX)
     parsed = pd.to_datetime(head, format="%Y-%m-%d", errors="coerce")
@@ -281,7 +315,7 @@ def _as_date(s: pd.Series, date_format: str | None) -> _Typed:
         return _Typed(out, out.isna().to_numpy(), np.zeros(len(s), dtype=bool), rule)
     if _is_text_like(s):
         c = _encode(s)
-        parsed = pd.Series(_parse_dates(pd.Index(c.values, dtype=object), date_format))
+        parsed = pd.Series(parse_dates(pd.Index(c.values, dtype=object), date_format))
         per_value = pd.to_datetime(parsed).dt.normalize().astype("datetime64[ns]").to_numpy()
         arr = c.take(per_value, np.datetime64("NaT"))
         na = np.isnat(arr)
@@ -291,6 +325,62 @@ def _as_date(s: pd.Series, date_format: str | None) -> _Typed:
         na = np.ones(len(s), dtype=bool)
         bad = s.notna().to_numpy()
     return _Typed(pd.Series(arr, index=s.index, copy=False), na, bad, rule)
+
+
+def guess_date_formats(values: Sequence[str]) -> list[str]:
+    """The formats of :data:`DATE_FORMATS` that read every one of ``values`` (a time of day
+    after the date is allowed), best first; empty when none does."""
+    sample = pd.Index([str(v) for v in values][:500], dtype=object)
+    if len(sample) == 0:
+        return []
+    fits = []
+    for fmt in DATE_FORMATS:
+        parsed = parse_dates(sample, fmt)
+        if parsed.notna().all():
+            fits.append(fmt)
+    return fits
+
+
+def _date_cause(
+    src: str,
+    column: str,
+    bad_values: pd.Series,
+    bad_rows: pd.Index,
+    n_given: int,
+    date_format: str | None,
+    origin: str | None,
+) -> str | None:
+    """The root cause when a date format fails on most of a column: one sentence with the
+    fix, or None when only a few cells are bad (then each row is its own problem)."""
+    n_bad = len(bad_rows)
+    if n_bad < 3 or n_bad * 2 < n_given:
+        return None
+    expected = f"'{date_format}'" if date_format else "YYYY-MM-DD"
+    distinct = pd.unique(bad_values.astype(str).to_numpy())
+    fits = guess_date_formats(distinct)
+    example = f"row {int(bad_rows[0])} {str(bad_values.iloc[0])!r}"
+    head = (
+        f"{src}, column {column!r}: {n_bad:,} of {n_given:,} dates are not in the expected "
+        f"format {expected} (e.g. {example})"
+    )
+    where = f" set in {origin}" if origin else ""
+    if not fits:
+        return f"{head}; no common date format reads them: check the column is a date"
+    fmt = fits[0]
+    ambiguous = [f for f in fits[1:] if sorted(f) == sorted(fmt)]
+    also = (
+        f" (or '{ambiguous[0]}': no day above 12 tells month-first from day-first; check "
+        "with your HR system)"
+        if ambiguous
+        else ""
+    )
+    fix = (
+        f'change date_format{where} to "{fmt}"'
+        if origin
+        else f"pass --date-format '{fmt}' (load_pilot(date_format=...)), or set "
+        f'date_format: "{fmt}" for this table in a mapping file'
+    )
+    return f"{head}; they read as '{fmt}'{also}: {fix}"
 
 
 def _parse_numbers(u: pd.Index) -> np.ndarray:
@@ -535,7 +625,19 @@ def _type_table(
         t = r.series
         bad = r.bad
         if bad is not None and bad.any():
-            out.add(src, index[bad], col.name, s[bad], r.rule)
+            cause = None
+            if col.kind == "date":
+                out.unparsed[(spec.name, col.name)] = bad
+                cause = _date_cause(
+                    src,
+                    col.name,
+                    s[bad],
+                    index[bad],
+                    int((~r.na | bad).sum()),
+                    date_format,
+                    raw.date_format_origin,
+                )
+            out.add(src, index[bad], col.name, s[bad], r.rule, cause)
         if not col.nullable:
             missing = r.na & ~bad if bad is not None else r.na
             if missing.any():
@@ -666,6 +768,9 @@ def _check_employees(e: pd.DataFrame, src: str, out: _Problems, today: pd.Timest
         "required when termination_date is given (voluntary, involuntary or other)",
     )
     bad = e.termination_date.isna() & e.termination_type.notna()
+    unreadable = out.unparsed.get(("employees", "termination_date"))
+    if unreadable is not None:  # the unreadable date is the problem, reported already
+        bad = bad & ~unreadable
     out.add(
         src,
         _rows(e, bad),
@@ -1072,7 +1177,12 @@ def validate_raw(
         if len(raw.frame) == 0 and spec.required:
             out.file(raw.source, "the table has a header but no rows")
         typed, extra = _type_table(
-            raw, spec, out, date_format=date_format, level_order=level_order, coded=coded
+            raw,
+            spec,
+            out,
+            date_format=raw.date_format or date_format,
+            level_order=raw.level_order if raw.level_order is not None else level_order,
+            coded=coded,
         )
         tables[name] = typed
         extras[name] = extra
@@ -1145,4 +1255,39 @@ def validate_raw(
                     detail="counted as item non-response",
                 )
             )
+    _follow_date_causes(out.items, sources)
     return ValidationResult(tables=tables, problems=out.items, notes=notes, extra_columns=extras)
+
+
+def _follow_date_causes(items: list[Problem], sources: dict[str, str]) -> None:
+    """Problems of dates in a table whose date format is wrong on most rows (the few dates
+    that did parse are suspect: "in the future", "before hire", "not employed on the pair's
+    start date") are attributed to that root cause, not listed as problems of their own."""
+    from dataclasses import replace
+
+    table_of = {src: name for name, src in sources.items()}
+    causes: dict[str, str] = {}
+    for p in items:
+        if (
+            p.cause
+            and p.column
+            and p.file in table_of
+            and p.file not in causes
+            and C.TABLES[table_of[p.file]].column(p.column).kind == "date"
+        ):
+            causes[p.file] = p.cause
+    if not causes:
+        return
+    roster = causes.get(sources.get("employees", ""))
+    for i, p in enumerate(items):
+        if p.cause or p.file not in table_of:
+            continue
+        spec = C.TABLES[table_of[p.file]]
+        cause = None
+        if p.file in causes and p.column in spec.column_names:
+            if spec.column(p.column).kind == "date" or p.column == "termination_type":
+                cause = causes[p.file]
+        elif roster and spec.name == "pairs" and "was not employed" in p.rule:
+            cause = roster
+        if cause:
+            items[i] = replace(p, cause=cause)

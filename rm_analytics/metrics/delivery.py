@@ -84,7 +84,7 @@ _DAY = np.timedelta64(1, "D")
 
 
 # -- inputs -------------------------------------------------------------------------------------
-def _inputs(pilot_or_frames: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
+def delivery_inputs(pilot_or_frames: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
     """(pairs with cohort columns, sessions, cohorts, pilot or None) from a Pilot or frames."""
     from ..data.pilot import Pilot
 
@@ -184,7 +184,7 @@ def default_as_of(pilot_or_frames: Any) -> pd.Timestamp:
 
 
 # -- core ---------------------------------------------------------------------------------------
-def _delivery_core(
+def delivery_core(
     info: pd.DataFrame,
     sessions: pd.DataFrame,
     as_of: pd.Series,
@@ -384,9 +384,9 @@ def pair_delivery(
         - ``health``: ``on_track``, ``needs_check_in`` or ``too_early_to_tell``;
         - ``cadence_days``, ``observed_until``.
     """
-    info, sessions, _, pilot = _inputs(pilot_or_frames)
+    info, sessions, _, pilot = delivery_inputs(pilot_or_frames)
     stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot_or_frames)
-    out, excluded = _delivery_core(
+    out, excluded = delivery_core(
         info.reset_index(drop=True),
         sessions,
         pd.Series(stamp, index=range(len(info))),

@@ -398,7 +398,7 @@ class DiDResult(Result):
         ax.plot(x, [c.get(("treated", "pre"), np.nan), cf], "s--", color="grey",
                 label="treated without the program (parallel trends)")  # fmt: skip
         ax.set_xticks(x, ["before", "after"])
-        ax.set_ylabel(self.params.get("outcome", "outcome"))
+        ax.set_ylabel(self.arguments.get("outcome", "outcome"))
         est = self.summary["estimate"].iloc[0] if len(self.summary) else np.nan
         ax.set_title(f"Difference-in-differences: {est:+.3g}")
         ax.legend(fontsize="small")
@@ -650,10 +650,10 @@ class EventStudyResult(Result):
         yerr = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])
         ax.errorbar(s.event_time, s.estimate, yerr=np.nan_to_num(yerr), fmt="o", capsize=3)
         ax.axhline(0, color="grey", lw=0.8)
-        ref = self.params.get("reference", -1)
+        ref = self.arguments.get("reference", -1)
         ax.axvline(ref + 0.5, color="grey", ls=":", lw=0.8)
         ax.set_xlabel("wave relative to the programme start (reference = last wave before)")
-        ax.set_ylabel(f"effect on {self.params.get('outcome', 'outcome')}")
+        ax.set_ylabel(f"effect on {self.arguments.get('outcome', 'outcome')}")
         ax.set_title("Event study (pre-period estimates should be near 0)")
         return ax
 

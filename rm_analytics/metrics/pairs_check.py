@@ -306,17 +306,21 @@ def check_pairs(
 
 
 def _read_inputs(
-    data_dir: str | os.PathLike,
+    data_dir: str | os.PathLike | None,
+    config: str | os.PathLike | None = None,
     *,
     date_format: str | None = None,
     level_order: list[str] | None = None,
     today: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The roster (validated against the data contract, read with the same options as
-    ``validate``) and the proposed pairs (lenient)."""
+    ``validate``) and the proposed pairs (lenient). With a mapping file the file's own date
+    formats and grade orders apply."""
     from ..data.readers import find_tables, read_table
     from ..data.validation import validate_raw
 
+    if config:
+        return _read_mapped_inputs(data_dir, config)
     found, problems, _ = find_tables(data_dir)
     for name in ("employees", "pairs"):
         if name not in found and not problems:
@@ -352,12 +356,45 @@ def _read_inputs(
     return result.tables["employees"], pairs
 
 
+def _read_mapped_inputs(data_dir, config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``_read_inputs`` through a mapping file (messages name the original files)."""
+    from ..data.mapping import load_raw, read_mapping
+    from ..data.validation import validate_raw
+
+    loaded = load_raw(read_mapping(config), data_dir, only=("employees", "pairs"))
+    problems = list(loaded.problems)
+    for name in ("employees", "pairs"):
+        if name not in loaded.raws and not problems:
+            problems.append(
+                Problem(
+                    f"{name}.csv",
+                    None,
+                    None,
+                    None,
+                    f"check-pairs needs the {name} table (in the mapping file or its folder)",
+                )
+            )
+    if problems:
+        raise DataValidationError(loaded.translate(problems))
+    emp_raw, pairs_raw = loaded.raws["employees"], loaded.raws["pairs"]
+    if emp_raw.frame is None or pairs_raw.frame is None:
+        raise DataValidationError(loaded.translate(emp_raw.problems + pairs_raw.problems))
+    result = validate_raw({"employees": emp_raw})
+    problems = [p for p in result.problems if not p.rule.startswith("required table")]
+    if problems:
+        raise DataValidationError(loaded.translate(problems))
+    pairs = pairs_raw.frame
+    pairs.attrs["source"] = pairs_raw.source
+    return result.tables["employees"], pairs
+
+
 def check_pairs_cli(
     data_dir: str | os.PathLike,
     *,
     same_department: bool = True,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    config: str | os.PathLike | None = None,
     date_format: str | None = None,
     level_order: list[str] | None = None,
     today: str | None = None,
@@ -373,7 +410,7 @@ def check_pairs_cli(
     err = stderr or sys.stderr
     try:
         employees, pairs = _read_inputs(
-            data_dir, date_format=date_format, level_order=level_order, today=today
+            data_dir, config, date_format=date_format, level_order=level_order, today=today
         )
         issues = check_pairs(employees, pairs, same_department=same_department)
     except (RmAnalyticsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
@@ -381,6 +418,7 @@ def check_pairs_cli(
         print(f"rm-analytics check-pairs: {text}", file=err)
         return EXIT_INPUT
     n_pairs = pairs.pair_id.nunique()
+    data_dir = data_dir if data_dir is not None else config
     if len(issues) == 0:
         print(f"{data_dir}: {n_pairs} proposed pair(s), no conflicts found.", file=out)
         return EXIT_CLEAN

@@ -37,7 +37,7 @@ class ReactionResult(Result):
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary[self.summary.measure.eq("mean")].reset_index(drop=True)
-        by = self.params.get("by") or []
+        by = self.arguments.get("by") or []
         labels = [" / ".join([str(r[c]) for c in by] + [str(r["item"])]) for _, r in s.iterrows()]
         y = np.arange(len(s))
         err = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])

@@ -686,7 +686,7 @@ class RetentionResult(Result):
         the result's exact test on attrition by that horizon (``"exact test"``: Boschloo or
         Fisher, see the notes; NaN when the horizon is not one of the result's horizons).
         """
-        alpha = self.params.get("alpha", 0.05)
+        alpha = self.arguments.get("alpha", 0.05)
         out: dict = {}
         r, ses, no_exit = {}, {}, False
         for g in ("treated", "control"):
@@ -1682,6 +1682,6 @@ def pilot_retention(
     m = frame.attrs.get("matching")
     res.matching_ = m
     res.balance_ = None if m is None else m.summary
-    res.params.update(population=population, control=kind, as_of=frame.attrs["as_of"])
+    res.arguments.update(population=population, control=kind, as_of=frame.attrs["as_of"])
     res.title = f"Retention of {population}: participants vs {kind} control"
     return res

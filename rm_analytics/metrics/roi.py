@@ -129,7 +129,7 @@ class CostResult(Result):
 
     @property
     def currency(self) -> str:
-        return str(self.params.get("currency", ""))
+        return str(self.arguments.get("currency", ""))
 
     def plot(self, ax=None):
         """Horizontal bars of the cost lines (total in the title)."""
@@ -1043,7 +1043,7 @@ def sensitivity(
         lines), ``attrition difference`` (over its confidence interval). When the ROI is not
         demonstrated and ``at_difference`` is not given, the assumption rows are NaN (there is
         no point estimate to vary around) and only the effect row, the ROI range, is given.
-        ``params["at_difference"]`` holds the difference the rows are evaluated at.
+        ``arguments["at_difference"]`` holds the difference the rows are evaluated at.
     """
     inp = result.inputs
     nan = float("nan")

@@ -30,14 +30,7 @@ from scipy import stats
 from ..data import contract as C
 from ..results import Result
 from ..stats.intervals import mean_ci, wilson_ci
-from .delivery import (
-    DEFAULT_HEALTH_RULES,
-    _delivery_core,
-    default_as_of,
-)
-from .delivery import (
-    _inputs as _delivery_inputs,
-)
+from .delivery import DEFAULT_HEALTH_RULES, default_as_of, delivery_core, delivery_inputs
 from .pairs_check import reporting_conflicts
 
 PS_ITEMS: tuple[str, ...] = C.PSYCH_SAFETY_ITEMS
@@ -738,17 +731,17 @@ def _feedback_flags(p: _Pulse, th: dict[str, Any]) -> pd.DataFrame | None:
 
 
 def _stalled(pilot, th: dict[str, Any], as_of: pd.Timestamp) -> pd.DataFrame:
-    info, sessions, _, _ = _delivery_inputs(pilot)
+    info, sessions, _, _ = delivery_inputs(pilot)
     info = info.reset_index(drop=True)
     rules = dict(DEFAULT_HEALTH_RULES, gap_cadences=float(th["stalled_gap_cadences"]))
     n = len(info)
-    now, excluded = _delivery_core(info, sessions, pd.Series(as_of, index=range(n)), rules)
+    now, excluded = delivery_core(info, sessions, pd.Series(as_of, index=range(n)), rules)
     for check, (rows, detail) in excluded.items():
         pilot.log_quality("sessions", "safety flags", check, rows, "excluded", detail)
     mid_date = (
         info.cohort_start_date + (info.cohort_end_date - info.cohort_start_date) / 2
     ).dt.normalize()
-    at_mid, _ = _delivery_core(info, sessions, mid_date.clip(upper=as_of), rules)
+    at_mid, _ = delivery_core(info, sessions, mid_date.clip(upper=as_of), rules)
     past_mid = (mid_date <= as_of).to_numpy(dtype=bool)
     limit = now.cadence_days * float(th["stalled_gap_cadences"])
     gap_hit = (now.days_inactive > limit).to_numpy(dtype=bool)
@@ -988,7 +981,7 @@ class SafetySummary(Result):
             ax.errorbar(
                 x + (j - 1) * 0.08, est, yerr=np.nan_to_num(err), fmt="o-", capsize=3, label=role
             )
-        k = self.params.get("scale_points", 7)
+        k = self.arguments.get("scale_points", 7)
         ax.set_xticks(x, waves)
         ax.set_ylim(1, k)
         ax.axhline((1 + k) / 2, color="grey", lw=0.8, ls=":")
@@ -1072,7 +1065,7 @@ def safety_summary(
     )
     pulse = _Pulse(pilot, th, stamp)
     if pulse.ok:
-        res.params["scale_points"] = pulse.k
+        res.arguments["scale_points"] = pulse.k
         order = _wave_order(pulse)
         sc = pulse.scores
         for wave in order:

@@ -41,7 +41,7 @@ class PrePostResult(Result):
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         s = self.summary.reset_index(drop=True)
-        by = self.params.get("by") or []
+        by = self.arguments.get("by") or []
         labels = s[by].astype(str).agg(" / ".join, axis=1).tolist() if by else ["all"] * len(s)
         y = np.arange(len(s))
         err = np.vstack([s.estimate - s.ci_low, s.ci_high - s.estimate])

@@ -40,8 +40,8 @@ def plot_km(
     created = ax is None
     if created:
         fig, ax = plt.subplots(figsize=(7, 5))
-    alpha = result.params.get("alpha", 0.05)
-    conf_type = result.params.get("conf_type", "log")
+    alpha = result.arguments.get("alpha", 0.05)
+    conf_type = result.arguments.get("conf_type", "log")
     frame = result.frame_
     tmax = 0.0
     for g in ("treated", "control"):
@@ -79,9 +79,9 @@ def plot_km(
     if risk_table and frame is not None and len(frame):
         ticks = [x for x in ax.get_xticks() if 0 <= x <= ax.get_xlim()[1]]
         tr = blended_transform_factory(ax.transData, ax.transAxes)
-        dur = result.params.get("duration")
-        grp = result.params.get("group")
-        trt_val = result.params.get("treated", 1)
+        dur = result.arguments.get("duration")
+        grp = result.arguments.get("group")
+        trt_val = result.arguments.get("treated", 1)
         ax.text(0, -0.2, "Number at risk", transform=ax.transAxes, fontsize=8, ha="left",
                 fontweight="bold")  # fmt: skip
         if dur in frame.columns and grp in frame.columns:

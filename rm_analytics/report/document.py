@@ -8,6 +8,7 @@ Notebooks stay thin: they hold a ``parameters`` cell and a few calls such as
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -57,6 +58,7 @@ def load_report_pilot(params: ReportParameters):
 
     pilot = load_pilot(
         resolve_data_path(params.data),
+        config=resolve_data_path(params.config) if params.config else None,
         today=params.today or None,
         date_format=params.date_format or None,
         level_order=[str(x) for x in params.level_order] or None,
@@ -185,9 +187,17 @@ class Report:
         )
 
     @classmethod
-    def build(cls, audience: str, **parameters: Any) -> Report:
-        """Check parameters, load the pilot and compute every section of ``audience``."""
-        params = ReportParameters.from_mapping(parameters)
+    def build(
+        cls, audience: str, parameters: Mapping[str, Any] | None = None, **overrides: Any
+    ) -> Report:
+        """Check parameters, load the pilot and compute every section of ``audience``.
+
+        ``parameters`` is any mapping holding the report parameters by name, typically a
+        notebook's ``globals()`` after its ``parameters`` cell (other names are ignored);
+        ``overrides`` replace single values. The one list of parameters is
+        :class:`~rm_analytics.report.parameters.ReportParameters`.
+        """
+        params = ReportParameters.from_mapping({**(parameters or {}), **overrides})
         params.check()
         pilot, as_of = load_report_pilot(params)
         return cls(audience, pilot, params, as_of)

@@ -39,9 +39,16 @@ class ReportParameters:
     ``realistic_cohorts`` (how many cohorts of the pilot's size a realistic program runs) and
     ``assumed_control_attrition`` (the controls' share leaving by the horizon, used only when
     the data cannot estimate it).
+
+    The sequential decision plan across cohorts (set before the first cohort):
+    ``sequential_looks`` looks (0: no plan), ``sequential_information`` the plan's total
+    statistical information for the log hazard ratio (0: the looks are the cohorts, equally
+    spaced; see :func:`rm_analytics.planned_information`) and ``sequential_spending``
+    (``"obrien_fleming"`` or ``"pocock"``).
     """
 
     data: str = "data/sample"
+    config: str = ""
     cohort: str = "all"
     as_of: str = ""
     today: str = ""
@@ -67,9 +74,12 @@ class ReportParameters:
     plausible_hazard_ratio: float = 0.7
     realistic_cohorts: int = 10
     assumed_control_attrition: float = 0.15
+    sequential_looks: int = 4
+    sequential_information: float = 0.0
+    sequential_spending: str = "obrien_fleming"
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> ReportParameters:
+    def from_mapping(cls, values: Mapping[str, Any]) -> ReportParameters:
         """Pick the known names from a mapping (e.g. a notebook's ``globals()``)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
@@ -144,6 +154,22 @@ def check_parameter_values(values: dict[str, Any]) -> list[str]:
         and 0 < values["assumed_control_attrition"] < 1
     ):
         bad("assumed_control_attrition", "expected a share between 0 and 1, e.g. 0.15")
+    if "sequential_looks" in values and not (
+        isinstance(values["sequential_looks"], int)
+        and not isinstance(values["sequential_looks"], bool)
+        and 0 <= values["sequential_looks"] <= 50
+    ):
+        bad("sequential_looks", "expected a whole number of looks from 0 (no plan) to 50")
+    if "sequential_information" in values and not (
+        isinstance(values["sequential_information"], (int, float))
+        and values["sequential_information"] >= 0
+    ):
+        bad("sequential_information", "expected a number >= 0 (0: one look per cohort)")
+    if "sequential_spending" in values and values["sequential_spending"] not in (
+        "obrien_fleming",
+        "pocock",
+    ):
+        bad("sequential_spending", "expected 'obrien_fleming' or 'pocock'")
     if "primary_population" in values and values["primary_population"] not in (
         "mentor",
         "mentee",

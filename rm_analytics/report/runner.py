@@ -59,6 +59,7 @@ FORMATS = ("html", "pdf")
 #: Parameters set from render's own arguments (not through ``parameters``).
 CONTROLLED = {
     "data": "data",
+    "config": "config",
     "cohort": "cohort",
     "as_of": "as_of",
     "date_format": "date_format",
@@ -151,21 +152,44 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def input_fingerprint(data: str | os.PathLike) -> dict[str, Any]:
-    """SHA-256 of every table file of the data, and one fingerprint over all of them."""
+def input_fingerprint(
+    data: str | os.PathLike | None, config: str | os.PathLike | None = None
+) -> dict[str, Any]:
+    """SHA-256 of every table file of the data, and one fingerprint over all of them.
+
+    With a mapping file: the mapping file, the files it names and the folder's other tables;
+    SQL queries are listed with their database URL, password redacted (their rows are not
+    hashed: a database changes under the same query).
+    """
     from ..data.readers import find_tables
 
-    found, _, _ = find_tables(data)
-    files = sorted({Path(f) for f, _ in found.values()})
-    root = Path(data) if Path(data).is_dir() else Path(data).parent
+    queries: list[dict[str, Any]] = []
+    if config:
+        from ..data.mapping import input_description
+
+        described = input_description(config, data)
+        files, root, queries = described["files"], described["root"], described["queries"]
+    else:
+        assert data is not None
+        found, _, _ = find_tables(data)
+        files = sorted({Path(f) for f, _ in found.values()})
+        root = Path(data) if Path(data).is_dir() else Path(data).parent
     entries = {}
     for f in files:
         rel = os.path.relpath(f, root)
         entries[rel] = {"sha256": _sha256(f), "bytes": f.stat().st_size}
-    combined = hashlib.sha256(
-        "".join(f"{k}\0{v['sha256']}\n" for k, v in sorted(entries.items())).encode()
-    ).hexdigest()
-    return {"path": str(Path(data).resolve()), "sha256": combined, "files": entries}
+    text = "".join(f"{k}\0{v['sha256']}\n" for k, v in sorted(entries.items()))
+    text += "".join(f"{q['table']}\0{q['source']}\0{q['query']}\n" for q in queries)
+    combined = hashlib.sha256(text.encode()).hexdigest()
+    out = {
+        "path": str(Path(data if data else root).resolve()),
+        "sha256": combined,
+        "files": entries,
+    }
+    if config:
+        out["config"] = str(Path(config).resolve())
+        out["queries"] = queries
+    return out
 
 
 def library_versions() -> dict[str, str | None]:
@@ -523,9 +547,10 @@ def _run_task(task: _Task) -> tuple[str, Any]:
 
 # -- the public entry point ------------------------------------------------------------------
 def render(
-    data: str | os.PathLike,
+    data: str | os.PathLike | None,
     out: str | os.PathLike,
     *,
+    config: str | os.PathLike | None = None,
     audience: str = "sponsor",
     cohort: str | None = None,
     as_of: str | None = None,
@@ -544,7 +569,10 @@ def render(
     Parameters
     ----------
     data
-        Folder of table files, or one Excel workbook (see :func:`rm_analytics.load_pilot`).
+        Folder of table files, or one Excel workbook (see :func:`rm_analytics.load_pilot`);
+        may be None with ``config``.
+    config
+        A mapping file (``docs/your-data.md``); passed to the notebooks as ``config``.
     out
         Output folder (created when missing).
     audience
@@ -616,8 +644,8 @@ def render(
     clash = sorted(set(given) & set(CONTROLLED))
     if clash:
         raise ReportParameterError(
-            f"set {', '.join(clash)} with the render arguments (--data, --cohort, --as-of, "
-            "--date-format, --level-order), not as notebook parameters"
+            f"set {', '.join(clash)} with the render arguments (--data, --config, --cohort, "
+            "--as-of, --date-format, --level-order), not as notebook parameters"
         )
     params = check_parameters(declared, given, from_text=parameters_from_text, notebook=source.name)
     if as_of:
@@ -629,10 +657,17 @@ def render(
     from ..data.pilot import load_pilot
     from .document import snapshot_date
 
-    data_path = Path(data).resolve()
+    if data is None and not config:
+        raise ReportParameterError("render needs the data folder or a mapping file (config)")
+    data_path = Path(data).resolve() if data else None
+    config_path = Path(config).resolve() if config else None
     order = [str(x) for x in level_order] if level_order else None
     pilot = load_pilot(
-        data_path, today=today or None, date_format=date_format or None, level_order=order
+        data_path,
+        config=config_path,
+        today=today or None,
+        date_format=date_format or None,
+        level_order=order,
     )
     cohort = "all" if cohort in (None, "", "all") else str(cohort)
     known = pilot.cohort_ids
@@ -647,7 +682,7 @@ def render(
             f"unknown cohort {cohort!r}; cohorts in the data: {', '.join(known)} (or 'all', 'each')"
         )
     resolved_as_of = str(as_of) if as_of else snapshot_date(pilot).date().isoformat()
-    inputs = input_fingerprint(data_path)
+    inputs = input_fingerprint(data_path, config_path)
     validate_s = time.perf_counter() - t0
 
     base = AUDIENCES[audience][1]
@@ -655,7 +690,9 @@ def render(
     for c in cohorts:
         p = dict(params)
         if "data" in declared:
-            p["data"] = str(data_path)
+            p["data"] = str(data_path or config_path.parent)
+        if config_path is not None and "config" in declared:
+            p["config"] = str(config_path)
         if "cohort" in declared:
             p["cohort"] = c
         if "as_of" in declared:

@@ -8,7 +8,7 @@ then ``order``. Adding a section is writing the function and adding it here.
 from __future__ import annotations
 
 from ..section import SectionSpec
-from . import outcomes, overview, pairs, value
+from . import outcomes, overview, pairs, synthesis, value
 
 #: key -> :class:`SectionSpec` of every section, in the order written here.
 SECTIONS: dict[str, SectionSpec] = {
@@ -25,6 +25,8 @@ SECTIONS: dict[str, SectionSpec] = {
         outcomes.engagement_section,
         outcomes.promotion_section,
         outcomes.cohort_trend_section,
+        synthesis.synthesis_section,
+        synthesis.synthesis_methods_section,
         value.roi_section,
         value.power_section,
         value.benchmarks_section,

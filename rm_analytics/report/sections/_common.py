@@ -55,7 +55,8 @@ def result_figure(
     _plain_ticks(main, labels or {})
     if decorate is not None:
         decorate(main)
-    caption = f"Figure: {title}. {details}"
+    details = details.removeprefix("Figure:").strip()
+    caption = f"Figure: {title}. {details[:1].upper()}{details[1:]}"
     res.add_figure(fig, caption, alt=caption)
 
 

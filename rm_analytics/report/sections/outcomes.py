@@ -45,6 +45,8 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.reaction import pilot_reaction
 
     ctx.pilot.require("surveys", purpose="the reaction analysis")
+    if not (ctx.pilot.surveys.survey.astype("string") == "feedback").any():
+        raise InsufficientDataError("the surveys hold no feedback form")
     r = pilot_reaction(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
     res = SectionResult()
     s = r.summary
@@ -372,7 +374,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
     if mean.empty:
         raise InsufficientDataError("no psychological-safety pulse has answers yet")
     alpha = s[s.metric == "alpha"].set_index("wave")
-    k = int(r.params.get("scale_points", 7) or 7)
+    k = int(r.arguments.get("scale_points", 7) or 7)
     table = pd.DataFrame(
         {
             "Pulse": mean.wave.astype(str),
