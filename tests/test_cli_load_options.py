@@ -46,7 +46,9 @@ def test_word_grades_without_an_order_exit_2_asking_for_it(exported, tmp_path, c
     err = capsys.readouterr().err
     assert code == 2, err
     assert "Traceback" not in err
-    assert "employees.csv, row 2, column 'level'" in err
+    # file, column, row, value and rule (grouped by rule, each label at its first row)
+    assert "employees.csv" in err and "column 'level'" in err
+    assert "row 2" in err and "'Associate'" in err and "'Vice President'" in err
     assert "grade label without a number" in err and "--level-order" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 

@@ -124,6 +124,31 @@ class Report:
             self.metrics.sections[spec.key]["figure_axes"] = list(res.figure_axes)
         self.metrics.sentences = self._sentences()
         self.metrics.recommendation = self._recommendation()
+        self._label_supporting_synthesis()
+
+    def _label_supporting_synthesis(self) -> None:
+        """The evidence across cohorts is a supporting analysis: say so, and reconcile its
+        decision plan with the recommendation when the plan says to keep going but no
+        realistic program can settle retention (rule 7)."""
+        syn = self.results.get("synthesis")
+        if syn is None or syn.status != "ok":
+            return
+        syn.text.insert(
+            0,
+            "A supporting analysis: the headline figures and the recommendation on the first "
+            "page follow the pre-declared retention figure and the recommendation rules; this "
+            "part looks at the cohorts one by one.",
+        )
+        plan = self.metrics.get("sequential_evidence")
+        rec = self.metrics.recommendation or {}
+        if plan is not None and plan.note == "keep going" and rec.get("rule") == 7:
+            syn.text.append(
+                "The decision plan's next look needs another cohort, but its remaining looks "
+                "assume cohorts that add as much evidence as the past ones: with this few "
+                "leavers they are unlikely to settle retention (see what a decision on "
+                "retention would need), which is why the recommendation rests on the other "
+                "results."
+            )
 
     def _sentences(self) -> dict[str, str]:
         """The first page's sentence per headline slot (a reason when not available)."""

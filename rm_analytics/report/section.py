@@ -29,7 +29,6 @@ PARTS: dict[str, str] = {
     "learning": "Level 2: Learning",
     "behaviour": "Level 3: Behaviour and goals",
     "results": "Level 4: Results",
-    "synthesis": "Across cohorts",
     "roi": "Level 5: Return on investment",
     "power": "What a decision on retention would need",
     "pairs": "Pair health",

@@ -202,45 +202,25 @@ class Feasibility:
 #: The recommendation rules, in the order they are tried (first match decides). The appendix
 #: of every report prints this table; :func:`recommendation` implements it.
 RECOMMENDATION_RULES: tuple[tuple[str, str, str], ...] = (
-    (
-        "1",
-        "The headline (retention at the horizon) could not be estimated",
-        "no recommendation yet: say why and from when it can be estimated; the other results "
-        "are reported but do not decide",
-    ),
-    (
-        "2",
-        "The headline or another headline result clearly deteriorated",
-        "reshape: change the design before another cohort",
-    ),
+    ("1", "The headline cannot be estimated", "no recommendation yet (why, and from when)"),
+    ("2", "The headline or another headline result clearly deteriorated", "reshape"),
     (
         "3",
-        "The headline clearly improved, nothing deteriorated even suggestively, and the "
-        "cautious end of the return on investment is above zero",
+        "The headline clearly improved, nothing deteriorated, the cautious end of the return "
+        "is above zero",
         "scale",
     ),
-    (
-        "4",
-        "The headline clearly improved otherwise (the return is not shown to pay back, or a "
-        "result may have deteriorated)",
-        "continue: keep running cohorts and review what holds the return back",
-    ),
-    (
-        "5",
-        "The headline or another headline result suggestively deteriorated",
-        "reshape: review the design",
-    ),
+    ("4", "The headline clearly improved otherwise", "continue, and review the return"),
+    ("5", "The headline or another result suggestively deteriorated", "reshape"),
     (
         "6",
-        "The headline is inconclusive and a realistic program could settle it (the pairs "
-        "needed to detect a plausible effect fit in the realistic number of cohorts)",
-        "continue: run the cohorts needed and keep measuring",
+        "The headline is inconclusive; a realistic program could settle it",
+        "continue: run the cohorts needed",
     ),
     (
         "7",
-        "The headline is inconclusive and no realistic program could settle it",
-        "decide on the other results: retention will not be settled by more cohorts, so say "
-        "so and decide on engagement, skills and the cost",
+        "The headline is inconclusive; no realistic program could settle it",
+        "decide on the other results",
     ),
 )
 

@@ -34,24 +34,30 @@ def result_figure(
     details: str,
     *,
     method: str = "plot",
-    title: str,
-    x: str,
-    y: str,
+    title: str = "",
+    x: str = "",
+    y: str = "",
     plot_kwargs: dict[str, Any] | None = None,
     labels: dict[str, str] | None = None,
     decorate=None,
 ) -> None:
     """Draw ``result.<method>(**plot_kwargs)`` with ``title`` and the axis labels, replacing
-    the analysis' own, and caption it ``"Figure: <title>. <details>"``: caption and figure say
-    the same. ``labels`` renames tick and legend labels; ``decorate(ax)`` adds marks."""
+    the analysis' own (a label not given stays as the analysis drew it), and caption it
+    ``"Figure: <title>. <details>"``: caption and figure say the same. ``labels`` renames tick
+    and legend labels; ``decorate(ax)`` adds marks."""
     ax = getattr(result, method)(**(plot_kwargs or {}))
     fig = ax.figure if hasattr(ax, "figure") else ax[0].figure
     main = fig.axes[0]
+    if not title:
+        drawn = (main.get_title(loc=w) for w in ("left", "center", "right"))
+        title = next((t for t in drawn if t), "") or getattr(result, "title", "")
     for loc in ("left", "center", "right"):
         main.set_title("", loc=loc)
     main.set_title(title)
-    main.set_xlabel(x)
-    main.set_ylabel(y)
+    if x:
+        main.set_xlabel(x)
+    if y:
+        main.set_ylabel(y)
     _plain_ticks(main, labels or {})
     if decorate is not None:
         decorate(main)

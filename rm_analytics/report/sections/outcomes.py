@@ -331,16 +331,8 @@ def delivery_summary_section(ctx: SectionContext) -> SectionResult:
             f"Pairs held {fmt_pct(s.loc['adherence'].estimate)} of the sessions due by "
             f"{ctx.as_of:%d %B %Y}."
         )
+    # the table says it all: no figure repeating its numbers (one number, one place)
     res.add_table("Delivery", pd.DataFrame(rows, columns=["Measure", "Result (95% interval)"]))
-    result_figure(
-        res,
-        r,
-        "Shares with 95% intervals: pairs with 3 or more sessions, sessions held out of those "
-        "due, no-shows and cancellations.",
-        title="Did the pairs meet?",
-        x="share (0 to 1)",
-        y="measure",
-    )
     carry_notes(res, r)
     return res
 
