@@ -210,5 +210,7 @@ def test_every_caption_is_the_figure_it_shows(metrics):
     assert "before and after" not in skills["figure_axes"][0]["title"]
     assert "change" in skills["figures"][0].lower()
     goals = metrics["sections"]["goals"]
-    assert goals["figure_axes"][0]["y"] == "share of pairs" and "Share of pairs" in goals["figures"][0]
+    assert (
+        goals["figure_axes"][0]["y"] == "share of pairs" and "Share of pairs" in goals["figures"][0]
+    )
     assert "hidden" in goals["figures"][0]
