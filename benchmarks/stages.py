@@ -334,7 +334,7 @@ def _check_did(ctx: Context, res) -> dict:
     return {
         "answers": f"{int(s.n):,} in {int(s.n_clusters):,} clusters",
         "estimate (package / statsmodels)": f"{s.estimate:.8f} / {p['estimate']:.8f}",
-        "cluster SE (package CR1 / statsmodels)": f"{s.se:.8f} / {p['se']:.8f}",
+        "cluster SE (package CR2 / statsmodels CR1)": f"{s.se:.8f} / {p['se']:.8f}",
     }
 
 

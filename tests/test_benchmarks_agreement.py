@@ -105,7 +105,7 @@ def test_did_matches_statsmodels_within_ols(plain):
     cov = ["post_B", "post_C"]
     r = difference_in_differences(d, outcome="y", group="treated", period="post",
                                   unit="stack_unit", cluster="respondent_id",
-                                  covariates=cov)  # fmt: skip
+                                  covariates=cov, cov_type="cluster")  # fmt: skip
     p = plain.did(d, cov)
     s = r.summary.iloc[0]
     assert s.n == p["n"]

@@ -104,7 +104,7 @@ def test_cluster_robust_matches_statsmodels(kielmc):
         cov_type="cluster", cov_kwds={"groups": kielmc.nbh}
     )
     r = difference_in_differences(
-        kielmc, outcome="rprice", group="nearinc", period="y81", cluster="nbh"
+        kielmc, outcome="rprice", group="nearinc", period="y81", cluster="nbh", cov_type="cluster"
     )
     s = r.summary.iloc[0]
     assert s.se == pytest.approx(m.bse["nearinc:y81"], rel=1e-10)
@@ -319,3 +319,167 @@ def test_pilot_engagement_suppresses_small_groups(synthetic_sample):
     row = r.row(outcome="engagement_index", role="mentor")
     assert np.isnan(row.estimate)
     assert any("suppressed" in n for n in r.notes)
+
+
+# -- CR2 with Satterthwaite degrees of freedom (clubSandwich) ----------------------------------
+def _noise(i):
+    i = np.asarray(i)
+    return ((i * 7919 + 13) % 101) / 101 - 0.5 + ((i * 104729 + 7) % 37) / 37 - 0.5
+
+
+def _teams_cross_section():
+    """Repeated cross-sections of 12 teams, 3 of them treated, unequal team sizes."""
+    rows = [(team, int(team < 3), post) for team in range(12) for post in (0, 1)
+            for _ in range(3 + (team * 5 + post) % 4)]  # fmt: skip
+    d = pd.DataFrame(rows, columns=["team", "treated", "post"])
+    d["i"] = np.arange(len(d))
+    d["x"] = ((d.i * 31) % 17) / 17
+    d["y"] = 3 + 0.3 * d.treated + 0.2 * d.post + 0.1 * (d.team % 5) + 0.5 * d.x + _noise(d.i)
+    return d
+
+
+def _teams_panel():
+    """People nested in 12 teams (3 treated), before and after; every 7th person (from the
+    4th) missed the follow-up."""
+    rows, pid = [], 0
+    for team in range(12):
+        for _ in range(2 + team % 3):
+            rows += [(team, int(team < 3), post, pid) for post in (0, 1)
+                     if not (post == 1 and pid % 7 == 3)]  # fmt: skip
+            pid += 1
+    d = pd.DataFrame(rows, columns=["team", "treated", "post", "person"])
+    d["i"] = np.arange(len(d))
+    d["y"] = 3 + 0.2 * d.post + 0.15 * (d.person % 4) + 0.1 * (d.team % 5) + _noise(d.i)
+    return d
+
+
+def _big_teams():
+    """6 teams of 65 to 135 answers (2 treated): the large-cluster path."""
+    rows = [(team, int(team < 2), post) for team in range(6) for post in (0, 1)
+            for _ in range(30 + 7 * team + 5 * post)]  # fmt: skip
+    d = pd.DataFrame(rows, columns=["team", "treated", "post"])
+    d["i"] = np.arange(len(d))
+    d["y"] = 3 + 0.2 * d.post + 0.1 * (d.team % 5) + _noise(d.i)
+    return d
+
+
+# R 4.2.2, clubSandwich 0.5.8, on the frames above written to CSV (cs, pn, bg):
+#   ct <- coef_test(fit, vcov = "CR2", cluster = <cluster>, test = "Satterthwaite")
+#   (beta, SE, df_Satt, p_Satt of the interaction)
+CR2_R = {
+    # lm(y ~ treated * post, data = cs), cluster = cs$team
+    "cross-section": (-0.1119768737, 0.0906909873, 3.3131929807, 0.2972751369),
+    # lm(y ~ treated * post + x, data = cs), cluster = cs$team
+    "cross-section + x": (-0.1284452397, 0.0959861372, 3.3195101352, 0.2651304745),
+    # lm(y ~ post + treated:post + factor(person), data = pn), cluster = pn$team
+    "panel, unit effects, team clusters": (
+        -0.1630434783,
+        0.3268546081,
+        3.1732872163,
+        0.6504439848,
+    ),  # fmt: skip
+    # the same, cluster = pn$person
+    "panel, unit effects, person clusters": (
+        -0.1630434783,
+        0.2930387574,
+        12.2450769485,
+        0.5879690046,
+    ),  # fmt: skip
+    # lm(y ~ treated * post, data = pn), cluster = pn$team
+    "panel, pooled": (-0.1315681184, 0.2924030558, 3.2091641534, 0.6814148950),
+    # lm(y ~ treated * post, data = bg), cluster = bg$team
+    "large clusters": (-0.0078981785, 0.0161441197, 1.6724052623, 0.6811976768),
+}
+
+
+def _cr2_case(name):
+    kw = dict(outcome="y", group="treated", period="post")
+    if name.startswith("cross-section"):
+        x = ["x"] if name.endswith("x") else None
+        return difference_in_differences(_teams_cross_section(), cluster="team", covariates=x,
+                                         **kw)  # fmt: skip
+    if name == "large clusters":
+        return difference_in_differences(_big_teams(), cluster="team", **kw)
+    pn = _teams_panel()
+    if name == "panel, pooled":
+        return difference_in_differences(pn, unit="person", unit_effects=False, cluster="team",
+                                         **kw)  # fmt: skip
+    cl = "team" if "team clusters" in name else None
+    return difference_in_differences(pn, unit="person", cluster=cl, **kw)
+
+
+@pytest.mark.parametrize("name", list(CR2_R))
+def test_cr2_satterthwaite_is_the_default_and_matches_clubsandwich(name):
+    r = _cr2_case(name)
+    s = r.summary.iloc[0]
+    beta, se, df, p = CR2_R[name]
+    assert s.estimate == pytest.approx(beta, abs=1e-9)
+    assert s.se == pytest.approx(se, abs=1e-9)
+    assert s.df == pytest.approx(df, abs=1e-7)
+    assert s.p_value == pytest.approx(p, abs=1e-8)
+    assert "CR2" in s.method and "Satterthwaite" in s.method
+    # the notes name the clusters with treated and with control observations
+    assert any("with treated observations" in n and "with control" in n for n in r.notes)
+
+
+def test_htz_joint_test_matches_clubsandwich():
+    """R: Wald_test(lm(y ~ treated * post + x, data = cs), constraints = constrain_zero(
+    c("treated:post", "x")), vcov = "CR2", cluster = cs$team, test = "HTZ")
+    -> F 18.1082187901, df_denom 5.1166187796, p 0.0047731919; with c("treated", "post",
+    "treated:post"): F 15.5077588308, df_denom 2.3841364687, p 0.0425039984."""
+    from rm_analytics.stats.ols import fit_ols
+
+    cs = _teams_cross_section()
+    X = np.column_stack([np.ones(len(cs)), cs.treated, cs.post, cs.treated * cs.post, cs.x])
+    names = ["intercept", "treated", "post", "treated:post", "x"]
+    fit = fit_ols(cs.y.to_numpy(), X, names, cluster=cs.team.to_numpy())
+    w = fit.wald(["treated:post", "x"])
+    assert (w["statistic"], w["df2"], w["p_value"]) == (
+        pytest.approx(18.1082187901, abs=1e-8), pytest.approx(5.1166187796, abs=1e-8),
+        pytest.approx(0.0047731919, abs=1e-9),
+    )  # fmt: skip
+    w3 = fit.wald(["treated", "post", "treated:post"])
+    assert (w3["statistic"], w3["df2"], w3["p_value"]) == (
+        pytest.approx(15.5077588308, abs=1e-8), pytest.approx(2.3841364687, abs=1e-8),
+        pytest.approx(0.0425039984, abs=1e-9),
+    )  # fmt: skip
+
+
+def test_too_few_clusters_give_no_p_value_by_any_method():
+    """Two teams (one treated): CR1 gave a standard error of ~1e-15 and p ~1e-13. Now the
+    estimate comes without a standard error, interval or p-value, whatever the method, with
+    a note, and the wild bootstrap is not run on the degenerate case (no RuntimeWarning)."""
+    import warnings
+
+    d = _teams_cross_section()
+    two = d[d.team.isin([0, 5])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for kw in ({}, {"small_sample": "t"}, {"small_sample": "wild", "n_boot": 199}):
+            r = difference_in_differences(two, outcome="y", group="treated", period="post",
+                                          cluster="team", **kw)  # fmt: skip
+            s = r.summary.iloc[0]
+            assert np.isfinite(s.estimate)
+            assert np.isnan(s.se) and np.isnan(s.ci_low) and np.isnan(s.p_value)
+            assert any("No standard error, interval or p-value" in n and "here 1 and 1" in n
+                       for n in r.notes)  # fmt: skip
+        # four teams, two treated: inference (wide), and no warning from the bootstrap
+        four = d[d.team.isin([0, 1, 5, 6])]
+        r = difference_in_differences(four, outcome="y", group="treated", period="post",
+                                      cluster="team", small_sample="wild", n_boot=199)  # fmt: skip
+        assert np.isfinite(r.summary.p_value.iloc[0])
+        r = difference_in_differences(four, outcome="y", group="treated", period="post",
+                                      cluster="team")  # fmt: skip
+        s = r.summary.iloc[0]
+        assert np.isfinite(s.p_value) and s.df < 3
+
+
+def test_cr1_and_wild_bootstrap_stay_available():
+    d = _teams_cross_section()
+    kw = dict(outcome="y", group="treated", period="post", cluster="team")
+    cr1 = difference_in_differences(d, cov_type="cluster", **kw).summary.iloc[0]
+    assert "CR1" in cr1.method and cr1.df == 11
+    wild = difference_in_differences(d, small_sample="wild", n_boot=399, **kw).summary.iloc[0]
+    assert "wild cluster bootstrap" in wild.method
+    cr2 = difference_in_differences(d, **kw).summary.iloc[0]
+    assert cr2.se > cr1.se * 0.9 and cr2.df < 4

@@ -32,7 +32,13 @@ import pandas as pd
 import pytest
 
 import rm_analytics as rm
-from rm_analytics.stats.meta import cumulative_fits, fixed_effect_z, meta_fit, tau2_dl, tau2_reml
+from rm_analytics.stats.meta import (
+    cumulative_fits,
+    fixed_effect_z,
+    meta_fit,
+    tau2_dl,
+    tau2_reml,
+)
 
 # escalc(measure = "RR", ...) on dat.bcg
 BCG_YI = [-0.8893113339, -1.5853886572, -1.3480731483, -1.4415511900, -0.2175473222,

@@ -46,6 +46,65 @@ def test_power_paired_matches_statsmodels(d, n):
     assert P.power_paired(d, n) == pytest.approx(TTestPower().power(d, n, 0.05), rel=1e-8)
 
 
+# R 4.2.2, pwr 1.3-0:
+#   ns <- c(2:10, 15, 20, 50, 100, 300, 1000); ds <- c(0.1, 0.2, 0.3, 0.5, 0.8, 1, 1.5, 2, 3)
+#   for (n in ns) cat(n, sprintf("%.6f", sapply(ds, function(d)
+#       pwr.t.test(n = n, d = d, sig.level = 0.05, type = "paired")$power)), "\n")
+R_PAIRED_D = (0.1, 0.2, 0.3, 0.5, 0.8, 1, 1.5, 2, 3)
+R_PAIRED_POWER = """
+2 0.050497 0.051978 0.054415 0.061949 0.078821 0.092809 0.132952 0.175707 0.260771
+3 0.051388 0.055541 0.062422 0.084107 0.134885 0.179255 0.316382 0.470749 0.745268
+4 0.052444 0.059784 0.072035 0.111275 0.205574 0.288752 0.532793 0.754984 0.967001
+5 0.053555 0.064270 0.082263 0.140517 0.280992 0.401390 0.710703 0.908885 0.997680
+6 0.054689 0.068862 0.092782 0.170707 0.356174 0.506842 0.832529 0.970504 0.999885
+7 0.055832 0.073511 0.103472 0.201328 0.428469 0.600497 0.907663 0.991302 0.999995
+8 0.056982 0.078199 0.114280 0.232077 0.496382 0.680834 0.950952 0.997602 1.000000
+9 0.058135 0.082916 0.125174 0.262746 0.559096 0.748017 0.974711 0.999372 1.000000
+10 0.059290 0.087657 0.136136 0.293176 0.616233 0.803097 0.987277 0.999842 1.000000
+15 0.065097 0.111636 0.191531 0.437927 0.821311 0.949086 0.999684 1.000000 1.000000
+20 0.070941 0.135956 0.247089 0.564504 0.923899 0.988591 0.999994 1.000000 1.000000
+50 0.106629 0.283592 0.547657 0.933898 0.999830 1.000000 1.000000 1.000000 1.000000
+100 0.167700 0.508265 0.843947 0.998610 1.000000 1.000000 1.000000 1.000000 1.000000
+300 0.407809 0.932280 0.999358 1.000000 1.000000 1.000000 1.000000 1.000000 1.000000
+1000 0.884789 0.999993 1.000000 1.000000 1.000000 1.000000 1.000000 1.000000 1.000000
+"""
+#   for (n in ns) cat(n, sprintf("%.6f", pwr.t.test(n = n, power = 0.8, type = "paired")$d))
+#   (n = 2: uniroot fails in pwr; its root from
+#    uniroot(function(d) pwr.t.test(n = 2, d = d, type = "paired")$power - 0.8, c(1, 100),
+#            tol = 1e-12)$root = 11.54988844)
+R_MDE_PAIRED = {2: 11.549888, 3: 3.264052, 4: 2.127946, 5: 1.682001, 6: 1.434538, 7: 1.272567,
+                8: 1.156035, 9: 1.066970, 10: 0.996004, 15: 0.778029, 20: 0.660441,
+                50: 0.404185, 100: 0.282901, 300: 0.162254, 1000: 0.088679}  # fmt: skip
+#   for (d in c(0.1, 0.2, 0.3, 0.5, 0.8, 1, 1.5, 2, 3, 5))
+#       cat(d, pwr.t.test(d = d, power = 0.8, type = "paired")$n)
+R_N_PAIRED = {0.1: 786.808943, 0.2: 198.150822, 0.3: 89.149383, 0.5: 33.367129, 0.8: 14.302765,
+              1: 9.937850, 1.5: 5.686120, 2: 4.220726, 3: 3.144009, 5: 2.491310}  # fmt: skip
+
+
+def test_paired_power_matches_pwr_on_a_grid_including_tiny_n():
+    """Every cell of the grid is finite and within 1e-3 of R's pwr (power_paired(4, 4) was
+    NaN: scipy's lower-tail noncentral t is NaN for a large noncentrality)."""
+    for line in R_PAIRED_POWER.strip().splitlines():
+        n, *ref = line.split()
+        got = [P.power_paired(d, int(n)) for d in R_PAIRED_D]
+        assert np.all(np.isfinite(got))
+        np.testing.assert_allclose(got, np.array(ref, dtype=float), atol=1e-3, err_msg=f"n={n}")
+    assert P.power_paired(4, 4) == pytest.approx(0.998299, abs=1e-6)
+
+
+@pytest.mark.parametrize("n", sorted(R_MDE_PAIRED))
+def test_mde_paired_matches_pwr_and_never_raises(n):
+    # pwr's uniroot stops at tol ~1e-4; ours solves to 1e-12
+    assert P.mde_paired(n) == pytest.approx(R_MDE_PAIRED[n], abs=1e-3)
+    assert P.power_paired(P.mde_paired(n), n) == pytest.approx(0.8, abs=1e-9)
+
+
+@pytest.mark.parametrize("d", sorted(R_N_PAIRED))
+def test_n_paired_matches_pwr_for_small_and_large_effects(d):
+    assert P.n_paired(d) == math.ceil(R_N_PAIRED[d])
+    assert P.n_paired(10.0) == 3  # 2 pairs give only 73% power even for d_z = 10
+
+
 @pytest.mark.parametrize("n,ratio", [(12, 1.0), (12, 2.0), (30, 1.0), (64, 0.5)])
 def test_mde_two_sample_matches_statsmodels(n, ratio):
     from statsmodels.stats.power import TTestIndPower

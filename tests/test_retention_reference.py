@@ -177,10 +177,10 @@ def test_robust_variance_with_ties_is_the_infinitesimal_jackknife(rossi):
     cols = ["fin", "prio"]
     X = d[cols].to_numpy(dtype=float)
     w = np.ones(len(d))
-    from rm_analytics.metrics.retention import _CoxData
+    from rm_analytics.stats.cox import CoxData
 
     fit = cox_efron(d.week, d.arrest, X, weights=w)
-    res = _CoxData(d.week, d.arrest, X, None, w).score_residuals(fit.coef)
+    res = CoxData(d.week, d.arrest, X, None, w).score_residuals(fit.coef)
     dfbeta = res @ fit.var_model
     h = 1e-4
     for i in np.flatnonzero(d.arrest.to_numpy())[:6].tolist() + [0, 1, 2]:
@@ -229,3 +229,91 @@ def test_aalen_johansen_matches_lifelines_without_ties():
     ajf = AalenJohansenFitter(calculate_variance=False).fit(t, c, event_of_interest=1)
     ours = cif_at(aalen_johansen(t, c), ajf.cumulative_density_.index.to_numpy()[1:])
     np.testing.assert_allclose(ours["cif"], ajf.cumulative_density_.iloc[1:, 0], atol=1e-10)
+
+
+# -- weighted (IPW) Kaplan-Meier, RMST and cumulative incidence: robust variance ---------------
+# R 4.2.2, survival 3.5.3:
+#   t <- c(4.3, 7.6, 6.2, 6.2, 9.5, 3.5, 13.1, 6.2, 0.3, 6.6, 2.9, 4.2, 1, 8.2, 21.3, 5, 2, 3.4,
+#          9.9, 6.4, 11.5, 0.6, 6.7, 6.2)
+#   cause <- c(0, 0, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 2, 0, 0, 2, 1, 1)
+#   w <- c(1.73, 0.88, 0.71, 0.8, 1.22, 0.76, 1.59, 2.91, 2.3, 1.14, 1.13, 2.41, 2.93, 1.96,
+#          0.99, 1.51, 0.73, 1.47, 2.7, 0.85, 1.49, 2.01, 2.86, 2)
+#   e <- as.integer(cause == 1); id <- seq_along(t); cl <- rep(1:12, each = 2); hs <- c(3, 6.2, 9)
+#   f <- survfit(Surv(t, e) ~ 1, weights = w, id = id, robust = TRUE, influence = TRUE)
+#   summary(f, times = hs)$surv     0.8114917476 0.4999736360 0.2931960455
+#   summary(f, times = hs)$std.err  0.09365775551 0.12231988171 0.11339845494   (robust)
+#   summary(f, times = hs)$lower    0.6472071012 0.3095268867 0.1373857634
+#   summary(survfit(Surv(t, e) ~ 1, weights = w, robust = FALSE), times = hs)$std.err
+#                                   0.06387268967 0.08640875879 0.08263146664   (weights as people)
+#   tau <- 9; len <- pmax(pmin(c(f$time[-1], Inf), tau) - f$time, 0)
+#   sqrt(sum((f$influence.surv %*% len)^2))   0.6813195060  (RMST 6.0393615516; print(f, rmean = 9)
+#                                   shows se(rmean) 0.4708261189, the weighted-count formula)
+#   fc <- survfit(Surv(t, e) ~ 1, weights = w, cluster = cl, influence = TRUE)
+#   summary(fc, times = hs)$std.err 0.08376506198 0.09934866882 0.12542244095
+#   sqrt(sum((fc$influence.surv %*% len)^2))  0.6808904951
+#   fm <- survfit(Surv(t, factor(cause)) ~ 1, weights = w, id = id, influence = TRUE)
+#   summary(fm, times = hs)$pstate[, 2]   0.1814227226 0.4690689015 0.6593353476
+#   summary(fm, times = hs)$std.err[, 2]  0.09050853507 0.11730795949 0.11235927812
+#   ix <- sapply(hs, function(h) max(which(c(0, fm$time) <= h)))
+#   sqrt(colSums(rowsum(w * fm$influence.pstate[, ix, 2], cl)^2))
+#                                   0.0818241297 0.1022997774 0.1345649614   (clustered)
+W_T = [4.3, 7.6, 6.2, 6.2, 9.5, 3.5, 13.1, 6.2, 0.3, 6.6, 2.9, 4.2, 1, 8.2, 21.3, 5, 2, 3.4, 9.9,
+       6.4, 11.5, 0.6, 6.7, 6.2]  # fmt: skip
+W_CAUSE = [0, 0, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 2, 0, 0, 2, 1, 1]
+W_W = [1.73, 0.88, 0.71, 0.8, 1.22, 0.76, 1.59, 2.91, 2.3, 1.14, 1.13, 2.41, 2.93, 1.96, 0.99,
+       1.51, 0.73, 1.47, 2.7, 0.85, 1.49, 2.01, 2.86, 2]  # fmt: skip
+
+
+def test_weighted_km_rmst_cif_use_the_robust_variance_as_r():
+    from rm_analytics.metrics.retention import rmst_robust
+
+    t, c, w = np.array(W_T), np.array(W_CAUSE), np.array(W_W)
+    e = (c == 1).astype(float)
+    cl = np.repeat(np.arange(12), 2)
+    hs = [3, 6.2, 9]
+    tab = km_table(t, e, w)
+    assert tab.variance == "robust"
+    r = km_at(tab, hs)
+    np.testing.assert_allclose(r["surv"], [0.8114917476, 0.4999736360, 0.2931960455], atol=1e-9)
+    np.testing.assert_allclose(r["se"], [0.09365775551, 0.12231988171, 0.11339845494], atol=1e-9)
+    np.testing.assert_allclose(r["ci_low"], [0.6472071012, 0.3095268867, 0.1373857634], atol=1e-9)
+    # weights as people (what was computed before): about 30% too small
+    g = km_at(km_table(t, e, w, robust=False), hs)
+    np.testing.assert_allclose(g["se"], [0.06387268967, 0.08640875879, 0.08263146664], atol=1e-9)
+    clustered = km_at(km_table(t, e, w, cluster=cl), hs)
+    np.testing.assert_allclose(
+        clustered["se"], [0.08376506198, 0.09934866882, 0.12542244095], atol=1e-9
+    )
+    est, se = rmst_robust(t, e, w, 9)
+    assert est == pytest.approx(6.0393615516, abs=1e-9)
+    assert se == pytest.approx(0.6813195060, abs=1e-9)
+    assert rmst_robust(t, e, w, 9, cluster=cl)[1] == pytest.approx(0.6808904951, abs=1e-9)
+    cif = cif_at(aalen_johansen(t, c, w), hs)
+    np.testing.assert_allclose(cif["cif"], [0.1814227226, 0.4690689015, 0.6593353476], atol=1e-9)
+    np.testing.assert_allclose(cif["se"], [0.09050853507, 0.11730795949, 0.11235927812], atol=1e-9)
+    cif_cl = cif_at(aalen_johansen(t, c, w, cluster=cl), hs)
+    np.testing.assert_allclose(cif_cl["se"], [0.0818241297, 0.1022997774, 0.1345649614], atol=1e-9)
+    # whole-number weights are counts, as in R (Greenwood on weighted counts)
+    assert km_table(t, e, np.full(t.size, 2.0)).variance == "greenwood"
+
+
+def test_compare_retention_with_ipw_weights_reports_robust_ses():
+    t, c, w = np.array(W_T), np.array(W_CAUSE), np.array(W_W)
+    d = pd.DataFrame({"t": np.r_[t, t], "e": np.r_[c == 1, c == 1].astype(int),
+                      "comp": np.r_[c == 2, c == 2].astype(int), "g": np.repeat([1, 0], 24),
+                      "w": np.r_[np.ones(24), w]})  # fmt: skip
+    res = compare_retention(d, duration="t", event="e", group="g", weights="w", competing="comp",
+                            horizons=[6.2], tau=9, ph_check=False)  # fmt: skip
+    assert res.row(metric="retention", group="control", horizon=6.2).se == pytest.approx(
+        0.12231988171, abs=1e-9
+    )
+    assert res.row(metric="rmst", group="control").se == pytest.approx(0.6813195060, abs=1e-9)
+    assert res.row(metric="cumulative_incidence", group="control", horizon=6.2).se == (
+        pytest.approx(0.11730795949, abs=1e-9)
+    )
+    # the participants' weights are all 1: Greenwood (R: summary(survfit(Surv(t, e) ~ 1),
+    # times = 6.2)$std.err = 0.11077109586)
+    assert res.row(metric="retention", group="treated", horizon=6.2).se == pytest.approx(
+        0.11077109586, abs=1e-9
+    )
+    assert any("robust (infinitesimal jackknife" in n for n in res.notes)

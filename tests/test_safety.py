@@ -348,6 +348,28 @@ def test_alpha_per_wave_with_reverse_scoring_and_listwise_deletion():
     assert unrev.loc["w1", "estimate"] < 0.3
 
 
+# R 4.2.2, psych 2.x: x <- matrix(<MISKEYED, by row>, ncol = 7, byrow = TRUE)
+#   a <- psych::alpha(x, check.keys = FALSE)  # warns: Some items ( ps1 ps3 ps5 ) were
+#   # negatively correlated with the total scale and probably should be reversed.
+#   a$total$raw_alpha -> -1.854110613; a$item.stats$r.drop -> -0.9323 0.3558 -0.9245 0.4762
+#   -0.7814 0.3295 0.5925
+MISKEYED = [[1, 6, 2, 7, 1, 7, 7], [7, 1, 5, 2, 7, 1, 2], [2, 5, 3, 6, 4, 5, 6],
+            [4, 4, 4, 2, 3, 3, 3], [4, 4, 4, 3, 4, 4, 5], [3, 4, 3, 4, 4, 5, 5],
+            [6, 2, 6, 1, 5, 2, 1], [4, 4, 3, 3, 4, 5, 5], [6, 3, 4, 3, 3, 3, 4],
+            [1, 7, 1, 7, 1, 7, 7], [3, 6, 3, 4, 4, 4, 6], [5, 4, 4, 4, 4, 3, 3]]  # fmt: skip
+
+
+def test_negative_alpha_names_the_items_that_look_mis_keyed():
+    wide = pd.DataFrame(MISKEYED, columns=ITEMS)
+    r = cronbach_alpha(wide, reverse=(), by=None).iloc[0]
+    assert r.estimate == pytest.approx(-1.854110613, abs=1e-9)
+    assert "negative alpha" in r.note and "mis-keyed" in r.note
+    assert "ps1, ps3, ps5 correlate negatively" in r.note and "none reversed now" in r.note
+    # keyed correctly (items 1, 3, 5 reverse-scored), alpha is positive and has no note
+    ok = cronbach_alpha(wide, reverse=("ps1", "ps3", "ps5"), by=None).iloc[0]
+    assert ok.estimate > 0.8 and ok.note == ""
+
+
 def test_alpha_too_few_respondents_is_nan_with_note():
     r = cronbach_alpha(long([("A", "w1", answers([6] * 7))]))
     assert np.isnan(r.estimate.iloc[0]) and "fewer than two" in r.note.iloc[0]

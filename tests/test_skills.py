@@ -8,7 +8,8 @@ our change is drug 2 - drug 1, so the signs flip). By hand: the differences are
 1.2, 2.4, 1.3, 1.3, 0, 1.0, 1.8, 0.8, 4.6, 1.4 (sum 15.8, mean 1.58, SD 1.229995), so
 cohen_dz = 1.58 / 1.229995 = 1.2846 (standardised by the SD of the differences) and
 hedges_g_av = J * 1.58 / ((SD_pre + SD_post) / 2) with SD_pre = 1.789010, SD_post = 2.002249,
-J = 1 - 3 / (4 * 9 - 1) = 0.914286, giving 0.76205 (standardised by the average SD).
+J = 0.913874891793 (Hedges' exact correction, R ``metafor:::.cmicalc(9)``; its approximation
+1 - 3 / (4 * 9 - 1) = 0.914286), giving 0.76171 (standardised by the average SD).
 ``wilcox.test(..., paired = TRUE)`` on the same data: V = 0, p-value = 0.009091 (normal
 approximation with continuity correction because of a zero and ties).
 R's ``?wilcox.test`` depression example (Hollander & Wolfe): one-sided p = 0.01953, so
@@ -22,6 +23,7 @@ import pandas as pd
 import pytest
 
 from rm_analytics.metrics.skills import (
+    hedges_j,
     pilot_skills,
     prepost,
     welch_difference,
@@ -49,7 +51,7 @@ def test_prepost_reproduces_paired_t_and_effect_sizes():
     # d_z: mean difference / SD of the differences
     assert s.cohen_dz == pytest.approx(1.58 / 1.229995, abs=1e-5)
     # g_av: mean difference / mean of pre and post SDs, times Hedges' J (df = n - 1 = 9)
-    j = 1 - 3 / (4 * 9 - 1)
+    j = 0.913874891793  # R: metafor:::.cmicalc(9)
     assert s.hedges_g_av == pytest.approx(j * 1.58 / ((1.789010 + 2.002249) / 2), abs=1e-5)
     assert s.wilcoxon_p == pytest.approx(0.009091, abs=5e-7)
     assert s.pct_improved == pytest.approx(90.0)  # 9 of 10 went up (one zero change)
@@ -59,6 +61,62 @@ def test_wilcoxon_exact_matches_r_example():
     x = np.array([1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30])
     y = np.array([0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29])
     assert wilcoxon_signed_rank_p(x - y) == pytest.approx(2 * 0.01953, abs=1e-4)
+
+
+# R 4.2.2, wilcox.test(d)$p.value with its defaults (exact = NULL, correct = TRUE):
+WILCOX_R = [
+    ([0, 1.5, -0.5, 2, 3.5, 1, 2.5, 4], 0.0346105575157),  # a zero: normal approximation
+    ([1, 1, 2, -0.5, 3, 2, 4, 5], 0.0205503016465),  # ties: normal approximation
+    ([0.3, 1.5, -0.5, 2, 3.5, 1, 2.5, 4], 0.0234375),  # neither: exact
+    ([0, 0, 1, 1, 2, -1, 3, 2, 0.5], 0.0733115879579),  # zeros and ties
+    ([0, 2, 3], 0.371093369523),  # a zero among three
+]
+
+
+@pytest.mark.parametrize("d, ref", WILCOX_R)
+def test_wilcoxon_follows_r_defaults_with_zeros_and_ties(d, ref):
+    """A zero difference switches R to the normal approximation (with continuity
+    correction), as ties do; the zero is dropped from the ranks."""
+    assert wilcoxon_signed_rank_p(np.array(d)) == pytest.approx(ref, abs=1e-10)
+
+
+def test_identical_changes_give_no_interval_and_say_why():
+    """Every pair improved by exactly 1 point: R's t.test(d) stops ("data are essentially
+    constant"); no zero-width interval, no t-test, no d_z, and a note."""
+    df = pd.DataFrame({"id": list(range(6)) * 2, "phase": ["pre"] * 6 + ["post"] * 6,
+                       "score": [2, 3, 3, 4, 2, 3] + [3, 4, 4, 5, 3, 4]})  # fmt: skip
+    r = prepost(df, id="id", phase="phase", score="score")
+    s = r.summary.iloc[0]
+    assert s.estimate == pytest.approx(1.0)
+    assert np.isnan(s.ci_low) and np.isnan(s.ci_high) and np.isnan(s.p_value)
+    assert np.isnan(s.t) and np.isnan(s.cohen_dz)
+    assert any("changes are equal" in n and "no paired-t interval" in n for n in r.notes)
+    # still a Wilcoxon p-value (ties: R wilcox.test(rep(1, 6))$p.value = 0.01965615725)
+    assert s.wilcoxon_p == pytest.approx(0.01965615725, abs=1e-10)
+
+
+def test_hedges_correction_exact_and_undefined_with_two_pairs():
+    """Hedges' J as R's metafor:::.cmicalc(c(1, 2, 3, 9, 11)):
+    NA 0.564189583548 0.723601254558 0.913874891793 0.929959809976. With 2 pairs g_av was 0
+    for a clear change (J = 1 - 3 / (4 - 1) = 0); it is now NaN with a note."""
+    ref = {2: 0.564189583548, 3: 0.723601254558, 9: 0.913874891793, 11: 0.929959809976}
+    for df, j in ref.items():
+        assert hedges_j(df) == pytest.approx(j, abs=1e-11)
+    assert np.isnan(hedges_j(1))
+    two = pd.DataFrame({"id": [1, 2, 1, 2], "phase": ["pre", "pre", "post", "post"],
+                        "score": [3.0, 4.0, 5.0, 7.0]})  # fmt: skip
+    r = prepost(two, id="id", phase="phase", score="score")
+    s = r.summary.iloc[0]
+    assert np.isnan(s.hedges_g_av)
+    assert any("at least 3 pairs" in n for n in r.notes)
+    # R: t.test(c(5, 7), c(3, 4), paired = TRUE)$conf.int -> -3.853102 8.853102
+    assert s.ci_low == pytest.approx(-3.853102, abs=1e-6)
+    assert s.ci_high == pytest.approx(8.853102, abs=1e-6)
+    three = pd.DataFrame({"id": [1, 2, 3] * 2, "phase": ["pre"] * 3 + ["post"] * 3,
+                          "score": [3.0, 4.0, 2.0, 5.0, 7.0, 4.0]})  # fmt: skip
+    s3 = prepost(three, id="id", phase="phase", score="score").summary.iloc[0]
+    sd_av = (np.std([3, 4, 2], ddof=1) + np.std([5, 7, 4], ddof=1)) / 2
+    assert s3.hedges_g_av == pytest.approx(0.564189583548 * (7 / 3) / sd_av, abs=1e-10)
 
 
 def test_prepost_excludes_incomplete_pairs_by_group_and_gain():

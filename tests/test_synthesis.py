@@ -19,7 +19,11 @@ from rm_analytics.metrics.synthesis import (
     heterogeneity_statement,
     prior_statement,
 )
-from rm_analytics.stats.bayes import normal_posterior, probability_below, sceptical_prior_sd
+from rm_analytics.stats.bayes import (
+    normal_posterior,
+    probability_below,
+    sceptical_prior_sd,
+)
 
 
 # -- probability of benefit -------------------------------------------------------------------

@@ -150,7 +150,7 @@ def propensity_logit(
     """
     import statsmodels.api as sm
 
-    from .retention import _design
+    from ..stats.design import design_matrix
 
     notes: list[str] = []
     d = data[list(covariates) + ([block] if block else [])].copy()
@@ -166,7 +166,7 @@ def propensity_logit(
                 d[c] = d[c].astype("string").fillna("unknown")
             notes.append(f"{k} missing {c} value(s) imputed (median/unknown) with an indicator.")
     cols = list(d.columns)
-    X = _design(d, cols)
+    X = design_matrix(d, cols)
     num = [c for c in X.columns if X[c].nunique() > 2]
     X[num] = (X[num] - X[num].mean()) / X[num].std(ddof=0)
     X = sm.add_constant(X, has_constant="add")

@@ -919,7 +919,9 @@ def roi_from_retention(
 
     Other parameters are as in :func:`phillips_roi`. The interval is the retention result's
     own interval for the difference when it gives one (its confidence level), with its
-    p-value when it gives one, else ``difference +- z(1 - alpha/2) se`` and the z-test.
+    p-value when it gives one (for :class:`~rm_analytics.retention.RetentionResult` both come
+    from one method, MOVER and its inversion, so they agree), else
+    ``difference +- z(1 - alpha/2) se`` and the z-test.
     """
     if not callable(getattr(retention_result, "attrition_at", None)):
         raise TypeError(
@@ -976,9 +978,11 @@ def roi_from_retention(
         res.inputs["replacement_share"] = replacement_share
     if a.get("ci_method") == "mover" and ci is not None:
         res.note(
-            "A group had no exit by the horizon (its Greenwood standard error is 0): the "
-            "difference's interval combines the two groups' intervals (MOVER) and its p-value "
-            f"is the {a.get('p_method', 'exact test')} on attrition by the horizon."
+            "The attrition difference's interval combines the two groups' Kaplan-Meier "
+            "intervals (Newcombe's MOVER; for a group with no exit by the horizon, whose "
+            "Greenwood standard error is 0, the exact lower limit) and its p-value inverts "
+            "that interval, so the two agree: the ROI is claimed only when the interval "
+            "excludes no difference."
         )
     return res
 

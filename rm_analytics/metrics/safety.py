@@ -266,6 +266,26 @@ def _alpha_from_matrix(x: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - item_var / total_var))
 
 
+def _negative_alpha_hint(x: np.ndarray, items: Sequence[str], reverse: Sequence[str]) -> str:
+    """Why alpha may be negative: items correlating negatively with the rest of the scale."""
+    rest = x.sum(axis=1, keepdims=True) - x
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.array([np.corrcoef(x[:, j], rest[:, j])[0, 1] for j in range(x.shape[1])])
+    neg = [it for it, v in zip(items, r, strict=True) if np.isfinite(v) and v < 0]
+    text = (
+        "negative alpha: the items disagree with each other on average, which usually means "
+        "mis-keyed items"
+    )
+    if neg:
+        text += (
+            f"; {', '.join(neg)} correlate negatively with the rest of the scale (check whether "
+            "they should be reverse-scored"
+            + (f"; reversed now: {', '.join(reverse)}" if reverse else "; none reversed now")
+            + ")"
+        )
+    return text
+
+
 def alpha_from_cov(cov: np.ndarray) -> float:
     """Cronbach's alpha from an item covariance matrix: k/(k-1) (1 - trace / sum)."""
     c = np.asarray(cov, dtype=float)
@@ -340,7 +360,9 @@ def cronbach_alpha(
     pandas.DataFrame
         One row per group: the ``by`` columns, ``estimate`` (alpha), ``ci_low``, ``ci_high``,
         ``n`` (complete respondents), ``n_items`` (k), ``n_excluded`` (respondents with a
-        missing item), ``method`` and ``note`` (why an estimate is NaN, else empty).
+        missing item), ``method`` and ``note`` (why an estimate is NaN; for a negative alpha,
+        the items that correlate negatively with the rest of the scale, the usual sign of
+        mis-keyed items, as R's ``psych::alpha`` warns; else empty).
     """
     items, reverse = _check_scale_args(items, reverse, scale_points, 1)
     if len(items) < 2:
@@ -377,6 +399,8 @@ def cronbach_alpha(
             note = "fewer than two complete respondents"
         elif not np.isfinite(a):
             note = "no variation in total scores"
+        elif a < 0:
+            note = _negative_alpha_hint(xc, items, reverse)
         key = key if isinstance(key, tuple) else (key,)
         rows.append(
             dict(

@@ -6,8 +6,10 @@ Effect sizes (Lakens 2013, *Frontiers in Psychology* 4:863), for n pairs with di
 * ``cohen_dz = mean(d) / sd(d)`` (standardised by the SD of the differences; the effect size
   the paired t-test's power depends on: ``t = d_z * sqrt(n)``);
 * ``hedges_g_av = J * mean(d) / ((sd_pre + sd_post) / 2)`` (Cohen's d_av, standardised by the
-  average of the pre and post SDs, so comparable with between-group d), with Hedges' small-
-  sample correction ``J = 1 - 3 / (4 * df - 1)`` and ``df = n - 1``.
+  average of the pre and post SDs, so comparable with between-group d), with Hedges' exact
+  small-sample correction ``J = Gamma(df / 2) / (sqrt(df / 2) Gamma((df - 1) / 2))`` and
+  ``df = n - 1`` (metafor's; ``1 - 3 / (4 df - 1)`` is its approximation). With 2 pairs
+  (df = 1) no correction exists (J would be 0, whatever the change): g_av is then NaN.
 
 Normalised gain (Hake 1998) is the class-average form ``(mean_post - mean_pre) /
 (scale_max - mean_pre)``: the share of the possible improvement that was realised.
@@ -65,15 +67,18 @@ def wilcoxon_signed_rank_p(d: np.ndarray) -> float:
     """Two-sided Wilcoxon signed-rank p-value with R's ``wilcox.test`` conventions.
 
     Zero differences are dropped; the exact null distribution is used when fewer than 50
-    non-zero differences remain and none are tied, otherwise the normal approximation with
-    continuity correction (and the tie-corrected variance).
+    differences remain and there were neither zeros nor tied absolute differences, otherwise
+    the normal approximation with continuity correction (and the tie-corrected variance), as
+    ``wilcox.test(d)`` with its defaults (``exact = NULL, correct = TRUE``) does.
     """
     d = np.asarray(d, dtype=float)
-    d = d[np.isfinite(d) & (d != 0)]
+    d = d[np.isfinite(d)]
+    zeros = bool((d == 0).any())
+    d = d[d != 0]
     if d.size == 0:
         return float("nan")
     ties = np.unique(np.abs(d)).size < d.size
-    method = "exact" if d.size < 50 and not ties else "approx"
+    method = "exact" if d.size < 50 and not ties and not zeros else "approx"
     res = stats.wilcoxon(d, zero_method="wilcox", correction=True, method=method)
     return float(res.pvalue)
 
@@ -97,7 +102,8 @@ def _paired_stats(pre: np.ndarray, post: np.ndarray, *, scale_max, mcid, alpha) 
     sd_d = float(d.std(ddof=1))
     se = sd_d / np.sqrt(n)
     q = stats.t.ppf(1 - alpha / 2, n - 1)
-    if sd_d > 0:
+    notes = []
+    if sd_d > 1e-12 * max(1.0, abs(m)):
         t = m / se
         out.update(
             ci_low=m - q * se,
@@ -106,15 +112,35 @@ def _paired_stats(pre: np.ndarray, post: np.ndarray, *, scale_max, mcid, alpha) 
             p_value=float(2 * stats.t.sf(abs(t), n - 1)),
             cohen_dz=m / sd_d,
         )
-    else:
-        out.update(ci_low=m, ci_high=m)
+    else:  # no interval of zero width: R's t.test stops ("data are essentially constant")
+        notes.append(
+            f"all {n} changes are equal ({m:+.3g}): with no variation in the changes there is "
+            "no paired-t interval, t-test or d_z (a zero-width interval would claim certainty)"
+        )
     sd_av = (pre.std(ddof=1) + post.std(ddof=1)) / 2
     if sd_av > 0:
-        df = n - 1
-        j = 1 - 3 / (4 * df - 1) if df > 0.75 else nan
+        j = hedges_j(n - 1)
         out["hedges_g_av"] = j * m / sd_av
+        if not np.isfinite(j):
+            notes.append(
+                "hedges_g_av needs at least 3 pairs: Hedges' correction does not exist with "
+                "df = 1 (it would be 0 whatever the change); see cohen_dz"
+            )
     out["wilcoxon_p"] = wilcoxon_signed_rank_p(d)
+    out["_notes"] = notes
     return out
+
+
+def hedges_j(df: float) -> float:
+    """Hedges' exact small-sample correction ``Gamma(df/2) / (sqrt(df/2) Gamma((df-1)/2))``.
+
+    As R's ``metafor:::.cmicalc``: NaN for df <= 1, where no finite unbiasing factor exists.
+    """
+    if not df > 1:
+        return float("nan")
+    from scipy.special import gammaln
+
+    return float(np.exp(gammaln(df / 2) - 0.5 * np.log(df / 2) - gammaln((df - 1) / 2)))
 
 
 def prepost(
@@ -155,15 +181,17 @@ def prepost(
         ``ci_low, ci_high`` (t interval of the mean change), ``p_value`` (paired t-test),
         ``n`` (ids with both phases), ``n_excluded`` (ids with only one), ``mean_pre``,
         ``mean_post``, ``mean_change``, ``t``, ``wilcoxon_p`` (Wilcoxon signed-rank, zero
-        differences dropped, exact for small samples without ties, else the normal approximation
-        with continuity correction as R's ``wilcox.test``), ``cohen_dz`` (mean change / SD of
-        changes), ``hedges_g_av`` (mean change / mean of pre and post SDs, times Hedges' J with
-        df = n - 1), ``normalized_gain`` (Hake's class-average gain), ``pct_improved`` (0-100).
+        differences dropped, exact for small samples without zeros or ties, else the normal
+        approximation with continuity correction as R's ``wilcox.test``), ``cohen_dz`` (mean
+        change / SD of changes), ``hedges_g_av`` (mean change / mean of pre and post SDs, times
+        Hedges' exact J with df = n - 1; NaN with 2 pairs), ``normalized_gain`` (Hake's class-average gain), ``pct_improved`` (0-100).
 
     Notes
     -----
     Regression to the mean and retest effects inflate a pre/post change; a control group's
-    change removes them (see :func:`pilot_skills`).
+    change removes them (see :func:`pilot_skills`). When every change is the same there is no
+    interval, t-test or d_z (R's ``t.test`` stops: "data are essentially constant"); a note
+    says so.
     """
     by_cols = [by] if isinstance(by, str) else list(by or [])
     need_columns(as_frame(data), [id, phase, score, *by_cols])
@@ -208,6 +236,9 @@ def prepost(
         )  # fmt: skip
         r["n_excluded"] = int((~ok).sum())
         key = key if isinstance(key, tuple) else (key,)
+        for text in r.pop("_notes", []):
+            where = " / ".join(map(str, key))
+            notes.append(f"{where}: {text}." if by_cols else text[0].upper() + text[1:] + ".")
         rows.append({**dict(zip(by_cols, key, strict=True)), **r})
     summary = pd.DataFrame(rows).reindex(columns=[*by_cols, *PREPOST_COLUMNS])
     summary["n"] = summary["n"].astype("int64")
@@ -221,8 +252,9 @@ def prepost(
     notes.insert(
         0,
         "Mean change with a paired-t interval; effect sizes: cohen_dz = mean change / SD of "
-        "changes; hedges_g_av = mean change / average of pre and post SDs, Hedges-corrected "
-        "(Lakens 2013)." + ("" if scale else " No scale given: normalised gain not computed."),
+        "changes; hedges_g_av = mean change / average of pre and post SDs, with Hedges' exact "
+        "correction (Lakens 2013)."
+        + ("" if scale else " No scale given: normalised gain not computed."),
     )
     return PrePostResult(summary, notes, by=by_cols, mcid=mcid)
 

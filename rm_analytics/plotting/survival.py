@@ -35,7 +35,7 @@ def plot_km(
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
-    from ..metrics.retention import km_at
+    from ..stats.survival import km_at
 
     created = ax is None
     if created:

@@ -8,10 +8,11 @@ still employed without a voluntary exit ``horizon_months`` after their cohort's 
 participants minus the control group.** Retention in each group is the Kaplan-Meier estimate
 at the horizon (people who left involuntarily or for other reasons, and people not yet
 followed that long, count as censored); the difference, its 95% interval and its p-value are
-those of :meth:`rm_analytics.metrics.retention.RetentionResult.attrition_at` (Wald with
-Greenwood standard errors; when a group had no exit by the horizon, Newcombe's square-and-add
-interval from the groups' own intervals and the exact test on leaving by the horizon). The
-verdict is :func:`rm_analytics.report.verdicts.verdict` on that interval (higher is better).
+those of :meth:`rm_analytics.metrics.retention.RetentionResult.attrition_at`: Newcombe's
+square-and-add (MOVER) interval from the two groups' Kaplan-Meier intervals (the exact lower
+limit for a group without exits by the horizon), and the p-value that inverts that interval,
+so the two always agree. The verdict is :func:`rm_analytics.report.verdicts.verdict` on that
+interval (higher is better).
 
 Nothing else decides the headline. The hazard ratio (Cox), the log-rank test, the restricted
 mean time retained and the exact test among people followed for the whole horizon are
@@ -35,11 +36,12 @@ DECLARATION = (
     "Pre-declared headline: the difference in the share of {who} still employed (no voluntary "
     "exit) {h} months after their cohort started, participants minus the control group. Each "
     "group's share is a Kaplan-Meier estimate (people not yet followed {h} months, or who left "
-    "for other reasons, count for as long as they were followed); the 95% interval is Wald's "
-    "with Greenwood standard errors, or Newcombe's square-and-add interval when a group had no "
-    "exit by then. Its verdict follows the verdict rules. The hazard ratio, the log-rank test, "
-    "the average months retained and the exact test among people followed the whole {h} months "
-    "are supporting analyses: they never set the headline."
+    "for other reasons, count for as long as they were followed); the 95% interval combines the "
+    "two groups' own intervals by Newcombe's square-and-add method (for a group without exits, "
+    "the exact lower limit on those followed), and the p-value is the level at which that "
+    "interval just reaches no difference, so interval, p-value and verdict always agree. The "
+    "hazard ratio, the log-rank test, the average months retained and the exact test among "
+    "people followed the whole {h} months are supporting analyses: they never set the headline."
 )
 
 

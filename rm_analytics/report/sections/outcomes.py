@@ -422,13 +422,10 @@ def retention_section(ctx: SectionContext) -> SectionResult:
         better="higher",
         role="primary",
         method="pre-declared primary estimand: difference of Kaplan-Meier retention (no "
-        "voluntary exit) at the horizon, participants minus control; "
-        + (
-            "95% interval by Newcombe's square-and-add method from the two groups' intervals "
-            "(a group had no exit by the horizon)"
-            if head.ci_method == "mover"
-            else "Greenwood standard errors, Wald 95% interval"
-        ),
+        "voluntary exit) at the horizon, participants minus control; 95% interval by "
+        "Newcombe's square-and-add method (MOVER) from the two groups' Kaplan-Meier intervals "
+        "(the exact lower limit for a group without exits), p-value by inverting that interval: "
+        "the verdict and the p-value come from that one interval",
     )
     for g, key in (("treated", "retention_participants"), ("control", "retention_control")):
         row = r.summary[
