@@ -69,8 +69,12 @@ def _data_args(args: argparse.Namespace) -> tuple[str | None, str | None]:
     return data, config
 
 
-def _add_load_options(p: argparse.ArgumentParser) -> None:
-    _add_data_options(p, "folder of table files, or one Excel workbook")
+def _add_load_options(
+    p: argparse.ArgumentParser, data_help: str = "folder of table files, or one Excel workbook"
+) -> None:
+    """The options that say where the data are and how to read them: one set, shared by every
+    command that loads a pilot (validate, report, check-pairs)."""
+    _add_data_options(p, data_help)
     p.add_argument(
         "--date-format",
         metavar="FMT",
@@ -82,14 +86,26 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--today", metavar="DATE", help="reference date for 'not in the future' checks")
 
 
+def _load_options(args: argparse.Namespace) -> dict:
+    """How to read the data (``config``, ``date_format``, ``level_order``, ``today``), as
+    keyword arguments of :func:`rm_analytics.load_pilot`, :func:`rm_analytics.report.render`
+    and the pair check."""
+    order = (
+        [x.strip() for x in args.level_order.split(",") if x.strip()] if args.level_order else None
+    )
+    return {
+        "config": getattr(args, "config", None),
+        "date_format": args.date_format,
+        "level_order": order,
+        "today": args.today,
+    }
+
+
 def _load(args: argparse.Namespace):
     from .data.pilot import load_pilot
 
-    data, config = _data_args(args)
-    order = [x.strip() for x in args.level_order.split(",")] if args.level_order else None
-    return load_pilot(
-        data, config=config, date_format=args.date_format, level_order=order, today=args.today
-    )
+    data, _ = _data_args(args)
+    return load_pilot(data, **_load_options(args))
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -159,25 +175,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_check_pairs(args: argparse.Namespace) -> int:
     from .metrics.pairs_check import check_pairs_cli
 
-    data, config = _data_args(args)
-    return check_pairs_cli(data, same_department=not args.any_department, config=config)
+    data, _ = _data_args(args)
+    return check_pairs_cli(data, same_department=not args.any_department, **_load_options(args))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .report import NotebookExecutionError, parse_assignments, render
 
-    if args.date_format or args.level_order:
-        raise CliError(
-            "--date-format and --level-order are not supported by report yet; "
-            "convert the files to ISO dates / natural grade labels first"
-        )
     formats = [f for f in args.format.split(",") if f.strip()]
-    data, config = _data_args(args)
+    data, _ = _data_args(args)
     try:
         reports = render(
             data,
             args.out,
-            config=config,
             audience=args.audience,
             cohort=args.cohort,
             as_of=args.as_of,
@@ -187,7 +197,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             quiet=args.quiet,
             timeout=args.timeout,
-            today=args.today,
+            **_load_options(args),
         )
     except NotebookExecutionError as exc:
         print(f"rm-analytics report: {exc}", file=sys.stderr)
@@ -294,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check-pairs", help="check proposed pairs for conflicts of interest before launch"
     )
-    _add_data_options(p, "folder with employees and the proposed pairs")
+    _add_load_options(p, "folder with employees and the proposed pairs")
     p.add_argument("--any-department", action="store_true", help="skip the same-department check")
     p.set_defaults(func=cmd_check_pairs)
 

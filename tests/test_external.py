@@ -26,7 +26,15 @@ def test_pershing_row():
     assert row.value == 0.96
     assert not row.control_group
     assert row.second_hand
-    assert "seed 002" in row.reported_in and "seed 004" in row.reported_in
+    assert "Harvard Business Review" in row.citation and "2019" in row.citation
+
+
+def test_sources_are_real_publications_not_internal_files():
+    df = X.external_benchmarks()
+    text = " ".join(df.astype(str).to_numpy().ravel())
+    for internal in ("seed 0", "machine-reworded", "domain brief", "source material"):
+        assert internal not in text
+    assert df.citation.str.contains(r"\(\d{4}\)").all()  # author (year). title
 
 
 def test_benchmarks_are_never_used_in_roi():

@@ -60,3 +60,24 @@ def test_pilot_goals(sample_pilot):
     assert set(r.summary.measure) == {"mean_progress", "share_goal_met", "share_off_track"}
     assert {"cohort_id", "pair_status"} <= set(r.pairs_.columns)
     assert len(r.pairs_) == len(sample_pilot.pairs)
+
+
+def test_hidden_cells_are_drawn_as_hidden_not_as_zero():
+    import matplotlib.pyplot as plt
+
+    df, w6, ep, _ = _data()
+    r = goal_progress(df)  # min_cell_size 5: every cell of 10 pairs has 1 to 4 pairs or none
+    d = r.distribution_
+    hidden = d[d.share.isna()]
+    zero = d[d.share.eq(0)]
+    assert len(hidden) and len(zero)
+    ax = r.plot()
+    words = [t for t in ax.texts if t.get_text() == "hidden"]
+    assert len(words) == len(hidden)
+    frames = [p for p in ax.patches if p.get_hatch()]
+    assert len(frames) == len(hidden)
+    solid = [p for p in ax.patches if not p.get_hatch()]
+    # one solid bar per shown cell (zero cells are real zeros), none for a hidden cell
+    assert len(solid) == len(d) - len(hidden)
+    assert all(p.get_height() > 0 for p in frames)
+    plt.close("all")

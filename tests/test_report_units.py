@@ -20,7 +20,7 @@ from rm_analytics.report.parameters import (
     parse_assignments,
 )
 from rm_analytics.report.privacy import find_identifiers, suppress_small
-from rm_analytics.report.verdicts import recommendation, verdict
+from rm_analytics.report.verdicts import RECOMMENDATION_RULES, Feasibility, recommendation, verdict
 
 MINUS = "\u2212"
 
@@ -92,19 +92,50 @@ def test_verdict_boundary_is_the_80_percent_interval():
 
 
 def test_recommendation_rules():
-    assert recommendation({})["action"] == "no recommendation yet"
-    assert recommendation({"retention": "clear improvement"})["action"] == "scale"
-    assert recommendation({"retention": "clear improvement"}, roi_low=-0.2)["action"] == "continue"
-    assert (
-        recommendation({"retention": "clear improvement", "engagement": "clear deterioration"})[
-            "action"
-        ]
-        == "reshape"
+    """Each rule of the table, and that the first rule that applies decides."""
+    can = Feasibility(30, 3, 120, 10, 12)
+    cannot = Feasibility(1880, 157, 120, 10, 12)
+    good, bad = "clear improvement", "clear deterioration"
+
+    def rule(head, **kw):
+        out = recommendation(head, **kw)
+        assert out["reason"]
+        return out["rule"], out["action"]
+
+    # 1: no headline, whatever else is known
+    assert rule(None, secondary={"skills": good}) == (1, "no recommendation yet")
+    assert "from 1 May" in recommendation(None, primary_reason="from 1 May")["reason"]
+    # 2: a clear deterioration anywhere
+    assert rule(good, secondary={"engagement": bad}) == (2, "reshape")
+    assert rule(bad) == (2, "reshape")
+    # 3 and 4: the headline improved; scale only when the cautious return pays back
+    assert rule(good, roi_low=5.0) == (3, "scale")
+    assert rule(good, roi_low=-20.0) == (4, "continue")
+    assert rule(good, roi_low=5.0, secondary={"skills": "suggestive deterioration"}) == (
+        4,
+        "continue",
     )
-    assert recommendation({"skills": "suggestive improvement"})["action"] == "continue"
-    assert recommendation({"skills": "suggestive deterioration"})["action"] == "reshape"
-    two = {"engagement": "clear improvement", "skills": "clear improvement"}
-    assert recommendation(two)["action"] == "scale"
+    # 5: suggestive deterioration of an inconclusive headline or another result
+    assert rule("suggestive deterioration") == (5, "reshape")
+    assert rule("not enough evidence yet", secondary={"skills": "suggestive deterioration"}) == (
+        5,
+        "reshape",
+    )
+    # 6 and 7: inconclusive headline; power decides what to do next
+    assert rule("not enough evidence yet", feasibility=can) == (6, "continue")
+    assert rule("suggestive improvement", feasibility=None) == (6, "continue")
+    out = recommendation(
+        "not enough evidence yet",
+        feasibility=cannot,
+        secondary={"skills": good, "engagement": good},
+        cost="€42,419",
+    )
+    assert (out["rule"], out["action"]) == (7, "decide on the other results")
+    assert "1,880 pairs" in out["reason"] and "157 cohorts" in out["reason"]
+    assert "engagement (clear improvement) and skills (clear improvement)" in out["reason"]
+    assert "run the next" not in out["reason"]
+    # the table the appendix prints has one row per rule, in order
+    assert [r[0] for r in RECOMMENDATION_RULES] == [str(i) for i in range(1, 8)]
 
 
 # -- suppression and identifiers ----------------------------------------------------------------
@@ -159,7 +190,7 @@ def test_collector_suppresses_small_cells_and_writes_stable_json(tmp_path):
     # stable bytes, valid JSON without NaN, schema checked on read
     assert build().to_json() == m.to_json()
     path = m.write(tmp_path / "x.metrics.json")
-    assert read_metrics(path)["schema_version"] == "1.0"
+    assert read_metrics(path)["schema_version"] == "1.1"
     assert "NaN" not in path.read_text()
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"schema": "other"}))

@@ -337,3 +337,17 @@ def test_attrition_difference_p_value_and_interval_agree():
                         a0["difference"]
                         - np.hypot(s_t.estimate - s_t.ci_low, r.ci_high - r.estimate)
                     )
+
+
+def test_balance_without_matching_judges_the_groups_as_they_are():
+    """A designated control is not matched: "balanced" reads |SMD| before, below 0.1."""
+    from rm_analytics.metrics.matching import balance_table
+
+    df = pd.DataFrame(
+        {"treated": [1] * 50 + [0] * 50, "x": list(range(50)) + [v + 1.0 for v in range(50)]}
+    )
+    b = balance_table(df, treatment="treated", covariates=["x"]).iloc[0]
+    assert abs(b.smd_before) < 0.1 and np.isnan(b.smd_after)
+    assert bool(b.balanced)
+    far = df.assign(x=df.x + df.treated * 20)
+    assert not bool(balance_table(far, treatment="treated", covariates=["x"]).iloc[0].balanced)

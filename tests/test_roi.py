@@ -295,9 +295,13 @@ def test_sensitivity_hand_computed():
     # costs 20,000 + 15,000 x (0.8 - 1) = 17,000 -> ROI 135.29%; x1.2 -> 23,000 -> 73.91%
     assert hr.roi_at_low == pytest.approx(100 * (40_000 - 17_000) / 17_000)
     assert hr.roi_at_high == pytest.approx(100 * (40_000 - 23_000) / 23_000)
+    given = s[s.factor == "given costs"].iloc[0]
+    # software 5,000 x 0.8 -> costs 19,000; x 1.2 -> 21,000
+    assert given.roi_at_low == pytest.approx(100 * (40_000 - 19_000) / 19_000)
+    assert given.roi_at_high == pytest.approx(100 * (40_000 - 21_000) / 21_000)
     eff = s[s.factor == "attrition difference"].iloc[0]
     assert eff.roi_at_low == pytest.approx(r.row(metric="roi_pct").ci_low)
-    assert s.base_roi.tolist() == pytest.approx([100.0] * 3)
+    assert s.base_roi.tolist() == pytest.approx([100.0] * 4)
     # sorted by swing: replacement cost first
     assert s.factor.iloc[0] == "replacement cost"
 
@@ -311,6 +315,31 @@ def test_sensitivity_not_demonstrated_shows_only_the_range():
     )
     eff = s[s.factor == "attrition difference"].iloc[0]
     assert np.isfinite([eff.roi_at_low, eff.roi_at_high]).all()
+
+
+def test_sensitivity_at_a_given_difference_draws_every_factor():
+    """Not demonstrated: at the favourable end of the interval every assumption row is there."""
+    costs = R.CostResult(
+        pd.DataFrame(
+            [
+                ("time", "", 100.0, "hours", 150.0, 15_000.0, "EUR", True),
+                ("software", "", 1.0, "item", 5_000.0, 5_000.0, "EUR", False),
+                ("total", "", np.nan, "", np.nan, 20_000.0, "EUR", False),
+            ],
+            columns=R.COST_COLUMNS,
+        ),
+        currency="EUR",
+    )
+    r = base(se_difference=0.15, salary=50_000, costs=costs)
+    assert r.verdict == R.NOT_DEMONSTRATED
+    lo, hi = r.inputs["ci_difference"]
+    sens = r.sensitivity(at_difference=hi)
+    assert len(sens.summary) == 4
+    s = sens.summary
+    assert np.isfinite(s[["roi_at_low", "roi_at_high"]].to_numpy()).all()
+    assert s.base_roi.iloc[0] == pytest.approx(r.row(metric="roi_pct").ci_high)
+    assert sens.arguments["at_difference"] == hi
+    assert any("given" in n for n in sens.notes)
 
 
 def test_sensitivity_without_salary_or_cost_table_says_why():

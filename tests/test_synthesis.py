@@ -264,10 +264,10 @@ def test_sponsor_part_of_a_six_cohort_program(program):
 
     _, pilot = program
     rep = _report(pilot, sequential_looks=6)
-    html = rep.part_html("synthesis")
+    html = rep.section_html("synthesis")  # a supporting analysis, in the appendix
     check_privacy(html, pilot)  # aggregates only: no ids, no free text
     text = _text(html)
-    assert "Across cohorts" in text and "Evidence across cohorts" in text
+    assert "Evidence across cohorts" in text and "A supporting analysis" in text
     assert "After C06 (look 6 of 6) the evidence score is 2.29 against a boundary of 2.01" in text
     assert "Status: decide now: effective" in text
     assert "A next cohort is expected between" in text
@@ -303,9 +303,9 @@ def test_sponsor_part_of_a_six_cohort_program(program):
 def test_sponsor_part_with_one_cohort_or_no_plan(sample_pilot):
     one = _report(sample_pilot.select("C01"))
     assert one.results["synthesis"].status == "unavailable"
-    assert "Not available: One cohort." in _text(one.part_html("synthesis"))
+    assert "Not available: One cohort." in _text(one.section_html("synthesis"))
     two = _report(sample_pilot.copy(), sequential_looks=0)
-    text = _text(two.part_html("synthesis"))
+    text = _text(two.section_html("synthesis"))
     # two cohorts: honest about what two cohorts cannot say
     assert "too wide to be useful" in text
     assert "No decision plan across cohorts was set" in text

@@ -588,6 +588,35 @@ INTERVENTIONS = Table(
     ),
 )
 
+COSTS = Table(
+    name="costs",
+    description=(
+        "Optional program costs the other tables cannot show: software, external fees, "
+        "venues, materials. One row per cost line; each line is added to the fully loaded "
+        "cost that the return on investment computes from people's time. Report parameters "
+        "(cost_software, cost_external, cost_other) add lines without a file."
+    ),
+    required=False,
+    columns=(
+        Column("item", "str", "What the cost is for, e.g. mentoring platform licence."),
+        Column("amount", "float", "Amount in the report currency.", minimum=0),
+        Column(
+            "date",
+            "date",
+            "When the cost was incurred; a report as of an earlier date leaves the line out.",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "category",
+            "str",
+            "Kind of cost, e.g. software, external, venue (for display).",
+            required=False,
+            nullable=True,
+        ),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -601,6 +630,7 @@ TABLES: dict[str, Table] = {
         CHECKPOINTS_TABLE,
         OUTCOMES,
         INTERVENTIONS,
+        COSTS,
     )
 }
 

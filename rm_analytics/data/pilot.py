@@ -11,17 +11,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisDateError, DataValidationError, InsufficientDataError
 from . import contract as C
 from .readers import RawTable, find_tables, read_table, write_tables
-from .validation import validate_raw
+from .validation import order_waves, validate_raw
 
 QUALITY_COLUMNS = ["table", "stage", "check", "rows", "action", "detail"]
 
 #: Dates that may be planned (in the future) rather than recorded.
-PLANNED_DATES = frozenset({("cohorts", "end_date"), ("pairs", "end_date")})
+PLANNED_DATES = frozenset({("cohorts", "end_date"), ("pairs", "end_date"), ("costs", "date")})
 
 
 def snapshot_date(
@@ -29,10 +30,10 @@ def snapshot_date(
 ) -> pd.Timestamp:
     """The latest date *recorded* in the tables: the default ``as_of`` of every analysis.
 
-    Planned dates (cohort and pair end dates) are left out, so a pilot still running is
-    judged as of its last recorded event, not its planned end. With ``today``, dates after
-    it are left out too: a future date is a planned event (a termination date of a planned
-    leave), not an observed one. NaT when there are no dates.
+    Planned dates (cohort and pair end dates, dates of cost lines) are left out, so a pilot
+    still running is judged as of its last recorded event, not its planned end. With ``today``,
+    dates after it are left out too: a future date is a planned event (a termination date of a
+    planned leave), not an observed one. NaT when there are no dates.
     """
     limit = pd.Timestamp(today).normalize() if today is not None else None
     latest = pd.NaT
@@ -142,7 +143,7 @@ class Pilot:
         Required tables, typed as in the data contract (ids as strings, dates as
         ``datetime64[ns]``, choices as categoricals, ``employees.level`` as an ordered
         categorical).
-    control, sessions, surveys, skills, checkpoints, outcomes, interventions : DataFrame or None
+    control, sessions, surveys, skills, checkpoints, outcomes, interventions, costs : DataFrame or None
         Optional tables; None when absent. ``surveys`` has a float ``value`` column (yes/no
         items as 1/0) and a ``text`` column for free-text items; ``surveys.wave`` is ordered
         by each wave's median response date.
@@ -173,6 +174,8 @@ class Pilot:
         self.today = reference_date(today)
         """Reference date of the "not in the future" checks (the real date unless given):
         dates after it are planned, never observed, and no analysis date may be later."""
+        #: The date of :meth:`as_of` when this pilot is the data as they stood then, else None.
+        self.cutoff: pd.Timestamp | None = None
 
     # -- tables ----------------------------------------------------------------------------
     @property
@@ -217,6 +220,11 @@ class Pilot:
         return self._tables.get("interventions")
 
     @property
+    def costs(self) -> pd.DataFrame | None:
+        """Cost lines the other tables cannot show (software, external fees), or None."""
+        return self._tables.get("costs")
+
+    @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables present, by name."""
         return dict(self._tables)
@@ -227,11 +235,18 @@ class Pilot:
 
     def require(self, *tables: str, purpose: str = "this analysis") -> None:
         """Raise a clear error when a table needed for ``purpose`` is absent or empty."""
-        absent = [t for t in tables if t not in self._tables or len(self._tables[t]) == 0]
+        absent = [t for t in tables if t not in self._tables]
         if absent:
             raise InsufficientDataError(
                 f"{purpose} needs the {', '.join(absent)} table{'s' if len(absent) > 1 else ''}, "
                 "which the pilot data do not have"
+            )
+        empty = [t for t in tables if len(self._tables[t]) == 0]
+        if empty:
+            when = f" on {self.cutoff:%d %B %Y}" if self.cutoff is not None else ""
+            raise InsufficientDataError(
+                f"{purpose} needs rows in the {', '.join(empty)} table"
+                f"{'s' if len(empty) > 1 else ''}, which had none{when}"
             )
 
     @property
@@ -317,23 +332,232 @@ class Pilot:
         if "surveys" in t:
             sv = t["surveys"]
             t["surveys"] = sv[sv.pair_id.isna() | sv.pair_id.isin(pair_ids)]
-        return Pilot(
+        out = Pilot(
             t,
             sources=self.sources,
             quality=self.quality_log.copy(),
             extra_columns=self.extra_columns,
             today=self.today,
         )
+        out.cutoff = self.cutoff
+        return out
+
+    def as_of(self, date: str | pd.Timestamp) -> Pilot:
+        """The pilot as its data stood on ``date``: what an export taken that day would hold.
+
+        Every table is truncated once, by these rules (``D`` is ``date``):
+
+        ==============  ==========================================================================
+        table           rule
+        ==============  ==========================================================================
+        employees       people hired after D are removed; a termination after D has not
+                        happened yet (``termination_date`` and ``termination_type`` blank: the
+                        person is still employed on D); a ``manager_id`` naming a removed person
+                        is blanked
+        cohorts         cohorts starting after D are removed (planned end dates are plans, known
+                        in advance, and stay)
+        pairs           pairs of removed cohorts or people, and pairs starting after D, are
+                        removed; a pair that ended after D was running on D: ``end_date`` blank
+                        and ``status`` ``active`` (a pair still ``active`` keeps its planned end)
+        control         rows of removed cohorts or people are removed
+        sessions        sessions dated after D, and those of removed pairs, are removed
+        surveys         answers given after D, and those of removed people or pairs, are removed
+        skills          assessments dated after D are removed; an undated ``post`` assessment
+                        is kept only when the person's first cohort (as participant or control)
+                        ended by D, an undated ``pre`` assessment only when that cohort started
+                        by D (people in no cohort: kept)
+        checkpoints     checks dated after D are removed; an undated ``week6`` check is kept when
+                        the pair started at least 42 days before D, an undated ``endpoint`` check
+                        when the pair's end (or its cohort's planned end) is on or before D
+        outcomes        outcomes dated after D, and those of removed people or pairs, are removed
+        costs           cost lines dated after D are removed (undated lines are kept)
+        interventions   interventions dated after D, and those of removed pairs, are removed
+        ==============  ==========================================================================
+
+        Columns that carry no date are as exported and cannot be turned back: grade
+        (``level``), salary, performance rating, department, location and reporting lines
+        describe the day of the export. The data-quality log records every row removed or
+        reset (stage ``as of``).
+
+        Parameters
+        ----------
+        date
+            The date D (``YYYY-MM-DD`` or a Timestamp); times of day are ignored.
+
+        Returns
+        -------
+        Pilot
+            A new pilot; this one is unchanged.
+        """
+        d = pd.Timestamp(date).normalize()
+        t = dict(self._tables)
+        log = self.quality_log.copy()
+        day = f"{d:%Y-%m-%d}"
+
+        def drop(name: str, keep, reason: str) -> None:
+            df = t[name]
+            keep = pd.Series(keep, index=df.index).fillna(True).astype(bool).to_numpy()
+            n = int((~keep).sum())
+            if n:
+                t[name] = df[keep]
+                log.add(name, "as of", reason, n, "excluded", f"not yet in the data on {day}")
+
+        def after(col: pd.Series) -> pd.Series:
+            return (col > d).fillna(False)
+
+        # employees: not yet hired, not yet left
+        emp = t["employees"]
+        drop("employees", ~after(emp.hire_date), f"hired after {day}")
+        emp = t["employees"]
+        left_later = after(emp.termination_date)
+        if left_later.any():
+            emp = emp.copy()
+            emp.loc[left_later, "termination_date"] = pd.NaT
+            emp.loc[left_later, "termination_type"] = pd.NA
+            log.add("employees", "as of", f"left after {day}", int(left_later.sum()), "reset",
+                    f"still employed on {day}")  # fmt: skip
+        people = set(emp.employee_id.astype(str))
+        if "manager_id" in emp.columns:
+            gone = emp.manager_id.notna() & ~emp.manager_id.astype(str).isin(people)
+            if gone.any():
+                emp = emp.copy()
+                emp.loc[gone, "manager_id"] = pd.NA
+                log.add("employees", "as of", f"manager hired after {day}", int(gone.sum()),
+                        "reset", "manager_id blanked")  # fmt: skip
+        t["employees"] = emp
+
+        # cohorts and pairs
+        drop("cohorts", ~after(t["cohorts"].start_date), f"cohort starting after {day}")
+        cohort_ids = set(t["cohorts"].cohort_id.astype(str))
+        pairs = t["pairs"]
+        drop(
+            "pairs",
+            pairs.cohort_id.astype(str).isin(cohort_ids)
+            & ~after(pairs.start_date)
+            & pairs.mentor_id.astype(str).isin(people)
+            & pairs.mentee_id.astype(str).isin(people),
+            f"pair starting after {day}",
+        )
+        pairs = t["pairs"]
+        ended_later = after(pairs.end_date) & pairs.status.astype(str).ne("active")
+        if ended_later.any():
+            pairs = pairs.copy()
+            pairs.loc[ended_later, "end_date"] = pd.NaT
+            pairs.loc[ended_later, "status"] = "active"
+            log.add("pairs", "as of", f"ended after {day}", int(ended_later.sum()), "reset",
+                    f"running on {day}: status active, no end date")  # fmt: skip
+            t["pairs"] = pairs
+        pair_ids = set(pairs.pair_id.astype(str))
+
+        def known(df: pd.DataFrame, col: str, ids: set[str]) -> pd.Series:
+            return df[col].isna() | df[col].astype(str).isin(ids)
+
+        if "control" in t:
+            c = t["control"]
+            drop("control", c.cohort_id.astype(str).isin(cohort_ids)
+                 & c.employee_id.astype(str).isin(people), f"cohort starting after {day}")  # fmt: skip
+        if "sessions" in t:
+            s = t["sessions"]
+            drop("sessions", ~after(s.date) & s.pair_id.astype(str).isin(pair_ids),
+                 f"dated after {day}")  # fmt: skip
+        if "surveys" in t:
+            s = t["surveys"]
+            keep = ~after(s.response_date) & s.respondent_id.astype(str).isin(people)
+            if "pair_id" in s.columns:
+                keep &= known(s, "pair_id", pair_ids)
+            drop("surveys", keep, f"answered after {day}")
+        if "skills" in t:
+            drop("skills", self._skills_known(d), f"assessed after {day}")
+        if "checkpoints" in t:
+            cp = t["checkpoints"]
+            keep = cp.pair_id.astype(str).isin(pair_ids)
+            if "date" in cp.columns:
+                keep &= ~after(cp.date)
+                undated = cp.date.isna()
+            else:
+                undated = pd.Series(True, index=cp.index)
+            if undated.any():
+                info = pairs.set_index(pairs.pair_id.astype(str))
+                cend = t["cohorts"].set_index(t["cohorts"].cohort_id.astype(str)).end_date
+                pid = cp.pair_id.astype(str)
+                start = pid.map(info.start_date)
+                end = pid.map(info.end_date).fillna(pid.map(info.cohort_id.astype(str).map(cend)))
+                kind = cp.checkpoint.astype(str)
+                due = np.where(kind.eq("week6"), start + pd.Timedelta(days=42), end)
+                keep &= ~undated | (pd.Series(due, index=cp.index) <= d).fillna(False)
+            drop("checkpoints", keep, f"checked after {day}")
+        if "outcomes" in t:
+            o = t["outcomes"]
+            keep = ~after(o.date)
+            if "employee_id" in o.columns:
+                keep &= known(o, "employee_id", people)
+            if "pair_id" in o.columns:
+                keep &= known(o, "pair_id", pair_ids)
+            drop("outcomes", keep, f"dated after {day}")
+        if "costs" in t and "date" in t["costs"].columns:
+            drop("costs", ~after(t["costs"].date), f"dated after {day}")
+        if "interventions" in t:
+            iv = t["interventions"]
+            drop("interventions", ~after(iv.date) & iv.pair_id.astype(str).isin(pair_ids),
+                 f"dated after {day}")  # fmt: skip
+        for name, df in t.items():  # categories as a load of the truncated files gives them
+            tidy = {
+                col: df[col].cat.remove_unused_categories()
+                for col in df.columns
+                if isinstance(df[col].dtype, pd.CategoricalDtype)
+                and _data_categories(name, col)
+                and len(df[col].cat.categories) > df[col].nunique()
+            }
+            if tidy:
+                t[name] = df.assign(**tidy)
+        if "surveys" in t:
+            t["surveys"] = order_waves(t["surveys"])
+        out = Pilot(
+            t, sources=self.sources, quality=log, extra_columns=self.extra_columns, today=self.today
+        )
+        out.cutoff = d
+        return out
+
+    def _skills_known(self, d: pd.Timestamp) -> pd.Series:
+        """Which skill assessments existed on ``d`` (rules in :meth:`as_of`; membership of
+        cohorts from the whole data, so a control of a later cohort is linked to it)."""
+        t = self._tables
+        sk = t["skills"]
+        dated = sk["date"].notna() if "date" in sk.columns else pd.Series(False, index=sk.index)
+        keep = pd.Series(True, index=sk.index)
+        if dated.any():
+            keep &= ~(dated & (sk["date"] > d))
+        if (~dated).any():
+            cohorts = t["cohorts"].set_index(t["cohorts"].cohort_id.astype(str))
+            members = [
+                t["pairs"][["cohort_id", f"{r}_id"]].set_axis(["cohort_id", "employee_id"], axis=1)
+                for r in ("mentor", "mentee")
+            ]
+            if "control" in t:
+                members.append(t["control"][["cohort_id", "employee_id"]])
+            m = pd.concat(members).astype(str)
+            m["start"] = m.cohort_id.map(cohorts.start_date)
+            m["end"] = m.cohort_id.map(cohorts.end_date)
+            first = m.sort_values("start").drop_duplicates("employee_id").set_index("employee_id")
+            who = sk.employee_id.astype(str)
+            start, end = who.map(first.start), who.map(first.end)
+            phase = sk.phase.astype(str)
+            ok = np.where(phase.eq("post"), end <= d, start <= d)
+            linked = who.isin(first.index)
+            keep &= dated | ~linked | pd.Series(ok, index=sk.index).fillna(False)
+        return keep
 
     def copy(self) -> Pilot:
         """A pilot sharing the (read-only) tables with its own data-quality log."""
-        return Pilot(
+        out = Pilot(
             self._tables,
             sources=self.sources,
             quality=self.quality_log.copy(),
             extra_columns=self.extra_columns,
             today=self.today,
         )
+        out.cutoff = self.cutoff
+        return out
 
     def summary(self) -> pd.DataFrame:
         """Rows per table and a few headline counts."""
@@ -387,6 +611,17 @@ class Pilot:
             + self.quality.to_html(index=False)
             + "</div>"
         )
+
+
+def _data_categories(table: str, column: str) -> bool:
+    """Whether a categorical column's categories are the values found in the data (free
+    labels such as departments or survey items), rather than the contract's fixed choices or
+    the organisation's grade order."""
+    spec = C.TABLES.get(table)
+    if spec is None or column not in spec.column_names:
+        return True
+    col = spec.column(column)
+    return col.choices is None and col.kind != "level"
 
 
 def build_pilot(

@@ -457,7 +457,17 @@ def _as_bool(s: pd.Series) -> _Typed:
     return _Typed(pd.Series(out, index=s.index, copy=False), ~ok, ~c.na & ~ok, _BOOL_RULE)
 
 
+#: Rule of a grade label that carries no number when no grade order is given.
+WORD_GRADE_RULE = (
+    "grade label without a number: the order of such grades is known only to the "
+    "organisation; give all grades from lowest to highest (command line: --level-order "
+    "L1,L2,...; Python: level_order=[...])"
+)
+
+
 def _as_level(s: pd.Series, level_order: Sequence[str] | None) -> _Typed:
+    if level_order is None and isinstance(s.dtype, pd.CategoricalDtype) and s.dtype.ordered:
+        level_order = [str(x) for x in s.dtype.categories]  # an ordered categorical says it
     c = _id_coded(s) if pd.api.types.is_float_dtype(s) else _clean_coded(s, strip=True)
     if level_order is not None:
         order = [str(x) for x in level_order]
@@ -466,7 +476,18 @@ def _as_level(s: pd.Series, level_order: Sequence[str] | None) -> _Typed:
         rule = "not one of the levels given in level_order: " + ", ".join(order)
     else:
         typed, cats = _sorted_categories(c)
-        bad, rule = _mixed_level_spellings(c)
+        # labels without a digit have no natural order (sorting them would be alphabetical):
+        # each one is reported once, at its first row
+        words = np.array([not _DIGITS.search(str(v)) for v in c.values], dtype=bool)
+        first = np.zeros(len(s), dtype=bool)
+        if words.any():
+            seen = c.first_seen()
+            rows = pd.Series(np.arange(len(s))).groupby(c.codes).first()
+            first[[int(rows[k]) for k in seen if words[k]]] = True
+        if first.any():
+            bad, rule = first, WORD_GRADE_RULE
+        else:  # numbered grades spelled in several schemes ("Level 4" with "L7")
+            bad, rule = _mixed_level_spellings(c)
     series = _categorical(typed, cats, s.index, ordered=True)
     return _Typed(series, typed.na, bad, rule, coded=typed)
 
@@ -1351,7 +1372,7 @@ def _check_interventions(
         )
 
 
-def _order_waves(sv: pd.DataFrame) -> pd.DataFrame:
+def order_waves(sv: pd.DataFrame) -> pd.DataFrame:
     """Make ``wave`` an ordered categorical, ordered by each wave's median response date
     (the named pulse waves baseline < midpoint < endpoint always in that order)."""
     if len(sv) == 0 or sv["wave"].isna().all():
@@ -1471,7 +1492,7 @@ def validate_raw(
             check(tables[name], sources[name])
     if "surveys" in tables:
         sv, no_text = _check_surveys(tables["surveys"], sources["surveys"], out, today, coded)
-        tables["surveys"] = _order_waves(sv)
+        tables["surveys"] = order_waves(sv)
         skipped = int((np.isnan(sv["value"].to_numpy()) & no_text).sum())
         if skipped:
             notes.append(

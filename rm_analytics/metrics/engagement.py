@@ -238,7 +238,7 @@ def difference_in_differences(
         df = df[keep.to_numpy()]
     periods = pd.unique(df[period].dropna())
     if post not in set(periods):
-        raise ValueError(f"column {period!r} has no row with the post value {post!r}")
+        raise InsufficientDataError(f"column {period!r} has no row with the post value {post!r}")
     if len(periods) > 2:
         raise ValueError(
             f"column {period!r} has {len(periods)} distinct values; a 2x2 difference-in-"
@@ -246,7 +246,9 @@ def difference_in_differences(
         )
     groups = pd.unique(df[group].dropna())
     if treated not in set(groups):
-        raise ValueError(f"column {group!r} has no row with the treated value {treated!r}")
+        raise InsufficientDataError(
+            f"column {group!r} has no row with the treated value {treated!r}"
+        )
     if len(groups) != 2:
         raise ValueError(
             f"column {group!r} must have exactly two values (treated {treated!r} and a control), "
@@ -424,7 +426,9 @@ def event_study(
     y = df[outcome].to_numpy(dtype=float)
     times = sorted(set(e[d].tolist()))
     if reference not in times:
-        raise ValueError(f"no treated observation at the reference event time {reference}")
+        raise InsufficientDataError(
+            f"no treated observation at the reference event time {reference}"
+        )
     effect_times = [t for t in times if t != reference]
     cols, names = [], []
     for t in effect_times:

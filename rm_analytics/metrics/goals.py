@@ -44,8 +44,21 @@ class GoalsResult(Result):
             _, ax = plt.subplots(figsize=(6, 3.5))
         d = self.distribution_
         width = 0.4
+        hidden = d.share.isna() & d.n_pairs.isna()  # suppressed small cells, not zeros
+        shown_max = float(d.share.max()) if d.share.notna().any() else 0.0
+        top = shown_max if shown_max > 0 else 1.0  # height of a hidden cell's frame
         for k, (cp, sub) in enumerate(d.groupby("checkpoint", sort=False)):
-            ax.bar(sub.progress + (k - 0.5) * width, sub.share.fillna(0), width, label=cp)
+            x = sub.progress + (k - 0.5) * width
+            shown = ~hidden[sub.index]
+            bars = ax.bar(x[shown], sub.share[shown], width, label=cp)
+            colour = bars.patches[0].get_facecolor() if bars.patches else None
+            for xi in x[~shown]:
+                # a hidden cell is drawn as hidden: an empty hatched frame and the word, never a
+                # bar of zero (which would read as "no pair")
+                ax.bar(xi, top, width, fill=False, hatch="//", edgecolor=colour or "grey",
+                       linewidth=0.6, alpha=0.5)  # fmt: skip
+                ax.text(xi, top / 2, "hidden", rotation=90, ha="center", va="center",
+                        fontsize="x-small", color="dimgrey")  # fmt: skip
         ax.set_xlabel("progress against the SMART goal (1 = none, 5 = achieved)")
         ax.set_ylabel("share of pairs")
         ax.set_xticks([1, 2, 3, 4, 5])
@@ -140,7 +153,8 @@ def goal_progress(
     if hide.any():
         distribution.loc[hide, ["n_pairs", "share"]] = np.nan
         notes.append(
-            f"Distribution cells with 1 to {min_cell_size - 1} pairs are suppressed (NaN)."
+            f"Distribution cells with 1 to {min_cell_size - 1} pairs are hidden (their share "
+            "is left blank and the figure marks them as hidden)."
         )
     # pair-level frame (program lead)
     d = data.assign(_cp=cp.to_numpy(), _prog=prog.to_numpy())

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import InsufficientDataError
 from ..results import Result
 
 #: The usual bar for acceptable balance.
@@ -85,7 +86,8 @@ def balance_table(
     -------
     pandas.DataFrame
         One row per covariate (level): ``covariate, mean_treated, mean_control_before,
-        mean_control_after, smd_before, smd_after, balanced``. SMD = (mean treated - mean
+        mean_control_after, smd_before, smd_after, balanced`` (``|SMD| < threshold`` after
+        matching, or before it when no ``weights_after`` are given). SMD = (mean treated - mean
         control) / sqrt((var treated + var control) / 2), variances from the unmatched groups
         (Austin 2009); treated means after use the treated rows kept.
     """
@@ -120,7 +122,9 @@ def balance_table(
     else:
         out["mean_control_after"] = np.nan
         out["smd_after"] = np.nan
-    out["balanced"] = out.smd_after.abs() < threshold
+    # without matching or weighting the groups compared are the groups as they are
+    smd = out.smd_after if weights_after is not None else out.smd_before
+    out["balanced"] = smd.abs() < threshold
     return out[
         [
             "covariate",
@@ -339,7 +343,7 @@ def match_controls(
     df = data.reset_index(drop=True)
     t = df[treatment].to_numpy() == 1
     if t.sum() == 0 or (~t).sum() == 0:
-        raise ValueError("match_controls needs treated rows and candidate controls")
+        raise InsufficientDataError("match_controls needs treated rows and candidate controls")
     logit, notes = propensity_logit(df, treatment=treatment, covariates=covariates, block=block)
     df["logit_ps"] = logit
     df["propensity"] = 1 / (1 + np.exp(-logit))

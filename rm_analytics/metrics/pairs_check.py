@@ -306,9 +306,16 @@ def check_pairs(
 
 
 def _read_inputs(
-    data_dir: str | os.PathLike | None, config: str | os.PathLike | None = None
+    data_dir: str | os.PathLike | None,
+    config: str | os.PathLike | None = None,
+    *,
+    date_format: str | None = None,
+    level_order: list[str] | None = None,
+    today: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The roster (validated against the data contract) and the proposed pairs (lenient)."""
+    """The roster (validated against the data contract, read with the same options as
+    ``validate``) and the proposed pairs (lenient). With a mapping file the file's own date
+    formats and grade orders apply."""
     from ..data.readers import find_tables, read_table
     from ..data.validation import validate_raw
 
@@ -333,11 +340,18 @@ def _read_inputs(
     problems = emp_raw.problems + pairs_raw.problems
     if problems:
         raise DataValidationError(problems)
-    result = validate_raw({"employees": emp_raw})
+    result = validate_raw(
+        {"employees": emp_raw},
+        date_format=date_format,
+        level_order=level_order,
+        today=pd.Timestamp(today) if today else None,
+    )
     problems = [p for p in result.problems if not p.rule.startswith("required table")]
     if problems:
         raise DataValidationError(problems)
     pairs = pairs_raw.frame
+    if date_format and "start_date" in pairs.columns:
+        pairs["start_date"] = pd.to_datetime(pairs.start_date, format=date_format, errors="coerce")
     pairs.attrs["source"] = pairs_raw.source
     return result.tables["employees"], pairs
 
@@ -381,8 +395,13 @@ def check_pairs_cli(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     config: str | os.PathLike | None = None,
+    date_format: str | None = None,
+    level_order: list[str] | None = None,
+    today: str | None = None,
 ) -> int:
     """Run :func:`check_pairs` on ``DIR/employees.*`` and ``DIR/pairs.*``; return the exit code.
+
+    ``date_format``, ``level_order`` and ``today`` read the roster as ``validate`` does.
 
     Prints the issues (or a line saying the matching is clean) and returns 0 when clean,
     3 when issues were found, 2 on bad input (message on stderr, no traceback).
@@ -390,7 +409,9 @@ def check_pairs_cli(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        employees, pairs = _read_inputs(data_dir, config=config)
+        employees, pairs = _read_inputs(
+            data_dir, config, date_format=date_format, level_order=level_order, today=today
+        )
         issues = check_pairs(employees, pairs, same_department=same_department)
     except (RmAnalyticsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
         text = exc.format() if hasattr(exc, "format") else str(exc)

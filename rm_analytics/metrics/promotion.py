@@ -249,7 +249,7 @@ def pilot_promotion(
     out = pilot.outcomes
     promo = out[out["outcome"].astype(str).eq("promotion") & out["employee_id"].notna()]
     if promo.empty:
-        raise ValueError("the outcomes table has no promotion rows with an employee_id")
+        raise InsufficientDataError("the outcomes table has no promotion rows with an employee_id")
     end_date = pilot.analysis_date(as_of) if as_of is not None else _as_of(pilot)
     emp = pilot.employees.set_index(pilot.employees.employee_id.astype(str))
     part_all = pilot.participants("both")
@@ -263,7 +263,7 @@ def pilot_promotion(
         control in ("auto", "designated") and pilot.control is not None and len(pilot.control)
     )
     if control == "designated" and not use_designated:
-        raise ValueError("control='designated' but the pilot has no control table")
+        raise InsufficientDataError("control='designated' but the pilot has no control table")
     ever = set(part_all.employee_id.astype(str))
     promo_ids = promo.employee_id.astype(str).to_numpy()
     promo_dates = promo.date.to_numpy()

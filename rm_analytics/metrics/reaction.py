@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ..stats.intervals import mean_ci, wilson_ci
 from ._inputs import as_frame
@@ -130,7 +131,9 @@ def feedback_summary(
                          "p_value": np.nan, "n": n_resp})  # fmt: skip
     summary = pd.DataFrame(rows).reindex(columns=[*by_cols, *COLUMNS])
     if summary.empty:
-        raise ValueError("no feedback answers" + (f" in survey {survey!r}" if survey else ""))
+        raise InsufficientDataError(
+            "no feedback answers" + (f" in survey {survey!r}" if survey else "")
+        )
     summary["n"] = summary["n"].astype("int64")
     small = summary.n < min_cell_size
     if small.any():

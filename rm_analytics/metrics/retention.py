@@ -1106,7 +1106,7 @@ def cohort_frame(
         )
     if kind == "designated":
         if pilot.control is None or len(pilot.control) == 0:
-            raise ValueError("control='designated' but the pilot has no control table")
+            raise InsufficientDataError("control='designated' but the pilot has no control table")
         notes.append("Control group: the designated control (waitlist) table.")
     else:
         notes.append(
@@ -1270,7 +1270,7 @@ def pilot_retention(
                          control=control, ratio=ratio, caliper=caliper, exact=exact)  # fmt: skip
     kind = frame.attrs["control"]
     if frame.treated.sum() == 0 or (frame.treated == 0).sum() == 0:
-        raise ValueError(
+        raise InsufficientDataError(
             f"pilot_retention: no {'participants' if frame.treated.sum() == 0 else 'controls'} "
             "left to compare after exclusions"
         )

@@ -1011,6 +1011,8 @@ def sensitivity(
     replacement_cost_range: tuple[float, float] | None = None,
     salary: float | None = None,
     hourly_rate_factor: tuple[float, float] = (0.8, 1.2),
+    given_cost_factor: tuple[float, float] = (0.8, 1.2),
+    at_difference: float | None = None,
 ) -> SensitivityResult:
     """One-way sensitivity of the ROI (tornado table).
 
@@ -1029,20 +1031,31 @@ def sensitivity(
     hourly_rate_factor
         Multipliers of all hourly rates (default 0.8-1.2); they scale the time-based cost
         lines. Needs ``costs`` to have been a :class:`CostResult`.
+    given_cost_factor
+        Multipliers of the cost lines given as amounts (software, fees, other lines; default
+        0.8-1.2). The row is left out when there are none.
+    at_difference
+        Attrition difference (control minus participants) at which the assumption rows are
+        evaluated, and whose ROI is ``base_roi``. Default: the estimate when the ROI is
+        demonstrated. When it is not, pass e.g. the favourable end of the difference's
+        interval to see whether any assumption could make even that case pay back.
 
     Returns
     -------
     SensitivityResult
-        Rows ``replacement cost``, ``hourly rate``, ``attrition difference`` (over its
-        confidence interval). When the ROI is not demonstrated, the assumption rows are NaN
-        (there is no point estimate to vary around) and only the effect row, the ROI range,
-        is given.
+        Rows ``replacement cost``, ``hourly rate``, ``given costs`` (when there are given
+        lines), ``attrition difference`` (over its confidence interval). When the ROI is not
+        demonstrated and ``at_difference`` is not given, the assumption rows are NaN (there is
+        no point estimate to vary around) and only the effect row, the ROI range, is given.
+        ``arguments["at_difference"]`` holds the difference the rows are evaluated at.
     """
     inp = result.inputs
     nan = float("nan")
     notes: list[str] = []
     base_diff = inp["difference"]
     demonstrated = result.verdict not in (NOT_DEMONSTRATED, "not estimable")
+    if at_difference is not None and np.isfinite(at_difference):
+        base_diff, demonstrated = float(at_difference), True
     base = _roi_line(base_diff, inp)["roi_pct"] if demonstrated else nan
 
     def roi_with(**changes: float) -> float:
@@ -1081,6 +1094,14 @@ def sensitivity(
             "Hourly-rate row not computed: the costs were given as a total; pass the "
             "program_costs result to separate people's time."
         )
+    # cost lines given as amounts
+    time_cost = inp.get("time_cost")
+    given = inp["costs"] - time_cost if time_cost is not None else None
+    if given is not None and given > 0:
+        g_lo, g_hi = map(float, given_cost_factor)
+        rows.append(("given costs", g_lo, g_hi,
+                     roi_with(costs=inp["costs"] + given * (g_lo - 1)),
+                     roi_with(costs=inp["costs"] + given * (g_hi - 1)), "x given cost lines"))  # fmt: skip
     # effect size
     lo, hi = inp["ci_difference"]
     if np.isfinite(lo) and np.isfinite(hi):
@@ -1094,6 +1115,11 @@ def sensitivity(
             "ROI not demonstrated: the assumption rows are not shown around a point estimate "
             "the data do not support; the effect row gives the ROI range."
         )
+    elif at_difference is not None:
+        notes.append(
+            f"Assumption rows evaluated at an attrition difference of {base_diff:+.3f} "
+            "(given), not at an estimate."
+        )
     table = pd.DataFrame(
         [(f, sl, sh, rl, rh, base, u) for f, sl, sh, rl, rh, u in rows],
         columns=SENSITIVITY_COLUMNS,
@@ -1101,7 +1127,9 @@ def sensitivity(
     swing = (table["roi_at_high"] - table["roi_at_low"]).abs()
     table = table.assign(_s=swing.fillna(-1)).sort_values("_s", ascending=False, kind="stable")
     table = table.drop(columns="_s").reset_index(drop=True)
-    return SensitivityResult(table, notes, verdict=result.verdict)
+    return SensitivityResult(
+        table, notes, verdict=result.verdict, at_difference=base_diff if demonstrated else None
+    )
 
 
 def plot_tornado(sens: SensitivityResult | RoiResult, ax=None):

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..errors import InsufficientDataError
 from ..results import Result
 from ._inputs import as_frame, need_columns
 
@@ -382,7 +383,7 @@ def pilot_skills(
                               "ignored", "analysis uses one rater")  # fmt: skip
         sk = sk[~other.to_numpy()]
     if sk.empty:
-        raise ValueError(f"no skill assessments by rater {rater!r}")
+        raise InsufficientDataError(f"no skill assessments by rater {rater!r}")
     sk = sk.assign(employee_id=sk.employee_id.astype(str), skill=sk.skill.astype(str),
                    phase=sk.phase.astype(str))  # fmt: skip
     part = pilot.participants("both")

@@ -20,9 +20,18 @@ def _fmt_p(p: float) -> str:
 
 
 def plot_km(
-    result, ax=None, *, risk_table: bool = True, time_label: str = "Months since cohort start"
+    result,
+    ax=None,
+    *,
+    risk_table: bool = True,
+    time_label: str = "Months since cohort start",
+    statistics: bool = True,
 ):
-    """Kaplan-Meier retention curves (survminer style). Returns the axes."""
+    """Kaplan-Meier retention curves (survminer style). Returns the axes.
+
+    ``statistics=False`` leaves out the log-rank p-value and hazard ratio printed in the
+    corner (a report that declares another headline figure shows that one instead).
+    """
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
@@ -58,14 +67,15 @@ def plot_km(
     ax.set_xlabel(time_label)
     ax.legend(loc="lower left", frameon=False)
     s = result.summary
-    lr = s[s.metric == "logrank"].iloc[0]
-    hr = s[s.metric == "hazard_ratio"].iloc[0]
-    text = f"Log-rank p {_fmt_p(lr.p_value)}"
-    if np.isfinite(hr.estimate):
-        text += f"\nHR {hr.estimate:.2f} ({hr.ci_low:.2f}-{hr.ci_high:.2f})"
-    else:
-        text += "\nHR not estimable (see notes)"
-    ax.text(0.98, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=9)
+    if statistics:
+        lr = s[s.metric == "logrank"].iloc[0]
+        hr = s[s.metric == "hazard_ratio"].iloc[0]
+        text = f"Log-rank p {_fmt_p(lr.p_value)}"
+        if np.isfinite(hr.estimate):
+            text += f"\nHR {hr.estimate:.2f} ({hr.ci_low:.2f}-{hr.ci_high:.2f})"
+        else:
+            text += "\nHR not estimable (see notes)"
+        ax.text(0.98, 0.04, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=9)
     if risk_table and frame is not None and len(frame):
         ticks = [x for x in ax.get_xticks() if 0 <= x <= ax.get_xlim()[1]]
         tr = blended_transform_factory(ax.transData, ax.transAxes)

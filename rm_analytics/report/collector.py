@@ -21,7 +21,7 @@ from .verdicts import verdict
 METRICS_SCHEMA = "rm-analytics/metrics"
 
 
-METRICS_SCHEMA_VERSION = "1.0"
+METRICS_SCHEMA_VERSION = "1.1"
 
 
 #: Top-level keys of ``*.metrics.json`` that :meth:`MetricsCollector.attach` cannot use.
@@ -33,6 +33,8 @@ RESERVED_KEYS = (
     "metrics",
     "sections",
     "recommendation",
+    "primary_estimand",
+    "summary_sentences",
 )
 
 
@@ -46,7 +48,9 @@ class Metric:
 
     ``display`` is the exact text shown in the report (e.g. ``"12% (5% to 19%)"``);
     ``suppressed`` is true when a small cell was hidden (then ``estimate`` and the interval
-    are null and ``display`` says why).
+    are null and ``display`` says why). ``role`` is ``"primary"`` for the pre-declared
+    headline estimand, ``"supporting"`` for analyses that support it without a verdict of
+    their own, else empty.
     """
 
     key: str
@@ -65,6 +69,7 @@ class Metric:
     note: str = ""
     suppressed: bool = False
     display: str = ""
+    role: str = ""
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -105,6 +110,10 @@ class MetricsCollector:
     recommendation: dict[str, Any] | None = None
     attachments: dict[str, Any] = field(default_factory=dict)
     """Top-level entries added with :meth:`attach` (e.g. the program lead's ``pairs``)."""
+    primary: dict[str, Any] | None = None
+    """The declared primary estimand with its figures (see :mod:`.estimand`)."""
+    sentences: dict[str, str] = field(default_factory=dict)
+    """The first page's sentence per headline slot."""
 
     def add(
         self,
@@ -125,6 +134,7 @@ class MetricsCollector:
         method: str = "",
         note: str = "",
         digits: int | None = None,
+        role: str = "",
     ) -> Metric:
         """Record a figure; with ``better`` set, its :func:`verdict` is computed and stored.
 
@@ -147,6 +157,7 @@ class MetricsCollector:
             better=better,
             method=method,
             note=note,
+            role=role,
         )
         k = self.min_cell_size
         small_n = k is not None and m.n is not None and 0 < m.n < k
@@ -223,6 +234,8 @@ class MetricsCollector:
             "metrics": {k: self.metrics[k].to_json() for k in sorted(self.metrics)},
             "sections": {k: dict(self.sections[k]) for k in self.sections},
             "recommendation": self.recommendation,
+            "primary_estimand": _plain(self.primary),
+            "summary_sentences": dict(sorted(self.sentences.items())),
             **{k: _plain(self.attachments[k]) for k in sorted(self.attachments)},
         }
 

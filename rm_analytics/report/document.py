@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import InsufficientDataError
 from .collector import MetricsCollector
+from .estimand import as_dict as estimand_dict
 from .formatting import sentence, table_html
 from .parameters import ReportParameters
 from .privacy import check_privacy
@@ -47,7 +48,9 @@ def resolve_data_path(data: str) -> str:
 
 
 def load_report_pilot(params: ReportParameters):
-    """Load and validate the data, restrict them to the cohort, and resolve ``as_of``.
+    """Load and validate the data, restrict them to the cohort, resolve ``as_of`` and take the
+    data as they stood on that date (:meth:`rm_analytics.Pilot.as_of`: rows dated later are
+    gone, later exits have not happened, later cohorts have not started).
 
     Returns ``(pilot, as_of)``. ``params.as_of`` is set to the resolved ISO date.
     """
@@ -57,11 +60,14 @@ def load_report_pilot(params: ReportParameters):
         resolve_data_path(params.data),
         config=resolve_data_path(params.config) if params.config else None,
         today=params.today or None,
+        date_format=params.date_format or None,
+        level_order=[str(x) for x in params.level_order] or None,
     )
     if params.cohort not in ("all", "", None):
         pilot = pilot.select(params.cohort)
     as_of = pilot.analysis_date(params.as_of) if params.as_of else snapshot_date(pilot)
     params.as_of = as_of.date().isoformat()
+    pilot = pilot.as_of(as_of)  # a report before the first cohort: each section says why not
     return pilot, as_of
 
 
@@ -103,23 +109,103 @@ class Report:
         self.results: dict[str, SectionResult] = {}
         self.specs = sections_for(audience)
         ctx = SectionContext(pilot, params, self.metrics, audience, as_of)
+        self.ctx = ctx
         for spec in self.specs:
             try:
                 res = spec.func(ctx)
             except InsufficientDataError as exc:
                 res = SectionResult(status="unavailable", reason=str(exc))
-            self.results[spec.key] = res
+            self.results[spec.key] = ctx.results[spec.key] = res
             self.metrics.section_status(spec.key, res.status, res.reason, spec.title)
             self.metrics.sections[spec.key]["figures"] = [c for c, _ in res.figures]
+            self.metrics.sections[spec.key]["figure_axes"] = list(res.figure_axes)
+        self.metrics.sentences = self._sentences()
+        self.metrics.recommendation = self._recommendation()
+        self._label_supporting_synthesis()
+
+    def _label_supporting_synthesis(self) -> None:
+        """The evidence across cohorts is a supporting analysis: say so, and reconcile its
+        decision plan with the recommendation when the plan says to keep going but no
+        realistic program can settle retention (rule 7)."""
+        syn = self.results.get("synthesis")
+        if syn is None or syn.status != "ok":
+            return
+        syn.text.insert(
+            0,
+            "A supporting analysis: the headline figures and the recommendation on the first "
+            "page follow the pre-declared retention figure and the recommendation rules; this "
+            "part looks at the cohorts one by one.",
+        )
+        plan = self.metrics.get("sequential_evidence")
+        rec = self.metrics.recommendation or {}
+        if plan is not None and plan.note == "keep going" and rec.get("rule") == 7:
+            syn.text.append(
+                "The decision plan's next look needs another cohort, but its remaining looks "
+                "assume cohorts that add as much evidence as the past ones: with this few "
+                "leavers they are unlikely to settle retention (see what a decision on "
+                "retention would need), which is why the recommendation rests on the other "
+                "results."
+            )
+
+    def _sentences(self) -> dict[str, str]:
+        """The first page's sentence per headline slot (a reason when not available)."""
+        out = dict(self.ctx.sentences)
+        for slot, key in (("retention", "retention"), ("engagement", "engagement"),
+                          ("skills", "skills"), ("roi", "roi")):  # fmt: skip
+            res = self.results.get(key)
+            if slot not in out and res is not None and res.status != "ok":
+                out[slot] = f"Not available: {res.reason}."
+        return out
+
+    def _recommendation(self) -> dict:
+        """The recommendation from the headline retention metric (the primary estimand), power
+        and the other headlines (rules in :mod:`rm_analytics.report.verdicts`)."""
+        from .formatting import fmt_currency
+        from .sections._common import feasibility
+
         heads = self.metrics.headlines()
-        verdicts = {
-            slot: Verdict(m.verdict, m.verdict_reason or "")
+        secondary = {
+            slot: (Verdict(m.verdict, m.verdict_reason or "") if m.verdict else None)
             for slot, m in heads.items()
-            if slot != "roi" and m.verdict
+            if slot in ("engagement", "skills")
         }
+        ret = self.results.get("retention")
+        pr = self.ctx.cache.get("primary")
+        if pr is not None:
+            self.metrics.primary = estimand_dict(pr)
+        m = heads.get("retention")
+        head = None
+        if m is not None and m.estimate is not None and m.verdict:
+            head = Verdict(m.verdict, m.verdict_reason or "")
+        if pr is not None and pr.reason:
+            reason = pr.reason
+        elif ret is not None and ret.status != "ok":
+            reason = ret.reason
+        elif m is not None and m.suppressed:
+            reason = f"fewer than {self.params.min_cell_size} people to compare"
+        else:
+            reason = ""
+        feas = None
+        if head is not None and "retention" in self.ctx.cache:
+            try:
+                feas = feasibility(self.ctx)
+            except (InsufficientDataError, ValueError):
+                feas = None
         roi = heads.get("roi")
-        self.metrics.recommendation = recommendation(
-            verdicts, roi_low=None if roi is None else roi.ci_low
+        cost = self.metrics.get("program_cost")
+        who = {"mentor": "the junior mentors", "mentee": "the senior mentees"}.get(
+            self.params.primary_population, "the participants"
+        )
+        return recommendation(
+            head,
+            secondary=secondary,
+            feasibility=feas,
+            roi_low=None if roi is None else roi.ci_low,
+            primary_name=f"retention of {who}",
+            primary_reason=reason,
+            cost=""
+            if cost is None or cost.estimate is None
+            else f"{fmt_currency(cost.estimate, self.params.currency)} so far",
         )
 
     @classmethod
@@ -155,16 +241,20 @@ class Report:
         )
 
     def executive_summary_html(self) -> str:
+        """Page 1, the answer: four cards, the recommendation, one sentence per headline, the
+        program in numbers."""
         heads = self.metrics.headlines()
         cards = []
         for slot, what in HEADLINES.items():
             m = heads.get(slot)
             if m is None:
+                res = self.results.get(slot)
+                why = res.reason if res is not None and res.reason else "not part of this report"
                 cards.append(
                     f'<div class="rm-card rm-pending" data-slot="{slot}">'
                     f'<div class="rm-card-label">{html.escape(what)}</div>'
-                    '<div class="rm-card-value">not yet estimated</div>'
-                    '<div class="rm-verdict">this analysis is not part of this version</div></div>'
+                    '<div class="rm-card-value">not available</div>'
+                    f'<div class="rm-verdict">{html.escape(sentence(why))}</div></div>'
                 )
                 continue
             verdict_cls = (m.verdict or "none").replace(" ", "-")
@@ -181,30 +271,45 @@ class Report:
             f"{html.escape(str(rec.get('action', '')))}</strong>. "
             f"{html.escape(sentence(str(rec.get('reason', ''))))}</p>"
         )
+        names = {"retention": "Retention", "engagement": "Engagement", "skills": "Skills",
+                 "roi": "Return on investment"}  # fmt: skip
+        said = self.metrics.sentences
+        items = "".join(
+            f"<li><strong>{names[slot]}.</strong> {html.escape(sentence(said[slot]))}</li>"
+            for slot in names
+            if said.get(slot)
+        )
+        findings = f'<ul class="rm-findings">{items}</ul>' if items else ""
         glance = [m for m in self.metrics.metrics.values() if m.section == "glance"]
-        rows = "".join(
-            f"<tr><th scope='row'>{html.escape(m.label)}</th>"
-            f"<td data-metric-value='{m.key}'>{html.escape(m.display)}</td></tr>"
-            for m in glance
+        numbers = "; ".join(
+            f"{html.escape(m.label.lower() if i else m.label)}: "
+            f"<span data-metric-value='{m.key}'>{html.escape(m.display)}</span>"
+            for i, m in enumerate(glance)
         )
         glance_html = (
-            f'<table class="rm-glance"><caption>The program in numbers</caption>{rows}</table>'
-            if rows
+            f'<p class="rm-glance"><strong>The program in numbers.</strong> {numbers}.</p>'
+            if numbers
             else ""
         )
         return (
             '<section class="rm-exec" id="executive-summary"><h2>Executive summary</h2>'
-            f'<div class="rm-cards">{"".join(cards)}</div>{rec_html}{glance_html}'
-            '<p class="rm-small">Figures are estimates with 95% intervals: the range of values '
-            "compatible with the data. Verdict rules are in the appendix.</p></section>"
+            f'<div class="rm-cards">{"".join(cards)}</div>{rec_html}{findings}{glance_html}'
+            '<p class="rm-small">The headline is retention, declared before the data were '
+            "seen; engagement and skills are the other headline results. Figures are "
+            "estimates with 95% intervals, the range of values compatible with the data. "
+            "Verdict and recommendation rules are in the appendix.</p></section>"
         )
 
     def section_html(self, key: str) -> str:
         spec = next(s for s in self.specs if s.key == key)
         res = self.results[key]
-        parts = [
-            f'<section class="rm-section" id="section-{key}"><h3>{html.escape(spec.title)}</h3>'
-        ]
+        same = [s for s in self.specs if s.part == spec.part]
+        heading = (
+            ""  # one section under a part of the same name: the part's heading says it
+            if len(same) == 1 and spec.title == PARTS[spec.part]
+            else f"<h3>{html.escape(spec.title)}</h3>"
+        )
+        parts = [f'<section class="rm-section" id="section-{key}">{heading}']
         if res.status != "ok":
             word = "Not yet available" if res.status == "pending" else "Not available"
             parts.append(
@@ -214,12 +319,6 @@ class Report:
         for caption, frame, note in res.tables:
             parts.append(table_html(frame, caption, note))
         parts += [h for _, h in res.figures]
-        if res.notes:
-            parts.append(
-                '<ul class="rm-notes">'
-                + "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
-                + "</ul>"
-            )
         parts.append("</section>")
         return "".join(parts)
 

@@ -7,7 +7,7 @@ import ast
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,20 @@ class ReportParameters:
     """Parameters shared by the report notebooks (the notebooks' ``parameters`` cells).
 
     ``as_of`` empty means the latest date found in the data (see :func:`snapshot_date`);
-    ``today`` empty means the real date (for "not in the future" checks).
+    ``today`` empty means the real date (for "not in the future" checks). ``date_format``
+    and ``level_order`` say how to read the files, as for :func:`rm_analytics.load_pilot`.
+
+    Costs and assumptions of the return on investment (``docs/report.md``): ``cost_software``,
+    ``cost_external`` (external fees and facilitation) and ``cost_other`` (``{"line": amount}``)
+    are added to the cost computed from the data, as are the lines of an optional ``costs``
+    table; ``salary_loading`` (employer on-costs on salaries), ``kickoff_hours`` (per
+    participant) and ``coordinator_hours_per_pair`` cost people's time.
+
+    What the recommendation reads about power: ``plausible_hazard_ratio`` (the effect a
+    program could plausibly have on the rate of leaving, 0.7 = 30% lower),
+    ``realistic_cohorts`` (how many cohorts of the pilot's size a realistic program runs) and
+    ``assumed_control_attrition`` (the controls' share leaving by the horizon, used only when
+    the data cannot estimate it).
 
     The sequential decision plan across cohorts (set before the first cohort):
     ``sequential_looks`` looks (0: no plan), ``sequential_information`` the plan's total
@@ -52,6 +65,20 @@ class ReportParameters:
     primary_population: str = "mentor"
     min_cell_size: int = 5
     seed: int = 20250113
+    date_format: str = ""
+    level_order: list = field(default_factory=list)
+    # costs not in the data (added to the program cost; a ``costs`` table adds more lines)
+    cost_software: float = 0.0
+    cost_external: float = 0.0
+    cost_other: dict = field(default_factory=dict)
+    # assumptions of the cost of people's time
+    salary_loading: float = 1.3
+    kickoff_hours: float = 3.0
+    coordinator_hours_per_pair: float = 8.0
+    # what the recommendation reads about power
+    plausible_hazard_ratio: float = 0.7
+    realistic_cohorts: int = 10
+    assumed_control_attrition: float = 0.15
     sequential_looks: int = 4
     sequential_information: float = 0.0
     sequential_spending: str = "obrien_fleming"
@@ -107,6 +134,37 @@ def check_parameter_values(values: dict[str, Any]) -> list[str]:
         and values["currency"].isalpha()
     ):
         bad("currency", "expected a three-letter currency code such as EUR")
+    for name in ("cost_software", "cost_external", "kickoff_hours", "coordinator_hours_per_pair"):
+        v = values.get(name)
+        if name in values and not (
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1e12
+        ):
+            bad(name, "expected an amount or number of hours >= 0")
+    if "cost_other" in values:
+        v = values["cost_other"]
+        if not isinstance(v, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(a, (int, float)) and a >= 0
+            for k, a in v.items()
+        ):
+            bad("cost_other", 'expected cost lines as {"name": amount >= 0, ...}')
+    if "salary_loading" in values and not (
+        isinstance(values["salary_loading"], (int, float)) and 1 <= values["salary_loading"] <= 5
+    ):
+        bad("salary_loading", "expected a multiplier of salary from 1 to 5")
+    if "plausible_hazard_ratio" in values and not (
+        isinstance(values["plausible_hazard_ratio"], (int, float))
+        and 0 < values["plausible_hazard_ratio"] < 1
+    ):
+        bad("plausible_hazard_ratio", "expected a hazard ratio between 0 and 1, e.g. 0.7")
+    if "realistic_cohorts" in values and not (
+        isinstance(values["realistic_cohorts"], int) and values["realistic_cohorts"] >= 1
+    ):
+        bad("realistic_cohorts", "expected a whole number of cohorts >= 1")
+    if "assumed_control_attrition" in values and not (
+        isinstance(values["assumed_control_attrition"], (int, float))
+        and 0 < values["assumed_control_attrition"] < 1
+    ):
+        bad("assumed_control_attrition", "expected a share between 0 and 1, e.g. 0.15")
     if "sequential_looks" in values and not (
         isinstance(values["sequential_looks"], int)
         and not isinstance(values["sequential_looks"], bool)

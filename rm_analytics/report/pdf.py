@@ -89,17 +89,28 @@ def html_to_pdf(
     browser: str | None = None,
     timeout: float = 120,
 ) -> Path:
-    """Print ``html_path`` to ``pdf_path`` with headless Chromium (A4, no header/footer)."""
+    """Print ``html_path`` to ``pdf_path`` with headless Chromium (A4, no header/footer).
+
+    Chromium decides how to show a local file from its suffix: a staged file such as
+    ``.report.html.123.tmp`` would be shown (and printed) as plain text, i.e. the HTML source.
+    A file whose name does not end in ``.html``/``.htm`` is therefore printed from a copy
+    named ``report.html`` (the report is self-contained, so its folder does not matter).
+    """
     browser = browser or require_chromium()
     src = Path(html_path).resolve()
     out = Path(pdf_path).resolve()
     with tempfile.TemporaryDirectory(prefix="rm-chromium-") as profile:
+        page = src
+        if src.suffix.lower() not in (".html", ".htm"):
+            page = Path(profile) / "page" / "report.html"
+            page.parent.mkdir()
+            shutil.copyfile(src, page)
         args = [
-            *_base_args(browser, profile),
+            *_base_args(browser, str(Path(profile) / "profile")),
             "--no-pdf-header-footer",
             "--print-to-pdf-no-header",
             f"--print-to-pdf={out}",
-            src.as_uri(),
+            page.as_uri(),
         ]
         proc = _run(args, timeout)
     if not out.exists() or out.stat().st_size == 0:

@@ -87,6 +87,8 @@ CONTROLLED = {
     "cohort": "--cohort",
     "as_of": "--as-of",
     "today": "--today",
+    "date_format": "--date-format",
+    "level_order": "--level-order",
 }
 #: Audiences whose reports are confidential: files 0600, folders 0700.
 PRIVATE_AUDIENCES = ("program-lead",)
@@ -760,6 +762,8 @@ def render(
     timeout: float = 600,
     today: str | None = None,
     parameters_from_text: bool = False,
+    date_format: str | None = None,
+    level_order: Sequence[str] | None = None,
 ) -> list[RenderedReport]:
     """Render report(s) of the pilot in ``data`` into the folder ``out``.
 
@@ -798,6 +802,10 @@ def render(
     today
         Reference date of the data validation's "not in the future" checks (default: today);
         the notebook gets the same date.
+    date_format, level_order
+        How to read the files, as for :func:`rm_analytics.load_pilot` (``validate`` takes the
+        same options): the ``strftime`` format of dates that are not ISO, and the grades from
+        lowest to highest (required when grade labels carry no number).
 
     Returns
     -------
@@ -866,7 +874,14 @@ def render(
         raise ReportParameterError("render needs the data folder or a mapping file (config)")
     data_path = Path(data).resolve() if data else None
     config_path = Path(config).resolve() if config else None
-    pilot = load_pilot(data_path, config=config_path, today=today or None)
+    order = [str(x) for x in level_order] if level_order else None
+    pilot = load_pilot(
+        data_path,
+        config=config_path,
+        today=today or None,
+        date_format=date_format or None,
+        level_order=order,
+    )
     cohort = "all" if cohort in (None, "", "all") else str(cohort)
     known = pilot.cohort_ids
     if cohort == "each":
@@ -904,6 +919,10 @@ def render(
             p["as_of"] = resolved_as_of
         if today and "today" in declared:
             p["today"] = str(today)
+        if date_format and "date_format" in declared:
+            p["date_format"] = str(date_format)
+        if order and "level_order" in declared:
+            p["level_order"] = order
         tasks.append(
             _Task(
                 audience=audience,

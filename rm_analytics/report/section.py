@@ -29,10 +29,8 @@ PARTS: dict[str, str] = {
     "learning": "Level 2: Learning",
     "behaviour": "Level 3: Behaviour and goals",
     "results": "Level 4: Results",
-    "synthesis": "Across cohorts",
     "roi": "Level 5: Return on investment",
-    "power": "Power and what the next cohort needs",
-    "benchmarks": "External benchmarks",
+    "power": "What a decision on retention would need",
     "pairs": "Pair health",
     "program": "Program health",
     "appendix": "Appendix: methods and data",
@@ -41,10 +39,10 @@ PARTS: dict[str, str] = {
 
 #: Headline slots of the executive summary: slot -> what the sponsor reads.
 HEADLINES: dict[str, str] = {
-    "retention": "Retention of mentors vs control",
+    "retention": "Retention vs control (the headline)",
     "engagement": "Engagement change vs control",
     "skills": "Skill gain",
-    "roi": "Return on investment (range)",
+    "roi": "Return on investment, first year",
 }
 
 
@@ -59,6 +57,11 @@ class SectionContext:
     as_of: pd.Timestamp
     cache: dict[str, Any] = field(default_factory=dict)
     """Results shared between sections of one report (e.g. the retention fit)."""
+    sentences: dict[str, str] = field(default_factory=dict)
+    """One plain sentence per headline slot for the first page (retention, engagement,
+    skills, roi), set by the section that computes it."""
+    results: dict[str, SectionResult] = field(default_factory=dict)
+    """Sections computed so far, by key (the appendix collects their notes)."""
 
     @property
     def sponsor(self) -> bool:
@@ -80,6 +83,8 @@ class SectionResult:
     notes: list[str] = field(default_factory=list)
     status: str = "ok"
     reason: str = ""
+    figure_axes: list[dict[str, str]] = field(default_factory=list)
+    """Title and axis labels of each figure, as drawn (for checks that captions agree)."""
 
     def add_table(self, caption: str, frame: pd.DataFrame, note: str = "") -> None:
         self.tables.append((caption, frame, note))
@@ -88,6 +93,10 @@ class SectionResult:
         """Embed a matplotlib figure (checked for title and axis labels) with its caption."""
         from ..plotting.theme import figure_html
 
+        ax = fig.axes[0]
+        titles = (ax.get_title(loc=w) for w in ("left", "center", "right"))
+        title = next((t for t in titles if t), "")
+        self.figure_axes.append({"title": title, "x": ax.get_xlabel(), "y": ax.get_ylabel()})
         self.figures.append((caption, figure_html(fig, caption, alt=alt)))
 
 

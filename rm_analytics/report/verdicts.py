@@ -22,6 +22,36 @@ label                          rule
 ``suggestive deterioration``   as "suggestive improvement", on the unfavourable side
 ``clear deterioration``        the whole 95% interval lies on the unfavourable side
 =============================  ================================================================
+
+Recommendation rules (:func:`recommendation`, :data:`RECOMMENDATION_RULES`), the first that
+applies decides. The *headline* is the pre-declared primary estimand (retention at the horizon,
+:mod:`rm_analytics.report.estimand`); the other headline results are engagement and skills.
+
+==  =========================================================  ==================================
+#   when                                                       recommendation
+==  =========================================================  ==================================
+1   the headline could not be estimated                        no recommendation yet (why, and
+                                                               from when it can be estimated)
+2   the headline or another headline result clearly            reshape
+    deteriorated
+3   the headline clearly improved, nothing deteriorated even   scale
+    suggestively, the cautious end of the ROI is above zero
+4   the headline clearly improved otherwise                    continue (review what holds the
+                                                               return back)
+5   the headline or another headline result suggestively       reshape (review the design)
+    deteriorated
+6   the headline is inconclusive and a realistic program       continue: run the cohorts needed
+    could settle it (pairs needed for a plausible effect fit   and keep measuring
+    in the realistic number of cohorts)
+7   the headline is inconclusive and no realistic program      decide on the other results:
+    could settle it                                            engagement, skills and the cost
+==  =========================================================  ==================================
+
+Power enters through :class:`Feasibility`: the pairs needed to detect a plausible effect on
+leaving (``plausible_hazard_ratio``, 80% power, two-sided 5%, Freedman's formula, the
+controls' share leaving by the horizon from the data or ``assumed_control_attrition``) against
+a realistic program (``realistic_cohorts`` cohorts of the pilot's size, and no more pairs than
+people eligible to mentor).
 """
 
 from __future__ import annotations
@@ -140,51 +170,171 @@ def verdict(
     )
 
 
-def recommendation(verdicts: Mapping[str, Verdict | str | None], *, roi_low: Any = None) -> dict:
-    """The recommendation (continue, scale or reshape) from the headline verdicts.
+@dataclass(frozen=True)
+class Feasibility:
+    """Could a realistic program settle the retention question? (read by the recommendation)
 
-    Rules, in order:
-
-    1. no headline result estimated -> ``"no recommendation yet"``;
-    2. any clear deterioration -> ``"reshape"``;
-    3. the retention result (key ``"retention"``) or at least two results are a clear
-       improvement, none deteriorates, and the lower end of the ROI range (when given) is
-       above zero -> ``"scale"``;
-    4. any suggestive deterioration -> ``"reshape"``;
-    5. otherwise -> ``"continue"`` (keep running cohorts and collect the evidence).
-
-    Returns a dict with ``action`` and ``reason``.
+    ``pairs_needed`` pairs (``cohorts_needed`` cohorts) detect the ``plausible_hazard_ratio``
+    with 80% power at two-sided 5%; ``realistic_pairs`` is what the organisation can
+    realistically run (``realistic_cohorts`` cohorts of the pilot's size, and never more than
+    the people eligible to mentor).
     """
-    labels = {
-        k: (v.label if isinstance(v, Verdict) else v) for k, v in verdicts.items() if v is not None
-    }
-    if not labels:
+
+    pairs_needed: int
+    cohorts_needed: int
+    realistic_pairs: int
+    realistic_cohorts: int
+    pairs_per_cohort: int
+    plausible_hazard_ratio: float = 0.7
+
+    @property
+    def feasible(self) -> bool:
+        return self.pairs_needed <= self.realistic_pairs
+
+    def need_text(self) -> str:
+        return (
+            f"detecting a {1 - self.plausible_hazard_ratio:.0%} lower rate of leaving would "
+            f"take about {self.pairs_needed:,} pairs ({self.cohorts_needed:,} cohorts of "
+            f"{self.pairs_per_cohort})"
+        )
+
+
+#: The recommendation rules, in the order they are tried (first match decides). The appendix
+#: of every report prints this table; :func:`recommendation` implements it.
+RECOMMENDATION_RULES: tuple[tuple[str, str, str], ...] = (
+    ("1", "The headline cannot be estimated", "no recommendation yet (why, and from when)"),
+    ("2", "The headline or another headline result clearly deteriorated", "reshape"),
+    (
+        "3",
+        "The headline clearly improved, nothing deteriorated, the cautious end of the return "
+        "is above zero",
+        "scale",
+    ),
+    ("4", "The headline clearly improved otherwise", "continue, and review the return"),
+    ("5", "The headline or another result suggestively deteriorated", "reshape"),
+    (
+        "6",
+        "The headline is inconclusive; a realistic program could settle it",
+        "continue: run the cohorts needed",
+    ),
+    (
+        "7",
+        "The headline is inconclusive; no realistic program could settle it",
+        "decide on the other results",
+    ),
+)
+
+
+def recommendation(
+    primary: Verdict | str | None,
+    *,
+    secondary: Mapping[str, Verdict | str | None] | None = None,
+    feasibility: Feasibility | None = None,
+    roi_low: Any = None,
+    primary_name: str = "retention",
+    primary_reason: str = "",
+    cost: str = "",
+) -> dict:
+    """The recommendation from the headline verdicts, power and estimability.
+
+    Parameters
+    ----------
+    primary
+        Verdict of the pre-declared headline (retention at the horizon), or None when it
+        could not be estimated.
+    secondary
+        Verdicts of the other headline results by name (``"engagement"``, ``"skills"``);
+        None for one that was not estimated.
+    feasibility
+        Whether a realistic program could detect a plausible retention effect; None when
+        unknown (then an inconclusive headline reads as rule 6).
+    roi_low
+        The cautious (lower) end of the return on investment in percent, when estimated.
+    primary_name, primary_reason, cost
+        Words for the reason: the headline's name, why it is not estimable, the program cost.
+
+    Returns
+    -------
+    dict
+        ``action``, ``reason`` (a sentence) and ``rule`` (the number in
+        :data:`RECOMMENDATION_RULES`).
+    """
+
+    def label(v: Verdict | str | None) -> str | None:
+        return v.label if isinstance(v, Verdict) else v
+
+    head = label(primary)
+    others = {k: label(v) for k, v in (secondary or {}).items() if label(v) is not None}
+    if head is None:
         return {
             "action": "no recommendation yet",
-            "reason": "none of the headline results has been estimated yet",
+            "reason": f"the pre-declared headline, {primary_name}, cannot be estimated yet"
+            + (f": {primary_reason}" if primary_reason else "")
+            + "; the other results are reported but do not decide",
+            "rule": 1,
         }
-    clear = [k for k, v in labels.items() if v == "clear improvement"]
-    worse = [k for k, v in labels.items() if v == "clear deterioration"]
-    maybe_worse = [k for k, v in labels.items() if v == "suggestive deterioration"]
+    every = {primary_name: head, **others}
+    worse = [k for k, v in every.items() if v == "clear deterioration"]
     if worse:
         return {
             "action": "reshape",
-            "reason": f"{join_words(worse)} clearly deteriorated; change the design before another cohort",
+            "reason": f"{join_words(worse)} clearly deteriorated; change the design before "
+            "another cohort",
+            "rule": 2,
         }
-    roi_ok = roi_low is None or (is_finite(roi_low) and float(roi_low) > 0)
-    if ("retention" in clear or len(clear) >= 2) and not maybe_worse and roi_ok:
+    maybe_worse = [k for k, v in every.items() if v == "suggestive deterioration"]
+    if head == "clear improvement":
+        pays = is_finite(roi_low) and float(roi_low) > 0
+        if pays and not maybe_worse:
+            return {
+                "action": "scale",
+                "reason": f"{primary_name} clearly improved and even the cautious end of the "
+                "return on investment is positive",
+                "rule": 3,
+            }
+        why = (
+            f"{join_words(maybe_worse)} may have deteriorated"
+            if maybe_worse
+            else "the return on investment is not yet shown to pay back"
+        )
         return {
-            "action": "scale",
-            "reason": f"{join_words(clear)} clearly improved"
-            + ("" if roi_low is None else " and even the conservative ROI is positive"),
+            "action": "continue",
+            "reason": f"{primary_name} clearly improved, but {why}; keep running cohorts and "
+            "review what holds the return back",
+            "rule": 4,
         }
     if maybe_worse:
         return {
             "action": "reshape",
             "reason": f"{join_words(maybe_worse)} may have deteriorated; review the design",
+            "rule": 5,
         }
+    if feasibility is None or feasibility.feasible:
+        plan = (
+            f"; {feasibility.need_text()}, within reach of a realistic program"
+            if feasibility is not None
+            else ""
+        )
+        return {
+            "action": "continue",
+            "reason": f"the data cannot settle {primary_name} yet{plan}; run the next cohorts "
+            "and keep measuring",
+            "rule": 6,
+        }
+    order = ["engagement", "skills"]
+    shown = [
+        f"{k} ({v})"
+        for k, v in sorted(
+            others.items(),
+            key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]),
+        )
+    ]
     return {
-        "action": "continue",
-        "reason": "the evidence so far does not justify scaling up or stopping; run the next "
-        "cohort and keep measuring",
+        "action": "decide on the other results",
+        "reason": f"{primary_name} will not be settled by more cohorts: "
+        f"{feasibility.need_text()}, far more than the {feasibility.realistic_pairs:,} pairs "
+        f"of a realistic program ({feasibility.realistic_cohorts} cohorts). Decide on "
+        + (join_words(shown) if shown else "the other results")
+        + (f", and on the cost ({cost})" if cost else ""),
+        "rule": 7,
     }

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from ..errors import InsufficientDataError
+
 #: Below this many clusters the cluster-robust t(G-1) reference is used by ``small_sample="auto"``
 #: (at or above it, the normal approximation). 42 follows Angrist & Pischke's rule of thumb.
 FEW_CLUSTERS = 42
@@ -349,13 +351,13 @@ def fit_ols(
         X = demean(X, codes, g)
     n, k = X.shape
     if n == 0:
-        raise ValueError("no observations left to fit")
+        raise InsufficientDataError("no observations left to fit")
     xtx = X.T @ X
     rank = np.linalg.matrix_rank(xtx)
     if rank < k:
         scale = np.abs(X).sum(axis=0)
         dead = [names[j] for j in range(k) if scale[j] < 1e-12]
-        raise ValueError(
+        raise InsufficientDataError(
             "the design is rank deficient"
             + (f" (no variation left in: {', '.join(dead)})" if dead else "")
             + "; check that both groups are observed in both periods"
@@ -382,7 +384,7 @@ def fit_ols(
         raise ValueError("small_sample='satterthwaite' goes with cov_type='cr2'")
     df_resid = n - k_total
     if df_resid <= 0:
-        raise ValueError(f"too few observations ({n}) for {k_total} parameters")
+        raise InsufficientDataError(f"too few observations ({n}) for {k_total} parameters")
     n_clusters = None
     inference = "t"
     df: float | None = float(df_resid)
@@ -395,7 +397,7 @@ def fit_ols(
         ccodes, G = factorize(cl)
         n_clusters = G
         if G < 2:
-            raise ValueError("cluster-robust standard errors need at least two clusters")
+            raise InsufficientDataError("cluster-robust standard errors need at least two clusters")
         few = False
         if trt is not None:
             n_tc = int(np.unique(ccodes[trt]).size)

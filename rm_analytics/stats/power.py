@@ -128,7 +128,7 @@ def power_two_sample(
     n1 = _check_positive("n_per_group", n_per_group)
     n2 = n1 * _check_positive("ratio", ratio)
     if n1 + n2 <= 2:
-        raise ValueError("a two-sample t-test needs more than 2 people in total")
+        raise InsufficientDataError("a two-sample t-test needs more than 2 people in total")
     _check_prob("alpha", alpha)
     return _t_power(abs(float(d)), n1 + n2 - 2, math.sqrt(n1 * n2 / (n1 + n2)), alpha)
 

@@ -21,6 +21,7 @@ SECTIONS: dict[str, SectionSpec] = {
         outcomes.delivery_summary_section,
         outcomes.safety_summary_section,
         outcomes.retention_section,
+        outcomes.retention_supporting_section,
         outcomes.engagement_section,
         outcomes.promotion_section,
         outcomes.cohort_trend_section,
@@ -40,6 +41,7 @@ SECTIONS: dict[str, SectionSpec] = {
         pairs.comments_section,
         pairs.lead_rules_section,
         overview.methods_section,
+        overview.method_notes_section,
         overview.data_quality_section,
     )
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -30,24 +31,57 @@ def population(ctx: SectionContext) -> str:
 def result_figure(
     res: SectionResult,
     result,
-    caption: str,
+    details: str,
     *,
     method: str = "plot",
     title: str = "",
     x: str = "",
     y: str = "",
+    plot_kwargs: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
+    decorate=None,
 ) -> None:
-    """Draw ``result.<method>()`` in the report theme; fill a missing title or axis label."""
-    ax = getattr(result, method)()
+    """Draw ``result.<method>(**plot_kwargs)`` with ``title`` and the axis labels, replacing
+    the analysis' own (a label not given stays as the analysis drew it), and caption it
+    ``"Figure: <title>. <details>"``: caption and figure say the same. ``labels`` renames tick
+    and legend labels; ``decorate(ax)`` adds marks."""
+    ax = getattr(result, method)(**(plot_kwargs or {}))
     fig = ax.figure if hasattr(ax, "figure") else ax[0].figure
     main = fig.axes[0]
-    if title and not (main.get_title() or main.get_title(loc="left") or fig._suptitle):
-        main.set_title(title)
-    if x and not main.get_xlabel():
+    if not title:
+        drawn = (main.get_title(loc=w) for w in ("left", "center", "right"))
+        title = next((t for t in drawn if t), "") or getattr(result, "title", "")
+    for loc in ("left", "center", "right"):
+        main.set_title("", loc=loc)
+    main.set_title(title)
+    if x:
         main.set_xlabel(x)
-    if y and not main.get_ylabel():
+    if y:
         main.set_ylabel(y)
+    _plain_ticks(main, labels or {})
+    if decorate is not None:
+        decorate(main)
+    details = details.removeprefix("Figure:").strip()
+    caption = f"Figure: {title}. {details[:1].upper()}{details[1:]}"
     res.add_figure(fig, caption, alt=caption)
+
+
+def _plain_ticks(ax, names: dict[str, str]) -> None:
+    """Category labels of an axis in plain words (``engagement_index`` -> "engagement index"),
+    renamed by ``names`` where given."""
+    from ..language import plain
+
+    def word(t: str) -> str:
+        return names.get(t, plain(t))
+
+    for axis in (ax.xaxis, ax.yaxis):
+        labels = [t.get_text() for t in axis.get_ticklabels()]
+        if any("_" in t or t in names for t in labels):
+            axis.set_ticks(axis.get_ticklocs(), [word(t) for t in labels])
+    legend = ax.get_legend()
+    if legend is not None:
+        for text in legend.get_texts():
+            text.set_text(word(text.get_text()))
 
 
 def carry_notes(res: SectionResult, result) -> None:
@@ -65,3 +99,102 @@ def retention_fit(ctx: SectionContext):
             ctx.pilot, population=population(ctx), as_of=ctx.as_of, horizons=horizons
         )
     return ctx.cache["retention"]
+
+
+def primary(ctx: SectionContext):
+    """The pre-declared primary estimand (:mod:`rm_analytics.report.estimand`)."""
+    from ..estimand import primary_result
+
+    if "primary" not in ctx.cache:
+        who = ROLE_LABEL.get(ctx.params.primary_population, "participants")
+        ctx.cache["primary"] = primary_result(
+            retention_fit(ctx),
+            ctx.params.horizon_months,
+            who,
+            first_start=ctx.pilot.cohorts.start_date.min(),
+        )
+    return ctx.cache["primary"]
+
+
+def supporting(ctx: SectionContext):
+    from ..estimand import supporting_results
+
+    if "supporting" not in ctx.cache:
+        ctx.cache["supporting"] = supporting_results(retention_fit(ctx), ctx.params.horizon_months)
+    return ctx.cache["supporting"]
+
+
+def control_attrition(ctx: SectionContext) -> tuple[float, str]:
+    """The controls' share leaving by the horizon for planning, and where it comes from.
+
+    The estimate when the data give one above 0; otherwise the assumed share of the
+    parameters, with the reason in words (never "none observed" when there were exits).
+    """
+    h = ctx.params.horizon_months
+    assumed = float(ctx.params.assumed_control_attrition)
+    try:
+        a = retention_fit(ctx).attrition_at(h)
+    except Exception:  # the retention fit itself is unavailable
+        return assumed, f"assumed at {assumed:.0%}: the retention analysis is not available"
+    pc = a["control"]
+    if is_finite(pc) and pc > 0:
+        return float(pc), f"{pc:.0%} of the control group left within {h} months"
+    if is_finite(pc):
+        return assumed, (
+            f"assumed at {assumed:.0%}: no one in the control group left within {h} months, "
+            "which is too few to plan on"
+        )
+    return assumed, (
+        f"assumed at {assumed:.0%}: the control group has not been followed for {h} months yet"
+    )
+
+
+def feasibility(ctx: SectionContext):
+    """Pairs needed to detect a plausible effect on leaving, against a realistic program."""
+    from ...metrics.power import retention_sample_size
+    from ..verdicts import Feasibility
+
+    if "feasibility" in ctx.cache:
+        return ctx.cache["feasibility"]
+    p = ctx.params
+    n_pairs = len(ctx.pilot.pairs)
+    n_cohorts = max(len(ctx.pilot.cohorts), 1)
+    per_cohort = max(int(round(n_pairs / n_cohorts)), 1)
+    pc, _ = control_attrition(ctx)
+    try:
+        a = retention_fit(ctx).attrition_at(p.horizon_months)
+        ratio = a["n_control"] / a["n_treated"] if a["n_treated"] else 1.0
+    except Exception:
+        ratio = 1.0
+    ratio = ratio if is_finite(ratio) and ratio > 0 else 1.0
+    per_pair = 2 if p.primary_population == "both" else 1
+    ss = retention_sample_size(
+        hazard_ratio=p.plausible_hazard_ratio, p_event_control=pc, ratio=1 / ratio
+    )
+    pairs_needed = int(math.ceil(ss.n_treated / per_pair))
+    eligible = _eligible_mentors(ctx)
+    realistic = p.realistic_cohorts * per_cohort
+    if eligible is not None:
+        realistic = min(realistic, eligible)
+    ctx.cache["feasibility"] = Feasibility(
+        pairs_needed=pairs_needed,
+        cohorts_needed=int(math.ceil(pairs_needed / per_cohort)),
+        realistic_pairs=int(realistic),
+        realistic_cohorts=int(p.realistic_cohorts),
+        pairs_per_cohort=per_cohort,
+        plausible_hazard_ratio=float(p.plausible_hazard_ratio),
+    )
+    return ctx.cache["feasibility"]
+
+
+def _eligible_mentors(ctx: SectionContext) -> int | None:
+    """People employed on the report date at the grades the mentors came from (None when
+    the grades are unknown)."""
+    e = ctx.pilot.employees
+    grades = set(
+        e.set_index("employee_id").level.reindex(ctx.pilot.pairs.mentor_id.astype(str)).dropna()
+    )
+    if not grades:
+        return None
+    employed = e.termination_date.isna() | (e.termination_date > ctx.as_of)
+    return int((employed & e.level.isin(grades)).sum())

@@ -1,4 +1,9 @@
-"""The Kirkpatrick levels 1-4: reaction, learning, behaviour and goals, results."""
+"""The Kirkpatrick levels 1-4: reaction, learning, behaviour and goals, results.
+
+Sections write plain language for the body of the report; the analyses' notes (methods,
+conventions, exclusions) go to the appendix, and the supporting retention analyses to a table
+of their own there.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,28 @@ import pandas as pd
 
 from ...errors import InsufficientDataError
 from ..formatting import fmt_count, fmt_interval, fmt_pct, fmt_value, is_finite
+from ..language import plain
 from ..section import SectionContext, SectionResult, section
-from ._common import ROLE_LABEL, add_row, carry_notes, count_or_none, result_figure, retention_fit
+from ._common import (
+    ROLE_LABEL,
+    add_row,
+    carry_notes,
+    primary,
+    result_figure,
+    retention_fit,
+    supporting,
+)
+
+
+def _verdict_phrase(verdict: str | None) -> str:
+    return {
+        "clear improvement": "a clear improvement",
+        "suggestive improvement": "a suggestive improvement the data cannot confirm yet",
+        "no meaningful difference": "no meaningful difference",
+        "not enough evidence yet": "the data cannot yet tell this from no change",
+        "suggestive deterioration": "a suggestive deterioration the data cannot confirm yet",
+        "clear deterioration": "a clear deterioration",
+    }.get(verdict or "", "not estimable")
 
 
 @section(
@@ -27,7 +52,6 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     s = r.summary
     if s.empty:
         raise InsufficientDataError("the feedback form has no answers")
-    last = s.wave.astype(str).iloc[-1] if "wave" in s else None
     waves = list(dict.fromkeys(s.wave.astype(str)))
     last = waves[-1]
     cur = s[s.wave.astype(str) == last]
@@ -98,6 +122,13 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
+_SKILL_GROUP = {
+    "mentees": "Senior mentees",
+    "mentors": "Junior mentors",
+    "control": "Control group",
+}
+
+
 @section("skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor",))
 def skills_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.skills import pilot_skills
@@ -109,7 +140,7 @@ def skills_section(ctx: SectionContext) -> SectionResult:
     vs = s[s.measure == "change_vs_control"]
     if len(vs):
         row = vs.iloc[0]
-        who = row.role
+        who = str(row.role)
         m = add_row(
             ctx,
             "skill_gain_vs_control",
@@ -122,15 +153,18 @@ def skills_section(ctx: SectionContext) -> SectionResult:
             method="difference of mean pre/post change, participants minus assessed controls; "
             "Welch 95% interval",
         )
-        res.text.append(
-            f"The {who}' self-rated skills rose by {m.display} points more than the control group's "
-            f"over the same period: {m.verdict}."
+        sentence = (
+            f"The {who}' self-rated skills rose by {m.display} points on a 1-10 scale more than "
+            f"the control group's over the same period: {_verdict_phrase(m.verdict)}."
         )
+        res.text.append(sentence)
+        ctx.sentences["skills"] = sentence
     for role in ("mentees", "mentors"):
         row = s[(s.role == role) & (s.measure == "change")]
         if not len(row):
             continue
         row = row.iloc[0]
+        headline = not len(vs) and role == "mentees"
         m = add_row(
             ctx,
             f"skill_change_{role}",
@@ -138,36 +172,42 @@ def skills_section(ctx: SectionContext) -> SectionResult:
             label=f"Pre/post change of {role}' skills (points, 1-10 scale)",
             unit="points",
             section="learning",
-            better="higher" if not len(vs) and role == "mentees" else None,
-            headline="skills" if not len(vs) and role == "mentees" else None,
+            better="higher" if headline else None,
+            headline="skills" if headline else None,
             method="mean paired change with t 95% interval",
         )
+        if headline:
+            sentence = (
+                f"The {role}' self-rated skills rose by {m.display} points on a 1-10 scale "
+                "between the assessments before and after the program (no control group was "
+                f"assessed on these skills): {_verdict_phrase(m.verdict)}."
+            )
+            res.text.append(sentence)
+            ctx.sentences["skills"] = sentence
     shown = s[s.measure.isin(["change", "change_vs_control"])]
     table = pd.DataFrame(
         {
-            "Group": shown.role.astype(str),
+            "Group": shown.role.map(_SKILL_GROUP).fillna(shown.role.astype(str)),
             "Comparison": shown.measure.map(
-                {"change": "post minus pre", "change_vs_control": "change beyond control"}
+                {"change": "after minus before", "change_vs_control": "beyond the control group"}
             ),
-            "Skills": shown.skills.astype(str),
-            "Change (95% interval)": [
+            "Skills assessed": shown.skills.astype(str).map(plain),
+            "Change, points (95% interval)": [
                 fmt_interval(e, lo, hi, "points")
                 for e, lo, hi in zip(shown.estimate, shown.ci_low, shown.ci_high, strict=True)
             ],
-            "Effect size d_z": shown.get("cohen_dz", pd.Series(index=shown.index, dtype=float)).map(
-                lambda v: f"{v:.2f}" if is_finite(v) else ""
-            ),
             "People": shown.n.map(fmt_count),
         }
     )
-    res.add_table("Skills before and after the program", table)
+    res.add_table("Self-rated skills (1-10): change from before to after the program", table)
     result_figure(
         res,
         r,
-        "Figure: mean self-rated skill before and after the program, with 95% intervals.",
-        title="Self-rated skills before and after",
-        x="group",
-        y="score (1-10)",
+        "After minus before, in points on the 1-10 scale, by group, with 95% intervals; the "
+        "last row is the mentors' gain beyond the control group's.",
+        title="Change in self-rated skills",
+        x="change in points (after minus before)",
+        y="group",
     )
     carry_notes(res, r)
     return res
@@ -191,7 +231,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             label="Pairs that met their SMART goal",
             unit="share",
             section="behaviour",
-            method="share of pairs with goal_met at the endpoint; Wilson 95% interval",
+            method="share of pairs whose goal was met at the endpoint; Wilson 95% interval",
         )
         res.text.append(f"{m.display} of pairs met their SMART goal by the endpoint.")
     off = s[s.measure == "share_off_track"]
@@ -206,7 +246,8 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             section="behaviour",
             method="Wilson 95% interval",
         )
-        res.text.append(f"At the week-6 checkpoint {m.display} of pairs were off track.")
+        res.text.append(f"At the week-6 check {m.display} of pairs were off track.")
+    checkpoint = {"week6": "week 6", "endpoint": "end of the program"}
     table = pd.DataFrame(
         {
             "Measure": s.measure.map(
@@ -215,8 +256,8 @@ def goals_section(ctx: SectionContext) -> SectionResult:
                     "share_goal_met": "Goal met",
                     "share_off_track": "Off track (progress 2 or less)",
                 }
-            ).fillna(s.measure),
-            "Checkpoint": s.checkpoint.astype(str),
+            ).fillna(s.measure.map(plain)),
+            "Check": s.checkpoint.astype(str).map(checkpoint).fillna(s.checkpoint.astype(str)),
             "Result (95% interval)": [
                 fmt_interval(
                     e,
@@ -231,13 +272,17 @@ def goals_section(ctx: SectionContext) -> SectionResult:
         }
     )
     res.add_table("Progress against the SMART goals", table)
+    k = ctx.params.min_cell_size
     result_figure(
         res,
         r,
-        "Figure: distribution of goal progress ratings at each checkpoint (small cells hidden).",
+        "Share of pairs at each progress rating (1 = no progress, 5 = goal achieved), at week 6 "
+        f"and at the end. Ratings given by fewer than {k} pairs are hidden: drawn as a hatched "
+        "frame marked hidden, not as a bar.",
         title="Progress against the SMART goal",
         x="progress rating (1-5)",
-        y="pairs (count)",
+        y="share of pairs",
+        labels={"week6": "week 6", "endpoint": "end of the program"},
     )
     carry_notes(res, r)
     return res
@@ -273,17 +318,17 @@ def delivery_summary_section(ctx: SectionContext) -> SectionResult:
             section="behaviour", method=str(row.get("method", "")),
         )  # fmt: skip
         rows.append((label, m.display))
-    if "sessions_planned" in s.index:
-        rows.append(("Sessions planned per pair", f"{s.loc['sessions_planned'].estimate:.0f}"))
+    if "sessions_planned" in s.index and is_finite(s.loc["sessions_planned"].estimate):
+        rows.append(
+            ("Sessions planned per pair", fmt_value(s.loc["sessions_planned"].estimate, "count"))
+        )
+    if "adherence" in s.index and is_finite(s.loc["adherence"].estimate):
+        res.text.append(
+            f"Pairs held {fmt_pct(s.loc['adherence'].estimate)} of the sessions due by "
+            f"{ctx.as_of:%d %B %Y}."
+        )
+    # the table says it all: no figure repeating its numbers (one number, one place)
     res.add_table("Delivery", pd.DataFrame(rows, columns=["Measure", "Result (95% interval)"]))
-    result_figure(
-        res,
-        r,
-        "Figure: sessions held per pair against the plan.",
-        title="Sessions held per pair",
-        x="pairs",
-        y="sessions (count)",
-    )
     carry_notes(res, r)
     return res
 
@@ -314,15 +359,18 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
             "program lead receives the list with actions."
         )
     mean = s[(s.metric == "mean_safety") & (s.role == "all")]
+    if mean.empty:
+        raise InsufficientDataError("no psychological-safety pulse has answers yet")
     alpha = s[s.metric == "alpha"].set_index("wave")
+    k = int(r.arguments.get("scale_points", 7) or 7)
     table = pd.DataFrame(
         {
-            "Wave": mean.wave.astype(str),
-            "Mean safety, 1-7 (95% interval)": [
+            "Pulse": mean.wave.astype(str),
+            f"Mean safety, 1-{k} (95% interval)": [
                 fmt_interval(e, lo, hi, "number", digits=2)
                 for e, lo, hi in zip(mean.estimate, mean.ci_low, mean.ci_high, strict=True)
             ],
-            "Cronbach's alpha": [
+            "Consistency of the answers (0-1)": [
                 fmt_interval(*alpha.loc[w, ["estimate", "ci_low", "ci_high"]], "number", digits=2)
                 if w in alpha.index
                 else ""
@@ -331,14 +379,15 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
             "Respondents": mean.n.map(fmt_count),
         }
     )
-    res.add_table("Psychological safety by pulse wave (Edmondson items, reverse-scored)", table)
+    res.add_table("Psychological safety at each pulse (Edmondson's seven questions)", table)
     result_figure(
         res,
         r,
-        "Figure: mean psychological-safety score by pulse wave, with 95% intervals.",
-        title="Psychological safety by pulse wave",
-        x="pulse wave",
-        y="mean score (1-7)",
+        f"Mean score (1-{k}) at each pulse, for everyone and by role, with 95% intervals; the "
+        "dotted line is the middle of the scale.",
+        title="Psychological safety at each pulse",
+        x="pulse",
+        y=f"mean score (1-{k})",
     )
     carry_notes(res, r)
     return res
@@ -354,43 +403,25 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
 def retention_section(ctx: SectionContext) -> SectionResult:
     r = retention_fit(ctx)
     h = ctx.params.horizon_months
-    who = ROLE_LABEL.get(ctx.params.primary_population, "participants")
     res = SectionResult()
-    a = r.attrition_at(h)
-    m = ctx.metrics.add(
+    head = primary(ctx)
+    ctx.metrics.add(
         "retention_difference",
-        a["difference"],
-        a["ci_low"],
-        a["ci_high"],
-        label=f"Retention of {who} vs control at {h} months (percentage points)",
+        head.estimate,
+        head.ci_low,
+        head.ci_high,
+        label=f"Retention of {head.who} vs control at {h} months (percentage points)",
         unit="pp",
-        n=a["n_treated"] + a["n_control"],
+        n=head.n_treated + head.n_control,
         section="results",
         headline="retention",
         better="higher",
-        method="difference of Kaplan-Meier retention (no voluntary exit) at the horizon, "
-        "participants minus control; "
-        + (
-            "95% interval by Newcombe's MOVER from the two groups' Kaplan-Meier intervals (the "
-            "exact lower limit for a group without exits, whose Greenwood standard error is 0); "
-            "the verdict and the p-value come from that one interval"
-            if a["ci_method"] == "mover"
-            else "Greenwood standard errors, Wald 95% interval"
-        ),
-    )
-    hr = r.row(metric="hazard_ratio")
-    mh = ctx.metrics.add(
-        "hazard_ratio",
-        hr.estimate,
-        hr.ci_low,
-        hr.ci_high,
-        label=f"Hazard ratio of leaving voluntarily, {who} vs control",
-        unit="ratio",
-        n=count_or_none(hr.n),
-        section="results",
-        better="lower",
-        scale="log",
-        method="Cox model, Efron ties, stratified by cohort",
+        role="primary",
+        method="pre-declared primary estimand: difference of Kaplan-Meier retention (no "
+        "voluntary exit) at the horizon, participants minus control; 95% interval by "
+        "Newcombe's square-and-add method (MOVER) from the two groups' Kaplan-Meier intervals "
+        "(the exact lower limit for a group without exits), p-value by inverting that interval: "
+        "the verdict and the p-value come from that one interval",
     )
     for g, key in (("treated", "retention_participants"), ("control", "retention_control")):
         row = r.summary[
@@ -403,78 +434,112 @@ def retention_section(ctx: SectionContext) -> SectionResult:
                 unit="share", section="results", method="Kaplan-Meier, Greenwood 95% interval "
                 "(exact Clopper-Pearson lower limit on those followed when no one left)",
             )  # fmt: skip
-    if is_finite(a["difference"]):
-        res.text.append(
-            f"At {h} months, {who} were retained {m.display} compared with the control group "
-            f"({fmt_pct(1 - a['treated'])} vs {fmt_pct(1 - a['control'])}): {m.verdict}."
-        )
-    else:
-        res.text.append(f"Retention at {h} months cannot be estimated yet: follow-up is too short.")
-    if is_finite(hr.estimate):
-        res.text.append(f"The hazard ratio of leaving voluntarily is {mh.display} ({mh.verdict}).")
-    else:
-        res.text.append(
-            "No hazard ratio is shown: there are too few leavers for a stable estimate."
-        )
+    sentence = head.sentence()
+    res.text.append(sentence)
+    ctx.sentences["retention"] = sentence
+    support = supporting(ctx)
+    for s in support:
+        if s.key == "hazard_ratio":
+            hr = r.row(metric="hazard_ratio")
+            ctx.metrics.add(
+                "hazard_ratio",
+                hr.estimate,
+                hr.ci_low,
+                hr.ci_high,
+                label=f"Hazard ratio of leaving voluntarily, {head.who} vs control (supporting)",
+                unit="ratio",
+                n=int(hr.n) if is_finite(hr.n) else None,
+                section="results",
+                role="supporting",
+                method="Cox model, Efron ties, stratified by cohort; a supporting analysis, "
+                "not the headline",
+            )
+    from ..estimand import agreement, reconcile
+
+    said = agreement(head, support)
+    if said:
+        res.text.append(said)
+    res.text.extend(reconcile(head, support))
     s = r.summary
     per = s[s.metric.isin(["retention"])]
     table = pd.DataFrame(
         {
-            "Group": per.group.map({"treated": "participants", "control": "control"}),
-            "Months": per.horizon.map(lambda v: f"{v:g}"),
-            "Retained (95% interval)": [
+            "Group": per.group.map(
+                {"treated": f"participants ({head.who})", "control": "control group"}
+            ),
+            "Months after the start": per.horizon.map(lambda v: f"{v:g}"),
+            "Still employed (95% interval)": [
                 fmt_interval(e, lo, hi, "share")
                 for e, lo, hi in zip(per.estimate, per.ci_low, per.ci_high, strict=True)
             ],
             "People": per.n.map(fmt_count),
-            "Still followed": per.n_at_risk.map(fmt_count),
+            "Followed that long": per.n_at_risk.map(fmt_count),
         }
     )
-    res.add_table("Retention (no voluntary exit) by group", table)
-    tests = s[s.metric.isin(["logrank", "rmst_difference", "exact_test"])]
-    res.add_table(
-        "Tests",
-        pd.DataFrame(
-            {
-                "Test": tests.metric.map(
-                    {
-                        "logrank": "Log-rank test",
-                        "rmst_difference": "Restricted mean time retained, difference (months)",
-                        "exact_test": "Exact test: share leaving by then, participants minus control",
-                    }
-                ),
-                "Months": tests.horizon.map(lambda v: f"{v:g}" if is_finite(v) else ""),
-                "Estimate": [
-                    fmt_interval(e, lo, hi, "number", digits=2)
-                    if mt == "rmst_difference"
-                    else (fmt_value(e, "pp") if mt == "exact_test" else f"{e:.2f}")
-                    for e, lo, hi, mt in zip(
-                        tests.estimate, tests.ci_low, tests.ci_high, tests.metric, strict=True
-                    )
-                ],
-                "p-value": tests.p_value.map(lambda p: f"{p:.3f}" if is_finite(p) else ""),
-            }
-        ),
-    )
+    res.add_table("Share still employed (no voluntary exit) by group", table)
     result_figure(
         res,
         r,
-        "Figure: share retained (no voluntary exit) since the cohort start, with 95% bands and the number still followed.",
-        title="Retention since the cohort start",
-        x="months since cohort start",
-        y="share retained",
+        "Share of each group with no voluntary exit, by months since their cohort started, "
+        f"with 95% bands; the dotted line marks the headline's {h} months; the numbers below "
+        "the axis are the people still followed.",
+        title="Share still employed since the cohort start",
+        x="months since the cohort start",
+        y="share still employed",
+        plot_kwargs={"statistics": False},
+        decorate=lambda ax: _mark_horizon(ax, h),
     )
-    if not r.cif_.empty:
+    if not ctx.sponsor and not r.cif_.empty:
         result_figure(
             res,
             r,
-            "Figure: cumulative incidence of voluntary exits; involuntary and other exits compete.",
+            "Cumulative share leaving voluntarily, with involuntary and other exits counted as "
+            "competing.",
             method="plot_cumulative_incidence",
-            title="Voluntary exits (competing risks)",
-            x="months since cohort start",
-            y="cumulative incidence",
+            title="Voluntary exits over time",
+            x="months since the cohort start",
+            y="share who left voluntarily",
         )
     carry_notes(res, r)
+    return res
+
+
+def _mark_horizon(ax, horizon: int) -> None:
+    ax.axvline(horizon, color="dimgrey", lw=1, ls=":")
+    ax.text(horizon, 0.5, f" {horizon} months (headline)", color="dimgrey", fontsize=8,
+            rotation=90, ha="right", va="center", transform=ax.get_xaxis_transform())  # fmt: skip
+
+
+@section(
+    "retention_supporting",
+    title="Retention: supporting analyses",
+    part="appendix",
+    audiences=("sponsor", "program-lead"),
+    order=10,
+)
+def retention_supporting_section(ctx: SectionContext) -> SectionResult:
+    """The declared primary estimand and the supporting analyses, side by side."""
+    head = primary(ctx)
+    res = SectionResult()
+    res.text.append(head.declaration())
+    rows = [
+        (
+            f"Headline: share still employed at {head.horizon} months, participants minus "
+            "control (percentage points)",
+            head.display(),
+            head.favours,
+            head.verdict.label if head.estimable else "not estimable",
+        )
+    ]
+    for s in supporting(ctx):
+        rows.append(
+            (s.name, s.display, s.favours, "conclusive" if s.conclusive else "not conclusive")
+        )
+    res.add_table(
+        "Headline and supporting analyses of retention",
+        pd.DataFrame(rows, columns=["Analysis", "Result (95% interval)", "Points to", "Reading"]),
+        "Supporting analyses are oriented like the headline; they never set it.",
+    )
     return res
 
 
@@ -493,17 +558,23 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     res = SectionResult()
     s = r.summary
     main = s[(s.outcome == "engagement_index") & (s.role == "all")]
-    if not len(main):
-        raise InsufficientDataError("no engagement waves before and after the cohorts")
+    if not len(main) or not is_finite(main.iloc[0].estimate):
+        raise InsufficientDataError(
+            "no engagement survey before and after a cohort with both participants and "
+            "controls answering yet"
+        )
     row = main.iloc[0]
     m = add_row(ctx, "engagement_did", row,
         label="Engagement change vs control (points, 1-5 index)", unit="points",
         section="results", headline="engagement", better="higher", method=str(row.method),
     )  # fmt: skip
-    res.text.append(
-        f"Participants' engagement index moved by {m.display} points more than the control "
-        f"group's between the survey before and the survey after the program: {m.verdict}."
+    sentence = (
+        f"Participants' engagement score (1-5) moved by {m.display} points more than the "
+        "control group's between the survey before and the survey after the program: "
+        f"{_verdict_phrase(m.verdict)}."
     )
+    res.text.append(sentence)
+    ctx.sentences["engagement"] = sentence
     intent = s[(s.outcome == "retention_intent") & (s.role == "all")]
     if len(intent):
         row = intent.iloc[0]
@@ -511,15 +582,19 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
             label="Intention to stay, change vs control (points, 1-5)", unit="points", section="results", better="higher", method=str(row.method),
         )  # fmt: skip
         res.text.append(
-            f"Stated intention to stay moved by {mi.display} points relative to control ({mi.verdict})."
+            f"Stated intention to stay moved by {mi.display} points relative to the control "
+            f"group: {_verdict_phrase(mi.verdict)}."
         )
     table = pd.DataFrame(
         {
             "Outcome": s.outcome.map(
-                {"engagement_index": "Engagement index", "retention_intent": "Intention to stay"}
-            ),
-            "Group": s.role.map(ROLE_LABEL).fillna(s.role),
-            "Difference-in-differences (95% interval)": [
+                {
+                    "engagement_index": "Engagement (1-5)",
+                    "retention_intent": "Intention to stay (1-5)",
+                }
+            ).fillna(s.outcome.map(plain)),
+            "Group": s.role.map(ROLE_LABEL).fillna(s.role.map(plain)),
+            "Change beyond the control group's, points (95% interval)": [
                 fmt_interval(e, lo, hi, "points")
                 for e, lo, hi in zip(s.estimate, s.ci_low, s.ci_high, strict=True)
             ],
@@ -527,13 +602,16 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
             "Controls": s.n_control.map(fmt_count),
         }
     )
-    res.add_table("Engagement: change of participants minus change of the control group", table)
+    res.add_table(
+        "Engagement: change of participants beyond the change of the control group", table
+    )
     result_figure(
         res,
         r,
-        "Figure: difference-in-differences estimates with 95% intervals, by group.",
-        title="Engagement change vs control",
-        x="difference-in-differences (points)",
+        "Change of each group of participants beyond the control group's change, in points on "
+        "the 1-5 scale, with 95% intervals.",
+        title="Engagement change beyond the control group",
+        x="change beyond the control group (points)",
         y="group",
     )
     carry_notes(res, r)
@@ -560,17 +638,18 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
             method="promotions per person-year; exact conditional binomial interval",
         )  # fmt: skip
         res.text.append(
-            f"Participants were promoted at {m.display} times the control group's rate ({m.verdict})."
+            f"Participants were promoted at {m.display} times the control group's rate: "
+            f"{_verdict_phrase(m.verdict)}."
         )
     table = pd.DataFrame(
         {
             "Measure": s.measure.map(
                 {
-                    "rate": "Promotions per person-year",
-                    "rate_ratio": "Rate ratio",
-                    "promoted_share": "Share promoted (Kaplan-Meier)",
+                    "rate": "Promotions per person and year",
+                    "rate_ratio": "Participants' rate relative to the control group's",
+                    "promoted_share": "Share promoted at least once",
                 }
-            ).fillna(s.measure),
+            ).fillna(s.measure.map(plain)),
             "Group": s.group.astype(str),
             "Result (95% interval)": [
                 fmt_interval(e, lo, hi, "share" if ms == "promoted_share" else "ratio")
@@ -583,10 +662,10 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     result_figure(
         res,
         r,
-        "Figure: share promoted since the cohort start, participants and control.",
+        "Share of each group promoted at least once, by years since their cohort started.",
         title="Promotions since the cohort start",
-        x="months since cohort start",
-        y="share promoted",
+        x="years since the cohort start",
+        y="share promoted at least once",
     )
     carry_notes(res, r)
     return res
@@ -600,7 +679,7 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     order=90,
 )
 def cohort_trend_section(ctx: SectionContext) -> SectionResult:
-    """Delivery, goals and reaction per cohort, in start order (the pooled report's trend)."""
+    """Delivery and goals per cohort, in start order (the pooled report's trend)."""
     from ...metrics.delivery import delivery_summary
     from ...metrics.goals import pilot_goals
 
@@ -612,15 +691,20 @@ def cohort_trend_section(ctx: SectionContext) -> SectionResult:
     for c in cohorts:
         one = ctx.pilot.select(c)
         row = {"Cohort": c, "Pairs": fmt_count(len(one.pairs))}
-        if one.sessions is not None:
+        small = len(one.pairs) < k
+        if one.sessions is not None and len(one.sessions):
             d = delivery_summary(one, as_of=ctx.as_of, min_cell_size=k).summary.set_index("metric")
             a = d.loc["adherence"]
-            row["Sessions held / due"] = fmt_interval(a.estimate, a.ci_low, a.ci_high, "share")
+            row["Sessions held out of those due"] = (
+                "hidden" if small else fmt_interval(a.estimate, a.ci_low, a.ci_high, "share")
+            )
         if one.checkpoints is not None and len(one.checkpoints):
             g = pilot_goals(one, min_cell_size=k).summary
             met = g[g.measure == "share_goal_met"]
             row["Goal met"] = (
-                fmt_interval(*met.iloc[0][["estimate", "ci_low", "ci_high"]], "share")
+                "hidden"
+                if small
+                else fmt_interval(*met.iloc[0][["estimate", "ci_low", "ci_high"]], "share")
                 if len(met)
                 else "not yet"
             )
@@ -629,10 +713,10 @@ def cohort_trend_section(ctx: SectionContext) -> SectionResult:
     res.add_table(
         "Delivery and goal attainment per cohort (95% intervals)",
         pd.DataFrame(rows),
-        f"Cohorts with fewer than {k} pairs are not shown in detail.",
+        f"Results of cohorts with fewer than {k} pairs are hidden.",
     )
     res.text.append(
-        "Retention, engagement and skills are pooled across cohorts above (stratified by "
-        "cohort); per-cohort reports come from `rm-analytics report --cohort each`."
+        "Retention, engagement and skills are pooled across cohorts above; a report per cohort "
+        "can be rendered for each of them."
     )
     return res

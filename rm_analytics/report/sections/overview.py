@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...errors import InsufficientDataError
 from ...stats.intervals import wilson_ci
 from ..formatting import fmt_count
 from ..privacy import suppress_small
@@ -62,7 +63,7 @@ def glance_section(ctx: SectionContext) -> SectionResult:
     per = pd.DataFrame(
         {
             "Cohort": c.index.astype(str),
-            "Name": c["name"].astype(str).to_numpy() if "name" in c else "",
+            "Name": c["name"].astype("string").fillna("").to_numpy() if "name" in c else "",
             "Start": c.start_date.dt.strftime("%d %b %Y").to_numpy(),
             "End": c.end_date.dt.strftime("%d %b %Y").to_numpy(),
         }
@@ -77,40 +78,17 @@ def glance_section(ctx: SectionContext) -> SectionResult:
         per["Control group"] = per.Cohort.map(ctrl).fillna(0).astype(int).to_numpy()
         people_cols.append("Control group")
     if "planned_sessions" in c:
-        per["Planned sessions per pair"] = c.planned_sessions.astype("Int64").to_numpy()
-    plot_frame = per.copy()
+        per["Planned sessions per pair"] = c.planned_sessions.map(fmt_count).to_numpy()
     if ctx.sponsor:
-        per = suppress_small(per, people_cols, ctx.params.min_cell_size)
+        per = suppress_small(per, people_cols, ctx.params.min_cell_size, marker="hidden")
     for col in ["Pairs", *people_cols]:
         per[col] = per[col].map(lambda v: fmt_count(v) if isinstance(v, (int, float)) else v)
-    res.add_table("Cohorts", per)
-
-    from ...plotting.theme import GROUP_COLOURS, figure, label
-
-    fig, ax = figure(figsize=(6.5, 3.2))
-    x = range(len(plot_frame))
-    width = 0.8 / len(people_cols)
-    colours = [GROUP_COLOURS["mentors"], GROUP_COLOURS["mentees"], GROUP_COLOURS["control"]]
-    k = ctx.params.min_cell_size
-    for i, col in enumerate(people_cols):
-        vals = plot_frame[col].astype(float)
-        if ctx.sponsor:
-            vals = vals.where(~((vals > 0) & (vals < k)))
-        ax.bar(
-            [xi + (i - (len(people_cols) - 1) / 2) * width for xi in x],
-            vals.fillna(0),
-            width,
-            label=col.lower(),
-            color=colours[i],
-        )
-    ax.set_xticks(list(x), plot_frame.Cohort.tolist())
-    ax.legend(ncols=len(people_cols), loc="upper left", bbox_to_anchor=(0, -0.18))
-    label(ax, title="People in each cohort", x="cohort", y="people (count)")
-    res.add_figure(
-        fig,
-        "Figure 1. Junior mentors, senior mentees and designated control-group members per "
-        "cohort." + (f" Groups of fewer than {k} people are not drawn." if ctx.sponsor else ""),
-        alt="Bar chart of people per cohort",
+    res.add_table(
+        "Cohorts",
+        per,
+        f"Groups of fewer than {ctx.params.min_cell_size} people are hidden."
+        if ctx.sponsor
+        else "",
     )
     return res
 
@@ -123,11 +101,13 @@ def glance_section(ctx: SectionContext) -> SectionResult:
     order=0,
 )
 def methods_section(ctx: SectionContext) -> SectionResult:
+    from ..verdicts import RECOMMENDATION_RULES
+
     res = SectionResult()
     res.text.append(
         "Every figure comes with a 95% confidence interval: the range of values compatible with "
-        "the data. Verdicts are generated from the numbers with fixed rules, so a result the "
-        "data cannot settle reads as such."
+        "the data. Verdicts and the recommendation are generated from the numbers with the fixed "
+        "rules below, so a result the data cannot settle reads as such."
     )
     rules = pd.DataFrame(
         {
@@ -149,19 +129,17 @@ def methods_section(ctx: SectionContext) -> SectionResult:
         }
     )
     res.add_table("Verdict rules", rules)
-    rec = pd.DataFrame(
-        {
-            "Recommendation": ["scale", "continue", "reshape", "no recommendation yet"],
-            "Rule": [
-                "retention, or two headline results, clearly improved; none deteriorated; the "
-                "conservative end of the ROI range is positive",
-                "otherwise: run the next cohort and keep measuring",
-                "a headline result clearly (or suggestively) deteriorated",
-                "no headline result could be estimated",
-            ],
-        }
+    res.add_table(
+        "Recommendation rules (the first that applies decides)",
+        pd.DataFrame(
+            [(n, when, what) for n, when, what in RECOMMENDATION_RULES],
+            columns=["Rule", "When", "Recommendation"],
+        ),
+        "The headline is the pre-declared retention figure; the other headline results are "
+        "engagement and skills. A realistic program runs "
+        f"{ctx.params.realistic_cohorts} cohorts of the pilot's size; a plausible effect is a "
+        f"{1 - ctx.params.plausible_hazard_ratio:.0%} lower rate of leaving.",
     )
-    res.add_table("Recommendation rules", rec)
     k = ctx.params.min_cell_size
     if ctx.sponsor:
         res.text.append(
@@ -169,9 +147,34 @@ def methods_section(ctx: SectionContext) -> SectionResult:
             "hidden; no names, identifiers, comments or pair-level information appear."
         )
     res.text.append(
-        f"Data as of {ctx.as_of.date().isoformat()}: people still employed then are followed up "
-        "to that date and no further."
+        f"The data are taken as they stood on {ctx.as_of:%d %B %Y}: people still employed then "
+        "are followed up to that day and no further, and nothing recorded later is used."
     )
+    return res
+
+
+@section(
+    "method_notes",
+    title="Notes on the methods",
+    part="appendix",
+    audiences=("sponsor", "program-lead"),
+    order=20,
+)
+def method_notes_section(ctx: SectionContext) -> SectionResult:
+    """The analyses' own notes (conventions, exclusions, checks), by section, in plain words."""
+    from ..language import plain
+
+    res = SectionResult()
+    from . import SECTIONS
+
+    for key, done in ctx.results.items():
+        notes = list(dict.fromkeys(plain(n) for n in done.notes))
+        if not notes:
+            continue
+        title = SECTIONS[key].title if key in SECTIONS else key
+        res.text.append(f"{title}: " + " ".join(n if n.endswith(".") else n + "." for n in notes))
+    if not res.text:
+        raise InsufficientDataError("no analysis left a note")
     return res
 
 
@@ -183,33 +186,43 @@ def methods_section(ctx: SectionContext) -> SectionResult:
     order=90,
 )
 def data_quality_section(ctx: SectionContext) -> SectionResult:
-    """Rows read, kept and excluded per table, with the reason (no individual data)."""
+    """Rows used per table and the rows each analysis left out, with the reason (no individual
+    data). The table sizes are those of the data as they stood on the report date."""
+    from ..language import plain
+
     res = SectionResult()
-    q = ctx.pilot.quality
-    loaded = ctx.pilot.summary().rename(
-        columns={"table": "Table", "rows": "Rows", "source": "File"}
-    )
-    loaded["Rows"] = loaded["Rows"].map(fmt_count)
-    res.add_table("Tables read", loaded)
-    shown = q.rename(
-        columns={
-            "table": "Table",
-            "stage": "Stage",
-            "check": "Check",
-            "rows": "Rows",
-            "action": "Action",
-            "detail": "Detail",
-        }
-    )
-    shown["Rows"] = shown["Rows"].map(fmt_count)
-    res.add_table(
-        "Rows read, kept and excluded",
-        shown,
-        "Every row an analysis leaves out is counted here with the reason.",
-    )
-    excluded = int(q.loc[q.action.eq("excluded"), "rows"].sum())
+    p = ctx.pilot
+    used = "; ".join(f"{name} {fmt_count(len(df))}" for name, df in p.tables.items())
+    stages = {"roi costs": "return on investment (costs)"}
+    q = p.quality
+    left = q[
+        ~q.stage.isin(["load", "as of"])
+        & q.action.isin(["excluded", "ignored", "imputed", "not counted"])
+        & q.rows.gt(0)
+    ]
     res.text.append(
-        f"The data were checked against the data contract before any analysis: "
-        f"{fmt_count(excluded)} row(s) were excluded by the checks listed below."
+        "The data were checked against the data contract before any analysis; every row an "
+        f"analysis leaves out is counted below with the reason. The report uses the data as "
+        f"they stood on {ctx.as_of:%d %B %Y}: records dated later, exits after that day and "
+        "cohorts starting after it are not used."
     )
+    res.text.append(f"Rows used per table: {used}.")
+    if len(left):
+        res.add_table(
+            "Rows left out or filled in by an analysis",
+            pd.DataFrame(
+                {
+                    "Analysis": left.stage.map(lambda x: stages.get(x, plain(x))).str.capitalize(),
+                    "Table": left.table.str.capitalize(),
+                    "Reason": [
+                        plain(c if not d else f"{c}: {d}")
+                        for c, d in zip(left.check, left.detail, strict=True)
+                    ],
+                    "Rows": left.rows.map(fmt_count),
+                    "Action": left.action.map(plain),
+                }
+            ),
+        )
+    else:
+        res.text.append("No analysis had to leave out or fill in a row.")
     return res

@@ -1,6 +1,11 @@
 """Across cohorts: what the cohorts say together, the next cohort's expected range, the
 sequential decision and the probability of benefit (a multi-cohort program only).
 
+Shown in the appendix of the reports, beside the other supporting analyses of retention: the
+headline figures and the recommendation follow the pre-declared retention estimand
+(:mod:`rm_analytics.report.estimand`), and the report says so where this part could be read
+against them.
+
 Plain words for sponsors; the estimators (random-effects synthesis, Knapp-Hartung intervals,
 Lan-DeMets boundaries, the sceptical prior) are named in the appendix and in
 ``docs/synthesis.md``, not in the body.
@@ -50,9 +55,9 @@ def _too_wide(kind: str, lo: float, hi: float, se: float) -> bool:
 @section(
     "synthesis",
     title="Evidence across cohorts",
-    part="synthesis",
+    part="appendix",  # supporting evidence: the headline is the pre-declared retention figure
     audiences=("sponsor",),
-    order=10,
+    order=12,
 )
 def synthesis_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.synthesis import (
@@ -98,14 +103,12 @@ def synthesis_section(ctx: SectionContext) -> SectionResult:
             "Retention cannot be combined across cohorts yet: fewer than two cohorts have an "
             "estimate."
         )
+    wide: list[str] = []
     for outcome, label in (("engagement", "engagement index"), ("skills", "skills")):
         if outcome in s.meta_:
             row = s.meta_[outcome].row(metric="pooled")
             if _too_wide(outcome, row.ci_low, row.ci_high, row.se):
-                res.text.append(
-                    f"The {label} cannot be combined usefully across {int(row.n)} cohorts yet: "
-                    "the combined interval is too wide."
-                )
+                wide.append(f"the {label}")
                 continue
             m = ctx.metrics.add(
                 f"synthesis_{outcome}",
@@ -122,6 +125,11 @@ def synthesis_section(ctx: SectionContext) -> SectionResult:
                 f"Across {int(row.n)} cohorts, the {label} of participants rose by {m.display} "
                 f"points more than the control group's ({m.verdict})."
             )
+    if wide:
+        res.text.append(
+            f"{join_words(wide).capitalize()} cannot be combined usefully across so few cohorts "
+            "yet: the combined interval is too wide."
+        )
     missing = s.not_estimable_
     if len(missing):
         by = missing.groupby("outcome", sort=False)
@@ -134,7 +142,9 @@ def synthesis_section(ctx: SectionContext) -> SectionResult:
         )
     _sequential_text(ctx, res, s, PLANNED)
     _benefit_text(ctx, res, s, prior_statement)
-    if "retention" in s.meta_:
+    # with fewer than three cohorts the figures would only draw intervals too wide to read
+    enough = "retention" in s.meta_ and int(s.meta_["retention"].row(metric="pooled").n) >= 3
+    if enough:
         xl = "hazard ratio (below 1: participants leave less)" if kind == "log_hr" else "effect"
         result_figure(
             res,
@@ -145,7 +155,7 @@ def synthesis_section(ctx: SectionContext) -> SectionResult:
             x=xl,
             y="cohorts included",
         )
-    if s.sequential_ is not None:
+    if enough and s.sequential_ is not None:
         result_figure(
             res,
             s.sequential_,
@@ -248,8 +258,7 @@ def _retention_text(ctx, res, s, kind, who, heterogeneity_statement) -> None:
     if too_wide:
         res.text.append(
             f"Combining the {k} cohorts one by one, allowing each its own effect, cannot say "
-            "much yet: with so few cohorts the combined 95% interval is too wide to be useful "
-            f"(from {fmt_value(lo, unit)} to {fmt_value(hi, unit)})."
+            "much yet: with so few cohorts the combined 95% interval is too wide to be useful."
         )
     elif kind == "log_hr":
         res.text.append(
@@ -262,14 +271,20 @@ def _retention_text(ctx, res, s, kind, who, heterogeneity_statement) -> None:
             f"Across {k} cohorts, the difference in {'months retained' if kind == 'rmst' else 'retention'} "
             f"between {who} and the control group is {m.display} ({m.verdict})."
         )
-    res.text.append(heterogeneity_statement(meta, show_i2=False))
     p_lo, p_hi = (_shown("retention", kind, v) for v in (pi.ci_low, pi.ci_high))
-    if k <= 2 or too_wide or _too_wide(kind, p_lo, p_hi, row.se):
+    if k <= 2:
+        res.text.append(
+            f"With only {k} cohorts, neither how much the cohorts differ nor what to expect of "
+            "a next cohort can be judged yet."
+        )
+    elif too_wide or _too_wide(kind, p_lo, p_hi, row.se):
+        res.text.append(heterogeneity_statement(meta, show_i2=False))
         res.text.append(
             f"With only {k} cohorts, the range to expect for a next cohort is too wide to be "
             "useful yet."
         )
     else:
+        res.text.append(heterogeneity_statement(meta, show_i2=False))
         ctx.metrics.add(
             "next_cohort_retention",
             est,
