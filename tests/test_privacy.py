@@ -497,3 +497,17 @@ def test_pooled_report_minus_the_cohort_reports_reveals_nothing(small_cohort_rep
         assert len(hidden) != 1, key  # one cohort hides it: the pooled figure would give it
     page, _ = small_cohort_reports["all"]
     assert "C03" in _page_text(page) and "fewer than 5 pairs" in _page_text(page)
+
+
+@pytest.mark.slow
+def test_goal_ratings_are_hidden_check_by_check(sample_pilot):
+    """The sample's goal checks each have a rating given by fewer than 5 pairs: with the
+    check's pairs, mean and share off track in the table, the others would give it away, so
+    the spread is not drawn at all (a sentence says why); the analyst still has it."""
+    from rm_analytics.metrics.goals import pilot_goals
+
+    r = sponsor_report(sample_pilot, "2026-09-30")
+    goals = r.results["goals"]
+    assert goals.figures == [] and "How the ratings spread is not shown" in " ".join(goals.text)
+    dist = pilot_goals(sample_pilot.as_of("2026-09-30")).distribution_
+    assert dist.n_pairs.between(1, 4).any()

@@ -191,7 +191,7 @@ class MetricsCollector:
         if unit == "people" and groups is None:
             sizes = [m.estimate, m.n]
         why = policy.reason(*sizes, estimate=m.estimate, ci=(m.ci_low, m.ci_high),
-                            key=f"metric:{key}")  # fmt: skip
+                            key=f"metric:{key}", equal=unit in ("number", "points"))  # fmt: skip
         if why is None and policy.active and hide:
             why = hide
         policy.note(f"metric:{key}", sizes, why is not None)

@@ -131,6 +131,7 @@ def cohort_records(pilot, params: ReportParameters, as_of: pd.Timestamp, cohorts
 
     records: dict[str, dict] = {}
     specs = sections_for("sponsor")
+    before = set(plt.get_fignums())
     token = DRAWING.set(False)
     try:
         for c in cohorts:
@@ -143,7 +144,8 @@ def cohort_records(pilot, params: ReportParameters, as_of: pd.Timestamp, cohorts
                 policy.hidden_ids = _EVERYTHING
             compute_sections(ctx, [s for s in specs if s.participants or not small])
             records[c] = policy.record or {}
-            plt.close("all")
+            for num in set(plt.get_fignums()) - before:  # figures drawn outside the helpers
+                plt.close(num)
     finally:
         DRAWING.reset(token)
     return records

@@ -150,15 +150,18 @@ class PrivacyPolicy:
         estimate: Any = None,
         ci: tuple[Any, Any] = (None, None),
         key: str | None = None,
+        equal: bool = True,
     ) -> str | None:
-        """Why a figure is hidden (a key of :data:`HIDDEN_REASONS`), or None when shown."""
+        """Why a figure is hidden (a key of :data:`HIDDEN_REASONS`), or None when shown.
+        ``equal=False`` leaves out the all-answers-equal rule (shares: a share of 0% or 100%
+        from enough people is shown, see the limits in ``docs/reliability.md``)."""
         if not self.active:
             return None
         if self.hides(*groups):
             return "small"
         if key is not None and key in self.hidden_ids:
             return "complement"
-        if self.all_equal(estimate, ci[0], ci[1], groups[0] if groups else None):
+        if equal and self.all_equal(estimate, ci[0], ci[1], groups[0] if groups else None):
             return "equal"
         return None
 
@@ -259,8 +262,8 @@ class PrivacyPolicy:
     ) -> pd.Series:
         """Which rows of a summary ``frame`` a sponsor must not see (a boolean Series).
 
-        A row is hidden when any of its ``n_cols`` is small, when its interval has no width
-        (all answers equal), when its id is one of :attr:`hidden_ids`, and by complementary
+        A row is hidden when any of its ``n_cols`` is small, when its ``interval`` has no width
+        (all answers equal: give ``interval=None`` for shares), when its id is one of :attr:`hidden_ids`, and by complementary
         suppression: with ``part_col`` and ``parts`` (overall value -> its parts, e.g.
         ``{"all": ["mentor", "mentee"]}``) the parts of each line (same values in
         ``line_cols``) follow :func:`complement_line`, and the overall row is hidden when the

@@ -322,37 +322,44 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     )
     k = ctx.privacy.min_group
     cells_hidden = _distribution_hidden(ctx, r.distribution_, s, hidden)
-    result_figure(
-        res,
-        r,
-        "Share of pairs at each progress rating (1 = no progress, 5 = goal achieved), at week 6 "
-        "and at the end."
-        + (
-            f" Ratings given by fewer than {k} pairs are hidden, with the next smallest where "
-            "needed so that none can be worked out from the others: drawn as a hatched frame "
-            "marked hidden, not as a bar."
-            if ctx.privacy.active
-            else ""
-        ),
-        title="Progress against the SMART goal",
-        x="progress rating (1-5)",
-        y="share of pairs",
-        labels={"week6": "week 6", "endpoint": "end of the program"},
-        plot_kwargs={"hidden": cells_hidden} if cells_hidden.any() else None,
-    )
+    labels = {"week6": "week 6", "endpoint": "end of the program"}
+    if cells_hidden.all():
+        res.text.append(
+            f"How the ratings spread is not shown: some ratings were given by fewer than {k} "
+            "pairs, and the mean and shares in the table would give them away."
+        )
+    else:
+        gone = sorted(set(r.distribution_.checkpoint[cells_hidden].astype(str)))
+        result_figure(
+            res,
+            r,
+            "Share of pairs at each progress rating (1 = no progress, 5 = goal achieved), at "
+            "week 6 and at the end."
+            + (
+                f" The ratings of {' and '.join(labels.get(c, c) for c in gone)} are hidden "
+                f"(some were given by fewer than {k} pairs, and the mean and shares in the "
+                "table would give them away): drawn as hatched frames marked hidden, not as "
+                "bars."
+                if gone
+                else ""
+            ),
+            title="Progress against the SMART goal",
+            x="progress rating (1-5)",
+            y="share of pairs",
+            labels=labels,
+            plot_kwargs={"hidden": cells_hidden} if cells_hidden.any() else None,
+        )
     carry_notes(res, r)
     return res
 
 
 def _distribution_hidden(ctx: SectionContext, dist: pd.DataFrame, summary: pd.DataFrame,
                          hidden: pd.Series):  # fmt: skip
-    """Cells of the progress distribution a sponsor must not see: ratings given by 1 to
-    ``k - 1`` pairs, then per checkpoint the next smallest until the hidden cells cannot be
-    worked out from the checkpoint's total (shown in the table); all of a checkpoint when
-    its figures are hidden."""
+    """Cells of the progress distribution a sponsor must not see: every rating of a goal
+    check where one rating was given by 1 to ``k - 1`` pairs (the check's number of pairs,
+    mean progress and share off track, shown in the table, are equations enough to work out
+    two or three hidden ratings), and of a check whose figures are hidden."""
     import numpy as np
-
-    from ..privacy import complement_line
 
     policy = ctx.privacy
     out = np.zeros(len(dist), dtype=bool)
@@ -364,11 +371,8 @@ def _distribution_hidden(ctx: SectionContext, dist: pd.DataFrame, summary: pd.Da
     gone = set(summary.checkpoint[hidden & summary.measure.eq("mean_progress")].astype(str))
     for cp in dist.checkpoint.astype(str).unique():
         sel = (dist.checkpoint.astype(str) == cp).to_numpy()
-        if cp in gone:
+        if cp in gone or out[sel].any():
             out[sel] = True
-            continue
-        mask, disclosed = complement_line(n[sel], out[sel], policy.min_group)
-        out[sel] = True if disclosed else mask
     for fid, v, h in zip(ids, n, out, strict=True):
         policy.note(fid, [v], bool(h))
     return out
@@ -590,7 +594,9 @@ def retention_section(ctx: SectionContext) -> SectionResult:
     s = r.summary
     per = s[s.metric.isin(["retention"])]
     policy = ctx.privacy
-    off = policy.rows("retention", per, id_cols=["group", "horizon"], n_cols=["n", "n_at_risk"])
+    off = policy.rows(
+        "retention", per, id_cols=["group", "horizon"], n_cols=["n", "n_at_risk"], interval=None
+    )
     table = pd.DataFrame(
         {
             "Group": per.group.map(
@@ -790,7 +796,7 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
         "The comparison of promotions",
         **{f"the {role}s": sizes.get("participants"), "the control group": sizes.get("control")},
     )
-    hidden = policy.rows("promotion", s, id_cols=["measure", "group"])
+    hidden = policy.rows("promotion", s, id_cols=["measure", "group"], interval=None)
     rr = s[s.measure == "rate_ratio"]
     if len(rr):
         row = rr.iloc[0]
