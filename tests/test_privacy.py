@@ -82,6 +82,15 @@ def test_the_sponsor_minimum_group_cannot_go_below_5(value):
     assert not PrivacyPolicy.for_audience("program-lead", 5).active
 
 
+def test_the_wave_window_is_a_whole_number_of_days():
+    from rm_analytics.report.parameters import check_parameter_values
+
+    assert check_parameter_values({"survey_window_days": 21}) == []
+    for bad in (0, -3, 2.5, True, 400):
+        (problem,) = check_parameter_values({"survey_window_days": bad})
+        assert "survey_window_days" in problem and "whole number of days" in problem
+
+
 def test_a_hidden_metric_carries_no_estimate_interval_p_value_or_n():
     m = MetricsCollector(report={"audience": "sponsor"})
     small = m.add("share", 0.5, 0.2, 0.8, label="Share", unit="share", n=4, p_value=0.3)
