@@ -584,7 +584,7 @@ def pair_view(
         notes.append(
             (
                 f"{int(later.sum())} pair(s) start after {stamp:%Y-%m-%d} and are not shown.",
-                "not_started",
+                "excluded_rows",
             )
         )
     info = info[~later.to_numpy(dtype=bool)].reset_index(drop=True)
@@ -607,7 +607,7 @@ def pair_view(
         notes.append(
             (
                 "No interventions table: every flag is shown as open until the lead logs what was done.",
-                "no_interventions",
+                "missing_data",
             )
         )
     st = _state(info, iv, stamp)
@@ -620,13 +620,13 @@ def pair_view(
         notes.append(
             (
                 "No sessions table: sessions, STALLED and CADENCE_SLIPPING are not checked.",
-                "no_sessions",
+                "missing_data",
             )
         )
 
     flags = flag_pairs(pilot, thresholds=thresholds, as_of=stamp)
     for text in flags.attrs.get("notes", []):
-        notes.append((text, "skipped_check"))
+        notes.append((text, "missing_data"))
     flags = flags[flags.pair_id.isin(pair_ids)]
     flags = _restart_flags(flags, info, delivery, iv, st, th, lr, stamp)
     flags = _flag_status(flags, iv, stamp)
@@ -749,7 +749,7 @@ def pair_view(
     res.note(
         "Flags and health rules are heuristics, not validated cut-offs (the safety scale has no "
         "official cut-offs); thresholds can be changed.",
-        "heuristic",
+        "assumption",
     )
     res.flags_ = flags.drop(columns="_rank")
     res.interventions_ = iv

@@ -141,11 +141,13 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
         "method",
     )
     if pilot.control is None:
-        res.note("No waitlist (control) table: enrolled counts only the matched mentors.", "info")
+        res.note(
+            "No waitlist (control) table: enrolled counts only the matched mentors.", "missing_data"
+        )
     if running_any:
         res.note(
             "A cohort still running has not completed yet: its completed count is not final.",
-            "running",
+            "info",
         )
     return res
 

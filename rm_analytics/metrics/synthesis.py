@@ -311,12 +311,12 @@ def meta_analysis(
             Note(
                 f"With only {fit.k} estimates, how much the true effects differ (tau^2) is "
                 "poorly known; the intervals reflect that.",
-                "few_studies",
+                "small_sample",
             )
         )
     if method == "REML" and not fit.converged:
         notes.append(
-            Note("The REML iterations did not converge; tau^2 may be inaccurate.", "not_converged")
+            Note("The REML iterations did not converge; tau^2 may be inaccurate.", "not_estimable")
         )
     res = MetaAnalysisResult(
         summary, notes, estimate=estimate, se=se, label=label, method=method, test=test, alpha=alpha
@@ -702,7 +702,7 @@ def sequential_monitor(
                 "plan, stop when the evidence is at or below "
                 + ("no effect (z <= 0)" if futility == 0 else f"z = {futility:g}")
                 + ": participants doing no better than controls half-way through.",
-                "futility_rule",
+                "method",
             )
         )
     res = SequentialResult(
@@ -1214,7 +1214,7 @@ def pilot_synthesis(
                 k: float(m[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "n")
             }
     elif "engagement" in outcomes:
-        res.note("No surveys: no engagement synthesis.", "missing_table")
+        res.note("No surveys: no engagement synthesis.", "missing_data")
     if "skills" in outcomes and pilot.skills is not None:
         from .skills import pilot_skills
 
@@ -1233,7 +1233,7 @@ def pilot_synthesis(
             }
         res.note(f"Skills per cohort: the {role}' change beyond the control group's.", "method")
     elif "skills" in outcomes:
-        res.note("No skill assessments: no skills synthesis.", "missing_table")
+        res.note("No skill assessments: no skills synthesis.", "missing_data")
     cohort_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     res.cohorts_ = cohort_rows
     benefit = []

@@ -178,7 +178,7 @@ def pair_list_section(ctx: SectionContext) -> SectionResult:
             ),
             "Ended pairs are history: no action is proposed for them.",
         )
-    res.notes.extend(n for n in view.notes if n.code in ("not_started", "no_interventions"))
+    res.notes.extend(n for n in view.notes if n.code in ("excluded_rows", "missing_data"))
     return res
 
 
