@@ -385,10 +385,8 @@ def skills_stage(ctx: Context):
 
 
 def _safety_setup(ctx: Context) -> dict:
-    from rm_analytics.metrics.delivery import default_as_of
-
     state = load_large(ctx)
-    state["as_of"] = default_as_of(state["pilot"])
+    state["as_of"] = state["pilot"].analysis_date()
     return state
 
 

@@ -170,19 +170,14 @@ def _need(df: pd.DataFrame, name: str, cols: tuple[str, ...]) -> None:
         raise ValueError(f"{name} needs the column(s) {', '.join(missing)}")
 
 
-def default_as_of(pilot_or_frames: Any) -> pd.Timestamp:
-    """The data snapshot date: the latest date recorded in the data (planned cohort and pair
-    end dates excluded; see :func:`rm_analytics.pilot.snapshot_date`). Used when ``as_of``
-    is not given, so a pilot exported months ago is judged as of its export, not today."""
-    from ..data.pilot import Pilot, snapshot_date
+def _analysis_date(pilot_or_frames: Any, as_of) -> pd.Timestamp:
+    """:meth:`Pilot.analysis_date <rm_analytics.Pilot.analysis_date>` of a pilot, or of a dict
+    of frames (the same rule: ``as_of`` when given, else the latest recorded date)."""
+    from ..data.pilot import Pilot, analysis_date
 
-    if isinstance(pilot_or_frames, Pilot):  # dates after the pilot's today are planned
-        stamp = pilot_or_frames.snapshot_date()
-    else:
-        stamp = snapshot_date(dict(pilot_or_frames), pd.Timestamp.today())
-    if pd.isna(stamp):
-        raise InsufficientDataError("no dates in the data to judge delivery as of; pass as_of")
-    return stamp
+    if isinstance(pilot_or_frames, Pilot):
+        return pilot_or_frames.analysis_date(as_of)
+    return analysis_date(dict(pilot_or_frames), as_of)
 
 
 # -- core ---------------------------------------------------------------------------------------
@@ -364,7 +359,8 @@ def pair_delivery(
         ``cohort_cadence_days`` and ``cohort_planned_sessions``).
     as_of
         Date the pairs are judged at (default: the latest date in the data, see
-        :func:`default_as_of`). Sessions after it are ignored and counted.
+        :meth:`Pilot.analysis_date <rm_analytics.Pilot.analysis_date>`). Sessions after it are
+        ignored and counted.
     rules
         Overrides of :data:`DEFAULT_HEALTH_RULES` (``gap_cadences``, ``min_adherence``,
         ``gap_tolerance``). Heuristics, not validated cut-offs.
@@ -387,7 +383,7 @@ def pair_delivery(
         - ``cadence_days``, ``observed_until``.
     """
     info, sessions, _, pilot = delivery_inputs(pilot_or_frames)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot_or_frames)
+    stamp = _analysis_date(pilot_or_frames, as_of)
     out, excluded = delivery_core(
         info.reset_index(drop=True),
         sessions,

@@ -564,12 +564,12 @@ def pair_view(
     >>> view.this_week()[["pair_id", "health"]].head(2).shape
     (2, 2)
     """
-    from .delivery import default_as_of, pair_delivery
+    from .delivery import pair_delivery
     from .safety import DEFAULT_THRESHOLDS, flag_pairs
 
     th = {**DEFAULT_THRESHOLDS, **dict(thresholds or {})}
     lr = _rules(rules)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     notes: list[tuple[str, str]] = []
 
     cohorts = pilot.cohorts.drop_duplicates("cohort_id").set_index("cohort_id")
@@ -878,9 +878,8 @@ def pair_comments(pilot, *, as_of: str | pd.Timestamp | None = None) -> pd.DataF
         after ``as_of`` are left out.
     """
     from ..data.contract import is_free_text_item
-    from .delivery import default_as_of
 
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     parts = []
     sv = pilot.surveys
     if sv is not None and "text" in sv.columns and "pair_id" in sv.columns:

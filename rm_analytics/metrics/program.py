@@ -82,9 +82,7 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
         ``summary`` one row per stage and cohort, plus ``cohort_id = "all"`` (sums over the
         cohorts; a person in two cohorts counts twice).
     """
-    from .delivery import default_as_of
-
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     emp = pilot.employees
     pairs = pilot.pairs[pilot.pairs.start_date <= stamp]
     held = pd.Series(dtype=float)
@@ -218,10 +216,8 @@ def sessions_by_week(pilot, *, as_of: str | pd.Timestamp | None = None) -> Weekl
     ``7 (w - 1)`` to ``7 w - 1`` after the cohort's start. Weeks after ``as_of`` are not
     shown; sessions after ``as_of`` are ignored.
     """
-    from .delivery import default_as_of
-
     pilot.require("sessions", purpose="sessions per week")
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     cohorts = pilot.cohorts.drop_duplicates("cohort_id").set_index("cohort_id")
     pairs = pilot.pairs[pilot.pairs.start_date <= stamp]
     sess = pilot.sessions[(pilot.sessions.date <= stamp).to_numpy(dtype=bool)]
@@ -298,11 +294,10 @@ def feedback_by_role(
     would recommend (share yes, Wilson interval). ``min_cell_size`` defaults to 1 (the
     program lead's view; sponsors get the suppressed aggregates).
     """
-    from .delivery import default_as_of
     from .reaction import feedback_summary
 
     pilot.require("surveys", purpose="the feedback by role")
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     sv = pilot.surveys
     sv = sv[
         (sv.survey.astype("string") == "feedback").fillna(False).to_numpy(dtype=bool)

@@ -197,20 +197,6 @@ def promotion_rates(
     return res
 
 
-def _as_of(pilot) -> pd.Timestamp:
-    term = pilot.employees.termination_date
-    today = getattr(pilot, "today", None)
-    if today is not None:  # a termination after today is planned, not observed
-        term = term[term <= today]
-    dates = [pilot.employees.hire_date.max(), term.max()]
-    for name, col in (("outcomes", "date"), ("surveys", "response_date"), ("sessions", "date"),
-                      ("checkpoints", "date")):  # fmt: skip
-        t = pilot.tables.get(name)
-        if t is not None and col in t.columns and len(t):
-            dates.append(t[col].max())
-    return max(d for d in dates if pd.notna(d))
-
-
 def pilot_promotion(
     pilot,
     *,
@@ -232,7 +218,8 @@ def pilot_promotion(
       Opt-in participants may differ from such a control: read the comparison with care. A
       matched control (``rm_analytics.matching``) is not wired in yet.
     * Follow-up from the index date to the earlier of leaving and ``as_of`` (default: the
-      latest date in the data). People who left on or before their index date are excluded
+      latest date recorded in the data, :meth:`Pilot.analysis_date
+      <rm_analytics.Pilot.analysis_date>`). People who left on or before their index date are excluded
       and logged. Events are the ``outcome == "promotion"`` rows after the index date.
 
     Returns
@@ -250,7 +237,7 @@ def pilot_promotion(
     promo = out[out["outcome"].astype(str).eq("promotion") & out["employee_id"].notna()]
     if promo.empty:
         raise InsufficientDataError("the outcomes table has no promotion rows with an employee_id")
-    end_date = pilot.analysis_date(as_of) if as_of is not None else _as_of(pilot)
+    end_date = pilot.analysis_date(as_of)
     emp = pilot.employees.set_index(pilot.employees.employee_id.astype(str))
     part_all = pilot.participants("both")
     part = pilot.participants(role)

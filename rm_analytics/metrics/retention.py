@@ -917,12 +917,6 @@ FRAME_COLUMNS = [
 ]
 
 
-def latest_date(pilot: Pilot) -> pd.Timestamp:
-    """The default ``as_of`` of the retention analysis: :meth:`Pilot.snapshot_date`, the
-    latest date recorded anywhere in the pilot's tables (planned end dates excluded)."""
-    return pilot.snapshot_date()
-
-
 def _age_band(age: pd.Series) -> pd.Series:
     labels = [b[2] for b in AGE_BANDS]
     edges = [AGE_BANDS[0][0]] + [b[1] for b in AGE_BANDS]
@@ -1007,8 +1001,8 @@ def cohort_frame(
         ``"mentors"`` (the junior mentors, default), ``"mentees"`` or ``"both"``.
     as_of
         Analysis date: follow-up is censored there and exits after it are ignored. Default:
-        the latest date recorded in the data (:func:`latest_date`; planned cohort end dates
-        are not data).
+        the latest date recorded in the data (:meth:`Pilot.analysis_date
+        <rm_analytics.Pilot.analysis_date>`; planned cohort end dates are not data).
     cohort
         Cohort id(s) to include (default: all).
     control
@@ -1052,7 +1046,7 @@ def cohort_frame(
         raise ValueError(
             f"control must be 'auto', 'designated', 'matched' or 'ipw', not {control!r}"
         )
-    as_of = latest_date(pilot) if as_of is None else pilot.analysis_date(as_of)
+    as_of = pilot.analysis_date(as_of)
     notes: list[str] = [f"Follow-up censored at {as_of.date()} (as_of)."]
     cohorts = pilot.cohorts
     if cohort is not None:

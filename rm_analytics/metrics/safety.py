@@ -30,7 +30,7 @@ from scipy import stats
 from ..data import contract as C
 from ..results import Result
 from ..stats.intervals import mean_ci, wilson_ci
-from .delivery import DEFAULT_HEALTH_RULES, default_as_of, delivery_core, delivery_inputs
+from .delivery import DEFAULT_HEALTH_RULES, delivery_core, delivery_inputs
 from .pairs_check import reporting_conflicts
 
 PS_ITEMS: tuple[str, ...] = C.PSYCH_SAFETY_ITEMS
@@ -970,7 +970,7 @@ def flag_pairs(
         pairs and must not reach sponsors.
     """
     th = _thresholds(thresholds)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     frames: list[pd.DataFrame] = []
     notes: list[str] = []
     pulse = _Pulse(pilot, th, stamp)
@@ -1097,7 +1097,7 @@ def safety_summary(
         method`` (``p_value`` is NaN: descriptive estimates).
     """
     th = _thresholds(thresholds)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     flags = flag_pairs(pilot, thresholds=thresholds, as_of=stamp)
     started = pilot.pairs[pilot.pairs.start_date <= stamp].pair_id
     n_pairs = int(started.nunique())

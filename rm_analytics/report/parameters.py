@@ -29,7 +29,8 @@ MIN_CELL_SIZE_FLOOR = 5
 class ReportParameters:
     """Parameters shared by the report notebooks (the notebooks' ``parameters`` cells).
 
-    ``as_of`` empty means the latest date found in the data (see :func:`snapshot_date`);
+    ``as_of`` empty means the latest date recorded in the data (see
+    :meth:`rm_analytics.Pilot.analysis_date`);
     ``today`` empty means the real date (for "not in the future" checks). ``date_format``
     and ``level_order`` say how to read the files, as for :func:`rm_analytics.load_pilot`.
 
