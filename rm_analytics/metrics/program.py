@@ -171,7 +171,8 @@ def _funnel_rows(cohort: str, counts: dict[str, int], running: bool) -> list[dic
 class WeeklySessions(Result):
     """Sessions per week of each cohort against the plan.
 
-    ``summary`` columns: ``cohort_id``, ``week`` (1 = the cohort's first week),
+    ``summary`` columns: ``metric`` (``sessions_in_week``), ``cohort_id``, ``week`` (1 = the
+    cohort's first week),
     ``week_start``, ``planned`` (sessions the plan schedules that week for the pairs running
     then), ``held``, ``cancelled``, ``no_show``, ``complete`` (False for the week holding
     ``as_of``).
@@ -273,7 +274,9 @@ def sessions_by_week(pilot, *, as_of: str | pd.Timestamp | None = None) -> Weekl
         "complete",
     ]
     summary = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    res = WeeklySessions(summary[cols], as_of=f"{stamp:%Y-%m-%d}")
+    summary = summary[cols]
+    summary.insert(0, "metric", "sessions_in_week")
+    res = WeeklySessions(summary, as_of=f"{stamp:%Y-%m-%d}")
     res.note(
         "Planned: the sessions the cohort's plan schedules that week for the pairs running "
         "then (one per cadence period).",
