@@ -190,7 +190,7 @@ def test_collector_suppresses_small_cells_and_writes_stable_json(tmp_path):
     # stable bytes, valid JSON without NaN, schema checked on read
     assert build().to_json() == m.to_json()
     path = m.write(tmp_path / "x.metrics.json")
-    assert read_metrics(path)["schema_version"] == "1.1"
+    assert read_metrics(path)["schema_version"] == "1.2"
     assert "NaN" not in path.read_text()
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"schema": "other"}))
@@ -298,3 +298,28 @@ def test_privacy_net_stops_ids_and_free_text(sample_pilot):
     goal = sample_pilot.pairs.goal.dropna().iloc[0]
     with pytest.raises(PrivacyError, match="free-text"):
         check_privacy(f"<p>{goal.replace(' ', '  ')}</p>", sample_pilot)
+
+
+def test_suggestive_reads_the_methods_own_p_value():
+    """An asymmetric interval (MOVER, exact, Satterthwaite t): the standard error taken from the
+    95% interval as if it were symmetric would call p = 0.30 suggestive; with the method's own
+    p-value the verdict follows the method, and agrees with its 80% interval."""
+    est, lo, hi = 0.08, -0.02, 0.11  # skewed: 1.96 * (hi - lo) / 2 / 1.96 = 0.033, z = 2.4
+    assert verdict(est, lo, hi).label == "suggestive improvement"
+    assert verdict(est, lo, hi, p_value=0.30).label == "not enough evidence yet"
+    assert verdict(est, lo, hi, p_value=0.12).label == "suggestive improvement"
+    assert verdict(-est, -hi, -lo, p_value=0.12).label == "suggestive deterioration"
+    # a clear result stays clear whatever p-value comes with it (the interval decides)
+    assert verdict(0.1, 0.02, 0.2, p_value=0.01).label == "clear improvement"
+    # the caller can say why there is no interval
+    v = verdict(0.1, None, None, no_interval="too few groups with participants")
+    assert (v.label, v.reason) == ("not enough evidence yet", "too few groups with participants")
+
+
+def test_collector_keeps_the_p_value_and_hides_it_with_a_small_cell():
+    c = MetricsCollector(min_cell_size=5)
+    m = c.add("x", 0.08, -0.02, 0.11, label="x", unit="pp", n=40, better="higher", p_value=0.3)
+    assert (m.p_value, m.verdict) == (0.3, "not enough evidence yet")
+    h = c.add("y", 0.08, -0.02, 0.11, label="y", unit="pp", n=3, better="higher", p_value=0.3)
+    assert h.p_value is None and h.suppressed
+    assert c.to_dict()["metrics"]["x"]["p_value"] == 0.3

@@ -21,7 +21,7 @@ from .verdicts import verdict
 METRICS_SCHEMA = "rm-analytics/metrics"
 
 
-METRICS_SCHEMA_VERSION = "1.1"
+METRICS_SCHEMA_VERSION = "1.2"
 
 
 #: Top-level keys of ``*.metrics.json`` that :meth:`MetricsCollector.attach` cannot use.
@@ -70,10 +70,11 @@ class Metric:
     suppressed: bool = False
     display: str = ""
     role: str = ""
+    p_value: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
-        for k in ("estimate", "ci_low", "ci_high"):
+        for k in ("estimate", "ci_low", "ci_high", "p_value"):
             d[k] = json_number(d[k])
         return d
 
@@ -135,8 +136,12 @@ class MetricsCollector:
         note: str = "",
         digits: int | None = None,
         role: str = "",
+        p_value: Any = None,
+        no_interval: str = "",
     ) -> Metric:
-        """Record a figure; with ``better`` set, its :func:`verdict` is computed and stored.
+        """Record a figure; with ``better`` set, its :func:`verdict` is computed and stored
+        (with the method's own ``p_value`` when given; ``no_interval`` says why there is no
+        interval when the caller knows).
 
         Keys are unique (adding a key again replaces it).
         """
@@ -158,6 +163,7 @@ class MetricsCollector:
             method=method,
             note=note,
             role=role,
+            p_value=json_number(p_value),
         )
         k = self.min_cell_size
         small_n = k is not None and m.n is not None and 0 < m.n < k
@@ -165,7 +171,7 @@ class MetricsCollector:
             k is not None and unit == "people" and m.estimate is not None and 0 < m.estimate < k
         )
         if small_n or small_count:
-            m.estimate = m.ci_low = m.ci_high = None
+            m.estimate = m.ci_low = m.ci_high = m.p_value = None
             m.suppressed = True
             m.display = f"fewer than {k}"
             m.note = (m.note + " " if m.note else "") + (
@@ -188,6 +194,8 @@ class MetricsCollector:
                 null=(1.0 if scale == "log" else 0.0) if null is None else null,
                 scale=scale,
                 margin=margin,
+                p_value=m.p_value,
+                no_interval=no_interval,
             )
             m.verdict, m.verdict_reason = v.label, v.reason
         self.metrics[key] = m

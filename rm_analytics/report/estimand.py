@@ -70,7 +70,9 @@ class PrimaryResult:
 
     @property
     def verdict(self) -> Verdict:
-        return verdict(self.estimate, self.ci_low, self.ci_high, better="higher")
+        return verdict(
+            self.estimate, self.ci_low, self.ci_high, better="higher", p_value=self.p_value
+        )
 
     @property
     def favours(self) -> str:

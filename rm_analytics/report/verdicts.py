@@ -13,10 +13,13 @@ label                          rule
                                interval includes "no effect" and the estimate is not
                                suggestive (below)
 ``clear improvement``          the whole 95% interval lies on the favourable side of no effect
-``suggestive improvement``     the 95% interval includes no effect, but an 80% interval would
-                               not: ``|estimate - null| / se >= 1.2816`` with
+``suggestive improvement``     the 95% interval includes no effect, but the method's 80%
+                               interval would not: its own two-sided p-value is below 0.20
+                               when the result carries one (MOVER, exact, Satterthwaite t:
+                               intervals that need not be symmetric); otherwise
+                               ``|estimate - null| / se >= 1.2816`` with
                                ``se = (ci_high - ci_low) / (2 * 1.96)`` (on the log scale for
-                               ratios), i.e. a one-sided p-value below 0.10
+                               ratios), right for symmetric Wald intervals
 ``no meaningful difference``   only when an equivalence ``margin`` is given: the whole 95%
                                interval lies within ``null +/- margin``
 ``suggestive deterioration``   as "suggestive improvement", on the unfavourable side
@@ -66,6 +69,8 @@ from .formatting import is_finite, join_words
 _Z95 = 1.959963984540054
 
 
+#: Confidence level whose interval decides "suggestive" (an 80% interval excludes no effect).
+_SUGGESTIVE_LEVEL = 0.80
 _Z80 = 1.2815515655446004
 
 
@@ -107,6 +112,8 @@ def verdict(
     null: float = 0.0,
     scale: str = "linear",
     margin: float | None = None,
+    p_value: Any = None,
+    no_interval: str = "",
 ) -> Verdict:
     """The verdict on one result from its estimate and 95% interval (rules in the module doc).
 
@@ -125,6 +132,14 @@ def verdict(
     margin
         Optional equivalence margin (same scale as the estimate) for "no meaningful
         difference"; without it a null result is always "not enough evidence yet".
+    p_value
+        The two-sided p-value of the method that gave the interval, when it has one. Then
+        "suggestive" reads it directly (``p < 0.20``: the method's own 80% interval excludes no
+        effect) instead of a standard error taken from the 95% interval, which is right only
+        for symmetric Wald intervals (MOVER, exact and Satterthwaite t intervals are not).
+    no_interval
+        Why there is no interval, when the caller knows better than "too few people or events"
+        (e.g. too few clusters with treated observations).
     """
     if better not in ("higher", "lower"):
         raise ValueError(f"better must be 'higher' or 'lower', not {better!r}")
@@ -134,7 +149,8 @@ def verdict(
         return Verdict("not enough evidence yet", "the result could not be estimated from the data")
     if not (is_finite(ci_low) and is_finite(ci_high)):
         return Verdict(
-            "not enough evidence yet", "there are too few people or events for an interval"
+            "not enough evidence yet",
+            no_interval or "there are too few people or events for an interval",
         )
     est, lo, hi = float(estimate), float(ci_low), float(ci_high)
     if lo > hi:
@@ -150,6 +166,17 @@ def verdict(
         return Verdict(
             "clear improvement" if favourable else "clear deterioration",
             "the whole 95% interval lies on one side of no effect",
+        )
+    if is_finite(p_value):
+        if float(p_value) < 1 - _SUGGESTIVE_LEVEL and est != null:
+            favourable = ((est - null) * sign) > 0
+            return Verdict(
+                "suggestive improvement" if favourable else "suggestive deterioration",
+                "the 95% interval includes no effect, but an 80% interval would not",
+            )
+        return Verdict(
+            "not enough evidence yet",
+            "the 95% interval includes no effect; the data cannot tell a gain from a loss yet",
         )
     if scale == "log":
         if min(est, lo, hi, null) <= 0:

@@ -22,8 +22,11 @@ def count_or_none(value: Any) -> int | None:
 
 
 def add_row(ctx: SectionContext, key: str, row: pd.Series, **kwargs: Any):
-    """Record a summary row (estimate, ci_low, ci_high, n) in the metrics JSON."""
+    """Record a summary row (estimate, ci_low, ci_high, n; with a verdict, its p_value) in the
+    metrics JSON."""
     n = kwargs.pop("n", count_or_none(row.get("n")))
+    if kwargs.get("better") is not None:  # the verdict reads the method's own p-value
+        kwargs.setdefault("p_value", row.get("p_value"))
     return ctx.metrics.add(key, row.estimate, row.ci_low, row.ci_high, n=n, **kwargs)
 
 

@@ -420,6 +420,7 @@ def retention_section(ctx: SectionContext) -> SectionResult:
         headline="retention",
         better="higher",
         role="primary",
+        p_value=head.p_value,
         method="pre-declared primary estimand: difference of Kaplan-Meier retention (no "
         "voluntary exit) at the horizon, participants minus control; 95% interval by "
         "Newcombe's square-and-add method (MOVER) from the two groups' Kaplan-Meier intervals "
@@ -570,6 +571,7 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     m = add_row(ctx, "engagement_did", row,
         label="Engagement change vs control (points, 1-5 index)", unit="points",
         section="results", headline="engagement", better="higher", method=str(row.method),
+        no_interval="too few groups (teams or people) with participants, or with controls, for an interval",
     )  # fmt: skip
     sentence = (
         f"Participants' engagement score (1-5) moved by {m.display} points more than the "
