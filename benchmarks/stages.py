@@ -391,6 +391,7 @@ def _safety_setup(ctx: Context) -> dict:
 
 
 def _check_safety(ctx: Context, flags) -> dict:
+    flags = flags.flags_  # the FlagResult's list of raised flags
     p = plain.safety(ctx.state["pilot"], ctx.state["as_of"])
     want = {"LOW_SAFETY": len(p["low"]) + len(p["feedback_low"]), "SAFETY_DROP": len(p["drop"]),
             "DIVERGENCE": len(p["divergence"]), "REVERSE_ITEM_ALERT": len(p["reverse"]),

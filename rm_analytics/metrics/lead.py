@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..results import Result
+from ..results import Result, tidy
 
 STATES = ("running", "ended")
 HEALTH_STATES = ("act_now", "needs_check_in", "too_early", "on_track")
@@ -185,9 +185,15 @@ def display_names(employees: pd.DataFrame) -> pd.Series:
 
 
 class PairView(Result):
-    """The program lead's view: one row per started pair, running pairs needing action first.
+    """The program lead's view: pairs per state and health, and every started pair in
+    ``pairs_``, running pairs needing action first.
 
-    ``summary`` columns (one row per pair that started by ``as_of``):
+    ``summary``: one row per state (``running``, ``ended``) and health: ``metric``
+    (``pairs``), ``state``, ``health``, ``estimate`` (pairs), ``ci_low, ci_high, p_value``
+    (NaN: counts), ``n`` (pairs started by ``as_of``); then one row ``pairs_needing_action``
+    (running pairs on this week's list).
+
+    ``pairs_`` columns (one row per pair that started by ``as_of``; :meth:`pair` gives one):
 
     - ``pair_id, cohort_id``; ``mentor``, ``mentee``: display names (the roster's ``name``
       column) or ids;
@@ -211,19 +217,27 @@ class PairView(Result):
 
     title = "Pairs: health, actions and interventions"
 
+    pairs_: pd.DataFrame
     flags_: pd.DataFrame
     interventions_: pd.DataFrame
     events_: pd.DataFrame
     as_of_: pd.Timestamp
 
+    def pair(self, pair_id: str) -> pd.Series:
+        """One pair's row of ``pairs_`` (KeyError when the pair is not in the view)."""
+        hits = self.pairs_[self.pairs_.pair_id.eq(pair_id)]
+        if len(hits) != 1:
+            raise KeyError(f"pair {pair_id!r} is not in the view")
+        return hits.iloc[0]
+
     def this_week(self) -> pd.DataFrame:
         """Running pairs that need action, most urgent first (each pair once)."""
-        s = self.summary
+        s = self.pairs_
         return s[s.priority.notna()].sort_values("priority").reset_index(drop=True)
 
     def history(self) -> pd.DataFrame:
         """Ended pairs (no actions)."""
-        return self.summary[self.summary.state.eq("ended")].reset_index(drop=True)
+        return self.pairs_[self.pairs_.state.eq("ended")].reset_index(drop=True)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per pair (the ``pairs`` list of the lead's metrics JSON):
@@ -247,7 +261,7 @@ class PairView(Result):
             "last_intervention",
         ]
         out = []
-        for _, r in self.summary[keep].iterrows():
+        for _, r in self.pairs_[keep].iterrows():
             d: dict[str, Any] = {}
             for k in keep:
                 v = r[k]
@@ -274,7 +288,7 @@ class PairView(Result):
         """
         from ..plotting.timeline import pair_timelines
 
-        s = self.summary
+        s = self.pairs_
         if pairs is not None:
             wanted = [pairs] if isinstance(pairs, str) else list(pairs)
             s = s[s.pair_id.isin(wanted)]
@@ -554,8 +568,9 @@ def pair_view(
     Returns
     -------
     PairView
-        ``summary`` one row per started pair (columns in :class:`PairView`), running pairs
-        needing action first (by urgency), then other running pairs, then ended pairs.
+        ``summary``: pairs per state and health; ``pairs_``: one row per started pair
+        (columns in :class:`PairView`), running pairs needing action first (by urgency), then
+        other running pairs, then ended pairs.
 
     Examples
     --------
@@ -614,7 +629,7 @@ def pair_view(
 
     delivery = None
     if pilot.sessions is not None and len(pilot.sessions):
-        delivery = pair_delivery(pilot, as_of=stamp)
+        delivery = pair_delivery(pilot, as_of=stamp).pairs_
         delivery = delivery[delivery.pair_id.isin(pair_ids)]
     else:
         notes.append(
@@ -624,9 +639,9 @@ def pair_view(
             )
         )
 
-    flags = flag_pairs(pilot, thresholds=thresholds, as_of=stamp)
-    for text in flags.attrs.get("notes", []):
-        notes.append((text, "missing_data"))
+    flagged = flag_pairs(pilot, thresholds=thresholds, as_of=stamp)
+    notes += [(str(n), n.code) for n in flagged.notes_with("missing_data")]
+    flags = flagged.flags_
     flags = flags[flags.pair_id.isin(pair_ids)]
     flags = _restart_flags(flags, info, delivery, iv, st, th, lr, stamp)
     flags = _flag_status(flags, iv, stamp)
@@ -743,7 +758,19 @@ def pair_view(
     s["sessions_held"] = s.sessions_held.astype("Int64")
     s["sessions_due"] = s.sessions_due.astype("Int64")
 
-    res = PairView(s, as_of=f"{stamp:%Y-%m-%d}", thresholds=th, rules=lr)
+    counts = [
+        {"metric": "pairs", "state": state, "health": h,
+         "estimate": float((s.state.eq(state) & s.health.eq(h)).sum())}
+        for state in ("running", "ended")
+        for h in HEALTH_STATES
+    ] + [{"metric": "pairs_needing_action", "estimate": float(s.priority.notna().sum())}]  # fmt: skip
+    summary = pd.DataFrame(counts).assign(
+        ci_low=np.nan, ci_high=np.nan, p_value=np.nan, n=float(len(s))
+    )
+    res = PairView(
+        tidy(summary, ["state", "health"]), as_of=f"{stamp:%Y-%m-%d}", thresholds=th, rules=lr
+    )
+    res.pairs_ = s
     for text, code in notes:
         res.note(text, code)
     res.note(
@@ -775,7 +802,7 @@ def _answered_pairs(pilot) -> set[str]:
 
 
 def _pulse_scores(pilot, as_of: pd.Timestamp, pair_ids: set) -> pd.DataFrame:
-    from .safety import scale_scores
+    from .safety import scale_score_frame
 
     sv = pilot.surveys
     cols = ["pair_id", "date", "role", "score", "scale_points"]
@@ -793,7 +820,7 @@ def _pulse_scores(pilot, as_of: pd.Timestamp, pair_ids: set) -> pd.DataFrame:
         given = pd.to_numeric(ps.scale_max, errors="coerce").dropna().unique()
         if len(given) == 1:
             k = int(given[0])
-    sc = scale_scores(ps, scale_points=k, survey="psych_safety")
+    sc = scale_score_frame(ps, scale_points=k, survey="psych_safety")
     dates = (
         ps.assign(wave=ps.wave.astype("string"))
         .groupby(["respondent_id", "wave", "pair_id"], observed=True)

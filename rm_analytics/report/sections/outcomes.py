@@ -361,7 +361,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
             "missed pulses, stalled sessions, goals off track or a reporting-line conflict); the "
             "program lead receives the list with actions."
         )
-    mean = s[(s.metric == "mean_safety") & (s.role == "all")]
+    mean = s[(s.metric == "mean_safety") & (s.role == "both")]
     if mean.empty:
         raise InsufficientDataError("no psychological-safety pulse has answers yet")
     alpha = s[s.metric == "alpha"].set_index("wave")
