@@ -145,7 +145,7 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
     if running_any:
         res.note(
             "A cohort still running has not completed yet: its completed count is not final.",
-            "info",
+            "not_estimable",
         )
     return res
 

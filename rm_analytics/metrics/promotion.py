@@ -133,7 +133,9 @@ def promotion_rates(
         raise ValueError(f"column {events!r} must be non-negative counts")
     grp = np.where(df[group].eq(treated), TREATED, CONTROL)
     if len(set(grp)) != 2:
-        raise ValueError(f"column {group!r} needs both the treated value {treated!r} and a control")
+        raise InsufficientDataError(
+            f"column {group!r} needs both the treated value {treated!r} and a control"
+        )
     notes: list[str] = []
     rows = []
     agg = {}

@@ -469,7 +469,7 @@ def compare_retention(
     trt = (df[group] == treated).to_numpy().astype(float)
     if trt.sum() == 0 or trt.sum() == len(trt):
         which = "treated" if trt.sum() == 0 else "control"
-        raise ValueError(
+        raise InsufficientDataError(
             f"compare_retention: no {which} rows (group column {group!r}, treated={treated!r})"
         )
     w = None if weights is None else df[weights].to_numpy(dtype=float)
@@ -1143,7 +1143,7 @@ def cohort_frame(
             f"control must be 'auto', 'designated', 'matched' or 'ipw', not {control!r}"
         )
     as_of = pilot.analysis_date(as_of)
-    notes: list[str] = [f"Follow-up censored at {as_of.date()} (as_of)."]
+    notes: list[str] = [Note(f"Follow-up censored at {as_of.date()} (as_of).", "method")]
     cohorts = pilot.cohorts
     if cohort is not None:
         wanted = [cohort] if isinstance(cohort, str) else list(cohort)

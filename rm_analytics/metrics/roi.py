@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InsufficientDataError
-from ..results import Result, renamed
+from ..results import Note, Result, renamed
 from ..stats.intervals import normal_ci
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -328,8 +328,11 @@ def program_costs(
         )
         if n_imputed:
             notes.append(
-                f"{n_imputed} participant(s) had no annual salary; the median salary of their "
-                "level was used."
+                Note(
+                    f"{n_imputed} participant(s) had no annual salary; the median salary of their "
+                    "level was used.",
+                    "method",
+                )
             )
 
     # -- session hours per pair ---------------------------------------------------------------
@@ -370,8 +373,11 @@ def program_costs(
         pair_hours = planned.astype(float) * planned_session_minutes / 60.0
         basis = f"planned sessions x {planned_session_minutes:g} min (no session log)"
         notes.append(
-            "No session log: session time is estimated from the planned number of sessions "
-            f"at {planned_session_minutes:g} minutes each."
+            Note(
+                "No session log: session time is estimated from the planned number of sessions "
+                f"at {planned_session_minutes:g} minutes each.",
+                "missing_data",
+            )
         )
     pair_hours = pd.Series(pair_hours.to_numpy(), index=pairs.index)
     h_total = float(pair_hours.sum())
@@ -435,7 +441,7 @@ def program_costs(
         {"quantity": float, "unit_cost": float, "amount": float, "time_cost": bool}
     )
     if as_of is not None:
-        notes.append(f"Sessions up to {pd.Timestamp(as_of).date()} are costed.")
+        notes.append(Note(f"Sessions up to {pd.Timestamp(as_of).date()} are costed.", "method"))
     return CostResult(
         table,
         notes,
@@ -805,25 +811,35 @@ def phillips_roi(
     # verdict
     if not np.isfinite(diff):
         verdict = "not estimable"
-        notes.append("The retention result has no attrition difference at this horizon.")
+        notes.append(
+            Note(
+                "The retention result has no attrition difference at this horizon.", "not_estimable"
+            )
+        )
     elif not has_ci:
         verdict = "scenario"
         notes.append(
-            "No standard error or interval was given for the attrition difference: this is a "
-            "calculation on an assumed difference, not evidence. Pass se_difference (or use "
-            "roi_from_retention) to test it against the data."
+            Note(
+                "No standard error or interval was given for the attrition difference: this is a "
+                "calculation on an assumed difference, not evidence. Pass se_difference (or use "
+                "roi_from_retention) to test it against the data.",
+                "assumption",
+            )
         )
     elif lo <= 0 <= hi:
         verdict = NOT_DEMONSTRATED
         notes.append(
-            f"ROI not demonstrated: the {1 - alpha:.0%} confidence interval of the attrition "
-            f"difference ({lo:+.3f} to {hi:+.3f}) includes 0, so no point ROI is claimed "
-            "(Phillips: without supported improvement, assume none); the ROI range over that "
-            "interval is reported instead."
+            Note(
+                f"ROI not demonstrated: the {1 - alpha:.0%} confidence interval of the attrition "
+                f"difference ({lo:+.3f} to {hi:+.3f}) includes 0, so no point ROI is claimed "
+                "(Phillips: without supported improvement, assume none); the ROI range over that "
+                "interval is reported instead.",
+                "not_estimable",
+            )
         )
     elif hi < 0:
         verdict = "retention worse"
-        notes.append("Participants left more often than controls (interval below 0).")
+        notes.append(Note("Participants left more often than controls (interval below 0).", "info"))
     elif lows["roi_pct"] > 0:
         verdict = "pays back"
     elif highs["roi_pct"] < 0:
@@ -866,27 +882,47 @@ def phillips_roi(
 
     if has_ci:
         notes.append(
-            "The ROI interval maps the attrition difference's interval through the ROI "
-            "formula, which is linear in the difference, so the delta method is exact; only "
-            "the retention estimate is treated as uncertain (costs, replacement cost and other "
-            "benefits are assumptions: see the sensitivity table)."
+            Note(
+                "The ROI interval maps the attrition difference's interval through the ROI "
+                "formula, which is linear in the difference, so the delta method is exact; only "
+                "the retention estimate is treated as uncertain (costs, replacement cost and other "
+                "benefits are assumptions: see the sensitivity table).",
+                "method",
+            )
         )
     if horizon_months < 12:
-        notes.append(f"Benefits cover the first {horizon_months:g} months only (conservative).")
+        notes.append(
+            Note(
+                f"Benefits cover the first {horizon_months:g} months only (conservative).", "method"
+            )
+        )
     if isolation < 1:
-        notes.append(f"Isolation factor {isolation:g}: that share of the effect is credited.")
+        notes.append(
+            Note(
+                f"Isolation factor {isolation:g}: that share of the effect is credited.",
+                "assumption",
+            )
+        )
     if confidence < 1:
-        notes.append(f"Confidence adjustment {confidence:g} applied to the benefits.")
+        notes.append(
+            Note(f"Confidence adjustment {confidence:g} applied to the benefits.", "assumption")
+        )
     if items:
         notes.append(
-            "Other monetised outcomes are counted at value x confidence, taken as isolated "
-            "first-year effects and without uncertainty."
+            Note(
+                "Other monetised outcomes are counted at value x confidence, taken as isolated "
+                "first-year effects and without uncertainty.",
+                "assumption",
+            )
         )
     notes.append(
-        "Phillips' rules: first-year benefits only, fully loaded costs, effect isolated by a "
-        "control group"
-        + ("" if isolated_by_control else " (not available: isolation < 1)")
-        + ", benefits adjusted for confidence."
+        Note(
+            "Phillips' rules: first-year benefits only, fully loaded costs, effect isolated by a "
+            "control group"
+            + ("" if isolated_by_control else " (not available: isolation < 1)")
+            + ", benefits adjusted for confidence.",
+            "method",
+        )
     )
     return RoiResult(summary, notes, verdict=verdict, inputs=inputs)
 
@@ -995,7 +1031,8 @@ def roi_from_retention(
             "intervals (Newcombe's MOVER; for a group with no exit by the horizon, whose "
             "Greenwood standard error is 0, the exact lower limit) and its p-value inverts "
             "that interval, so the two agree: the ROI is claimed only when the interval "
-            "excludes no difference."
+            "excludes no difference.",
+            "method",
         )
     return res
 
@@ -1094,7 +1131,12 @@ def sensitivity(
                      "x annual salary"))  # fmt: skip
     else:
         rows.append(("replacement cost", nan, nan, nan, nan, "x annual salary"))
-        notes.append("Replacement-cost row not computed: give salary (or replacement_cost_range).")
+        notes.append(
+            Note(
+                "Replacement-cost row not computed: give salary (or replacement_cost_range).",
+                "not_estimable",
+            )
+        )
     # hourly rate
     tc = inp.get("time_cost")
     f_lo, f_hi = map(float, hourly_rate_factor)
@@ -1105,8 +1147,11 @@ def sensitivity(
     else:
         rows.append(("hourly rate", f_lo, f_hi, nan, nan, "x hourly rates"))
         notes.append(
-            "Hourly-rate row not computed: the costs were given as a total; pass the "
-            "program_costs result to separate people's time."
+            Note(
+                "Hourly-rate row not computed: the costs were given as a total; pass the "
+                "program_costs result to separate people's time.",
+                "not_estimable",
+            )
         )
     # cost lines given as amounts
     time_cost = inp.get("time_cost")
@@ -1123,16 +1168,27 @@ def sensitivity(
                      _roi_line(hi, inp)["roi_pct"], "proportion"))  # fmt: skip
     else:
         rows.append(("attrition difference", nan, nan, nan, nan, "proportion"))
-        notes.append("Effect row not computed: the attrition difference has no interval.")
+        notes.append(
+            Note(
+                "Effect row not computed: the attrition difference has no interval.",
+                "not_estimable",
+            )
+        )
     if not demonstrated:
         notes.append(
-            "ROI not demonstrated: the assumption rows are not shown around a point estimate "
-            "the data do not support; the effect row gives the ROI range."
+            Note(
+                "ROI not demonstrated: the assumption rows are not shown around a point estimate "
+                "the data do not support; the effect row gives the ROI range.",
+                "not_estimable",
+            )
         )
     elif at_difference is not None:
         notes.append(
-            f"Assumption rows evaluated at an attrition difference of {base_diff:+.3f} "
-            "(given), not at an estimate."
+            Note(
+                f"Assumption rows evaluated at an attrition difference of {base_diff:+.3f} "
+                "(given), not at an estimate.",
+                "method",
+            )
         )
     table = pd.DataFrame(
         [(f, sl, sh, rl, rh, base, u) for f, sl, sh, rl, rh, u in rows],

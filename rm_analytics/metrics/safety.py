@@ -1431,7 +1431,10 @@ def safety_summary(
                 "Cronbach's alpha, Feldt interval",
             )
     else:
-        res.note("No psychological-safety pulse answers: mean safety and alpha not estimated.")
+        res.note(
+            "No psychological-safety pulse answers: mean safety and alpha not estimated.",
+            "missing_data",
+        )
     summary = pd.DataFrame(rows)
     summary["n"] = summary["n"].astype(float)
     res.summary = summary
@@ -1442,6 +1445,7 @@ def safety_summary(
         )
     res.note(
         "Flags use heuristic thresholds (e.g. a score below the scale midpoint); the scale has "
-        "no validated cut-offs. Pair-level flags go to the program lead only."
+        "no validated cut-offs. Pair-level flags go to the program lead only.",
+        "assumption",
     )
     return res

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import InsufficientDataError
 from ..results import Note, Result, normalise_role
 from ..stats.meta import METHODS, TESTS, MetaFit, fixed_effect_z, meta_fit
 from ..stats.sequential import SPENDING
@@ -882,13 +883,17 @@ class SynthesisResult(Result):
         """Cumulative forest plot of ``outcome`` (hazard ratios for the log hazard ratio).
         Returns the axes."""
         if outcome not in self.meta_:
-            raise ValueError(f"no synthesis of {outcome!r} (fewer than two cohort estimates)")
+            raise InsufficientDataError(
+                f"no synthesis of {outcome!r} (fewer than two cohort estimates)"
+            )
         return self.meta_[outcome].plot_cumulative(ax=ax)
 
     def plot_forest(self, ax=None, *, outcome: str = "retention"):
         """Forest plot of ``outcome``: each cohort and the synthesis. Returns the axes."""
         if outcome not in self.meta_:
-            raise ValueError(f"no synthesis of {outcome!r} (fewer than two cohort estimates)")
+            raise InsufficientDataError(
+                f"no synthesis of {outcome!r} (fewer than two cohort estimates)"
+            )
         return self.meta_[outcome].plot(ax=ax)
 
 
@@ -1135,8 +1140,6 @@ def pilot_synthesis(
         raise ValueError(f"retention must be one of {RETENTION_OUTCOMES}, not {retention!r}")
     cohorts = [str(c) for c in pilot.cohorts.sort_values(["start_date", "cohort_id"]).cohort_id]
     if len(cohorts) < 2:
-        from ..errors import InsufficientDataError
-
         raise InsufficientDataError("a synthesis across cohorts needs two or more cohorts")
     frames, summary_rows = [], []
     res = SynthesisResult(
