@@ -174,7 +174,12 @@ def test_plots(sample_pilot):
     fig, ax2 = plt.subplots()
     assert res.plot(ax=ax2) is ax2
     m = pilot_retention(sample_pilot, control="matched")
-    assert m.matching_.plot() is not None
+    love = m.matching_.plot()  # a Love plot: before (open) and after (filled), one row each
+    bal = m.balance_
+    before, after = (c.get_offsets() for c in love.collections[:2])
+    assert len(before) == len(after) == len(bal)
+    assert list(after[:, 0])[::-1] == pytest.approx(bal.smd_after.tolist())
+    assert [t.get_text() for t in love.get_yticklabels()][::-1] == bal.metric.tolist()
     plt.close("all")
 
 
