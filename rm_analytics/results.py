@@ -44,6 +44,13 @@ column        values
 ``horizon``   months (retention) or years (promotion) from the cohort start
 ============  =========================================================================
 
+Note codes (:data:`NOTE_CODES`): ``method`` (how a figure was estimated), ``assumption``
+(what it rests on that the data cannot check), ``no_events`` (a group had no events),
+``few_clusters`` (too few clusters for cluster-robust inference), ``small_sample`` (few people,
+events or cohorts), ``not_estimable`` (a figure could not be computed, and why),
+``excluded_rows`` (rows left out, and why), ``missing_data`` (a table or answer is absent),
+``privacy`` (figures hidden to protect individuals) and ``info`` (anything else).
+
 Arguments take the same words: ``population``/``role`` is ``"mentor"``, ``"mentee"`` or
 ``"both"`` everywhere (the plural spellings of version 0.1 still work, with a
 :class:`DeprecationWarning`). "Not enough data" is always

@@ -210,6 +210,7 @@ def test_result_contract(results, name):
     assert "notes" not in s.attrs
     # notes: objects with a documented code
     assert all(isinstance(n, Note) and n.code in NOTE_CODES for n in r.notes), name
+    assert "params" not in r.arguments, f"{name}: arguments stored one level too deep"
     # fitted attributes end in "_"
     own = set(vars(r)) - {"summary", "notes", "arguments", "title"}
     assert all(a.endswith("_") for a in own), f"{name}: {sorted(own)}"
