@@ -14,6 +14,7 @@ from ..formatting import fmt_count, fmt_interval, fmt_pct, fmt_value, is_finite
 from ..language import plain
 from ..section import SectionContext, SectionResult, section
 from ._common import (
+    GROUP_WORDS,
     ROLE_LABEL,
     add_row,
     carry_notes,
@@ -74,7 +75,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
         ("progress", "Progress rating (1-5)"),
         ("safety", "Felt safe to speak openly (1-5)"),
     ):
-        row = cur[(cur["item"] == item) & (cur["measure"] == "mean")]
+        row = cur[(cur["item"] == item) & (cur["metric"] == "mean")]
         if len(row):
             row = row.iloc[0]
             add_row(
@@ -87,7 +88,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
                 digits=2,
                 method="mean with t 95% interval",
             )
-    shown = s[s.measure != "text_answers"].copy()
+    shown = s[s.metric != "text_answers"].copy()
     table = pd.DataFrame(
         {
             "Wave": shown.wave.astype(str),
@@ -107,14 +108,14 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
                     digits=None if m == "share_yes" else 2,
                 )
                 for e, lo, hi, m in zip(
-                    shown.estimate, shown.ci_low, shown.ci_high, shown.measure, strict=True
+                    shown.estimate, shown.ci_low, shown.ci_high, shown.metric, strict=True
                 )
             ],
             "Respondents": shown.n.map(fmt_count),
         }
     )
     res.add_table("Feedback form", table, "Free-text answers are counted, never shown here.")
-    n_text = int(s.loc[s.measure == "text_answers", "estimate"].fillna(0).sum())
+    n_text = int(s.loc[s.metric == "text_answers", "estimate"].fillna(0).sum())
     res.text.append(
         f"{fmt_count(n_text)} free-text comments were collected; they go to the program lead only."
     )
@@ -123,10 +124,11 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
 
 
 _SKILL_GROUP = {
-    "mentees": "Senior mentees",
-    "mentors": "Junior mentors",
+    "mentee": "Senior mentees",
+    "mentor": "Junior mentors",
     "control": "Control group",
 }
+_PLURAL = {"mentee": "mentees", "mentor": "mentors"}
 
 
 @section("skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor",))
@@ -137,10 +139,10 @@ def skills_section(ctx: SectionContext) -> SectionResult:
     r = pilot_skills(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
     res = SectionResult()
     s = r.summary
-    vs = s[s.measure == "change_vs_control"]
+    vs = s[s.metric == "change_vs_control"]
     if len(vs):
         row = vs.iloc[0]
-        who = str(row.role)
+        who = _PLURAL.get(str(row.role), str(row.role))
         m = add_row(
             ctx,
             "skill_gain_vs_control",
@@ -159,12 +161,13 @@ def skills_section(ctx: SectionContext) -> SectionResult:
         )
         res.text.append(sentence)
         ctx.sentences["skills"] = sentence
-    for role in ("mentees", "mentors"):
-        row = s[(s.role == role) & (s.measure == "change")]
+    for key in ("mentee", "mentor"):
+        row = s[(s.role == key) & (s.metric == "change")]
         if not len(row):
             continue
         row = row.iloc[0]
-        headline = not len(vs) and role == "mentees"
+        role = _PLURAL[key]
+        headline = not len(vs) and key == "mentee"
         m = add_row(
             ctx,
             f"skill_change_{role}",
@@ -184,11 +187,11 @@ def skills_section(ctx: SectionContext) -> SectionResult:
             )
             res.text.append(sentence)
             ctx.sentences["skills"] = sentence
-    shown = s[s.measure.isin(["change", "change_vs_control"])]
+    shown = s[s.metric.isin(["change", "change_vs_control"])]
     table = pd.DataFrame(
         {
             "Group": shown.role.map(_SKILL_GROUP).fillna(shown.role.astype(str)),
-            "Comparison": shown.measure.map(
+            "Comparison": shown.metric.map(
                 {"change": "after minus before", "change_vs_control": "beyond the control group"}
             ),
             "Skills assessed": shown.skills.astype(str).map(plain),
@@ -221,7 +224,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     r = pilot_goals(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
     res = SectionResult()
     s = r.summary
-    met = s[s.measure == "share_goal_met"]
+    met = s[s.metric == "share_goal_met"]
     if len(met):
         row = met.iloc[0]
         m = add_row(
@@ -234,7 +237,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             method="share of pairs whose goal was met at the endpoint; Wilson 95% interval",
         )
         res.text.append(f"{m.display} of pairs met their SMART goal by the endpoint.")
-    off = s[s.measure == "share_off_track"]
+    off = s[s.metric == "share_off_track"]
     if len(off):
         row = off.iloc[0]
         m = add_row(
@@ -250,13 +253,13 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     checkpoint = {"week6": "week 6", "endpoint": "end of the program"}
     table = pd.DataFrame(
         {
-            "Measure": s.measure.map(
+            "Measure": s.metric.map(
                 {
                     "mean_progress": "Mean progress (1-5)",
                     "share_goal_met": "Goal met",
                     "share_off_track": "Off track (progress 2 or less)",
                 }
-            ).fillna(s.measure.map(plain)),
+            ).fillna(s.metric.map(plain)),
             "Check": s.checkpoint.astype(str).map(checkpoint).fillna(s.checkpoint.astype(str)),
             "Result (95% interval)": [
                 fmt_interval(
@@ -266,7 +269,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
                     "share" if str(ms).startswith("share") else "number",
                     digits=None if str(ms).startswith("share") else 2,
                 )
-                for e, lo, hi, ms in zip(s.estimate, s.ci_low, s.ci_high, s.measure, strict=True)
+                for e, lo, hi, ms in zip(s.estimate, s.ci_low, s.ci_high, s.metric, strict=True)
             ],
             "Pairs": s.n.map(fmt_count),
         }
@@ -358,7 +361,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
             "missed pulses, stalled sessions, goals off track or a reporting-line conflict); the "
             "program lead receives the list with actions."
         )
-    mean = s[(s.metric == "mean_safety") & (s.role == "all")]
+    mean = s[(s.metric == "mean_safety") & (s.role == "both")]
     if mean.empty:
         raise InsufficientDataError("no psychological-safety pulse has answers yet")
     alpha = s[s.metric == "alpha"].set_index("wave")
@@ -555,10 +558,10 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.engagement import pilot_engagement
 
     ctx.pilot.require("surveys", purpose="the engagement analysis")
-    r = pilot_engagement(ctx.pilot, min_cell_size=ctx.params.min_cell_size)
+    r = pilot_engagement(ctx.pilot, min_cell_size=ctx.params.min_cell_size, seed=ctx.params.seed)
     res = SectionResult()
     s = r.summary
-    main = s[(s.outcome == "engagement_index") & (s.role == "all")]
+    main = s[(s.metric == "engagement_index") & (s.role == "both")]
     if not len(main) or not is_finite(main.iloc[0].estimate):
         raise InsufficientDataError(
             "no engagement survey before and after a cohort with both participants and "
@@ -577,7 +580,7 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     )
     res.text.append(sentence)
     ctx.sentences["engagement"] = sentence
-    intent = s[(s.outcome == "retention_intent") & (s.role == "all")]
+    intent = s[(s.metric == "retention_intent") & (s.role == "both")]
     if len(intent):
         row = intent.iloc[0]
         mi = add_row(ctx, "retention_intent_did", row,
@@ -589,13 +592,15 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
         )
     table = pd.DataFrame(
         {
-            "Outcome": s.outcome.map(
+            "Outcome": s.metric.map(
                 {
                     "engagement_index": "Engagement (1-5)",
                     "retention_intent": "Intention to stay (1-5)",
                 }
-            ).fillna(s.outcome.map(plain)),
-            "Group": s.role.map(ROLE_LABEL).fillna(s.role.map(plain)),
+            ).fillna(s.metric.map(plain)),
+            "Group": s.role.map({**ROLE_LABEL, "both": ROLE_LABEL["all"]}).fillna(
+                s.role.map(plain)
+            ),
             "Change beyond the control group's, points (95% interval)": [
                 fmt_interval(e, lo, hi, "points")
                 for e, lo, hi in zip(s.estimate, s.ci_low, s.ci_high, strict=True)
@@ -631,7 +636,7 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     )
     res = SectionResult()
     s = r.summary
-    rr = s[s.measure == "rate_ratio"]
+    rr = s[s.metric == "rate_ratio"]
     if len(rr):
         row = rr.iloc[0]
         m = add_row(ctx, "promotion_rate_ratio", row,
@@ -645,17 +650,17 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
         )
     table = pd.DataFrame(
         {
-            "Measure": s.measure.map(
+            "Measure": s.metric.map(
                 {
                     "rate": "Promotions per person and year",
                     "rate_ratio": "Participants' rate relative to the control group's",
                     "promoted_share": "Share promoted at least once",
                 }
-            ).fillna(s.measure.map(plain)),
-            "Group": s.group.astype(str),
+            ).fillna(s.metric.map(plain)),
+            "Group": s.group.astype(str).replace(GROUP_WORDS),
             "Result (95% interval)": [
                 fmt_interval(e, lo, hi, "share" if ms == "promoted_share" else "ratio")
-                for e, lo, hi, ms in zip(s.estimate, s.ci_low, s.ci_high, s.measure, strict=True)
+                for e, lo, hi, ms in zip(s.estimate, s.ci_low, s.ci_high, s.metric, strict=True)
             ],
             "People": s.n.map(fmt_count),
         }
@@ -702,7 +707,7 @@ def cohort_trend_section(ctx: SectionContext) -> SectionResult:
             )
         if one.checkpoints is not None and len(one.checkpoints):
             g = pilot_goals(one, min_cell_size=k).summary
-            met = g[g.measure == "share_goal_met"]
+            met = g[g.metric == "share_goal_met"]
             row["Goal met"] = (
                 "hidden"
                 if small

@@ -117,7 +117,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
         section="roi", headline="roi", method="Phillips ROI on the measured retention difference; "
         "interval maps the difference's 95% interval (exact: ROI is linear in it)",
     )  # fmt: skip
-    m.verdict = roi.verdict
+    m.verdict = roi.verdict_
     if not is_finite(row.estimate) and is_finite(row.ci_low) and is_finite(row.ci_high):
         # Phillips: no improvement claimed on noise; the range is all there is to show
         m.display = (
@@ -138,7 +138,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
 
     # -- the words ----------------------------------------------------------------------------
     c = costs.summary
-    lines = c[c["item"] != "total"]
+    lines = c[c["metric"] != "total"]
     time_total = float(lines.loc[lines["time_cost"].astype(bool), "amount"].sum())
     other_total = costs.total - time_total
     cost_sentence = (
@@ -150,8 +150,8 @@ def roi_section(ctx: SectionContext) -> SectionResult:
         "people's time (sessions, kickoff training and coordination)."
     )
     d = roi.row(metric="attrition_difference")
-    n = roi.inputs["n_participants"]
-    if roi.verdict == "not demonstrated":
+    n = roi.inputs_["n_participants"]
+    if roi.verdict_ == "not demonstrated":
         lo, hi = float(d.ci_low), float(d.ci_high)
         what = (
             f"Its return through retention is not demonstrated: the data cannot tell whether "
@@ -161,7 +161,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
             f"{fmt_value(row.ci_low, 'percent')} ({_return_words(row.ci_low)}) and "
             f"{fmt_value(row.ci_high, 'percent')} ({_return_words(row.ci_high)})."
         )
-    elif roi.verdict == "not estimable":
+    elif roi.verdict_ == "not estimable":
         what = (
             f"Its return through retention cannot be estimated yet: the share of {who} still "
             f"employed after {horizon} months is not known for both groups."
@@ -172,7 +172,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
             "payback uncertain": "whether it pays back is not settled",
             "does not pay back": "it does not pay back even at the favourable end",
             "retention worse": "participants left more often than the control group",
-        }.get(roi.verdict, roi.verdict)
+        }.get(roi.verdict_, roi.verdict_)
         what = (
             f"The program led to {leavers_per_100(d.estimate)} per 100 {who} within the first "
             f"year ({leavers_per_100(d.ci_low)} to {leavers_per_100(d.ci_high)}), a first-year "
@@ -205,15 +205,15 @@ def roi_section(ctx: SectionContext) -> SectionResult:
         basis["software"] = "report setting"
     shown = pd.DataFrame(
         {
-            "Cost line": c["item"].astype(str).str.capitalize(),
+            "Cost line": c["metric"].astype(str).str.capitalize(),
             "How it was computed": [
                 basis.get(item, plain(b) if b != "given" else "report setting")
-                for item, b in zip(c["item"].astype(str), c["basis"].astype(str), strict=True)
+                for item, b in zip(c["metric"].astype(str), c["basis"].astype(str), strict=True)
             ],
             "Amount": c["amount"].map(money),
         }
     )
-    shown = shown[(c["amount"] > 0) | (c["item"] == "total")]
+    shown = shown[(c["amount"] > 0) | (c["metric"] == "total")]
     res.add_table(
         "Program costs",
         shown,
@@ -225,7 +225,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
 
     # -- sensitivity ----------------------------------------------------------------------------
     at = None if roi.demonstrated else float(d.ci_high)
-    if roi.verdict == "not estimable" or (at is not None and not is_finite(at)):
+    if roi.verdict_ == "not estimable" or (at is not None and not is_finite(at)):
         carry_notes(res, roi)
         return res
     sens = sensitivity(roi, salary=salary, at_difference=at)
@@ -248,9 +248,9 @@ def roi_section(ctx: SectionContext) -> SectionResult:
 
     table = pd.DataFrame(
         {
-            "Assumption": t.factor.map(factor_names).fillna(t.factor.map(plain)),
-            "Low setting": [setting(f, v) for f, v in zip(t.factor, t.setting_low, strict=True)],
-            "High setting": [setting(f, v) for f, v in zip(t.factor, t.setting_high, strict=True)],
+            "Assumption": t.metric.map(factor_names).fillna(t.metric.map(plain)),
+            "Low setting": [setting(f, v) for f, v in zip(t.metric, t.setting_low, strict=True)],
+            "High setting": [setting(f, v) for f, v in zip(t.metric, t.setting_high, strict=True)],
             "Return at low": t.roi_at_low.map(lambda v: fmt_value(v, "percent")),
             "Return at high": t.roi_at_high.map(lambda v: fmt_value(v, "percent")),
         }
@@ -438,7 +438,7 @@ def balance_section(ctx: SectionContext) -> SectionResult:
             "Control group after matching": bal.mean_control_after,
             "SMD before": bal.smd_before.map(lambda v: fmt_value(v, "number", digits=2)),
         }
-    names = bal.covariate.astype(str).str.replace("=", ": ", regex=False).map(plain)
+    names = bal.metric.astype(str).str.replace("=", ": ", regex=False).map(plain)
     shown = pd.DataFrame({"Covariate": names})
     for k, v in cols.items():
         shown[k] = v.map(lambda x: fmt_value(x, "number", digits=2)) if v.dtype != object else v
