@@ -362,16 +362,16 @@ def engagement_pilot(ctx: Context):
 
 def _check_skills(ctx: Context, res) -> dict:
     p = plain.skills(ctx.state["pilot"])
-    s = res.summary.set_index(["role", "measure"])
+    s = res.summary.set_index(["role", "metric"])
     out = {}
-    for role in ("mentees", "mentors"):
-        for measure, key in (("change", role), ("change_vs_control", f"{role}_vs_control")):
-            if (role, measure) not in s.index or key not in p:
+    for role, who in (("mentee", "mentees"), ("mentor", "mentors")):
+        for metric, key in (("change", who), ("change_vs_control", f"{who}_vs_control")):
+            if (role, metric) not in s.index or key not in p:
                 continue
-            a, b = float(s.loc[(role, measure), "estimate"]), p[key][0]
+            a, b = float(s.loc[(role, metric), "estimate"]), p[key][0]
             if abs(a - b) > 1e-9 and a == a:  # a NaN estimate is a suppressed small group
-                raise AssertionError(f"skills {role} {measure}: package {a}, plain {b}")
-            out[f"{role} {measure} (package / plain)"] = f"{a:.6f} / {b:.6f}"
+                raise AssertionError(f"skills {role} {metric}: package {a}, plain {b}")
+            out[f"{who} {metric} (package / plain)"] = f"{a:.6f} / {b:.6f}"
     return out
 
 
@@ -385,14 +385,13 @@ def skills_stage(ctx: Context):
 
 
 def _safety_setup(ctx: Context) -> dict:
-    from rm_analytics.metrics.delivery import default_as_of
-
     state = load_large(ctx)
-    state["as_of"] = default_as_of(state["pilot"])
+    state["as_of"] = state["pilot"].analysis_date()
     return state
 
 
 def _check_safety(ctx: Context, flags) -> dict:
+    flags = flags.flags_  # the FlagResult's list of raised flags
     p = plain.safety(ctx.state["pilot"], ctx.state["as_of"])
     want = {"LOW_SAFETY": len(p["low"]) + len(p["feedback_low"]), "SAFETY_DROP": len(p["drop"]),
             "DIVERGENCE": len(p["divergence"]), "REVERSE_ITEM_ALERT": len(p["reverse"]),
@@ -431,8 +430,8 @@ def _roi_setup(ctx: Context) -> dict:
 
 def _check_roi(ctx: Context, res) -> dict:
     p = plain.roi(ctx.state["pilot"], ctx.state["attrition"])
-    return {"cost (package / plain)": f"{res.inputs['costs']:,.0f} / {p['cost']:,.0f}"
-            if "costs" in res.inputs else f"? / {p['cost']:,.0f}",
+    return {"cost (package / plain)": f"{res.inputs_['costs']:,.0f} / {p['cost']:,.0f}"
+            if "costs" in res.inputs_ else f"? / {p['cost']:,.0f}",
             "ROI % (package / plain)": f"{res.roi_pct:.1f} / {p['roi_pct']:.1f}"}  # fmt: skip
 
 

@@ -31,10 +31,13 @@ _API = {
     "DataValidationError": "errors",
     "InsufficientDataError": "errors",
     "RmAnalyticsError": "errors",
+    "Result": "results",
+    "Note": "results",
     "generate_sample": "data.synthetic",
     "program_costs": "metrics.roi",
     "phillips_roi": "metrics.roi",
     "roi_from_retention": "metrics.roi",
+    "sensitivity": "metrics.roi",
     "planning_statement": "metrics.power",
     "external_benchmarks": "metrics.external",
     "compare_retention": "metrics.retention",
@@ -43,9 +46,16 @@ _API = {
     "RetentionResult": "metrics.retention",
     "match_controls": "metrics.matching",
     "difference_in_differences": "metrics.engagement",
+    "event_study": "metrics.engagement",
     "pilot_engagement": "metrics.engagement",
     "prepost": "metrics.skills",
     "pilot_skills": "metrics.skills",
+    "goal_progress": "metrics.goals",
+    "pilot_goals": "metrics.goals",
+    "feedback_summary": "metrics.reaction",
+    "pilot_reaction": "metrics.reaction",
+    "promotion_rates": "metrics.promotion",
+    "pilot_promotion": "metrics.promotion",
     "flag_pairs": "metrics.safety",
     "scale_scores": "metrics.safety",
     "cronbach_alpha": "metrics.safety",
@@ -60,6 +70,9 @@ _API = {
     "sequential_boundaries": "metrics.synthesis",
     "sequential_monitor": "metrics.synthesis",
     "pair_view": "metrics.lead",
+    "enrolment_funnel": "metrics.program",
+    "sessions_by_week": "metrics.program",
+    "feedback_by_role": "metrics.program",
 }
 # short module names kept as attributes of the package (``rm.retention``, ``rm.roi``, ...)
 _MODULES = {
@@ -96,7 +109,9 @@ _MOVED = {
 __all__ = [
     "DataValidationError",
     "InsufficientDataError",
+    "Note",
     "Pilot",
+    "Result",
     "RetentionResult",
     "RmAnalyticsError",
     "__version__",
@@ -109,10 +124,15 @@ __all__ = [
     "delivery_summary",
     "difference_in_differences",
     "engagement",
+    "enrolment_funnel",
+    "event_study",
     "external",
     "external_benchmarks",
+    "feedback_by_role",
+    "feedback_summary",
     "flag_pairs",
     "generate_sample",
+    "goal_progress",
     "goals",
     "load_pilot",
     "match_controls",
@@ -123,6 +143,9 @@ __all__ = [
     "pairs_check",
     "phillips_roi",
     "pilot_engagement",
+    "pilot_goals",
+    "pilot_promotion",
+    "pilot_reaction",
     "pilot_retention",
     "pilot_skills",
     "pilot_synthesis",
@@ -133,6 +156,7 @@ __all__ = [
     "probability_of_benefit",
     "program_costs",
     "promotion",
+    "promotion_rates",
     "reaction",
     "retention",
     "roi",
@@ -140,8 +164,10 @@ __all__ = [
     "safety",
     "safety_summary",
     "scale_scores",
+    "sensitivity",
     "sequential_boundaries",
     "sequential_monitor",
+    "sessions_by_week",
     "skills",
     "synthetic",
 ]
@@ -167,19 +193,23 @@ if TYPE_CHECKING:  # pragma: no cover
         skills,
     )
     from .metrics.delivery import delivery_summary, pair_delivery
-    from .metrics.engagement import difference_in_differences, pilot_engagement
+    from .metrics.engagement import difference_in_differences, event_study, pilot_engagement
     from .metrics.external import external_benchmarks
+    from .metrics.goals import goal_progress, pilot_goals
     from .metrics.lead import pair_view
     from .metrics.matching import match_controls
     from .metrics.pairs_check import check_pairs
     from .metrics.power import planning_statement
+    from .metrics.program import enrolment_funnel, feedback_by_role, sessions_by_week
+    from .metrics.promotion import pilot_promotion, promotion_rates
+    from .metrics.reaction import feedback_summary, pilot_reaction
     from .metrics.retention import (
         RetentionResult,
         cohort_frame,
         compare_retention,
         pilot_retention,
     )
-    from .metrics.roi import phillips_roi, program_costs, roi_from_retention
+    from .metrics.roi import phillips_roi, program_costs, roi_from_retention, sensitivity
     from .metrics.safety import cronbach_alpha, flag_pairs, safety_summary, scale_scores
     from .metrics.skills import pilot_skills, prepost
     from .metrics.synthesis import (
@@ -190,6 +220,7 @@ if TYPE_CHECKING:  # pragma: no cover
         sequential_boundaries,
         sequential_monitor,
     )
+    from .results import Note, Result
 
 
 def __getattr__(name: str) -> Any:

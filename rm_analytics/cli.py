@@ -172,11 +172,37 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+#: Exit code of ``check-pairs`` when it finds issues.
+EXIT_ISSUES = 3
+
+
 def cmd_check_pairs(args: argparse.Namespace) -> int:
-    from .metrics.pairs_check import check_pairs_cli
+    """Check proposed pairs (``DIR/employees.*`` and ``DIR/pairs.*``, or a mapping file)
+    before launch; print the issues (or that the matching is clean). Exit 0 when clean, 3 when
+    issues were found, 2 on bad input."""
+    import pandas as pd
+
+    from .data.proposal import read_proposal
+    from .metrics.pairs_check import check_pairs
 
     data, _ = _data_args(args)
-    return check_pairs_cli(data, same_department=not args.any_department, **_load_options(args))
+    employees, pairs = read_proposal(data, **_load_options(args))
+    result = check_pairs(employees, pairs, same_department=not args.any_department)
+    n_pairs = pairs.pair_id.nunique()
+    where = data if data is not None else args.config
+    issues = result.issues_
+    if result.clean:
+        print(f"{where}: {n_pairs} proposed pair(s), no conflicts found.")
+        return EXIT_OK
+    with pd.option_context(
+        "display.width", 200, "display.max_colwidth", 90, "display.max_rows", 1000
+    ):
+        print(
+            f"{where}: {issues.pair_id.nunique()} of {n_pairs} proposed pair(s) have "
+            f"{len(issues)} issue(s) (confidential: for the program lead):\n"
+        )
+        print(issues.to_string(index=False))
+    return EXIT_ISSUES
 
 
 def cmd_report(args: argparse.Namespace) -> int:

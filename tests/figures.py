@@ -19,7 +19,7 @@ def figures(pilot) -> dict[str, pd.DataFrame]:
         "engagement": rm.pilot_engagement(p).summary,
         "skills": rm.pilot_skills(p).summary,
         "delivery": rm.delivery_summary(p).summary,
-        "flags": rm.flag_pairs(p).reset_index(drop=True),
+        "flags": rm.flag_pairs(p).flags_.reset_index(drop=True),
     }
     q = p.quality
     out["quality"] = (

@@ -9,6 +9,7 @@ import pytest
 from rm_analytics import Pilot
 from rm_analytics.metrics.delivery import (
     DELIVERY_COLUMNS,
+    HEALTH_LEVELS,
     delivery_summary,
     pair_delivery,
 )
@@ -66,14 +67,14 @@ def weekly(pair="P1", weeks=12, status="held"):
     ],
 )
 def test_expected_by_now(as_of, expected):
-    d = pair_delivery(frames(weekly()), as_of=day(as_of))
+    d = pair_delivery(frames(weekly()), as_of=day(as_of)).pairs_
     assert d.expected_by_now.iloc[0] == expected
     assert d.planned_sessions.iloc[0] == 12
 
 
 def test_columns_and_counts():
     s = weekly(weeks=8) + [("P1", 56, "cancelled"), ("P1", 63, "no_show"), ("P1", 70, "no_show")]
-    d = pair_delivery(frames(s), as_of=day(81))
+    d = pair_delivery(frames(s), as_of=day(81)).pairs_
     assert list(d.columns) == DELIVERY_COLUMNS
     r = d.iloc[0]
     assert (r.sessions_held, r.sessions_cancelled, r.sessions_no_show) == (8, 1, 2)
@@ -88,7 +89,7 @@ def test_columns_and_counts():
 def test_gaps_and_cadence_adherence():
     # held on days 0, 7, 21 (gap 14), 31 (gap 10), 42 (gap 11): within 1.5 x 7 = 10.5 days: 2 of 4
     s = [("P1", x, "held") for x in (0, 7, 21, 31, 42)]
-    d = pair_delivery(frames(s), as_of=day(45)).iloc[0]
+    d = pair_delivery(frames(s), as_of=day(45)).pairs_.iloc[0]
     assert d.n_gaps == 4
     assert d.cadence_adherence == pytest.approx(0.5)
     assert d.median_gap_days == pytest.approx(10.5)
@@ -99,27 +100,27 @@ def test_gaps_and_cadence_adherence():
 def test_health_rules_near_thresholds():
     s = [("P1", x, "held") for x in (0, 7, 14, 21)]
     # 14 days after the last held session: not more than 2 x 7 -> on track (4 of 5 due held)
-    assert pair_delivery(frames(s), as_of=day(35)).health.iloc[0] == "on_track"
+    assert pair_delivery(frames(s), as_of=day(35)).pairs_.health.iloc[0] == "on_track"
     # 15 days: needs a check-in
-    assert pair_delivery(frames(s), as_of=day(36)).health.iloc[0] == "needs_check_in"
+    assert pair_delivery(frames(s), as_of=day(36)).pairs_.health.iloc[0] == "needs_check_in"
     # too early: fewer than two sessions due
-    assert pair_delivery(frames([]), as_of=day(13)).health.iloc[0] == "too_early_to_tell"
-    assert pair_delivery(frames([]), as_of=day(14)).health.iloc[0] == "needs_check_in"
+    assert pair_delivery(frames([]), as_of=day(13)).pairs_.health.iloc[0] == "too_early_to_tell"
+    assert pair_delivery(frames([]), as_of=day(14)).pairs_.health.iloc[0] == "needs_check_in"
 
 
 def test_health_adherence_boundary():
     # 8 weeks elapsed -> 8 due. 4 held (days 0, 28, 42, 49 keep gaps <= 14): adherence 0.5
     s = [("P1", x, "held") for x in (0, 14, 28, 42, 49)]
-    d = pair_delivery(frames(s), as_of=day(56)).iloc[0]
+    d = pair_delivery(frames(s), as_of=day(56)).pairs_.iloc[0]
     assert d.expected_by_now == 8 and d.adherence == pytest.approx(5 / 8)
     assert d.health == "on_track"
     s = [("P1", x, "held") for x in (0, 14, 28, 42)]
-    d = pair_delivery(frames(s), as_of=day(56)).iloc[0]
+    d = pair_delivery(frames(s), as_of=day(56)).pairs_.iloc[0]
     assert d.adherence == pytest.approx(0.5) and d.health == "on_track"  # not below 0.5
     s = [("P1", x, "held") for x in (0, 14, 42)]
-    d = pair_delivery(frames(s), as_of=day(56)).iloc[0]
+    d = pair_delivery(frames(s), as_of=day(56)).pairs_.iloc[0]
     assert d.adherence == pytest.approx(3 / 8) and d.health == "needs_check_in"
-    d = pair_delivery(frames(s), as_of=day(56), rules={"min_adherence": 0.3}).iloc[0]
+    d = pair_delivery(frames(s), as_of=day(56), rules={"min_adherence": 0.3}).pairs_.iloc[0]
     assert d.health == "on_track"
 
 
@@ -134,7 +135,7 @@ def test_late_start_pair_owns_only_the_remaining_slots():
         }
     )
     s = weekly("P1", 4) + [("P2", 28 + 7 * j, "held") for j in range(8)]
-    d = pair_delivery(frames(s, pairs), as_of=day(81)).set_index("pair_id")
+    d = pair_delivery(frames(s, pairs), as_of=day(81)).pairs_.set_index("pair_id")
     assert d.loc["P1", "planned_sessions"] == 12 and d.loc["P1", "expected_by_now"] == 3
     assert d.loc["P1", "sessions_held"] == 4
     assert d.loc["P2", "planned_sessions"] == 8 and d.loc["P2", "expected_by_now"] == 8
@@ -158,29 +159,44 @@ def test_exclusions_are_counted_in_the_quality_log():
         mentor_id="A", mentee_id="B", status="withdrawn", end_date=day(30)
     )
     pilot = Pilot.from_frames(today="2025-12-31", employees=emp, **fr)
-    d = pair_delivery(pilot, as_of=day(33))
+    d = pair_delivery(pilot, as_of=day(33)).pairs_
     assert d.sessions_held.iloc[0] == 5  # days 0..28; day 35 is after the pair's end
     q = pilot.quality.set_index("check")
     assert q.loc["session after as_of", "rows"] == 1
     assert q.loc["sessions used", "rows"] == 5
-    d = pair_delivery(pilot, as_of=day(60))
+    d = pair_delivery(pilot, as_of=day(60)).pairs_
     q = pilot.quality.set_index("check")
     assert q.loc["session outside the pair's dates", "rows"] == 1
     assert q.loc["sessions used", "rows"] == 5
 
 
 def test_pilot_and_frames_agree(sample_pilot):
-    d1 = pair_delivery(sample_pilot, as_of="2026-09-30")
+    d1 = pair_delivery(sample_pilot, as_of="2026-09-30").pairs_
     t = sample_pilot.tables
     d2 = pair_delivery(
         {"pairs": t["pairs"], "cohorts": t["cohorts"], "sessions": t["sessions"]},
         as_of="2026-09-30",
-    )
+    ).pairs_
     pd.testing.assert_frame_equal(d1, d2)
 
 
+def test_pairs_per_health_label(sample_pilot):
+    res = pair_delivery(sample_pilot, as_of="2026-09-30")
+    counts = res.pairs_.health.value_counts()
+    s = res.summary
+    assert s.columns[0] == "metric" and s.health.tolist() == list(HEALTH_LEVELS)
+    assert s.estimate.tolist() == [counts.get(h, 0) for h in HEALTH_LEVELS]
+    assert (s.n == len(res.pairs_)).all() and s.share.sum() == pytest.approx(1.0)
+    assert res.arguments["as_of"] == "2026-09-30" and res.notes_with("assumption")
+    ax = res.plot()  # one bar per label, as long as its count
+    assert [b.get_width() for b in ax.patches] == s.estimate.tolist()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "on track", "needs check in", "too early to tell"
+    ]  # fmt: skip
+
+
 def test_sample_stalled_pair_needs_check_in(sample_pilot, synthetic_sample):
-    d = pair_delivery(sample_pilot).set_index("pair_id")
+    d = pair_delivery(sample_pilot).pairs_.set_index("pair_id")
     for pair in synthetic_sample.truth["stalled_pairs"]:
         assert d.loc[pair, "health"] == "needs_check_in"
         assert d.loc[pair, "sessions_held"] <= 3

@@ -21,12 +21,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rm_analytics.errors import InsufficientDataError
 from rm_analytics.metrics.engagement import (
     difference_in_differences,
     engagement_index,
     event_study,
     pilot_engagement,
 )
+from rm_analytics.results import ESTIMATE_COLUMNS
 
 DATA = Path(__file__).parent / "data"
 
@@ -135,6 +137,17 @@ def test_did_input_errors(kielmc):
         )
     with pytest.raises(ValueError, match="exactly two values"):
         difference_in_differences(kielmc, outcome="rprice", group="nbh", period="y81")
+    with pytest.raises(InsufficientDataError, match="no control group"):
+        difference_in_differences(
+            kielmc[kielmc.nearinc == 1], outcome="rprice", group="nearinc", period="y81"
+        )
+    with pytest.raises(InsufficientDataError, match="both groups must be observed"):
+        difference_in_differences(
+            kielmc[(kielmc.nearinc == 1) | (kielmc.y81 == 0)],
+            outcome="rprice",
+            group="nearinc",
+            period="y81",
+        )
     with pytest.raises(ValueError, match="pre="):
         difference_in_differences(kielmc, outcome="rprice", group="nearinc", period="rooms", post=5)
 
@@ -142,7 +155,13 @@ def test_did_input_errors(kielmc):
 def test_did_plot_and_html(kielmc):
     r = difference_in_differences(kielmc, outcome="rprice", group="nearinc", period="y81")
     ax = r.plot()
-    assert ax is not None and len(ax.lines) == 3
+    assert len(ax.lines) == 3
+    assert list(r.summary.columns[:6]) == ["metric", *ESTIMATE_COLUMNS]
+    assert r.summary.metric.iloc[0] == "difference_in_differences"
+    # the dashed counterfactual ends where the treated would be without the program: the
+    # estimate below the treated's observed mean after
+    treated, counterfactual = ax.lines[1].get_ydata(), ax.lines[2].get_ydata()
+    assert treated[1] - counterfactual[1] == pytest.approx(r.summary.estimate.iloc[0])
     assert "Difference-in-differences" in r._repr_html_()
 
 
@@ -253,7 +272,11 @@ def test_event_study_detects_pretrend_and_passes_without():
     e0 = flat.summary.set_index("event_time").loc[0]
     assert abs(e0.estimate - 0.5) < 4 * e0.se  # unbiasedness; coverage checked below
     assert flat.summary.set_index("event_time").loc[-1, "estimate"] == 0
-    assert flat.plot() is not None
+    assert list(flat.summary.columns[:3]) == ["metric", "event_time", "estimate"]
+    ax = flat.plot()  # one point per event time, the reference at 0
+    points = ax.get_lines()[0]
+    assert points.get_xdata().tolist() == [-3, -2, -1, 0]
+    assert points.get_ydata()[2] == 0
 
 
 @pytest.mark.slow
@@ -278,17 +301,22 @@ def test_pilot_engagement_recovers_truth(synthetic_sample):
     pilot = synthetic_sample.to_pilot()
     r = pilot_engagement(pilot)
     truth = synthetic_sample.truth["engagement_index_shift"]
-    row = r.row(outcome="engagement_index", role="all")
+    row = r.row(metric="engagement_index", role="both")
     assert row.ci_low <= truth <= row.ci_high
-    assert set(r.summary.role) == {"mentor", "mentee", "all"}
-    assert set(r.summary.outcome) == {"engagement_index", "retention_intent"}
+    assert set(r.summary.role) == {"mentor", "mentee", "both"}
+    assert set(r.summary.metric) == {"engagement_index", "retention_intent"}
     assert list(r.waves_.baseline.astype(str)) == ["2024-08-12", "2025-08-11", "2026-02-09"]
     # cohort C03 is still running: no wave after its end yet, so it is left out
     assert list(r.waves_.followup.astype(str)) == ["2025-08-11", "2026-08-10", "None"]
     assert any("C03: no engagement wave after the end yet" in n for n in r.notes)
     assert r.event_study_ is not None and len(r.event_study_.pretrend_) == 1
     assert (pilot.quality.check == "answers in the difference-in-differences").any()
-    assert r.plot() is not None
+    ax = r.plot()  # one point per outcome and role, at its estimate
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:3] == [
+        "engagement_index (mentor)", "engagement_index (mentee)", "engagement_index (all)"
+    ]  # fmt: skip
+    assert ax.get_lines()[0].get_xdata()[2] == pytest.approx(row.estimate)
     # no ids in the sponsor-facing summary
     assert not r.summary.astype(str).apply(lambda c: c.str.contains("E0")).any().any()
 
@@ -303,7 +331,7 @@ def test_pilot_engagement_recovery_over_seeds():
     for seed in range(8):
         s = generate(seed=seed, n_employees=1500, pairs_per_cohort=15, n_cohorts=2)
         r = pilot_engagement(s.to_pilot(), event_study_check=False)
-        row = r.row(outcome="engagement_index", role="all")
+        row = r.row(metric="engagement_index", role="both")
         truth = s.truth["engagement_index_shift"]
         errs.append(row.estimate - truth)
         hits += row.ci_low <= truth <= row.ci_high
@@ -321,7 +349,7 @@ def test_pilot_engagement_min_cell_size_is_deprecated(synthetic_sample):
     keeps its estimate with its people (n_treated, n_control)."""
     with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
         r = pilot_engagement(synthetic_sample.to_pilot(), min_cell_size=30, event_study_check=False)
-    row = r.row(outcome="engagement_index", role="mentor")
+    row = r.row(metric="engagement_index", role="mentor")
     assert np.isfinite(row.estimate) and row.n_treated < 30
 
 

@@ -24,7 +24,7 @@ def _data():
 def test_goal_progress_hand_checked():
     df, w6, ep, met = _data()
     r = goal_progress(df)
-    s = r.summary.set_index(["measure", "checkpoint"])
+    s = r.summary.set_index(["metric", "checkpoint"])
     m, lo, hi, n = mean_ci(np.array(w6, float))
     assert s.loc[("mean_progress", "week6"), "estimate"] == pytest.approx(2.9)
     assert s.loc[("mean_progress", "week6"), "ci_low"] == pytest.approx(lo)
@@ -35,7 +35,10 @@ def test_goal_progress_hand_checked():
     pv = r.pair_view().set_index("pair_id")
     assert pv.loc["P0", "off_track_week6"] and not pv.loc["P3", "off_track_week6"]
     assert "pair_id" not in r.summary.columns and "P0" not in r.summary.to_string()
-    assert r.plot() is not None
+    ax = r.plot()  # one bar per checkpoint and rating: each checkpoint's shares add up to 1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["week6", "endpoint"]
+    assert len(ax.patches) == 10
+    assert sum(p.get_height() for p in ax.patches) == pytest.approx(2.0)
 
 
 def test_goal_progress_keeps_small_cells_with_their_n():
@@ -61,7 +64,7 @@ def test_goal_progress_errors():
 
 def test_pilot_goals(sample_pilot):
     r = pilot_goals(sample_pilot)
-    assert set(r.summary.measure) == {"mean_progress", "share_goal_met", "share_off_track"}
+    assert set(r.summary.metric) == {"mean_progress", "share_goal_met", "share_off_track"}
     assert {"cohort_id", "pair_status"} <= set(r.pairs_.columns)
     assert len(r.pairs_) == len(sample_pilot.pairs)
 

@@ -30,18 +30,31 @@ def view() -> PairView:
 
 
 def entry(view: PairView, pair: str) -> pd.Series:
-    return view.row(pair_id=pair)
+    return view.pair(pair)
 
 
 # -- one entry per pair ---------------------------------------------------------------------------
 def test_every_started_pair_once_with_its_state(view):
-    s = view.summary
+    s = view.pairs_
     assert sorted(s.pair_id) == sorted(lp.PAIRS)
     assert s.pair_id.is_unique
     ended = set(s.pair_id[s.state.eq("ended")])
     assert ended == {"B1", "B2", "A8"}  # cohort C1 is over; A8 withdrew on day 20
     assert set(s.state) <= {"running", "ended"} and set(s.health) <= set(HEALTH_STATES)
     assert entry(view, "A1").mentor == "Ada Mentor" and entry(view, "A6").mentee == "TL"
+
+
+def test_summary_counts_pairs_by_state_and_health(view):
+    s = view.summary
+    assert list(s.columns[:7]) == ["metric", "state", "health", "estimate", "ci_low", "ci_high",
+                                   "p_value"]  # fmt: skip
+    pairs = view.pairs_
+    for r in s[s.metric == "pairs"].itertuples():
+        assert r.estimate == (pairs.state.eq(r.state) & pairs.health.eq(r.health)).sum()
+    assert s.estimate[s.metric == "pairs"].sum() == len(pairs) == s.n.iloc[0]
+    assert view.row(metric="pairs_needing_action").estimate == len(view.this_week()) == 4
+    with pytest.raises(KeyError, match="not in the view"):
+        view.pair("ZZ")
 
 
 def test_ended_pairs_have_no_action_and_no_priority(view):
@@ -99,15 +112,15 @@ def test_a_flag_raised_after_the_intervention_is_open(view):
 
 def test_without_interventions_every_flag_is_open():
     v = pair_view(lp.pilot(interventions=False), as_of=lp.AS_OF)
-    assert v.row(pair_id="A4").open_flags == ["GOAL_OFF_TRACK"]
-    assert v.row(pair_id="A5").health == "on_track"  # no pause logged
-    assert v.notes_with("no_interventions")
+    assert v.pair("A4").open_flags == ["GOAL_OFF_TRACK"]
+    assert v.pair("A5").health == "on_track"  # no pause logged
+    assert any("No interventions table" in n for n in v.notes_with("missing_data"))
     assert (v.flags_.status == "open").all()
 
 
 def test_stall_before_the_mid_point_means_re_energise():
     v = pair_view(lp.pilot(), as_of=lp.day(30))  # the check-in of day 31 has not happened yet
-    a3 = v.row(pair_id="A3")
+    a3 = v.pair("A3")
     assert a3.open_flags == ["STALLED"] and a3.action.startswith("Re-energise")
     assert "A4" not in set(v.flags_.pair_id)  # the week-6 check lies in the future
 
@@ -119,7 +132,7 @@ def test_sessions_slipping_needs_a_check_in():
     last = pd.DataFrame([("A1", lp.day(39), 60.0, "held")], columns=s.columns)
     fr["sessions"] = pd.concat([kept, last], ignore_index=True)
     v = pair_view(Pilot.from_frames(today=lp.AS_OF, **fr), as_of=lp.AS_OF)
-    a1 = v.row(pair_id="A1")  # 12 days idle: more than 10.5, not more than 14
+    a1 = v.pair("A1")  # 12 days idle: more than 10.5, not more than 14
     assert a1.open_flags == ["CADENCE_SLIPPING"] and a1.health == "needs_check_in"
     assert "no session for 12 days" in a1.action
     assert a1.since == lp.day(39 + 11)
@@ -132,13 +145,13 @@ def test_pause_keeps_a_pair_from_stalling():
     iv = fr["interventions"]
     iv.loc[iv.pair_id == "A5", "date"] = lp.day(16)  # paused before the stall was crossed
     v = pair_view(Pilot.from_frames(today=lp.AS_OF, **fr), as_of=lp.AS_OF)
-    a5 = v.row(pair_id="A5")
+    a5 = v.pair("A5")
     assert a5.open_flags == [] and a5.paused and a5.health == "needs_check_in"
 
 
 def test_display_names_fall_back_to_ids():
     v = pair_view(lp.pilot(names=False), as_of=lp.AS_OF)
-    assert v.row(pair_id="A1").mentor == "M1" and v.row(pair_id="A1").mentee == "S1"
+    assert v.pair("A1").mentor == "M1" and v.pair("A1").mentee == "S1"
     e = lp.employees().assign(name=lambda d: d.name.where(d.employee_id != "M2"))
     shown = display_names(e)
     assert shown["M1"] == "Ada Mentor" and shown["M2"] == "M2"
@@ -146,7 +159,7 @@ def test_display_names_fall_back_to_ids():
 
 def test_records_for_metrics_json(view):
     recs = view.to_records()
-    assert [r["pair_id"] for r in recs] == view.summary.pair_id.tolist()
+    assert [r["pair_id"] for r in recs] == view.pairs_.pair_id.tolist()
     json.dumps(recs, allow_nan=False)  # plain JSON
     a3 = next(r for r in recs if r["pair_id"] == "A3")
     assert a3["open_flags"] == ["STALLED"] and a3["since"] == "2026-04-17"
@@ -188,7 +201,7 @@ def test_comments_grouped_by_pair_with_the_role():
 
 # -- flag dates -------------------------------------------------------------------------------
 def test_flags_carry_the_date_they_were_raised():
-    f = flag_pairs(lp.pilot(), as_of=lp.AS_OF).set_index(["pair_id", "flag"]).sort_index()
+    f = flag_pairs(lp.pilot(), as_of=lp.AS_OF).flags_.set_index(["pair_id", "flag"]).sort_index()
     assert f.loc[("A2", "LOW_SAFETY"), "raised"] == lp.day(40)  # the pulse answer
     assert f.loc[("A3", "STALLED"), "raised"] == lp.day(29)  # 14 days after day 14, plus one
     assert f.loc[("A4", "GOAL_OFF_TRACK"), "raised"] == lp.day(42)  # the week-6 check
@@ -196,7 +209,7 @@ def test_flags_carry_the_date_they_were_raised():
     fr = lp.frames()
     sv = fr["surveys"]
     fr["surveys"] = sv[~((sv.respondent_id == "S1") & (sv.wave == "midpoint"))]
-    f2 = flag_pairs(Pilot.from_frames(today=lp.AS_OF, **fr), as_of=lp.AS_OF)
+    f2 = flag_pairs(Pilot.from_frames(today=lp.AS_OF, **fr), as_of=lp.AS_OF).flags_
     miss = f2[(f2.pair_id == "A1") & (f2.flag == "NO_RESPONSE")]
     assert miss.raised.tolist() == [lp.day(47)]  # the wave opened on day 40, 7 days' grace
 
@@ -302,12 +315,12 @@ def test_sample_stalled_pair_before_and_after_the_check_in(sample_pilot, sample_
     (stalled,) = truth["stalled_pairs"]
     iv = sample_pilot.interventions
     check_in = iv[iv.pair_id == stalled].date.min()
-    before = pair_view(sample_pilot, as_of=check_in - pd.Timedelta(days=1)).row(pair_id=stalled)
+    before = pair_view(sample_pilot, as_of=check_in - pd.Timedelta(days=1)).pair(stalled)
     assert before.open_flags[0] == "STALLED" and before.addressed_flags == []
     assert before.health == "act_now" and before.priority is not pd.NA
-    on_day = pair_view(sample_pilot, as_of=check_in).row(pair_id=stalled)
+    on_day = pair_view(sample_pilot, as_of=check_in).pair(stalled)
     assert "STALLED" not in on_day.open_flags and "STALLED" in on_day.addressed_flags
-    now = pair_view(sample_pilot).row(pair_id=stalled)  # no session since: stalled again
+    now = pair_view(sample_pilot).pair(stalled)  # no session since: stalled again
     assert now.open_flags[0] == "STALLED" and "STALLED" in now.addressed_flags
     assert now.action.startswith("Reshuffle")
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from rm_analytics.cli import run
 from rm_analytics.errors import DataValidationError
 from rm_analytics.metrics.pairs_check import (
+    CHECKS,
     ISSUE_COLUMNS,
     check_pairs,
-    check_pairs_cli,
     reporting_conflicts,
 )
+from rm_analytics.results import ESTIMATE_COLUMNS
+
+
+def check_pairs_cli(d) -> int:
+    return run(["check-pairs", "--data", str(d)])
 
 
 def roster() -> pd.DataFrame:
@@ -46,8 +52,26 @@ def proposal(pairs: list[tuple[str, str]]) -> pd.DataFrame:
 
 
 def test_clean_matching_has_no_issues():
-    out = check_pairs(roster(), proposal([("J1", "S1"), ("J2", "S2")]))
-    assert list(out.columns) == ISSUE_COLUMNS and len(out) == 0
+    res = check_pairs(roster(), proposal([("J1", "S1"), ("J2", "S2")]))
+    out = res.issues_
+    assert list(out.columns) == ISSUE_COLUMNS and len(out) == 0 and res.clean
+    s = res.summary
+    assert list(s.columns[:8]) == ["metric", "check", "kind", *ESTIMATE_COLUMNS]
+    assert s["check"].tolist() == list(CHECKS) and (s.estimate == 0).all() and (s.n == 2).all()
+
+
+def test_summary_counts_pairs_per_check():
+    res = check_pairs(roster(), proposal([("J3", "S1"), ("J1", "TL"), ("J2", "S2")]))
+    s = res.summary.set_index("check")
+    assert s.loc["reporting_line", "estimate"] == 1  # P2
+    assert s.loc["shared_manager", "estimate"] == 1  # P1
+    assert s.loc["same_department", "estimate"] == 2  # P1 (Finance), P2 (Technology)
+    assert s.loc["same_person", "estimate"] == 0 and (s.n == 3).all()
+    assert not res.clean and res.issues_.pair_id.nunique() == 2
+    off = check_pairs(roster(), proposal([("J3", "S2")]), same_department=False).summary
+    assert off.set_index("check").estimate.isna().tolist() == [
+        c == "same_department" for c in CHECKS
+    ]
 
 
 @pytest.mark.parametrize(
@@ -59,20 +83,20 @@ def test_clean_matching_has_no_issues():
     ],
 )
 def test_reporting_line_either_way(mentor, mentee, text):
-    out = check_pairs(roster(), proposal([(mentor, mentee)]), same_department=False)
+    out = check_pairs(roster(), proposal([(mentor, mentee)]), same_department=False).issues_
     assert out["check"].tolist() == ["reporting_line"]
     assert out.kind.iloc[0] == "conflict" and out.detail.iloc[0] == text
 
 
 def test_shared_manager_and_same_department():
-    out = check_pairs(roster(), proposal([("J3", "S1")]))  # both report to FM, both Finance
+    out = check_pairs(roster(), proposal([("J3", "S1")])).issues_  # both report to FM and Finance
     assert set(out["check"]) == {"shared_manager", "same_department"}
-    out = check_pairs(roster(), proposal([("J3", "S1")]), same_department=False)
+    out = check_pairs(roster(), proposal([("J3", "S1")]), same_department=False).issues_
     assert out["check"].tolist() == ["shared_manager"]
     # same department without a shared manager or reporting line
-    out = check_pairs(roster(), proposal([("J3", "S2")]))
+    out = check_pairs(roster(), proposal([("J3", "S2")])).issues_
     assert out["check"].tolist() == ["same_department"] and out.kind.iloc[0] == "same_team"
-    assert check_pairs(roster(), proposal([("J3", "S2")]), same_department=False).empty
+    assert check_pairs(roster(), proposal([("J3", "S2")]), same_department=False).issues_.empty
 
 
 def test_deep_chain_and_cycle_terminate():
@@ -93,19 +117,21 @@ def test_same_person_double_booking_and_leavers():
         "2024-05-01",
         "voluntary",
     ]
-    out = check_pairs(emp, proposal([("J1", "J1"), ("J2", "S1"), ("J2", "S2")]), as_of="2025-01-01")
+    out = check_pairs(
+        emp, proposal([("J1", "J1"), ("J2", "S1"), ("J2", "S2")]), as_of="2025-01-01"
+    ).issues_
     got = set(zip(out.pair_id, out["check"], strict=True))
     assert ("P1", "same_person") in got
     assert ("P2", "double_booked") in got and ("P3", "double_booked") in got
     assert ("P3", "not_employed") in got
     # the leaver started the pair before leaving: not an issue
     prop = proposal([("J2", "S2")]).assign(start_date="2024-01-01")
-    assert "not_employed" not in set(check_pairs(emp, prop, as_of="2025-01-01")["check"])
+    assert "not_employed" not in set(check_pairs(emp, prop, as_of="2025-01-01").issues_["check"])
 
 
 def test_reshuffled_pairs_are_not_double_booked():
     prop = proposal([("J1", "S1"), ("J1", "S2")]).assign(status=["reshuffled", None])
-    assert check_pairs(roster(), prop).empty
+    assert check_pairs(roster(), prop).issues_.empty
 
 
 def test_bad_input_raises_clear_errors():

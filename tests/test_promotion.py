@@ -17,6 +17,7 @@ from rm_analytics.metrics.promotion import (
     promotion_rates,
     rate_ratio_exact,
 )
+from rm_analytics.results import ESTIMATE_COLUMNS
 
 
 def test_rate_ratio_matches_r_poisson_test():
@@ -53,23 +54,33 @@ def test_promotion_rates_generic():
                        "first": [0.5, np.nan, 1.0, np.nan, 1.5, np.nan,
                                  np.nan, np.nan, 1.2, np.nan, np.nan, np.nan]})  # fmt: skip
     r = promotion_rates(df, group="g", followup="fu", events="k", first_event="first")
-    rate = r.summary[r.summary.measure.eq("rate")].set_index("group")
-    assert rate.loc["participants", "estimate"] == pytest.approx(4 / 12)
-    rr = r.row(measure="rate_ratio")
+    rate = r.summary[r.summary.metric.eq("rate")].set_index("group")
+    assert rate.loc["treated", "estimate"] == pytest.approx(4 / 12)
+    rr = r.row(metric="rate_ratio")
     assert rr.estimate == pytest.approx(4.0)
-    share = r.row(measure="promoted_share", group="participants")
+    share = r.row(metric="promoted_share", group="treated")
     assert share.estimate == pytest.approx(0.5)
-    assert 0 <= r.logrank_p <= 1
-    assert r.plot() is not None
+    assert 0 <= r.logrank_p_ <= 1
+    with pytest.warns(DeprecationWarning, match="logrank_p_"):
+        assert r.logrank_p == r.logrank_p_
+    assert list(r.summary.columns[:7]) == ["metric", "group", *ESTIMATE_COLUMNS]
+    assert rr.group == "treated vs control"
+    ax = r.plot()  # one step curve per group, labelled in words
+    assert [line.get_label() for line in ax.get_lines()] == ["participants", "control"]
+    assert ax.get_lines()[0].get_ydata().max() == pytest.approx(0.5)
 
 
 def test_pilot_promotion_designated_and_eligible(sample_pilot):
     r = pilot_promotion(sample_pilot)
     assert any("designated control" in n for n in r.notes)
-    assert set(r.summary.measure) == {"rate", "rate_ratio", "promoted_share"}
+    assert set(r.summary.metric) == {"rate", "rate_ratio", "promoted_share"}
     assert not r.summary.astype(str).apply(lambda c: c.str.contains("E0")).any().any()
     r2 = pilot_promotion(sample_pilot, control="eligible", role="both")
-    assert r2.row(measure="rate", group="control").n > 100
+    assert r2.row(metric="rate", group="control").n > 100
+    assert r.arguments["as_of"] == f"{sample_pilot.analysis_date():%Y-%m-%d}"
+    with pytest.warns(DeprecationWarning, match="role='mentors' is now role='mentor'"):
+        old = pilot_promotion(sample_pilot, role="mentors")
+    pd.testing.assert_frame_equal(old.summary, r.summary)
 
 
 @pytest.mark.slow
@@ -82,7 +93,7 @@ def test_pilot_promotion_recovers_rate_ratio():
     s = generate(seed=4, n_employees=6000, n_cohorts=6, pairs_per_cohort=40, unsafe_pairs=0,
                  stalled_pairs=0, conflict_pairs=0)  # fmt: skip
     r = pilot_promotion(s.to_pilot(), control="eligible", role="both")
-    rr = r.row(measure="rate_ratio")
+    rr = r.row(metric="rate_ratio")
     truth = s.truth["promotion_hazard_ratio"]
     assert rr.ci_low <= truth <= rr.ci_high
     assert rr.ci_low > 0.9  # the design can tell 1.3 from much lower

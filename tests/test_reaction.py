@@ -37,14 +37,22 @@ def test_feedback_summary_hand_checked():
     assert s.loc["worked", "estimate"] == 4 and s.loc["improve", "estimate"] == 0
     assert "secret" not in r.summary.to_string() and "secret" not in r._repr_html_()
     assert "E1" not in r.summary.to_string()
-    assert r.plot() is not None
+    assert list(r.summary.columns[:3]) == ["metric", "wave", "item"]
+    ax = r.plot()  # one point with its interval per rating item
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "endpoint / progress",
+        "endpoint / safety",
+    ]
+    assert ax.get_lines()[0].get_xdata().tolist() == pytest.approx(
+        [s.loc["progress", "estimate"], s.loc["safety", "estimate"]]
+    )
 
 
 def test_small_groups_keep_their_numbers_and_n():
     """The analysis returns every figure with its n, also from four respondents; hiding them
     from sponsors is the report's privacy policy (tests/test_privacy.py)."""
     r = feedback_summary(_form(4))
-    rated = r.summary[r.summary.measure != "text_answers"]
+    rated = r.summary[r.summary.metric != "text_answers"]
     assert rated.estimate.notna().all() and (rated.n == 4).all()
     with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
         old = feedback_summary(_form(4), min_cell_size=5)
@@ -61,5 +69,5 @@ def test_feedback_text_for_program_lead_only():
 def test_pilot_reaction(sample_pilot):
     r = pilot_reaction(sample_pilot, by=["wave", "role"])
     assert set(r.summary.role) <= {"mentor", "mentee", "unknown"}
-    assert set(r.summary.measure) == {"mean", "share_yes", "text_answers"}
+    assert set(r.summary.metric) == {"mean", "share_yes", "text_answers"}
     assert len(feedback_text(sample_pilot)) > 0

@@ -123,8 +123,9 @@ def test_exclusions_are_logged():
 def test_matching_balance_on_sample(sample_pilot):
     res = pilot_retention(sample_pilot, control="matched")
     bal = res.balance_
-    assert {"covariate", "smd_before", "smd_after", "balanced"} <= set(bal.columns)
-    bad = bal.loc[bal.smd_after.abs() >= 0.1, "covariate"].tolist()
+    assert list(bal.columns[:1]) == ["metric"]
+    assert {"smd_before", "smd_after", "balanced"} <= set(bal.columns)
+    bad = bal.loc[bal.smd_after.abs() >= 0.1, "metric"].tolist()
     if bad:  # the result must say which covariates are not balanced
         assert any(all(b in n for b in bad) and "Not balanced" in n for n in res.notes)
     else:
@@ -139,7 +140,7 @@ def test_matching_balance_on_sample(sample_pilot):
 def test_exact_matching_on_department(sample_pilot):
     """Controls share their participant's department; the departments balance exactly and a
     participant without a control in their department is counted, not silently dropped."""
-    res = pilot_retention(sample_pilot, control="matched", population="mentees",
+    res = pilot_retention(sample_pilot, control="matched", population="mentee",
                           exact=("department",))  # fmt: skip
     f = res.frame_
     dept_of_set = f.loc[f.treated == 1].set_index("match_set").department.astype(str)
@@ -147,18 +148,18 @@ def test_exact_matching_on_department(sample_pilot):
     assert len(ctrl) > 0
     assert (ctrl.department.astype(str).to_numpy() ==
             ctrl.match_set.map(dept_of_set).to_numpy()).all()  # fmt: skip
-    bal = res.balance_.set_index("covariate")
+    bal = res.balance_.set_index("metric")
     dept = bal.loc[bal.index.str.startswith("department=")]
     assert np.allclose(dept.smd_after, 0)
     # without a caliper or exact cells every participant finds controls: that is the total
-    everyone = cohort_frame(sample_pilot, control="matched", population="mentees", caliper=None)
+    everyone = cohort_frame(sample_pilot, control="matched", population="mentee", caliper=None)
     left_out = int(everyone.treated.sum() - f.treated.sum())
     assert not any("had no control" in n for n in everyone.attrs["notes"])
     assert left_out > 0  # the sample's small departments leave some mentees without a control
     assert any(f"{left_out} participant(s) had no control" in n and "same department" in n
                for n in res.notes)  # fmt: skip
     with pytest.raises(ValueError, match="nearest"):
-        pilot_retention(sample_pilot, control="ipw", population="mentees", exact=("department",))
+        pilot_retention(sample_pilot, control="ipw", population="mentee", exact=("department",))
 
 
 def test_plots(sample_pilot):
@@ -173,7 +174,12 @@ def test_plots(sample_pilot):
     fig, ax2 = plt.subplots()
     assert res.plot(ax=ax2) is ax2
     m = pilot_retention(sample_pilot, control="matched")
-    assert m.matching_.plot() is not None
+    love = m.matching_.plot()  # a Love plot: before (open) and after (filled), one row each
+    bal = m.balance_
+    before, after = (c.get_offsets() for c in love.collections[:2])
+    assert len(before) == len(after) == len(bal)
+    assert list(after[:, 0])[::-1] == pytest.approx(bal.smd_after.tolist())
+    assert [t.get_text() for t in love.get_yticklabels()][::-1] == bal.metric.tolist()
     plt.close("all")
 
 
@@ -197,7 +203,7 @@ def test_matching_scales_to_100k_candidates():
     assert time.perf_counter() - t0 < 20
     m = res.matched_
     assert not m.id.duplicated().any()
-    assert res.summary.set_index("covariate").loc["x", "smd_after"] < 0.1
+    assert res.summary.set_index("metric").loc["x", "smd_after"] < 0.1
 
 
 @pytest.mark.slow
@@ -351,3 +357,15 @@ def test_balance_without_matching_judges_the_groups_as_they_are():
     assert bool(b.balanced)
     far = df.assign(x=df.x + df.treated * 20)
     assert not bool(balance_table(far, treatment="treated", covariates=["x"]).iloc[0].balanced)
+
+
+def test_population_uses_the_role_names_of_every_other_analysis(sample_pilot):
+    """``population="mentor"`` as everywhere else; the plural of version 0.1 still works."""
+    res = pilot_retention(sample_pilot, population="mentor", horizons=(12,))
+    assert res.arguments["population"] == "mentor"
+    assert res.title.startswith("Retention of mentors")
+    with pytest.warns(DeprecationWarning, match="population='mentors' is now population='mentor'"):
+        old = pilot_retention(sample_pilot, population="mentors", horizons=(12,))
+    pd.testing.assert_frame_equal(old.summary, res.summary)
+    with pytest.raises(ValueError, match="population must be one of 'mentor', 'mentee', 'both'"):
+        pilot_retention(sample_pilot, population="juniors")

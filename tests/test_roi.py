@@ -55,7 +55,7 @@ def test_hand_computed_pays_back():
     assert roi.ci_high == pytest.approx(1000 * (0.2 + Z * 0.05) - 100)
     d = r.row(metric="attrition_difference")
     assert d.p_value == pytest.approx(2 * stats.norm.sf(0.2 / 0.05))
-    assert r.verdict == "pays back"
+    assert r.verdict_ == "pays back"
     assert r.demonstrated
     assert list(r.summary.columns) == R.ROI_COLUMNS
     assert "ROI 100%" in r.statement()
@@ -81,7 +81,7 @@ def test_hand_computed_isolation_confidence_business_outcomes():
 
 def test_not_demonstrated_path():
     r = base(se_difference=0.15)  # CI 0.2 +- 0.29 includes 0
-    assert r.verdict == R.NOT_DEMONSTRATED
+    assert r.verdict_ == R.NOT_DEMONSTRATED
     assert not r.demonstrated
     for m in ("avoided_exits", "retention_benefits", "benefits", "net_benefit", "roi_pct", "bcr"):
         assert math.isnan(est(r, m)), m
@@ -104,31 +104,31 @@ def test_not_demonstrated_path():
 
 def test_ci_touching_zero_is_not_demonstrated():
     r = base(ci_difference=(0.0, 0.4), se_difference=None)
-    assert r.verdict == R.NOT_DEMONSTRATED
+    assert r.verdict_ == R.NOT_DEMONSTRATED
 
 
 def test_ci_difference_overrides_se():
     r = base(ci_difference=(0.05, 0.35))
     roi = r.row(metric="roi_pct")
     assert (roi.ci_low, roi.ci_high) == pytest.approx((-50.0, 250.0))
-    assert r.verdict == "payback uncertain"
+    assert r.verdict_ == "payback uncertain"
 
 
 def test_does_not_pay_back_and_retention_worse():
     r = base(replacement_cost=1_000.0, se_difference=0.02)
-    assert r.verdict == "does not pay back"
+    assert r.verdict_ == "does not pay back"
     assert r.roi_pct == pytest.approx(-80.0)
     assert r.break_even_exits == pytest.approx(20.0)
     poor = base(replacement_cost=500.0, se_difference=0.02)  # break-even 40 exits > 20 people
     assert "retention alone cannot pay it back" in poor.statement()
     w = base(attrition_participants=0.4, attrition_control=0.1, se_difference=0.05)
-    assert w.verdict == "retention worse"
+    assert w.verdict_ == "retention worse"
     assert w.roi_pct == pytest.approx(100 * (-0.3 * 20 * 10_000 - 20_000) / 20_000)
 
 
 def test_scenario_without_uncertainty():
     r = base(se_difference=None)
-    assert r.verdict == "scenario"
+    assert r.verdict_ == "scenario"
     assert r.roi_pct == pytest.approx(100.0)
     assert math.isnan(r.row(metric="roi_pct").ci_low)
     assert any("not evidence" in n for n in r.notes)
@@ -136,7 +136,7 @@ def test_scenario_without_uncertainty():
 
 def test_nan_difference_is_not_estimable():
     r = base(attrition_control=float("nan"))
-    assert r.verdict == "not estimable"
+    assert r.verdict_ == "not estimable"
     assert math.isnan(r.roi_pct)
 
 
@@ -171,7 +171,16 @@ def test_roi_plot_returns_axes():
 
     for r in (base(), base(se_difference=0.15)):
         ax = r.plot()
-        assert ax is not None
+        roi = r.row(metric="roi_pct")
+        points = [line for line in ax.get_lines() if line.get_marker() == "o"]
+        if r.demonstrated:  # a point at the ROI and its interval
+            assert points[0].get_xdata()[0] == pytest.approx(roi.estimate)
+        else:  # no point: only the range the ROI could lie in
+            assert not points and np.isnan(roi.estimate)
+        (segment,) = ax.collections[0].get_segments()
+        assert segment[:, 0] == pytest.approx([roi.ci_low, roi.ci_high])
+        titles = " ".join(ax.get_title(loc=loc) for loc in ("left", "center", "right"))
+        assert r.verdict_ in titles  # the report theme puts titles on the left
         plt.close("all")
 
 
@@ -212,7 +221,7 @@ def test_roi_from_retention_uses_result_interval():
     r = R.roi_from_retention(fake, costs=20_000, replacement_cost=10_000)
     d = r.row(metric="attrition_difference")
     assert (d.ci_low, d.ci_high) == (-0.02, 0.41)
-    assert r.verdict == R.NOT_DEMONSTRATED
+    assert r.verdict_ == R.NOT_DEMONSTRATED
 
 
 def test_roi_from_retention_takes_the_result_p_value():
@@ -248,7 +257,7 @@ def test_roi_from_retention_on_a_group_without_exits():
     d = r.row(metric="attrition_difference")
     assert (d.ci_low, d.ci_high, d.p_value) == (a["ci_low"], a["ci_high"], a["p_value"])
     assert (d.p_value < 0.05) == (d.ci_low > 0 or d.ci_high < 0)
-    assert (r.verdict == R.NOT_DEMONSTRATED) == (d.p_value >= 0.05)
+    assert (r.verdict_ == R.NOT_DEMONSTRATED) == (d.p_value >= 0.05)
     assert any("MOVER" in n and "inverts" in n for n in r.notes)
 
 
@@ -288,22 +297,22 @@ def test_sensitivity_hand_computed():
     r = base(costs=costs, salary=50_000, replacement_cost=10_000)
     s = r.sensitivity().summary
     assert list(s.columns) == R.SENSITIVITY_COLUMNS
-    rc = s[s.factor == "replacement cost"].iloc[0]
+    rc = s[s.metric == "replacement cost"].iloc[0]
     # 0.5 x 50,000 = 25,000 per exit: 4 x 25,000 = 100,000 -> ROI 400%; 2x -> 400,000 -> 1900%
     assert (rc.roi_at_low, rc.roi_at_high) == pytest.approx((400.0, 1900.0))
-    hr = s[s.factor == "hourly rate"].iloc[0]
+    hr = s[s.metric == "hourly rate"].iloc[0]
     # costs 20,000 + 15,000 x (0.8 - 1) = 17,000 -> ROI 135.29%; x1.2 -> 23,000 -> 73.91%
     assert hr.roi_at_low == pytest.approx(100 * (40_000 - 17_000) / 17_000)
     assert hr.roi_at_high == pytest.approx(100 * (40_000 - 23_000) / 23_000)
-    given = s[s.factor == "given costs"].iloc[0]
+    given = s[s.metric == "given costs"].iloc[0]
     # software 5,000 x 0.8 -> costs 19,000; x 1.2 -> 21,000
     assert given.roi_at_low == pytest.approx(100 * (40_000 - 19_000) / 19_000)
     assert given.roi_at_high == pytest.approx(100 * (40_000 - 21_000) / 21_000)
-    eff = s[s.factor == "attrition difference"].iloc[0]
+    eff = s[s.metric == "attrition difference"].iloc[0]
     assert eff.roi_at_low == pytest.approx(r.row(metric="roi_pct").ci_low)
     assert s.base_roi.tolist() == pytest.approx([100.0] * 4)
     # sorted by swing: replacement cost first
-    assert s.factor.iloc[0] == "replacement cost"
+    assert s.metric.iloc[0] == "replacement cost"
 
 
 def test_sensitivity_not_demonstrated_shows_only_the_range():
@@ -311,9 +320,9 @@ def test_sensitivity_not_demonstrated_shows_only_the_range():
     s = r.sensitivity().summary
     assert s.base_roi.isna().all()
     assert (
-        s.loc[s.factor != "attrition difference", ["roi_at_low", "roi_at_high"]].isna().all().all()
+        s.loc[s.metric != "attrition difference", ["roi_at_low", "roi_at_high"]].isna().all().all()
     )
-    eff = s[s.factor == "attrition difference"].iloc[0]
+    eff = s[s.metric == "attrition difference"].iloc[0]
     assert np.isfinite([eff.roi_at_low, eff.roi_at_high]).all()
 
 
@@ -331,8 +340,8 @@ def test_sensitivity_at_a_given_difference_draws_every_factor():
         currency="EUR",
     )
     r = base(se_difference=0.15, salary=50_000, costs=costs)
-    assert r.verdict == R.NOT_DEMONSTRATED
-    lo, hi = r.inputs["ci_difference"]
+    assert r.verdict_ == R.NOT_DEMONSTRATED
+    lo, hi = r.inputs_["ci_difference"]
     sens = r.sensitivity(at_difference=hi)
     assert len(sens.summary) == 4
     s = sens.summary
@@ -344,20 +353,25 @@ def test_sensitivity_at_a_given_difference_draws_every_factor():
 
 def test_sensitivity_without_salary_or_cost_table_says_why():
     sres = base().sensitivity()
-    t = sres.summary.set_index("factor")
+    t = sres.summary.set_index("metric")
     assert math.isnan(t.loc["hourly rate", "roi_at_low"])
     assert math.isnan(t.loc["replacement cost", "roi_at_low"])
     assert any("salary" in n for n in sres.notes)
     assert any("total" in n for n in sres.notes)
-    s2 = base().sensitivity(replacement_cost_range=(5_000, 20_000)).summary.set_index("factor")
+    s2 = base().sensitivity(replacement_cost_range=(5_000, 20_000)).summary.set_index("metric")
     assert s2.loc["replacement cost", "roi_at_low"] == pytest.approx(0.0)
 
 
 def test_tornado_plot():
     import matplotlib.pyplot as plt
 
-    ax = base(salary=50_000).plot_tornado()
-    assert [t.get_text() for t in ax.get_yticklabels()]
+    r = base(salary=50_000)
+    ax = r.plot_tornado()
+    s = r.sensitivity().summary
+    assert [t.get_text() for t in ax.get_yticklabels()] == s.metric[::-1].tolist()
+    # one bar per input, from its lower to its higher ROI
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths == pytest.approx(sorted((s.roi_at_high - s.roi_at_low).abs().dropna()))
     ax2 = R.plot_tornado(base(se_difference=0.15))
     titles = " ".join(ax2.get_title(loc=loc) for loc in ("left", "center", "right"))
     assert "not demonstrated" in titles  # the report theme puts titles on the left
@@ -416,7 +430,7 @@ def tiny_pilot(salary_s2=103_200.0, with_sessions=True):
 
 
 def amounts(c):
-    return c.summary.set_index("item")["amount"]
+    return c.summary.set_index("metric")["amount"]
 
 
 def test_program_costs_hand_computed():
@@ -434,7 +448,7 @@ def test_program_costs_hand_computed():
     assert c.total == pytest.approx(78 + 169 + 546 + 728 + 150)
     assert c.time_cost_total == pytest.approx(78 + 169 + 546 + 728)
     assert list(c.summary.columns) == R.COST_COLUMNS
-    assert c.summary.iloc[-1]["item"] == "total"
+    assert c.summary.iloc[-1]["metric"] == "total"
     q = p.quality.set_index("check")
     assert q.loc["cancelled or no-show session", "rows"] == 2
     assert q.loc["session after as_of", "rows"] == 1
@@ -490,9 +504,15 @@ def test_program_costs_on_sample_and_plot(sample_pilot):
     pilot = sample_pilot.select(sample_pilot.cohort_ids)  # a copy: keep the fixture's log
     c = R.program_costs(pilot)
     held = pilot.sessions[pilot.sessions.status == "held"].duration_minutes.sum() / 60
-    assert c.summary.set_index("item").loc["mentor session time", "quantity"] == pytest.approx(held)
+    assert c.summary.set_index("metric").loc["mentor session time", "quantity"] == pytest.approx(
+        held
+    )
     assert c.total > 0
-    assert c.plot() is not None
+    ax = c.plot()  # one bar per cost line, the total in the title
+    lines = c.summary[c.summary.metric != "total"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == lines.metric[::-1].tolist()
+    assert [p.get_width() for p in ax.patches] == pytest.approx(lines.amount[::-1].tolist())
+    assert f"{c.total:,.0f}" in " ".join(ax.get_title(loc=w) for w in ("left", "center", "right"))
     plt.close("all")
     assert R.participant_salary(pilot) > 0
 

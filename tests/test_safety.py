@@ -155,7 +155,7 @@ def set_pulse(
 
 def flags_of(frames: dict, **kw) -> pd.DataFrame:
     kw.setdefault("as_of", "2025-03-31")
-    return flag_pairs(pilot_of(frames), **kw)
+    return flag_pairs(pilot_of(frames), **kw).flags_
 
 
 def codes(flags: pd.DataFrame, pair: str = "P1") -> set[str]:
@@ -177,7 +177,7 @@ def test_reverse_scoring_arithmetic_7_point():
     # raw: ps1=2 ps2=6 ps3=1 ps4=5 ps5=3 ps6=7 ps7=4
     # reversed (8 - x): ps1=6, ps3=7, ps5=5 -> items 6,6,7,5,5,7,4 -> 40 / 7
     raw = dict(ps1=2, ps2=6, ps3=1, ps4=5, ps5=3, ps6=7, ps7=4)
-    s = scale_scores(long([("A", "w1", raw)]))
+    s = scale_scores(long([("A", "w1", raw)])).scores_
     assert list(s.columns) == ["respondent_id", "wave", "score", "n_items"]
     assert s.score.iloc[0] == pytest.approx(40 / 7)
     assert s.n_items.iloc[0] == 7
@@ -187,26 +187,31 @@ def test_reverse_scoring_arithmetic_5_point():
     # 5-point: reversed as 6 - x. raw ps1=2 -> 4, ps3=5 -> 1, ps5=1 -> 5; others 3,4,2,5
     # items 4,3,1,4,5,2,5 = 24 / 7
     raw = dict(ps1=2, ps2=3, ps3=5, ps4=4, ps5=1, ps6=2, ps7=5)
-    s = scale_scores(long([("A", "w1", raw)]), scale_points=5)
+    s = scale_scores(long([("A", "w1", raw)]), scale_points=5).scores_
     assert s.score.iloc[0] == pytest.approx(24 / 7)
 
 
 def test_min_items_rule():
     five = dict(ps1=1, ps2=7, ps3=None, ps4=7, ps5=1, ps6=None, ps7=7)  # 5 answered, all "7"
     four = dict(ps1=1, ps2=7, ps4=7, ps5=1)  # 4 answered (3 items absent)
-    s = scale_scores(long([("A", "w1", five), ("B", "w1", four)])).set_index("respondent_id")
+    res = scale_scores(long([("A", "w1", five), ("B", "w1", four)]))
+    s = res.scores_.set_index("respondent_id")
     assert s.loc["A", "n_items"] == 5
     assert s.loc["A", "score"] == pytest.approx(7.0)
     assert s.loc["B", "n_items"] == 4
     assert np.isnan(s.loc["B", "score"])
-    s4 = scale_scores(long([("B", "w1", four)]), min_items=4)
+    # the summary: the mean of the scores there are, and how many answered too few items
+    w1 = res.row(metric="mean_score", wave="w1")
+    assert (w1.estimate, w1.n, w1.n_no_score) == (pytest.approx(7.0), 1, 1)
+    assert res.notes_with("excluded_rows")
+    s4 = scale_scores(long([("B", "w1", four)]), min_items=4).scores_
     assert s4.score.iloc[0] == pytest.approx(7.0)
 
 
 def test_scores_keep_pair_and_wave():
     df = long([("A", "w1", answers([5] * 7)), ("A", "w2", answers([3] * 7))])
     df["pair_id"] = "P9"
-    s = scale_scores(df)
+    s = scale_scores(df).scores_
     assert list(s.columns) == ["respondent_id", "wave", "pair_id", "score", "n_items"]
     assert s.set_index("wave").score.to_dict() == {"w1": 5.0, "w2": 3.0}
 
@@ -215,7 +220,7 @@ def test_one_item_feedback_safety_rating():
     df = long([("A", "midpoint", {"safety": 2.0, "progress": 5.0})], survey="feedback")
     s = scale_scores(
         df, items=("safety",), reverse=(), scale_points=5, min_items=1, survey="feedback"
-    )
+    ).scores_
     assert s.score.iloc[0] == 2.0
     assert s.n_items.iloc[0] == 1
 
@@ -224,7 +229,7 @@ def test_other_surveys_ignored():
     df = pd.concat(
         [long([("A", "w1", answers([6] * 7))]), long([("A", "w1", {"ps1": 7.0})], "other")]
     )
-    assert scale_scores(df).score.iloc[0] == pytest.approx(6.0)
+    assert scale_scores(df).scores_.score.iloc[0] == pytest.approx(6.0)
 
 
 @pytest.mark.parametrize(
@@ -247,7 +252,7 @@ def test_out_of_range_and_scale_mismatch():
     df["scale_max"] = 5.0
     with pytest.raises(ValueError, match="scale_points=5"):
         scale_scores(df)
-    assert scale_scores(df, scale_points=5).score.iloc[0] == pytest.approx(
+    assert scale_scores(df, scale_points=5).scores_.score.iloc[0] == pytest.approx(
         (4 * 4 + 3 * (6 - (8 - 4))) / 7
     )
 
@@ -265,7 +270,7 @@ def test_alpha_hand_computation():
     #   totals 5, 8, 10, 14 -> variance 42.75/3
     #   alpha = 3/2 * (1 - 14.75/42.75) = 168/171 = 56/57
     wide = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 3, 3, 5], "c": [2, 3, 4, 5]})
-    r = cronbach_alpha(wide, items=("a", "b", "c"), reverse=(), by=None)
+    r = cronbach_alpha(wide, items=("a", "b", "c"), reverse=(), by=None).summary
     assert r.estimate.iloc[0] == pytest.approx(56 / 57, abs=1e-12)
     assert r.n.iloc[0] == 4 and r.n_items.iloc[0] == 3
     # Feldt interval, by hand from the F quantiles (df1 = 3, df2 = 6)
@@ -297,7 +302,7 @@ PINGOUIN_CRONBACH = {
 
 def test_alpha_matches_pingouin_published_example():
     wide = pd.DataFrame(PINGOUIN_CRONBACH)
-    r = cronbach_alpha(wide, items=list(wide.columns), reverse=(), by=None, scale_points=7)
+    r = cronbach_alpha(wide, items=list(wide.columns), reverse=(), by=None, scale_points=7).summary
     assert r.estimate.iloc[0] == pytest.approx(0.5917188485995826, abs=1e-12)
     assert round(r.ci_low.iloc[0], 3) == 0.195
     assert round(r.ci_high.iloc[0], 3) == 0.84
@@ -331,7 +336,7 @@ def test_alpha_per_wave_with_reverse_scoring_and_listwise_deletion():
                 raw["ps2"] = None  # incomplete -> excluded from alpha
             rows.append((f"R{r}", wave, raw))
     df = long(rows)
-    res = cronbach_alpha(df).set_index("wave")
+    res = cronbach_alpha(df).summary.set_index("wave")
     assert list(res.index) == ["w1", "w2"]
     assert (res.n == 29).all() and (res.n_excluded == 1).all()
     # the same alpha from a wide table reverse-scored by hand
@@ -344,7 +349,7 @@ def test_alpha_per_wave_with_reverse_scoring_and_listwise_deletion():
     hand = k / (k - 1) * (1 - x.var(axis=0, ddof=1).sum() / x.sum(axis=1).var(ddof=1))
     assert res.loc["w1", "estimate"] == pytest.approx(hand)
     assert res.loc["w1", "estimate"] > 0.7  # reversing matters: unreversed alpha is far lower
-    unrev = cronbach_alpha(df, reverse=()).set_index("wave")
+    unrev = cronbach_alpha(df, reverse=()).summary.set_index("wave")
     assert unrev.loc["w1", "estimate"] < 0.3
 
 
@@ -361,18 +366,22 @@ MISKEYED = [[1, 6, 2, 7, 1, 7, 7], [7, 1, 5, 2, 7, 1, 2], [2, 5, 3, 6, 4, 5, 6],
 
 def test_negative_alpha_names_the_items_that_look_mis_keyed():
     wide = pd.DataFrame(MISKEYED, columns=ITEMS)
-    r = cronbach_alpha(wide, reverse=(), by=None).iloc[0]
+    r = cronbach_alpha(wide, reverse=(), by=None).summary.iloc[0]
     assert r.estimate == pytest.approx(-1.854110613, abs=1e-9)
     assert "negative alpha" in r.note and "mis-keyed" in r.note
     assert "ps1, ps3, ps5 correlate negatively" in r.note and "none reversed now" in r.note
     # keyed correctly (items 1, 3, 5 reverse-scored), alpha is positive and has no note
-    ok = cronbach_alpha(wide, reverse=("ps1", "ps3", "ps5"), by=None).iloc[0]
+    ok = cronbach_alpha(wide, reverse=("ps1", "ps3", "ps5"), by=None).summary.iloc[0]
     assert ok.estimate > 0.8 and ok.note == ""
 
 
 def test_alpha_too_few_respondents_is_nan_with_note():
-    r = cronbach_alpha(long([("A", "w1", answers([6] * 7))]))
+    res = cronbach_alpha(long([("A", "w1", answers([6] * 7))]))
+    r = res.summary
     assert np.isnan(r.estimate.iloc[0]) and "fewer than two" in r.note.iloc[0]
+    assert [str(n) for n in res.notes_with("not_estimable")] == [
+        "w1: fewer than two complete respondents."
+    ]
 
 
 # -- flags: base scenario --------------------------------------------------------------------------
@@ -386,12 +395,24 @@ def test_flag_table_contract():
     fr = base_frames()
     set_pulse(fr, "M1", "midpoint", [3] * 7)
     fr["checkpoints"].loc[0, "progress"] = 1
-    f = flags_of(fr)
+    res = flag_pairs(pilot_of(fr), as_of="2025-03-31")
+    f = res.flags_
     assert set(f.flag) <= set(FLAG_CODES)
     assert set(f.action) <= set(ACTIONS)
     assert list(f.severity.cat.categories) == ["low", "medium", "high"]
     assert f.severity.iloc[0] == "high"  # sorted high first
-    assert f.attrs["as_of"] == "2025-03-31"
+    assert res.as_of_ == pd.Timestamp("2025-03-31") and res.arguments["as_of"] == "2025-03-31"
+    # the summary counts pairs per code: one row for any flag, then each code in order
+    s = res.summary
+    assert s.flag.tolist() == ["any", *FLAG_CODES]
+    by_code = f.groupby("flag").pair_id.nunique()
+    for code in FLAG_CODES:
+        assert res.row(flag=code).estimate == by_code.get(code, 0)
+    assert res.row(flag="any").estimate == f.pair_id.nunique()
+    assert res.row(flag="LOW_SAFETY").action == "pause" and (s.n == len(fr["pairs"])).all()
+    ax = res.plot()  # one bar per code, as long as the pairs it flagged
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(FLAG_CODES)
+    assert [b.get_width() for b in ax.patches] == [by_code.get(c, 0) for c in FLAG_CODES]
 
 
 def test_unknown_threshold_rejected():
@@ -676,7 +697,7 @@ def test_answers_by_non_members_and_after_as_of_are_excluded_and_counted():
     stray["value"] = np.where(stray["item"].isin(REV), 7.0, 1.0)
     fr["surveys"] = pd.concat([sv, stray], ignore_index=True)
     pilot = pilot_of(fr)
-    f = flag_pairs(pilot, as_of="2025-03-20")  # the endpoint (03-26) is after as_of
+    f = flag_pairs(pilot, as_of="2025-03-20").flags_  # the endpoint (03-26) is after as_of
     assert "LOW_SAFETY" not in set(f.flag)
     q = pilot.quality.set_index("check")
     assert q.loc["psych_safety answers by non-members", "rows"] == len(
@@ -688,10 +709,13 @@ def test_answers_by_non_members_and_after_as_of_are_excluded_and_counted():
 def test_missing_tables_skip_checks_with_notes():
     fr = base_frames()
     del fr["sessions"], fr["checkpoints"]
-    f = flags_of(fr)
-    assert len(f) == 0
-    notes = " ".join(f.attrs["notes"])
+    res = flag_pairs(pilot_of(fr), as_of="2025-03-31")
+    assert len(res.flags_) == 0
+    notes = " ".join(res.notes_with("missing_data"))
     assert "STALLED not checked" in notes and "GOAL_OFF_TRACK not checked" in notes
+    # a check that did not run counts no pairs: its count is missing, not 0
+    assert np.isnan(res.row(flag="STALLED").estimate) and not res.row(flag="STALLED").checked
+    assert res.row(flag="LOW_SAFETY").estimate == 0 and res.row(flag="LOW_SAFETY").checked
 
 
 # -- sponsor summary: privacy and suppression -----------------------------------------------------
@@ -764,7 +788,7 @@ def test_summary_on_hand_pilot_values_and_no_text():
     from rm_analytics.stats.intervals import wilson_ci
 
     assert (share.ci_low, share.ci_high) == pytest.approx(wilson_ci(1, 6))
-    mid_all = res.row(metric="mean_safety", wave="midpoint", role="all")
+    mid_all = res.row(metric="mean_safety", wave="midpoint", role="both")
     assert mid_all.estimate == pytest.approx((3 + 11 * 6) / 12) and mid_all.n == 12
     assert list(s[s.metric == "mean_safety"].wave.unique()) == ["baseline", "midpoint", "endpoint"]
     # all answers identical at baseline: alpha undefined (no variance) -> NaN, never made up
@@ -790,11 +814,11 @@ def test_small_groups_keep_their_numbers_and_the_report_hides_them():
     assert res.row(metric="mean_safety", wave="midpoint", role="mentee").n == 6
     s = res.summary[res.summary.metric == "mean_safety"]
     hidden = PrivacyPolicy(5).rows("safety", s, id_cols=["wave", "role"],
-                                   parts={"all": ["mentor", "mentee"]}, part_col="role",
+                                   parts={"both": ["mentor", "mentee"]}, part_col="role",
                                    line_cols=["wave"])  # fmt: skip
     mid = s.wave == "midpoint"
     assert hidden[mid & (s.role == "mentor")].all() and hidden[mid & (s.role == "mentee")].all()
-    assert not hidden[mid & (s.role == "all")].any()
+    assert not hidden[mid & (s.role == "both")].any()
     assert not hidden[~mid].any()  # every member answered the other pulses: 6 and 6
     with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
         safety_summary(pilot_of(fr), as_of="2025-03-31", min_cell_size=7)

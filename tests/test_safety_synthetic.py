@@ -29,7 +29,7 @@ def _check_drops(truth: dict, pilot, flags: pd.DataFrame) -> None:
     from rm_analytics.metrics.safety import scale_scores
 
     sv = pilot.surveys[pilot.surveys.pair_id.isin(truth["unsafe_pairs"])]
-    sc = scale_scores(sv).dropna(subset=["score"])
+    sc = scale_scores(sv).scores_.dropna(subset=["score"])
     mentors = pilot.pairs.set_index("pair_id").mentor_id
     checked = 0
     for pair in truth["unsafe_pairs"]:
@@ -57,7 +57,7 @@ def false_positive_rates(truth: dict, flags: pd.DataFrame, pair_ids) -> dict[str
 
 def test_sample_truth_pairs_are_flagged(synthetic_sample):
     pilot = synthetic_sample.to_pilot()
-    flags = flag_pairs(pilot)
+    flags = flag_pairs(pilot).flags_
     _check_truth(synthetic_sample.truth, flags)
     _check_drops(synthetic_sample.truth, pilot, flags)
     for pair in synthetic_sample.truth["unsafe_pairs"]:
@@ -81,7 +81,7 @@ def test_many_planted_pairs_are_flagged_and_false_positives_are_rare():
         seed=11,
     )
     pilot = data.to_pilot()
-    flags = flag_pairs(pilot)
+    flags = flag_pairs(pilot).flags_
     _check_truth(data.truth, flags)
     _check_drops(data.truth, pilot, flags)
     fp = false_positive_rates(data.truth, flags, pilot.pairs.pair_id)

@@ -29,6 +29,7 @@ from rm_analytics.metrics.skills import (
     welch_difference,
     wilcoxon_signed_rank_p,
 )
+from rm_analytics.results import ESTIMATE_COLUMNS
 
 DRUG1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
 DRUG2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
@@ -133,7 +134,11 @@ def test_prepost_excludes_incomplete_pairs_by_group_and_gain():
     pre, post = np.array(DRUG1[:5]), np.array(DRUG2[:5])
     assert a.normalized_gain == pytest.approx((post.mean() - pre.mean()) / (6 - pre.mean()))
     assert a.pct_improved == pytest.approx(100 * np.mean(post - pre >= 1.0))
-    assert r.plot() is not None
+    assert list(r.summary.columns[:7]) == ["metric", "grp", *ESTIMATE_COLUMNS]
+    assert set(r.summary.metric) == {"change"}
+    ax = r.plot()  # one point per group, at its mean change
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert ax.get_lines()[0].get_xdata().tolist() == pytest.approx(list(s.estimate))
 
 
 def test_prepost_errors():
@@ -184,11 +189,11 @@ def test_pilot_skills_recovers_truth(synthetic_completed):
     pilot = synthetic_completed.to_pilot()
     r = pilot_skills(pilot)
     t = synthetic_completed.truth
-    mentors = r.row(role="mentors", measure="change_vs_control")
+    mentors = r.row(role="mentor", metric="change_vs_control")
     # change relative to the control removes the retest gain: the realised programme effect
     assert mentors.ci_low <= t["skill_effect_mentors_realised"] <= mentors.ci_high
     # mentees have no assessed control: their change is programme effect + retest gain
-    mentees = r.row(role="mentees", measure="change")
+    mentees = r.row(role="mentee", metric="change")
     assert mentees.ci_low <= t["skill_change_mentees"] <= mentees.ci_high
     assert (
         mentees.ci_low <= t["skill_effect_mentees_realised"] + t["retest_gain"] <= mentees.ci_high
@@ -196,9 +201,18 @@ def test_pilot_skills_recovers_truth(synthetic_completed):
     assert any("Mentees" in n and "retest" in n for n in r.notes)
     q = pilot.quality
     assert (q.check == "mentors: no post assessment").any()
-    assert r.row(role="mentors", measure="change").n_excluded == q.loc[
+    assert r.row(role="mentor", metric="change").n_excluded == q.loc[
         q.check == "mentors: no post assessment", "rows"].iloc[0]  # fmt: skip
-    assert r.plot() is not None
+    assert list(r.summary.columns[:3]) == ["metric", "role", "skills"]
+    ax = r.plot()  # one point per role and comparison, labelled in words
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [
+        "mentees (change)",
+        "mentors (change)",
+        "control (change)",
+        "mentors (change vs control)",
+    ]
+    assert ax.get_lines()[0].get_xdata()[-1] == pytest.approx(mentors.estimate)
 
 
 @pytest.mark.slow
@@ -208,7 +222,7 @@ def test_pilot_skills_recovery_over_seeds():
     hits, errs = 0, []
     for seed in range(12):
         s = generate(seed=100 + seed)
-        row = pilot_skills(s.to_pilot()).row(role="mentors", measure="change_vs_control")
+        row = pilot_skills(s.to_pilot()).row(role="mentor", metric="change_vs_control")
         truth = s.truth["skill_effect_mentors_realised"]
         hits += row.ci_low <= truth <= row.ci_high
         errs.append(row.estimate - truth)
@@ -221,5 +235,5 @@ def test_pilot_skills_min_cell_size_is_deprecated(synthetic_sample):
     nothing; every row keeps its estimate and n."""
     with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
         r = pilot_skills(synthetic_sample.to_pilot(), min_cell_size=30)
-    assert not np.isnan(r.row(role="mentors", measure="change").estimate)
+    assert not np.isnan(r.row(role="mentor", metric="change").estimate)
     assert r.summary.equals(pilot_skills(synthetic_sample.to_pilot()).summary)

@@ -90,6 +90,32 @@ def check_as_of(as_of: str | pd.Timestamp, today: str | pd.Timestamp | None = No
     return stamp
 
 
+def analysis_date(
+    tables: dict[str, pd.DataFrame],
+    as_of: str | pd.Timestamp | None = None,
+    today: str | pd.Timestamp | None = None,
+) -> pd.Timestamp:
+    """The date an analysis judges the data at: the one definition every analysis uses.
+
+    ``as_of`` when given (checked with :func:`check_as_of`: a date, not after ``today``),
+    else the latest date recorded in the tables (:func:`snapshot_date`: planned dates and
+    dates after ``today`` left out). :meth:`Pilot.analysis_date` is this for a pilot.
+
+    Raises
+    ------
+    AnalysisDateError
+        ``as_of`` is not a date or lies after ``today``.
+    InsufficientDataError
+        No ``as_of`` and no recorded date in the tables.
+    """
+    if as_of is not None and not (isinstance(as_of, str) and not as_of.strip()):
+        return check_as_of(as_of, today)
+    stamp = snapshot_date(tables, reference_date(today))
+    if pd.isna(stamp):
+        raise InsufficientDataError("the data hold no recorded dates; pass as_of explicitly")
+    return stamp
+
+
 @dataclass
 class QualityEntry:
     table: str
@@ -271,11 +297,19 @@ class Pilot:
         return snapshot_date(self._tables, self.today)
 
     def analysis_date(self, as_of: str | pd.Timestamp | None = None) -> pd.Timestamp:
-        """The date an analysis judges the pilot at: ``as_of`` (checked with
-        :func:`check_as_of` against :attr:`today`), else :meth:`snapshot_date`."""
-        if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-            return self.snapshot_date()
-        return check_as_of(as_of, self.today)
+        """The date an analysis judges the pilot at, the one definition every analysis and
+        the report use: ``as_of`` (checked with :func:`check_as_of` against :attr:`today`),
+        else :meth:`snapshot_date`, the latest recorded date (planned end dates and dates
+        after :attr:`today` left out).
+
+        Raises
+        ------
+        AnalysisDateError
+            ``as_of`` is not a date or lies after :attr:`today`.
+        InsufficientDataError
+            No ``as_of`` and no recorded date in the pilot.
+        """
+        return analysis_date(self._tables, as_of, self.today)
 
     # -- derived views ------------------------------------------------------------------------
     def participants(

@@ -1,8 +1,8 @@
 """Delivery and relationship engagement: did the pairs meet as planned?
 
-:func:`pair_delivery` gives one row per pair (sessions held against the plan, cadence, gaps,
-a health label) for the program lead; :func:`delivery_summary` aggregates it for sponsors
-(no pair ids, small cells suppressed).
+:func:`pair_delivery` gives the pairs per health label and, in ``pairs_``, one row per pair
+(sessions held against the plan, cadence, gaps, a health label) for the program lead;
+:func:`delivery_summary` aggregates it for sponsors (no pair ids, small cells suppressed).
 
 Conventions
 -----------
@@ -46,7 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import Note, Result
 from ..stats.intervals import mean_ci, wilson_ci
 from ._inputs import deprecated_min_cell_size
 
@@ -171,19 +171,14 @@ def _need(df: pd.DataFrame, name: str, cols: tuple[str, ...]) -> None:
         raise ValueError(f"{name} needs the column(s) {', '.join(missing)}")
 
 
-def default_as_of(pilot_or_frames: Any) -> pd.Timestamp:
-    """The data snapshot date: the latest date recorded in the data (planned cohort and pair
-    end dates excluded; see :func:`rm_analytics.pilot.snapshot_date`). Used when ``as_of``
-    is not given, so a pilot exported months ago is judged as of its export, not today."""
-    from ..data.pilot import Pilot, snapshot_date
+def _analysis_date(pilot_or_frames: Any, as_of) -> pd.Timestamp:
+    """:meth:`Pilot.analysis_date <rm_analytics.Pilot.analysis_date>` of a pilot, or of a dict
+    of frames (the same rule: ``as_of`` when given, else the latest recorded date)."""
+    from ..data.pilot import Pilot, analysis_date
 
-    if isinstance(pilot_or_frames, Pilot):  # dates after the pilot's today are planned
-        stamp = pilot_or_frames.snapshot_date()
-    else:
-        stamp = snapshot_date(dict(pilot_or_frames), pd.Timestamp.today())
-    if pd.isna(stamp):
-        raise InsufficientDataError("no dates in the data to judge delivery as of; pass as_of")
-    return stamp
+    if isinstance(pilot_or_frames, Pilot):
+        return pilot_or_frames.analysis_date(as_of)
+    return analysis_date(dict(pilot_or_frames), as_of)
 
 
 # -- core ---------------------------------------------------------------------------------------
@@ -346,15 +341,53 @@ def _rules(overrides: Mapping[str, float] | None) -> dict[str, float]:
     return rules
 
 
+class PairDelivery(Result):
+    """Delivery of each pair (see :func:`pair_delivery`). ``pairs_`` names pairs: it is for
+    the program lead.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per health label: ``metric`` (``pairs``), ``health`` (``on_track``,
+        ``needs_check_in``, ``too_early_to_tell``), ``estimate`` (pairs with that label),
+        ``ci_low, ci_high, p_value`` (NaN: counts), ``n`` (pairs), ``share`` (estimate / n).
+    pairs_ : pandas.DataFrame
+        One row per pair (columns in :func:`pair_delivery`).
+    as_of_ : pandas.Timestamp
+        The date the pairs are judged at.
+    """
+
+    title = "Delivery per pair"
+    pairs_: pd.DataFrame
+    as_of_: pd.Timestamp
+
+    def plot(self, ax=None):
+        """Pairs per health label. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 2.5))
+        s = self.summary
+        y = np.arange(len(s))
+        colour = {"on_track": "#009E73", "needs_check_in": "#D55E00", "too_early_to_tell": "grey"}
+        ax.barh(y, s.estimate.to_numpy(dtype=float), color=[colour[h] for h in s.health])
+        ax.set_yticks(y, [h.replace("_", " ") for h in s.health])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"pairs (of {int(s.n.iloc[0]) if len(s) else 0})")
+        ax.set_title(self.title)
+        return ax
+
+
 def pair_delivery(
     pilot_or_frames: Any,
     *,
     as_of: str | pd.Timestamp | None = None,
     rules: Mapping[str, float] | None = None,
-) -> pd.DataFrame:
-    """Sessions held against the plan, cadence and a health label, one row per pair.
+) -> PairDelivery:
+    """Sessions held against the plan, cadence and a health label for every pair.
 
-    For the program lead (it holds pair ids); see :func:`delivery_summary` for sponsors.
+    For the program lead (``pairs_`` holds pair ids); see :func:`delivery_summary` for
+    sponsors.
 
     Parameters
     ----------
@@ -365,15 +398,17 @@ def pair_delivery(
         ``cohort_cadence_days`` and ``cohort_planned_sessions``).
     as_of
         Date the pairs are judged at (default: the latest date in the data, see
-        :func:`default_as_of`). Sessions after it are ignored and counted.
+        :meth:`Pilot.analysis_date <rm_analytics.Pilot.analysis_date>`). Sessions after it are
+        ignored and counted.
     rules
         Overrides of :data:`DEFAULT_HEALTH_RULES` (``gap_cadences``, ``min_adherence``,
         ``gap_tolerance``). Heuristics, not validated cut-offs.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per pair, columns:
+    PairDelivery
+        ``summary``: pairs per health label (see :class:`PairDelivery`); ``pairs_``: one row
+        per pair, columns:
 
         - ``pair_id``, ``cohort_id``, ``status`` (the pair's status);
         - ``planned_sessions``: the pair's slots in the cohort's plan;
@@ -388,7 +423,7 @@ def pair_delivery(
         - ``cadence_days``, ``observed_until``.
     """
     info, sessions, _, pilot = delivery_inputs(pilot_or_frames)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot_or_frames)
+    stamp = _analysis_date(pilot_or_frames, as_of)
     out, excluded = delivery_core(
         info.reset_index(drop=True),
         sessions,
@@ -397,7 +432,37 @@ def pair_delivery(
     )
     if pilot is not None:
         _log(pilot, excluded, len(sessions))
-    return out
+    counts = out.health.value_counts().reindex(list(HEALTH_LEVELS), fill_value=0)
+    n = len(out)
+    summary = pd.DataFrame(
+        {
+            "metric": "pairs",
+            "health": list(HEALTH_LEVELS),
+            "estimate": counts.to_numpy(dtype=float),
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "p_value": np.nan,
+            "n": float(n),
+            "share": counts.to_numpy(dtype=float) / n if n else np.nan,
+        }
+    )
+    notes = [
+        Note(
+            "Health labels follow documented rules (two missed cadence periods or under half "
+            "the due sessions held = needs check-in; fewer than two sessions due = too early "
+            "to tell); they are heuristics, not validated cut-offs.",
+            "assumption",
+        )
+    ]
+    notes += [
+        Note(f"{rows} session(s) excluded: {check} ({detail}).", "excluded_rows")
+        for check, (rows, detail) in excluded.items()
+        if rows
+    ]
+    res = PairDelivery(summary, notes, as_of=f"{stamp:%Y-%m-%d}", rules=_rules(rules))
+    res.pairs_ = out
+    res.as_of_ = stamp
+    return res
 
 
 def _log(pilot, excluded: dict[str, tuple[int, str]], total: int) -> None:
@@ -494,10 +559,11 @@ def delivery_summary(
         (``p_value`` is NaN: these are descriptive estimates, no test).
     """
     deprecated_min_cell_size(min_cell_size, "delivery_summary")
-    pairs = pair_delivery(pilot_or_frames, as_of=as_of, rules=rules)
+    delivered = pair_delivery(pilot_or_frames, as_of=as_of, rules=rules)
+    pairs = delivered.pairs_
     n = len(pairs)
     rows: list[dict[str, Any]] = []
-    res = DeliverySummary(params={"as_of": as_of, "alpha": alpha})
+    res = DeliverySummary(as_of=f"{delivered.as_of_:%Y-%m-%d}", alpha=alpha)
 
     def add(metric, est, lo, hi, k, method):
         rows.append(
@@ -541,6 +607,7 @@ def delivery_summary(
     res.summary = summary
     res.note(
         "Health labels follow documented rules (two missed cadence periods or under half the "
-        "due sessions held = needs check-in); they are heuristics, not validated cut-offs."
+        "due sessions held = needs check-in); they are heuristics, not validated cut-offs.",
+        "assumption",
     )
     return res

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import Note, Result, normalise_role, tidy
 from ..stats.ols import (
     fit_ols,
 )
@@ -67,8 +67,9 @@ class DiDResult(Result):
     Attributes
     ----------
     summary : DataFrame
-        One row: ``term`` ("treated:post"), ``estimate, se, ci_low, ci_high, p_value, n``,
-        ``n_units``, ``n_clusters``, ``df``, ``method``, ``n_treated_clusters``.
+        One row: ``metric`` (``difference_in_differences``: the coefficient of
+        treated x post), ``estimate, ci_low, ci_high, p_value, n``, ``se``, ``n_units``,
+        ``n_clusters``, ``df``, ``n_treated_clusters``, ``method``.
     cells_ : DataFrame
         Mean outcome per group and period: ``group`` (treated/control), ``period`` (pre/post),
         ``mean``, ``sd``, ``n``.
@@ -210,10 +211,12 @@ def difference_in_differences(
     Returns
     -------
     DiDResult
-        ``summary`` with one row and columns ``term, estimate, se, ci_low, ci_high, p_value, n,
-        n_units, n_clusters, df, method`` (``n`` = observations used, ``n_units`` = distinct
+        ``summary`` with one row and columns ``metric`` (``difference_in_differences``),
+        ``estimate, ci_low, ci_high, p_value, n, se, n_units, n_clusters, df,
+        n_treated_clusters, method`` (``n`` = observations used, ``n_units`` = distinct
         units or NaN, ``n_clusters`` = clusters or NaN, ``df`` = degrees of freedom of the t
-        reference or NaN for normal/bootstrap); ``cells_``; ``coefs_``; ``notes``.
+        reference or NaN for normal/bootstrap); ``cells_``; ``coefs_`` (every coefficient,
+        by ``term``); ``notes``.
 
     References
     ----------
@@ -232,8 +235,11 @@ def difference_in_differences(
         keep = df[period].isin([pre, post])
         if (~keep).any():
             notes.append(
-                f"{int((~keep).sum())} row(s) in periods other than {pre!r} and {post!r} "
-                "were left out."
+                Note(
+                    f"{int((~keep).sum())} row(s) in periods other than {pre!r} and {post!r} "
+                    "were left out.",
+                    "excluded_rows",
+                )
             )
         df = df[keep.to_numpy()]
     periods = pd.unique(df[period].dropna())
@@ -249,7 +255,11 @@ def difference_in_differences(
         raise InsufficientDataError(
             f"column {group!r} has no row with the treated value {treated!r}"
         )
-    if len(groups) != 2:
+    if len(groups) < 2:
+        raise InsufficientDataError(
+            f"column {group!r} has only the treated value {treated!r}: no control group"
+        )
+    if len(groups) > 2:
         raise ValueError(
             f"column {group!r} must have exactly two values (treated {treated!r} and a control), "
             f"found {len(groups)}: {', '.join(map(str, groups[:10]))}"
@@ -260,8 +270,11 @@ def difference_in_differences(
     complete = df[need].notna().all(axis=1).to_numpy()
     if (~complete).any():
         notes.append(
-            f"{int((~complete).sum())} row(s) with a missing outcome, group, period, unit or "
-            "covariate were left out."
+            Note(
+                f"{int((~complete).sum())} row(s) with a missing outcome, group, period, unit "
+                "or covariate were left out.",
+                "excluded_rows",
+            )
         )
     df = df[complete]
     d = df[group].eq(treated).to_numpy().astype(float)
@@ -296,7 +309,7 @@ def difference_in_differences(
         .reset_index()
     )
     if len(cells) < 4:
-        raise ValueError(
+        raise InsufficientDataError(
             "both groups must be observed in both periods; cells present: "
             + ", ".join(f"{g}/{q}" for g, q in zip(cells.group, cells.period, strict=True))
         )
@@ -307,10 +320,15 @@ def difference_in_differences(
     )  # fmt: skip
     notes += fit.notes
     if fe and covariates:
-        notes.append("Covariates that do not vary within a unit are absorbed by the unit effects.")
+        notes.append(
+            Note(
+                "Covariates that do not vary within a unit are absorbed by the unit effects.",
+                "method",
+            )
+        )
     t = fit.term("treated:post")
     row = {
-        "term": "treated:post",
+        "metric": "difference_in_differences",
         **{k: t[k] for k in ("estimate", "se", "ci_low", "ci_high", "p_value")},
         "n": fit.n,
         "n_units": float(df[unit].nunique()) if unit else float("nan"),
@@ -325,10 +343,10 @@ def difference_in_differences(
         ),
         "method": fit.method,
     }
-    notes.insert(0, f"Estimator: {fit.method}.")
+    notes.insert(0, Note(f"Estimator: {fit.method}.", "method"))
     res = DiDResult(
-        pd.DataFrame([row]), notes, outcome=outcome, n_input=n_in, design="panel" if unit else
-        "repeated cross-sections",
+        tidy(pd.DataFrame([row])), notes, outcome=outcome, n_input=n_in,
+        design="panel" if unit else "repeated cross-sections", alpha=alpha, seed=seed,
     )  # fmt: skip
     res.cells_ = cells
     res.coefs_ = pd.DataFrame(fit.columns())
@@ -347,8 +365,9 @@ class EventStudyResult(Result):
     Attributes
     ----------
     summary : DataFrame
-        One row per event time: ``event_time, estimate, se, ci_low, ci_high, p_value, n``
-        (``n`` = observations at that event time); the reference row has estimate 0 and no CI.
+        One row per event time: ``metric`` (``effect``), ``event_time, estimate, ci_low,
+        ci_high, p_value, n, se`` (``n`` = observations at that event time); the reference
+        row has estimate 0 and no CI.
     pretrend_ : DataFrame
         One row: ``test, statistic, df1, df2, p_value, n_pre`` (joint Wald/F test that every
         pre-period coefficient is zero), or empty when there are fewer than two pre periods.
@@ -409,7 +428,8 @@ def event_study(
     Returns
     -------
     EventStudyResult
-        ``summary`` (``event_time, estimate, se, ci_low, ci_high, p_value, n``),
+        ``summary`` (``metric`` = ``effect``, ``event_time, estimate, ci_low, ci_high,
+        p_value, n, se``),
         ``pretrend_`` (``test, statistic, df1, df2, p_value, n_pre``), ``notes``.
     """
     df = as_frame(data)
@@ -418,7 +438,10 @@ def event_study(
     complete = df[need].notna().all(axis=1).to_numpy()
     notes: list[str] = []
     if (~complete).any():
-        notes.append(f"{int((~complete).sum())} row(s) with missing values were left out.")
+        notes.append(
+            Note(f"{int((~complete).sum())} row(s) with missing values were left out.",
+                 "excluded_rows")
+        )  # fmt: skip
     df = df[complete]
     e = df[event_time].astype(int).to_numpy()
     d = df[group].eq(treated).to_numpy()
@@ -495,15 +518,26 @@ def event_study(
             else "the groups already diverged before the programme (parallel trends doubtful)"
         )
         notes.append(
-            f"Pre-trend check over {len(pre)} pre-period coefficient(s): F = "
-            f"{w['statistic']:.2f}, p = {w['p_value']:.3f}: {verdict}. A non-significant test "
-            "with few waves and few people is weak evidence."
+            Note(
+                f"Pre-trend check over {len(pre)} pre-period coefficient(s): F = "
+                f"{w['statistic']:.2f}, p = {w['p_value']:.3f}: {verdict}. A non-significant "
+                "test with few waves and few people is weak evidence.",
+                "assumption",
+            )
         )
     else:
         pretrend = pd.DataFrame(columns=["test", "statistic", "df1", "df2", "p_value", "n_pre"])
-        notes.append("Fewer than two waves before the programme start: no pre-trend test.")
-    notes.insert(0, f"Estimator: {fit.method}; reference event time {reference}.")
-    res = EventStudyResult(pd.DataFrame(rows), notes, outcome=outcome, reference=reference)
+        notes.append(
+            Note("Fewer than two waves before the programme start: no pre-trend test.",
+                 "not_estimable")
+        )  # fmt: skip
+    notes.insert(0, Note(f"Estimator: {fit.method}; reference event time {reference}.", "method"))
+    summary = pd.DataFrame(rows)
+    summary.insert(0, "metric", "effect")
+    res = EventStudyResult(
+        tidy(summary, ["event_time"]), notes, outcome=outcome, reference=reference, alpha=alpha,
+        seed=seed,
+    )  # fmt: skip
     res.pretrend_ = pretrend
     res.fit_ = fit
     return res
@@ -582,15 +616,20 @@ def engagement_index(
 # ---------------------------------------------------------------------------------------------
 
 
+#: A summary's role in the words of figure labels.
+ROLE_WORDS = {"both": "all"}
+
+
 class EngagementResult(Result):
     """Participants-vs-control engagement deltas of a pilot.
 
     Attributes
     ----------
     summary : DataFrame
-        One row per outcome and role: ``outcome`` (engagement_index, retention_intent),
-        ``role`` (mentor, mentee, all), ``estimate, se, ci_low, ci_high, p_value, n``
-        (answers used), ``n_treated``, ``n_control`` (people), ``n_clusters``, ``method``.
+        One row per outcome and role: ``metric`` (engagement_index, retention_intent: the
+        difference-in-differences of that outcome), ``role`` (mentor, mentee, both),
+        ``estimate, ci_low, ci_high, p_value, n`` (answers used), ``se``, ``n_treated``,
+        ``n_control`` (people), ``n_clusters``, ``method``.
     waves_ : DataFrame
         Per cohort: ``cohort_id, cohort_start, cohort_end, baseline, followup, n_pre_waves``.
     event_study_ : EventStudyResult or None
@@ -614,7 +653,7 @@ class EngagementResult(Result):
         keep = self.summary.estimate.notna().to_numpy() | hide
         s = self.summary[keep].reset_index(drop=True)
         hide = hide[keep]
-        labels = [f"{o} ({r})" for o, r in zip(s.outcome, s.role, strict=True)]
+        labels = [f"{o} ({ROLE_WORDS.get(r, r)})" for o, r in zip(s.metric, s.role, strict=True)]
         y = np.arange(len(s))
         shown = s[~hide]
         xerr = error_bars(shown.estimate, shown.ci_low, shown.ci_high)
@@ -688,6 +727,7 @@ def pilot_engagement(
     alpha: float = 0.05,
     min_cell_size: int | None = None,
     event_study_check: bool = True,
+    seed: int | None = 20250113,
 ) -> EngagementResult:
     """Engagement delta of a pilot: participants vs control, baseline to follow-up.
 
@@ -697,7 +737,8 @@ def pilot_engagement(
       start; **follow-up** = the first wave whose median response date is after the cohort end
       (waves during the cohort are partly treated and are not used). ``baseline`` /
       ``followup`` override these with wave labels (for every cohort).
-    * **treated** = the cohort's mentors / mentees / both (``roles`` plus "all");
+    * **treated** = the cohort's mentors / mentees / both (``roles``, plus the two together
+      as role ``both``);
       **control** = the cohort's designated control list (``control="designated"``; if there is
       none, all non-participants, with a note) or everyone never in a pair
       (``"all_nonparticipants"``). The designated list is usually drawn for mentors (juniors):
@@ -713,19 +754,18 @@ def pilot_engagement(
     Every row carries its people (``n_treated``, ``n_control``); hiding small groups from
     sponsors is the report's privacy policy (``min_cell_size`` is deprecated and ignored).
     Answers left out (respondents in neither group, waves not used) are logged on the pilot.
+    ``seed`` seeds the wild cluster bootstrap when ``small_sample="wild"``.
 
     Returns
     -------
     EngagementResult
-        ``summary`` columns: ``outcome, role, estimate, se, ci_low, ci_high, p_value, n,
+        ``summary`` columns: ``metric, role, estimate, ci_low, ci_high, p_value, n, se,
         n_treated, n_control, n_clusters, method``; ``waves_``; ``event_study_``; ``notes``.
     """
     deprecated_min_cell_size(min_cell_size, "pilot_engagement")
     if control not in ("designated", "all_nonparticipants"):
         raise ValueError(f"control must be 'designated' or 'all_nonparticipants', not {control!r}")
-    for r in roles:
-        if r not in ("mentor", "mentee"):
-            raise ValueError(f"roles must be 'mentor' and/or 'mentee', not {r!r}")
+    roles = tuple(normalise_role(r, argument="roles", allowed=("mentor", "mentee")) for r in roles)
     pilot.require("surveys", purpose="the engagement analysis")
     sv = pilot.surveys
     notes: list[str] = []
@@ -747,7 +787,10 @@ def pilot_engagement(
         )  # fmt: skip
     else:
         notes.append(
-            f"No {intent_survey!r} answers to item {intent_item!r}: no retention-intent delta."
+            Note(
+                f"No {intent_survey!r} answers to item {intent_item!r}: no retention-intent delta.",
+                "missing_data",
+            )
         )
     dates = _wave_dates(sv, survey)
     for label, w in (("baseline", baseline), ("followup", followup)):
@@ -767,9 +810,12 @@ def pilot_engagement(
                            "n_pre_waves": n_pre})  # fmt: skip
         if b is None or f is None:
             notes.append(
-                f"Cohort {c.cohort_id}: no engagement wave "
-                + ("before the start" if b is None else "after the end")
-                + " yet; left out of the engagement delta."
+                Note(
+                    f"Cohort {c.cohort_id}: no engagement wave "
+                    + ("before the start" if b is None else "after the end")
+                    + " yet; left out of the engagement delta.",
+                    "missing_data",
+                )
             )
             continue
         p = part[part.cohort_id.eq(c.cohort_id)].drop_duplicates(["employee_id", "role"])
@@ -783,8 +829,11 @@ def pilot_engagement(
         else:
             if control == "designated":
                 notes.append(
-                    f"Cohort {c.cohort_id} has no designated control: compared with all "
-                    "non-participants (opt-in participants may differ from them)."
+                    Note(
+                        f"Cohort {c.cohort_id} has no designated control: compared with all "
+                        "non-participants (opt-in participants may differ from them).",
+                        "assumption",
+                    )
                 )
             ctrl_ids = set(pilot.employees.employee_id) - ever
             ctrl_label = "all non-participants"
@@ -797,15 +846,15 @@ def pilot_engagement(
     coded = {oname: _Coded(odf) for oname, odf in outcomes.items()}
     for oname, odf in outcomes.items():
         cd = coded[oname]
-        for role in (*roles, "all"):
+        for role in (*roles, "both"):
             frames = []
             for cid, b, f, _, p, ctrl_ids, _lab in stacks:
-                who = p[p.role.isin(roles if role == "all" else [role])].employee_id
+                who = p[p.role.isin(roles if role == "both" else [role])].employee_id
                 o = cd.select(who.drop_duplicates().to_numpy(), ctrl_ids, odf.wave.isin([b, f]))
                 o["post"] = o.wave.astype(str).eq(str(f)).astype(int)
                 o["cohort_id"] = cid
                 frames.append(o)
-            row = {"outcome": oname, "role": role}
+            row = {"metric": oname, "role": role}
             if not frames:
                 rows.append({**row, "estimate": np.nan})
                 continue
@@ -821,31 +870,37 @@ def pilot_engagement(
             if n_tr == 0 or n_co == 0:
                 rows.append({**row, "estimate": np.nan, "n": len(st)})
                 notes.append(
-                    f"{oname}, {role}: no "
-                    + ("participant" if n_tr == 0 else "control")
-                    + " answered both waves' surveys; not estimable."
+                    Note(
+                        f"{oname}, {ROLE_WORDS.get(role, role)}: no "
+                        + ("participant" if n_tr == 0 else "control")
+                        + " answered both waves' surveys; not estimable.",
+                        "not_estimable",
+                    )
                 )
                 continue
             try:
                 r = difference_in_differences(
                     st, outcome="y", group="treated", period="post", unit="stack_unit",
                     cluster="respondent_id", covariates=cov or None, small_sample=small_sample,
-                    alpha=alpha,
+                    alpha=alpha, seed=seed,
                 )  # fmt: skip
             except ValueError as err:
                 rows.append({**row, "estimate": np.nan, "n": len(st)})
-                notes.append(f"{oname}, {role}: not estimable ({err}).")
+                notes.append(
+                    Note(f"{oname}, {ROLE_WORDS.get(role, role)}: not estimable ({err}).",
+                         "not_estimable")
+                )  # fmt: skip
                 continue
             s = r.summary.iloc[0]
             rows.append({**row, **{k: s[k] for k in ("estimate", "se", "ci_low", "ci_high",
                          "p_value", "n", "n_clusters", "method")}})  # fmt: skip
             single = len(st) - int(s["n"])
             if single:
-                singles.append(f"{oname}/{role}: {single}")
+                singles.append(f"{oname}/{ROLE_WORDS.get(role, role)}: {single}")
             for nt in r.notes[1:]:
                 if "clusters" in nt:
-                    notes.append(f"{oname}, {role}: {nt}")
-            if oname == "engagement_index" and role == "all":
+                    notes.append(Note(f"{oname}, {ROLE_WORDS.get(role, role)}: {nt}", nt.code))
+            if oname == "engagement_index" and role == "both":
                 pilot.log_quality(
                     "surveys", "engagement", "answers in the difference-in-differences",
                     int(s["n"]), "kept",
@@ -854,23 +909,34 @@ def pilot_engagement(
                 )  # fmt: skip
     if singles:
         notes.append(
-            "Answers of people who answered only one of the two waves carry no within-person "
-            "information and are left out of the panel fit (" + "; ".join(singles) + ")."
+            Note(
+                "Answers of people who answered only one of the two waves carry no "
+                "within-person information and are left out of the panel fit ("
+                + "; ".join(singles)
+                + ").",
+                "excluded_rows",
+            )
         )
-    cols = ["outcome", "role", "estimate", "se", "ci_low", "ci_high", "p_value", "n",
+    cols = ["metric", "role", "estimate", "ci_low", "ci_high", "p_value", "n", "se",
             "n_treated", "n_control", "n_clusters", "method"]  # fmt: skip
     summary = pd.DataFrame(rows).reindex(columns=cols)
     labels = sorted({s[6] for s in stacks})
     notes.insert(
         0,
-        "Difference-in-differences of participants vs "
-        + (" / ".join(labels) if labels else "control")
-        + " between the last engagement wave before each cohort's start and the first after "
-        "its end; person fixed effects, cohort-specific period effects, standard errors "
-        "clustered by person. The engagement index is the mean of the answered items "
-        f"({', '.join(items)}; 1-5).",
+        Note(
+            "Difference-in-differences of participants vs "
+            + (" / ".join(labels) if labels else "control")
+            + " between the last engagement wave before each cohort's start and the first "
+            "after its end; person fixed effects, cohort-specific period effects, standard "
+            "errors clustered by person. The engagement index is the mean of the answered "
+            f"items ({', '.join(items)}; 1-5).",
+            "method",
+        ),
     )
-    res = EngagementResult(summary, notes, roles=roles, control=control)
+    res = EngagementResult(
+        summary, notes, roles=roles, control=control, alpha=alpha, small_sample=small_sample,
+        seed=seed,
+    )  # fmt: skip
     res.waves_ = waves
     res.event_study_ = None
     if event_study_check and stacks and waves.n_pre_waves.max() >= 2:
@@ -896,16 +962,20 @@ def pilot_engagement(
             res.event_study_ = event_study(
                 es_data, outcome="y", group="treated", event_time="event_time",
                 unit="stack_unit", stack="cohort_id", cluster="respondent_id",
-                small_sample=small_sample, alpha=alpha,
+                small_sample=small_sample, alpha=alpha, seed=seed,
             )  # fmt: skip
             pt = res.event_study_.pretrend_
             if len(pt):
                 res.note(
                     "Pre-trend check (engagement index, all participants): joint test of the "
-                    f"pre-start wave coefficients p = {pt.p_value.iloc[0]:.3f}."
+                    f"pre-start wave coefficients p = {pt.p_value.iloc[0]:.3f}.",
+                    "assumption",
                 )
         except ValueError as err:
-            res.note(f"Event study not estimable: {err}.")
+            res.note(f"Event study not estimable: {err}.", "not_estimable")
     elif event_study_check:
-        res.note("No cohort has two or more engagement waves before its start: no pre-trend check.")
+        res.note(
+            "No cohort has two or more engagement waves before its start: no pre-trend check.",
+            "not_estimable",
+        )
     return res

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..results import Result
+from ..results import Note, Result
 from ..stats.intervals import mean_ci, wilson_ci
 from ._inputs import as_frame, deprecated_min_cell_size, need_columns
 
-SUMMARY_COLUMNS = ["measure", "checkpoint", "estimate", "ci_low", "ci_high", "p_value", "n"]
+SUMMARY_COLUMNS = ["metric", "checkpoint", "estimate", "ci_low", "ci_high", "p_value", "n"]
 
 
 class GoalsResult(Result):
@@ -23,9 +23,9 @@ class GoalsResult(Result):
     Attributes
     ----------
     summary : DataFrame
-        Rows ``measure`` = ``mean_progress`` (week6, endpoint; 1-5, t interval),
+        Rows ``metric`` = ``mean_progress`` (week6, endpoint; 1-5, t interval),
         ``share_goal_met`` (endpoint; Wilson interval), ``share_off_track`` (week6: progress at
-        or below ``off_track_at``; Wilson interval); columns ``measure, checkpoint, estimate,
+        or below ``off_track_at``; Wilson interval); columns ``metric, checkpoint, estimate,
         ci_low, ci_high, p_value`` (always NaN: descriptive), ``n`` (pairs).
     distribution_ : DataFrame
         ``checkpoint, progress, n_pairs, share``.
@@ -159,10 +159,13 @@ def goal_progress(
     wide.loc[wide.progress_week6.isna(), "off_track_week6"] = pd.NA
     notes.insert(
         0,
-        f"Progress against the SMART goal (1-5) with t intervals; shares with Wilson intervals. "
-        f"Off track = week-6 progress at or below {off_track_at}.",
+        Note(
+            "Progress against the SMART goal (1-5) with t intervals; shares with Wilson "
+            f"intervals. Off track = week-6 progress at or below {off_track_at}.",
+            "method",
+        ),
     )
-    res = GoalsResult(summary, notes, off_track_at=off_track_at)
+    res = GoalsResult(summary, notes, off_track_at=off_track_at, alpha=alpha)
     res.distribution_ = distribution
     res.pairs_ = wide.reset_index()
     return res
@@ -188,6 +191,7 @@ def pilot_goals(pilot, **kwargs) -> GoalsResult:
     if no6:
         res.note(
             f"{no6} of {len(pf)} pair(s) have no week-6 check (too early, stopped or not "
-            "recorded); they are not in the week-6 figures."
+            "recorded); they are not in the week-6 figures.",
+            "excluded_rows",
         )
     return res

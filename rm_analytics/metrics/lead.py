@@ -71,7 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..results import Result
+from ..results import Result, tidy
 
 STATES = ("running", "ended")
 HEALTH_STATES = ("act_now", "needs_check_in", "too_early", "on_track")
@@ -185,9 +185,15 @@ def display_names(employees: pd.DataFrame) -> pd.Series:
 
 
 class PairView(Result):
-    """The program lead's view: one row per started pair, running pairs needing action first.
+    """The program lead's view: pairs per state and health, and every started pair in
+    ``pairs_``, running pairs needing action first.
 
-    ``summary`` columns (one row per pair that started by ``as_of``):
+    ``summary``: one row per state (``running``, ``ended``) and health: ``metric``
+    (``pairs``), ``state``, ``health``, ``estimate`` (pairs), ``ci_low, ci_high, p_value``
+    (NaN: counts), ``n`` (pairs started by ``as_of``); then one row ``pairs_needing_action``
+    (running pairs on this week's list).
+
+    ``pairs_`` columns (one row per pair that started by ``as_of``; :meth:`pair` gives one):
 
     - ``pair_id, cohort_id``; ``mentor``, ``mentee``: display names (the roster's ``name``
       column) or ids;
@@ -211,19 +217,27 @@ class PairView(Result):
 
     title = "Pairs: health, actions and interventions"
 
+    pairs_: pd.DataFrame
     flags_: pd.DataFrame
     interventions_: pd.DataFrame
     events_: pd.DataFrame
     as_of_: pd.Timestamp
 
+    def pair(self, pair_id: str) -> pd.Series:
+        """One pair's row of ``pairs_`` (KeyError when the pair is not in the view)."""
+        hits = self.pairs_[self.pairs_.pair_id.eq(pair_id)]
+        if len(hits) != 1:
+            raise KeyError(f"pair {pair_id!r} is not in the view")
+        return hits.iloc[0]
+
     def this_week(self) -> pd.DataFrame:
         """Running pairs that need action, most urgent first (each pair once)."""
-        s = self.summary
+        s = self.pairs_
         return s[s.priority.notna()].sort_values("priority").reset_index(drop=True)
 
     def history(self) -> pd.DataFrame:
         """Ended pairs (no actions)."""
-        return self.summary[self.summary.state.eq("ended")].reset_index(drop=True)
+        return self.pairs_[self.pairs_.state.eq("ended")].reset_index(drop=True)
 
     def to_records(self) -> list[dict[str, Any]]:
         """One JSON-ready dict per pair (the ``pairs`` list of the lead's metrics JSON):
@@ -247,7 +261,7 @@ class PairView(Result):
             "last_intervention",
         ]
         out = []
-        for _, r in self.summary[keep].iterrows():
+        for _, r in self.pairs_[keep].iterrows():
             d: dict[str, Any] = {}
             for k in keep:
                 v = r[k]
@@ -274,7 +288,7 @@ class PairView(Result):
         """
         from ..plotting.timeline import pair_timelines
 
-        s = self.summary
+        s = self.pairs_
         if pairs is not None:
             wanted = [pairs] if isinstance(pairs, str) else list(pairs)
             s = s[s.pair_id.isin(wanted)]
@@ -554,8 +568,9 @@ def pair_view(
     Returns
     -------
     PairView
-        ``summary`` one row per started pair (columns in :class:`PairView`), running pairs
-        needing action first (by urgency), then other running pairs, then ended pairs.
+        ``summary``: pairs per state and health; ``pairs_``: one row per started pair
+        (columns in :class:`PairView`), running pairs needing action first (by urgency), then
+        other running pairs, then ended pairs.
 
     Examples
     --------
@@ -564,12 +579,12 @@ def pair_view(
     >>> view.this_week()[["pair_id", "health"]].head(2).shape
     (2, 2)
     """
-    from .delivery import default_as_of, pair_delivery
+    from .delivery import pair_delivery
     from .safety import DEFAULT_THRESHOLDS, flag_pairs
 
     th = {**DEFAULT_THRESHOLDS, **dict(thresholds or {})}
     lr = _rules(rules)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     notes: list[tuple[str, str]] = []
 
     cohorts = pilot.cohorts.drop_duplicates("cohort_id").set_index("cohort_id")
@@ -584,7 +599,7 @@ def pair_view(
         notes.append(
             (
                 f"{int(later.sum())} pair(s) start after {stamp:%Y-%m-%d} and are not shown.",
-                "not_started",
+                "excluded_rows",
             )
         )
     info = info[~later.to_numpy(dtype=bool)].reset_index(drop=True)
@@ -607,26 +622,26 @@ def pair_view(
         notes.append(
             (
                 "No interventions table: every flag is shown as open until the lead logs what was done.",
-                "no_interventions",
+                "missing_data",
             )
         )
     st = _state(info, iv, stamp)
 
     delivery = None
     if pilot.sessions is not None and len(pilot.sessions):
-        delivery = pair_delivery(pilot, as_of=stamp)
+        delivery = pair_delivery(pilot, as_of=stamp).pairs_
         delivery = delivery[delivery.pair_id.isin(pair_ids)]
     else:
         notes.append(
             (
                 "No sessions table: sessions, STALLED and CADENCE_SLIPPING are not checked.",
-                "no_sessions",
+                "missing_data",
             )
         )
 
-    flags = flag_pairs(pilot, thresholds=thresholds, as_of=stamp)
-    for text in flags.attrs.get("notes", []):
-        notes.append((text, "skipped_check"))
+    flagged = flag_pairs(pilot, thresholds=thresholds, as_of=stamp)
+    notes += [(str(n), n.code) for n in flagged.notes_with("missing_data")]
+    flags = flagged.flags_
     flags = flags[flags.pair_id.isin(pair_ids)]
     flags = _restart_flags(flags, info, delivery, iv, st, th, lr, stamp)
     flags = _flag_status(flags, iv, stamp)
@@ -743,13 +758,25 @@ def pair_view(
     s["sessions_held"] = s.sessions_held.astype("Int64")
     s["sessions_due"] = s.sessions_due.astype("Int64")
 
-    res = PairView(s, as_of=f"{stamp:%Y-%m-%d}", thresholds=th, rules=lr)
+    counts = [
+        {"metric": "pairs", "state": state, "health": h,
+         "estimate": float((s.state.eq(state) & s.health.eq(h)).sum())}
+        for state in ("running", "ended")
+        for h in HEALTH_STATES
+    ] + [{"metric": "pairs_needing_action", "estimate": float(s.priority.notna().sum())}]  # fmt: skip
+    summary = pd.DataFrame(counts).assign(
+        ci_low=np.nan, ci_high=np.nan, p_value=np.nan, n=float(len(s))
+    )
+    res = PairView(
+        tidy(summary, ["state", "health"]), as_of=f"{stamp:%Y-%m-%d}", thresholds=th, rules=lr
+    )
+    res.pairs_ = s
     for text, code in notes:
         res.note(text, code)
     res.note(
         "Flags and health rules are heuristics, not validated cut-offs (the safety scale has no "
         "official cut-offs); thresholds can be changed.",
-        "heuristic",
+        "assumption",
     )
     res.flags_ = flags.drop(columns="_rank")
     res.interventions_ = iv
@@ -775,7 +802,7 @@ def _answered_pairs(pilot) -> set[str]:
 
 
 def _pulse_scores(pilot, as_of: pd.Timestamp, pair_ids: set) -> pd.DataFrame:
-    from .safety import scale_scores
+    from .safety import scale_score_frame
 
     sv = pilot.surveys
     cols = ["pair_id", "date", "role", "score", "scale_points"]
@@ -793,7 +820,7 @@ def _pulse_scores(pilot, as_of: pd.Timestamp, pair_ids: set) -> pd.DataFrame:
         given = pd.to_numeric(ps.scale_max, errors="coerce").dropna().unique()
         if len(given) == 1:
             k = int(given[0])
-    sc = scale_scores(ps, scale_points=k, survey="psych_safety")
+    sc = scale_score_frame(ps, scale_points=k, survey="psych_safety")
     dates = (
         ps.assign(wave=ps.wave.astype("string"))
         .groupby(["respondent_id", "wave", "pair_id"], observed=True)
@@ -878,9 +905,8 @@ def pair_comments(pilot, *, as_of: str | pd.Timestamp | None = None) -> pd.DataF
         after ``as_of`` are left out.
     """
     from ..data.contract import is_free_text_item
-    from .delivery import default_as_of
 
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     parts = []
     sv = pilot.surveys
     if sv is not None and "text" in sv.columns and "pair_id" in sv.columns:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import Note, Result
 
 #: The usual bar for acceptable balance.
 SMD_THRESHOLD = 0.1
@@ -85,8 +85,9 @@ def balance_table(
     Returns
     -------
     pandas.DataFrame
-        One row per covariate (level): ``covariate, mean_treated, mean_control_before,
-        mean_control_after, smd_before, smd_after, balanced`` (``|SMD| < threshold`` after
+        One row per covariate (level): ``metric`` (the covariate, ``name=level`` for a level
+        of a categorical one), ``mean_treated, mean_control_before, mean_control_after,
+        smd_before, smd_after, balanced`` (``|SMD| < threshold`` after
         matching, or before it when no ``weights_after`` are given). SMD = (mean treated - mean
         control) / sqrt((var treated + var control) / 2), variances from the unmatched groups
         (Austin 2009); treated means after use the treated rows kept.
@@ -104,7 +105,7 @@ def balance_table(
         smd_b = np.where(sd > 0, (mt - mc) / sd, 0.0)
     out = pd.DataFrame(
         {
-            "covariate": X.columns,
+            "metric": X.columns,
             "mean_treated": mt,
             "mean_control_before": mc,
             "smd_before": smd_b,
@@ -127,7 +128,7 @@ def balance_table(
     out["balanced"] = smd.abs() < threshold
     return out[
         [
-            "covariate",
+            "metric",
             "mean_treated",
             "mean_control_before",
             "mean_control_after",
@@ -164,7 +165,12 @@ def propensity_logit(
                 d[c] = d[c].fillna(d[c].median())
             else:
                 d[c] = d[c].astype("string").fillna("unknown")
-            notes.append(f"{k} missing {c} value(s) imputed (median/unknown) with an indicator.")
+            notes.append(
+                Note(
+                    f"{k} missing {c} value(s) imputed (median/unknown) with an indicator.",
+                    "method",
+                )
+            )
     cols = list(d.columns)
     X = design_matrix(d, cols)
     num = [c for c in X.columns if X[c].nunique() > 2]
@@ -182,8 +188,11 @@ def propensity_logit(
             fit = sm.GLM(y, X, family=sm.families.Binomial()).fit_regularized(alpha=1e-3, L1_wt=0.0)
             params = fit.params
             notes.append(
-                "The propensity model showed (quasi-)separation; a lightly ridge-penalised "
-                "logistic regression was used."
+                Note(
+                    "The propensity model showed (quasi-)separation; a lightly ridge-penalised "
+                    "logistic regression was used.",
+                    "method",
+                )
             )
     return X.to_numpy(dtype=float) @ np.asarray(params), notes
 
@@ -265,7 +274,7 @@ class MatchResult(Result):
     @property
     def unbalanced(self) -> list[str]:
         s = self.summary
-        return s.loc[~s.balanced, "covariate"].tolist()
+        return s.loc[~s.balanced, "metric"].tolist()
 
     def plot(self, ax=None, threshold: float = SMD_THRESHOLD):
         """Love plot: SMD per covariate before (open) and after (filled), lines at +-0.1."""
@@ -281,7 +290,7 @@ class MatchResult(Result):
             ax.axvline(v, color="C3", lw=0.8, ls="--")
         ax.axvline(0, color="black", lw=0.6)
         ax.set_yticks(y)
-        ax.set_yticklabels(s.covariate)
+        ax.set_yticklabels(s.metric)
         ax.set_xlabel("Standardized mean difference (treated - control)")
         ax.legend(loc="best", frameon=False)
         ax.set_title("Covariate balance")
@@ -376,19 +385,27 @@ def match_controls(
         if exact:
             cal += f"; exact on {', '.join(exact)}"
         notes.append(
-            f"Nearest-neighbour {ratio}:1 propensity-score matching without replacement "
-            f"({cal}): {int((t & (sets >= 0)).sum())} of {int(t.sum())} participants matched "
-            f"with {int(cm.sum())} controls."
+            Note(
+                f"Nearest-neighbour {ratio}:1 propensity-score matching without replacement "
+                f"({cal}): {int((t & (sets >= 0)).sum())} of {int(t.sum())} participants matched "
+                f"with {int(cm.sum())} controls.",
+                "method",
+            )
         )
         if unmatched:
             where = "within the caliper" + (f" and the same {', '.join(exact)}" if exact else "")
             notes.append(
-                f"{unmatched} participant(s) had no control {where} and are left out "
-                "of the comparison (the estimate is for the matched participants)."
+                Note(
+                    f"{unmatched} participant(s) had no control {where} and are left out "
+                    "of the comparison (the estimate is for the matched participants).",
+                    "excluded_rows",
+                )
             )
         short = int((n_ctrl < ratio).sum())
         if short:
-            notes.append(f"{short} matched set(s) have fewer than {ratio} controls.")
+            notes.append(
+                Note(f"{short} matched set(s) have fewer than {ratio} controls.", "small_sample")
+            )
         matched = df[weight > 0].copy()
         matched["match_set"] = matched.match_set.astype("int64")
     else:
@@ -398,24 +415,30 @@ def match_controls(
         wc = weight[~t]
         ess = wc.sum() ** 2 / (wc**2).sum()
         notes.append(
-            "Inverse-probability weights for the treated (ATT): 1 for participants, e/(1-e) for "
-            f"non-participants; effective number of controls {ess:.1f} of {int((~t).sum())}, "
-            f"largest control weight {wc.max():.3g}."
+            Note(
+                "Inverse-probability weights for the treated (ATT): 1 for participants, e/(1-e) for "
+                f"non-participants; effective number of controls {ess:.1f} of {int((~t).sum())}, "
+                f"largest control weight {wc.max():.3g}.",
+                "method",
+            )
         )
         matched = df.copy()
     bal = balance_table(df, treatment=treatment, covariates=covariates, weights_after=weight)
     notes.append(
-        "Balance: standardized mean differences with the pooled SD of the unmatched groups "
-        "(Austin 2009); |SMD| < 0.1 counts as balanced."
+        Note(
+            "Balance: standardized mean differences with the pooled SD of the unmatched groups "
+            "(Austin 2009); |SMD| < 0.1 counts as balanced.",
+            "method",
+        )
     )
     res = MatchResult(
         bal, notes, method=method, ratio=ratio, caliper=caliper, block=block, exact=tuple(exact)
     )
     bad = res.unbalanced
     if bad:
-        res.note(f"Not balanced after {method} (|SMD| >= 0.1): {', '.join(bad)}.")
+        res.note(f"Not balanced after {method} (|SMD| >= 0.1): {', '.join(bad)}.", "assumption")
     else:
-        res.note("Every covariate is balanced after matching (|SMD| < 0.1).")
+        res.note("Every covariate is balanced after matching (|SMD| < 0.1).", "assumption")
     res.matched_ = matched
     res.caliper_width_ = None if method == "ipw" else width
     return res

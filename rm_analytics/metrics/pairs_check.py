@@ -4,8 +4,8 @@ The playbook's matching rule: never pair a boss with someone in their reporting 
 avoid pairing two people from the same team. :func:`check_pairs` runs on a *proposed*
 ``pairs`` table (only ``pair_id``, ``cohort_id``, ``mentor_id`` and ``mentee_id`` are needed;
 status and dates may still be missing) against the HRIS roster, so the program lead can fix
-the matching before the cohort starts. :func:`check_pairs_cli` is the body of the command
-``rm-analytics check-pairs --data DIR``.
+the matching before the cohort starts. The command ``rm-analytics check-pairs --data DIR``
+reads the files with :func:`rm_analytics.data.proposal.read_proposal` and prints the issues.
 
 Reporting lines come from ``employees.manager_id`` as exported (today's lines, not the lines
 on some past date). Chains are followed up to :data:`MAX_CHAIN_DEPTH` levels, which also stops
@@ -14,14 +14,11 @@ on a circular manager chain.
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import TextIO
-
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError, InsufficientDataError, Problem, RmAnalyticsError
+from ..errors import DataValidationError, InsufficientDataError, Problem
+from ..results import Note, Result
 
 #: Longest reporting chain followed (also the guard against circular manager data).
 MAX_CHAIN_DEPTH = 50
@@ -39,9 +36,30 @@ CHECKS = {
     "same_department": "same_team",
 }
 
-EXIT_CLEAN = 0
-EXIT_INPUT = 2
-EXIT_ISSUES = 3
+
+class PairCheck(Result):
+    """Issues of a proposed matching (see :func:`check_pairs`). ``issues_`` names employees:
+    it is for the program lead.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per check (in :data:`CHECKS` order): ``metric`` (``pairs_with_issue``),
+        ``check``, ``kind`` (``conflict``, ``same_team``, ``data``), ``estimate`` (proposed
+        pairs with that issue; NaN for a check that did not run), ``ci_low, ci_high, p_value``
+        (NaN: counts), ``n`` (proposed pairs).
+    issues_ : pandas.DataFrame
+        One row per issue: ``pair_id, cohort_id, mentor_id, mentee_id, check, kind, detail``;
+        empty when the matching is clean.
+    """
+
+    title = "Proposed pairs: conflicts of interest and same-team pairs (confidential)"
+    issues_: pd.DataFrame
+
+    @property
+    def clean(self) -> bool:
+        """Whether the check found no issue."""
+        return len(self.issues_) == 0
 
 
 def _levels_text(upper: str, lower: str, levels: int) -> str:
@@ -139,7 +157,7 @@ def check_pairs(
     *,
     same_department: bool = True,
     as_of: str | pd.Timestamp | None = None,
-) -> pd.DataFrame:
+) -> PairCheck:
     """Check a proposed matching before the cohort starts.
 
     Checks, per pair (``check`` column):
@@ -165,10 +183,11 @@ def check_pairs(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per issue: ``pair_id, cohort_id, mentor_id, mentee_id, check, kind, detail``,
-        where ``kind`` is ``conflict``, ``same_team`` or ``data``. Empty when the matching is
-        clean. This table names employees: it is for the program lead only.
+    PairCheck
+        ``summary``: proposed pairs with each issue (see :class:`PairCheck`); ``issues_``: one
+        row per issue, ``pair_id, cohort_id, mentor_id, mentee_id, check, kind, detail``,
+        where ``kind`` is ``conflict``, ``same_team`` or ``data``, empty when the matching is
+        clean. ``issues_`` names employees: it is for the program lead only.
 
     Raises
     ------
@@ -290,145 +309,51 @@ def check_pairs(
                         detail=[f"the {role} left on {d:%Y-%m-%d}" for d in left_on[gone]],
                     )
                 )
+    ran = {c: True for c in CHECKS}
+    ran["same_department"] = same_department
+    ran["not_employed"] = "termination_date" in e.columns
     issues = [i for i in issues if len(i)]
     if not issues:
-        return pd.DataFrame({c: pd.Series(dtype="string") for c in ISSUE_COLUMNS})
-    out = pd.concat(issues, ignore_index=True)
-    out["kind"] = out["check"].map(CHECKS)
-    out = out[ISSUE_COLUMNS].astype("string")
-    order = {c: i for i, c in enumerate(CHECKS)}
-    return (
-        out.assign(_o=out["check"].map(order))
-        .sort_values(["pair_id", "_o", "detail"])
-        .drop(columns="_o")
-        .reset_index(drop=True)
-    )
-
-
-def _read_inputs(
-    data_dir: str | os.PathLike | None,
-    config: str | os.PathLike | None = None,
-    *,
-    date_format: str | None = None,
-    level_order: list[str] | None = None,
-    today: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The roster (validated against the data contract, read with the same options as
-    ``validate``) and the proposed pairs (lenient). With a mapping file the file's own date
-    formats and grade orders apply."""
-    from ..data.readers import find_tables, read_table
-    from ..data.validation import validate_raw
-
-    if config:
-        return _read_mapped_inputs(data_dir, config)
-    found, problems, _ = find_tables(data_dir)
-    for name in ("employees", "pairs"):
-        if name not in found and not problems:
-            problems.append(
-                Problem(
-                    f"{name}.csv",
-                    None,
-                    None,
-                    None,
-                    f"check-pairs needs the {name} table in {os.fspath(data_dir)}",
-                )
-            )
-    if problems:
-        raise DataValidationError(problems)
-    emp_raw = read_table("employees", *found["employees"])
-    pairs_raw = read_table("pairs", *found["pairs"])
-    problems = emp_raw.problems + pairs_raw.problems
-    if problems:
-        raise DataValidationError(problems)
-    result = validate_raw(
-        {"employees": emp_raw},
-        date_format=date_format,
-        level_order=level_order,
-        today=pd.Timestamp(today) if today else None,
-    )
-    problems = [p for p in result.problems if not p.rule.startswith("required table")]
-    if problems:
-        raise DataValidationError(problems)
-    pairs = pairs_raw.frame
-    if date_format and "start_date" in pairs.columns:
-        pairs["start_date"] = pd.to_datetime(pairs.start_date, format=date_format, errors="coerce")
-    pairs.attrs["source"] = pairs_raw.source
-    return result.tables["employees"], pairs
-
-
-def _read_mapped_inputs(data_dir, config) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``_read_inputs`` through a mapping file (messages name the original files)."""
-    from ..data.mapping import load_raw, read_mapping
-    from ..data.validation import validate_raw
-
-    loaded = load_raw(read_mapping(config), data_dir, only=("employees", "pairs"))
-    problems = list(loaded.problems)
-    for name in ("employees", "pairs"):
-        if name not in loaded.raws and not problems:
-            problems.append(
-                Problem(
-                    f"{name}.csv",
-                    None,
-                    None,
-                    None,
-                    f"check-pairs needs the {name} table (in the mapping file or its folder)",
-                )
-            )
-    if problems:
-        raise DataValidationError(loaded.translate(problems))
-    emp_raw, pairs_raw = loaded.raws["employees"], loaded.raws["pairs"]
-    if emp_raw.frame is None or pairs_raw.frame is None:
-        raise DataValidationError(loaded.translate(emp_raw.problems + pairs_raw.problems))
-    result = validate_raw({"employees": emp_raw})
-    problems = [p for p in result.problems if not p.rule.startswith("required table")]
-    if problems:
-        raise DataValidationError(loaded.translate(problems))
-    pairs = pairs_raw.frame
-    pairs.attrs["source"] = pairs_raw.source
-    return result.tables["employees"], pairs
-
-
-def check_pairs_cli(
-    data_dir: str | os.PathLike,
-    *,
-    same_department: bool = True,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-    config: str | os.PathLike | None = None,
-    date_format: str | None = None,
-    level_order: list[str] | None = None,
-    today: str | None = None,
-) -> int:
-    """Run :func:`check_pairs` on ``DIR/employees.*`` and ``DIR/pairs.*``; return the exit code.
-
-    ``date_format``, ``level_order`` and ``today`` read the roster as ``validate`` does.
-
-    Prints the issues (or a line saying the matching is clean) and returns 0 when clean,
-    3 when issues were found, 2 on bad input (message on stderr, no traceback).
-    """
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
-    try:
-        employees, pairs = _read_inputs(
-            data_dir, config, date_format=date_format, level_order=level_order, today=today
+        out = pd.DataFrame({c: pd.Series(dtype="string") for c in ISSUE_COLUMNS})
+    else:
+        out = pd.concat(issues, ignore_index=True)
+        out["kind"] = out["check"].map(CHECKS)
+        out = out[ISSUE_COLUMNS].astype("string")
+        order = {c: i for i, c in enumerate(CHECKS)}
+        out = (
+            out.assign(_o=out["check"].map(order))
+            .sort_values(["pair_id", "_o", "detail"])
+            .drop(columns="_o")
+            .reset_index(drop=True)
         )
-        issues = check_pairs(employees, pairs, same_department=same_department)
-    except (RmAnalyticsError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
-        text = exc.format() if hasattr(exc, "format") else str(exc)
-        print(f"rm-analytics check-pairs: {text}", file=err)
-        return EXIT_INPUT
-    n_pairs = pairs.pair_id.nunique()
-    data_dir = data_dir if data_dir is not None else config
-    if len(issues) == 0:
-        print(f"{data_dir}: {n_pairs} proposed pair(s), no conflicts found.", file=out)
-        return EXIT_CLEAN
-    with pd.option_context(
-        "display.width", 200, "display.max_colwidth", 90, "display.max_rows", 1000
-    ):
-        print(
-            f"{data_dir}: {issues.pair_id.nunique()} of {n_pairs} proposed pair(s) have "
-            f"{len(issues)} issue(s) (confidential: for the program lead):\n",
-            file=out,
+    summary = pd.DataFrame(
+        {
+            "metric": "pairs_with_issue",
+            "check": list(CHECKS),
+            "kind": list(CHECKS.values()),
+            "estimate": [
+                float(out.pair_id[out["check"] == c].nunique()) if ran[c] else np.nan
+                for c in CHECKS
+            ],
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "p_value": np.nan,
+            "n": float(p.pair_id.nunique()),
+        }
+    )
+    notes = [
+        Note(
+            "Reporting lines from employees.manager_id as exported (today's lines), followed "
+            f"up to {MAX_CHAIN_DEPTH} levels.",
+            "method",
         )
-        print(issues.to_string(index=False), file=out)
-    return EXIT_ISSUES
+    ]
+    if not same_department:
+        notes.append(Note("The same-department check was turned off.", "info"))
+    if not ran["not_employed"]:
+        notes.append(
+            Note("employees has no termination_date: not_employed not checked.", "missing_data")
+        )
+    res = PairCheck(summary, notes, same_department=same_department, as_of=as_of)
+    res.issues_ = out
+    return res

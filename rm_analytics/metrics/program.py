@@ -82,9 +82,7 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
         ``summary`` one row per stage and cohort, plus ``cohort_id = "all"`` (sums over the
         cohorts; a person in two cohorts counts twice).
     """
-    from .delivery import default_as_of
-
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     emp = pilot.employees
     pairs = pilot.pairs[pilot.pairs.start_date <= stamp]
     held = pd.Series(dtype=float)
@@ -141,11 +139,13 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
         "method",
     )
     if pilot.control is None:
-        res.note("No waitlist (control) table: enrolled counts only the matched mentors.", "info")
+        res.note(
+            "No waitlist (control) table: enrolled counts only the matched mentors.", "missing_data"
+        )
     if running_any:
         res.note(
             "A cohort still running has not completed yet: its completed count is not final.",
-            "running",
+            "not_estimable",
         )
     return res
 
@@ -171,7 +171,8 @@ def _funnel_rows(cohort: str, counts: dict[str, int], running: bool) -> list[dic
 class WeeklySessions(Result):
     """Sessions per week of each cohort against the plan.
 
-    ``summary`` columns: ``cohort_id``, ``week`` (1 = the cohort's first week),
+    ``summary`` columns: ``metric`` (``sessions_in_week``), ``cohort_id``, ``week`` (1 = the
+    cohort's first week),
     ``week_start``, ``planned`` (sessions the plan schedules that week for the pairs running
     then), ``held``, ``cancelled``, ``no_show``, ``complete`` (False for the week holding
     ``as_of``).
@@ -216,10 +217,8 @@ def sessions_by_week(pilot, *, as_of: str | pd.Timestamp | None = None) -> Weekl
     ``7 (w - 1)`` to ``7 w - 1`` after the cohort's start. Weeks after ``as_of`` are not
     shown; sessions after ``as_of`` are ignored.
     """
-    from .delivery import default_as_of
-
     pilot.require("sessions", purpose="sessions per week")
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     cohorts = pilot.cohorts.drop_duplicates("cohort_id").set_index("cohort_id")
     pairs = pilot.pairs[pilot.pairs.start_date <= stamp]
     sess = pilot.sessions[(pilot.sessions.date <= stamp).to_numpy(dtype=bool)]
@@ -275,7 +274,9 @@ def sessions_by_week(pilot, *, as_of: str | pd.Timestamp | None = None) -> Weekl
         "complete",
     ]
     summary = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    res = WeeklySessions(summary[cols], as_of=f"{stamp:%Y-%m-%d}")
+    summary = summary[cols]
+    summary.insert(0, "metric", "sessions_in_week")
+    res = WeeklySessions(summary, as_of=f"{stamp:%Y-%m-%d}")
     res.note(
         "Planned: the sessions the cohort's plan schedules that week for the pairs running "
         "then (one per cadence period).",
@@ -299,11 +300,10 @@ def feedback_by_role(
     from ._inputs import deprecated_min_cell_size
 
     deprecated_min_cell_size(min_cell_size, "feedback_by_role")
-    from .delivery import default_as_of
     from .reaction import feedback_summary
 
     pilot.require("surveys", purpose="the feedback by role")
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     sv = pilot.surveys
     sv = sv[
         (sv.survey.astype("string") == "feedback").fillna(False).to_numpy(dtype=bool)

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import CONTRAST, CONTROL, TREATED, Note, Result, normalise_role, renamed, tidy
 from ._inputs import as_frame, deprecated_min_cell_size, need_columns
 
 DAYS_PER_YEAR = 365.25
@@ -61,18 +61,21 @@ class PromotionResult(Result):
     Attributes
     ----------
     summary : DataFrame
-        Rows ``measure`` = ``rate`` (per group: promotions per person-year, exact Poisson CI),
-        ``rate_ratio`` (participants / control, exact conditional CI and p-value),
-        ``promoted_share`` (per group: Kaplan-Meier share promoted by the end of the shortest
-        group's follow-up horizon, log-log CI); columns ``measure, group, estimate, ci_low,
-        ci_high, p_value, n`` (people), ``events``, ``person_years``.
+        Rows ``metric`` = ``rate`` (per group: promotions per person-year, exact Poisson CI),
+        ``rate_ratio`` (group ``treated vs control``: the participants' rate over the
+        control group's, exact conditional CI and p-value), ``promoted_share`` (per group:
+        Kaplan-Meier share promoted by the end of the shortest group's follow-up horizon,
+        log-log CI); columns ``metric, group`` (``treated``, ``control``, ``treated vs
+        control``), ``estimate, ci_low, ci_high, p_value, n`` (people), ``events``,
+        ``person_years``.
     km_ : DataFrame
         ``group, timeline`` (years since index), ``promoted`` (1 - KM survival), ``at_risk``.
-    logrank_p : float
-        Log-rank test of time to first promotion.
+    logrank_p_ : float
+        Log-rank test of time to first promotion (``logrank_p`` is its old name).
     """
 
     title = "Promotion: participants vs control"
+    logrank_p = renamed("logrank_p_", "logrank_p")
 
     def plot(self, ax=None, *, at=None, min_at_risk: int = 1):
         """Share promoted at least once by years since the index date (Kaplan-Meier steps).
@@ -84,9 +87,10 @@ class PromotionResult(Result):
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
+        words = {TREATED: "participants", CONTROL: "control"}
         for grp, sub in self.km_.groupby("group", sort=False):
             if at is None:
-                ax.step(sub.timeline, sub.promoted, where="post", label=grp)
+                ax.step(sub.timeline, sub.promoted, where="post", label=words.get(grp, grp))
                 continue
             t = sub.timeline.to_numpy(float)
             pts = []
@@ -100,7 +104,7 @@ class PromotionResult(Result):
                 pts.append((x, float(sub.promoted.iloc[i])))
             if pts:
                 xs, ys = zip(*pts, strict=True)
-                ax.plot(xs, ys, "o-", label=grp)
+                ax.plot(xs, ys, "o-", label=words.get(grp, grp))
         ax.set_xlabel("years since the cohort start")
         ax.set_ylabel("share promoted at least once")
         if ax.get_legend_handles_labels()[0]:
@@ -132,7 +136,8 @@ def promotion_rates(
         of promotions during follow-up), ``first_event`` (years to the first promotion, NaN
         when none; default: no Kaplan-Meier curves).
     treated
-        Value of ``group`` for the participants; the other value is the control group.
+        Value of ``group`` for the participants (the ``treated`` group of the summary); the
+        other value is the control group.
     min_cell_size
         Deprecated and ignored: every row carries its ``n`` (the sponsor report's privacy
         policy hides small groups).
@@ -149,23 +154,25 @@ def promotion_rates(
         raise ValueError(f"column {followup!r} must be positive years of follow-up")
     if (df[events] < 0).any():
         raise ValueError(f"column {events!r} must be non-negative counts")
-    grp = np.where(df[group].eq(treated), "participants", "control")
+    grp = np.where(df[group].eq(treated), TREATED, CONTROL)
     if len(set(grp)) != 2:
-        raise ValueError(f"column {group!r} needs both the treated value {treated!r} and a control")
+        raise InsufficientDataError(
+            f"column {group!r} needs both the treated value {treated!r} and a control"
+        )
     notes: list[str] = []
     rows = []
     agg = {}
-    for g in ("participants", "control"):
+    for g in (TREATED, CONTROL):
         sub = df[grp == g]
         x, t, n = int(sub[events].sum()), float(sub[followup].sum()), len(sub)
         agg[g] = (x, t, n)
         lo, hi = poisson_rate_ci(x, t, alpha)
-        rows.append({"measure": "rate", "group": g, "estimate": x / t, "ci_low": lo,
+        rows.append({"metric": "rate", "group": g, "estimate": x / t, "ci_low": lo,
                      "ci_high": hi, "p_value": np.nan, "n": n, "events": x,
                      "person_years": t})  # fmt: skip
-    (x1, t1, n1), (x2, t2, n2) = agg["participants"], agg["control"]
+    (x1, t1, n1), (x2, t2, n2) = agg[TREATED], agg[CONTROL]
     rr = rate_ratio_exact(x1, t1, x2, t2, alpha)
-    rows.append({"measure": "rate_ratio", "group": "participants / control", **rr, "n": n1 + n2,
+    rows.append({"metric": "rate_ratio", "group": CONTRAST, **rr, "n": n1 + n2,
                  "events": x1 + x2, "person_years": t1 + t2})  # fmt: skip
     km_frames = []
     logrank_p = float("nan")
@@ -175,8 +182,8 @@ def promotion_rates(
 
         dur = df[first_event].fillna(df[followup]).clip(upper=df[followup]).to_numpy(float)
         ev = df[first_event].notna().to_numpy() & (df[first_event] <= df[followup]).to_numpy()
-        horizon = min(df.loc[grp == g, followup].max() for g in ("participants", "control"))
-        for g in ("participants", "control"):
+        horizon = min(df.loc[grp == g, followup].max() for g in (TREATED, CONTROL))
+        for g in (TREATED, CONTROL):
             m = grp == g
             kmf = KaplanMeierFitter(alpha=alpha).fit(dur[m], ev[m], label=g)
             sf = kmf.survival_function_.iloc[:, 0]
@@ -188,42 +195,35 @@ def promotion_rates(
             s_h = float(kmf.survival_function_at_times(horizon).iloc[0])
             idx = ci.index[ci.index <= horizon]
             lo_s, hi_s = ci.loc[idx[-1]].to_numpy() if len(idx) else (np.nan, np.nan)
-            rows.append({"measure": "promoted_share", "group": g, "estimate": 1 - s_h,
+            rows.append({"metric": "promoted_share", "group": g, "estimate": 1 - s_h,
                          "ci_low": 1 - hi_s, "ci_high": 1 - lo_s, "p_value": np.nan,
                          "n": int(m.sum()), "events": int(ev[m].sum()),
                          "person_years": float(df.loc[m, followup].sum())})  # fmt: skip
-        lr = logrank_test(dur[grp == "participants"], dur[grp == "control"],
-                          ev[grp == "participants"], ev[grp == "control"])  # fmt: skip
+        lr = logrank_test(dur[grp == TREATED], dur[grp == CONTROL],
+                          ev[grp == TREATED], ev[grp == CONTROL])  # fmt: skip
         logrank_p = float(lr.p_value)
         notes.append(
-            f"Share promoted at least once by {horizon:.2f} years (the shorter group's longest "
-            f"follow-up), Kaplan-Meier with log(-log) intervals; log-rank p = {logrank_p:.3f}."
+            Note(
+                f"Share promoted at least once by {horizon:.2f} years (the shorter group's "
+                "longest follow-up), Kaplan-Meier with log(-log) intervals; log-rank p = "
+                f"{logrank_p:.3f}.",
+                "method",
+            )
         )
-    summary = pd.DataFrame(rows)
+    summary = tidy(pd.DataFrame(rows), ["group"])
     notes.insert(
         0,
-        "Promotions per person-year with exact Poisson (Garwood) intervals; rate ratio with "
-        "the exact conditional binomial interval and test (as R's poisson.test).",
+        Note(
+            "Promotions per person-year with exact Poisson (Garwood) intervals; rate ratio with "
+            "the exact conditional binomial interval and test (as R's poisson.test).",
+            "method",
+        ),
     )
-    res = PromotionResult(summary, notes)
+    res = PromotionResult(summary, notes, alpha=alpha)
     res.km_ = (pd.concat(km_frames, ignore_index=True) if km_frames else
                pd.DataFrame(columns=["group", "timeline", "promoted", "at_risk"]))  # fmt: skip
-    res.logrank_p = logrank_p
+    res.logrank_p_ = logrank_p
     return res
-
-
-def _as_of(pilot) -> pd.Timestamp:
-    term = pilot.employees.termination_date
-    today = getattr(pilot, "today", None)
-    if today is not None:  # a termination after today is planned, not observed
-        term = term[term <= today]
-    dates = [pilot.employees.hire_date.max(), term.max()]
-    for name, col in (("outcomes", "date"), ("surveys", "response_date"), ("sessions", "date"),
-                      ("checkpoints", "date")):  # fmt: skip
-        t = pilot.tables.get(name)
-        if t is not None and col in t.columns and len(t):
-            dates.append(t[col].max())
-    return max(d for d in dates if pd.notna(d))
 
 
 def pilot_promotion(
@@ -237,8 +237,9 @@ def pilot_promotion(
 ) -> PromotionResult:
     """Promotion of a pilot's participants vs control, from the ``outcomes`` table.
 
-    * Participants: the pilot's mentors (``role="mentor"``, the default), mentees or both;
-      index date = their cohort's start (first cohort if in several).
+    * Participants (the ``treated`` group): the pilot's mentors (``role="mentor"``, the
+      default), mentees or both (``"both"``); index date = their cohort's start (first cohort
+      if in several).
     * Control (``control="auto"``): the designated control list when the pilot has one
       (index = their cohort's start); otherwise (or ``control="eligible"``) every
       non-participant employed at a cohort's start at a grade the participants held then,
@@ -247,7 +248,8 @@ def pilot_promotion(
       Opt-in participants may differ from such a control: read the comparison with care. A
       matched control (``rm_analytics.matching``) is not wired in yet.
     * Follow-up from the index date to the earlier of leaving and ``as_of`` (default: the
-      latest date in the data). People who left on or before their index date are excluded
+      latest date recorded in the data, :meth:`Pilot.analysis_date
+      <rm_analytics.Pilot.analysis_date>`). People who left on or before their index date are excluded
       and logged. Events are the ``outcome == "promotion"`` rows after the index date.
 
     Returns
@@ -257,8 +259,7 @@ def pilot_promotion(
         use only, not for sponsors).
     """
     deprecated_min_cell_size(min_cell_size, "pilot_promotion")
-    if role not in ("mentor", "mentee", "both"):
-        raise ValueError(f"role must be 'mentor', 'mentee' or 'both', not {role!r}")
+    role = normalise_role(role)
     if control not in ("auto", "designated", "eligible"):
         raise ValueError(f"control must be 'auto', 'designated' or 'eligible', not {control!r}")
     pilot.require("outcomes", purpose="the promotion analysis")
@@ -266,14 +267,14 @@ def pilot_promotion(
     promo = out[out["outcome"].astype(str).eq("promotion") & out["employee_id"].notna()]
     if promo.empty:
         raise InsufficientDataError("the outcomes table has no promotion rows with an employee_id")
-    end_date = pilot.analysis_date(as_of) if as_of is not None else _as_of(pilot)
+    end_date = pilot.analysis_date(as_of)
     emp = pilot.employees.set_index(pilot.employees.employee_id.astype(str))
     part_all = pilot.participants("both")
     part = pilot.participants(role)
     part = part.sort_values("cohort_start_date").drop_duplicates("employee_id")
     people = [pd.DataFrame({"employee_id": part.employee_id.astype(str).to_numpy(),
                             "index_date": part.cohort_start_date.to_numpy(),
-                            "group": "participants"})]  # fmt: skip
+                            "group": TREATED})]  # fmt: skip
     notes: list[str] = []
     use_designated = (
         control in ("auto", "designated") and pilot.control is not None and len(pilot.control)
@@ -293,8 +294,11 @@ def pilot_promotion(
         label = "the designated control list"
         if role != "mentor":
             notes.append(
-                "The designated control list is usually drawn for mentors; compared with "
-                "mentees it may differ in grade and promotion prospects."
+                Note(
+                    "The designated control list is usually drawn for mentors; compared with "
+                    "mentees it may differ in grade and promotion prospects.",
+                    "assumption",
+                )
             )
     else:
         level_codes = emp.level.cat.codes.astype(int)
@@ -315,10 +319,13 @@ def pilot_promotion(
                                     "index_date": chosen.to_numpy(), "group": "control"}))  # fmt: skip
         label = "all eligible non-participants at the participants' grades"
         notes.append(
-            ("No designated control: c" if control == "auto" else "C")
-            + "ompared with all non-participants employed at the cohort start at the "
-            "participants' grades (opt-in participants may differ; a matched control is "
-            "preferable)."
+            Note(
+                ("No designated control: c" if control == "auto" else "C")
+                + "ompared with all non-participants employed at the cohort start at the "
+                "participants' grades (opt-in participants may differ; a matched control is "
+                "preferable).",
+                "assumption",
+            )
         )
     ppl = pd.concat(people, ignore_index=True)
     term = emp.termination_date.reindex(ppl.employee_id).to_numpy()
@@ -328,7 +335,12 @@ def pilot_promotion(
     if gone.any():
         pilot.log_quality("employees", "promotion", "left before the index date", int(gone.sum()),
                           "excluded", "no follow-up after the cohort start")  # fmt: skip
-        notes.append(f"{int(gone.sum())} person(s) left on or before their index date; excluded.")
+        notes.append(
+            Note(
+                f"{int(gone.sum())} person(s) left on or before their index date; excluded.",
+                "excluded_rows",
+            )
+        )
     ppl = ppl[~gone].reset_index(drop=True)
     ppl["followup_years"] = (ppl.stop - ppl.index_date).dt.days / DAYS_PER_YEAR
     pr = pd.DataFrame({"employee_id": promo_ids, "date": promo_dates}).merge(
@@ -341,16 +353,22 @@ def pilot_promotion(
     fd = first.reindex(ppl.employee_id).to_numpy()
     ppl["years_to_first"] = (pd.to_datetime(fd) - ppl.index_date).dt.days.to_numpy() / DAYS_PER_YEAR
     ppl = ppl[ppl.followup_years > 0]
-    absent = [g for g in ("participants", "control") if not ppl["group"].eq(g).any()]
+    absent = [w for g, w in ((TREATED, "participants"), (CONTROL, "control"))
+              if not ppl["group"].eq(g).any()]  # fmt: skip
     if absent:
         raise InsufficientDataError(
             f"no {' and no '.join(absent)} followed up after a cohort start by {end_date:%Y-%m-%d}"
         )
     res = promotion_rates(ppl, group="group", followup="followup_years", events="promotions",
-                          first_event="years_to_first", treated="participants", alpha=alpha)  # fmt: skip
+                          first_event="years_to_first", treated=TREATED, alpha=alpha)  # fmt: skip
     res.notes[1:1] = [
-        f"Participants: {'mentors and mentees' if role == 'both' else role + 's'}; control: "
-        f"{label}. Follow-up from the cohort start to leaving or {end_date:%Y-%m-%d}."
+        Note(
+            f"Participants: {'mentors and mentees' if role == 'both' else role + 's'}; "
+            f"control: {label}. Follow-up from the cohort start to leaving or "
+            f"{end_date:%Y-%m-%d}.",
+            "method",
+        )
     ] + notes
+    res.arguments.update(role=role, control=control, as_of=f"{end_date:%Y-%m-%d}")
     res.followup_ = ppl
     return res

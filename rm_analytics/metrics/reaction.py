@@ -13,20 +13,20 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import Note, Result, tidy
 from ..stats.intervals import mean_ci, wilson_ci
 from ._inputs import as_frame, deprecated_min_cell_size
 
-COLUMNS = ["item", "measure", "estimate", "ci_low", "ci_high", "p_value", "n"]
+COLUMNS = ["metric", "item", "estimate", "ci_low", "ci_high", "p_value", "n"]
 
 
 class ReactionResult(Result):
     """Feedback-form summary.
 
-    ``summary`` columns: the ``by`` columns, ``item``, ``measure`` (``mean`` for ratings,
-    ``share_yes`` for recommend, ``text_answers`` for free-text items: the count of non-blank
-    answers), ``estimate, ci_low, ci_high, p_value`` (NaN: descriptive), ``n`` (respondents
-    answering the item; for text items, respondents of the group).
+    ``summary`` columns: ``metric`` (``mean`` for ratings, ``share_yes`` for recommend,
+    ``text_answers`` for free-text items: the count of non-blank answers), the ``by``
+    columns, ``item``, ``estimate, ci_low, ci_high, p_value`` (NaN: descriptive), ``n``
+    (respondents answering the item; for text items, respondents of the group).
     """
 
     title = "Participant feedback"
@@ -38,7 +38,7 @@ class ReactionResult(Result):
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
-        s = self.summary[self.summary.measure.eq("mean")].reset_index(drop=True)
+        s = self.summary[self.summary.metric.eq("mean")].reset_index(drop=True)
         by = self.arguments.get("by") or []
         labels = [" / ".join([str(r[c]) for c in by] + [str(r["item"])]) for _, r in s.iterrows()]
         y = np.arange(len(s))
@@ -115,23 +115,23 @@ def feedback_summary(
         for it in ratings:
             v = g.loc[g._item.eq(it), value].dropna().to_numpy(float)
             m, lo, hi, n = mean_ci(v, alpha=alpha)
-            rows.append({**lab, "item": it, "measure": "mean", "estimate": m, "ci_low": lo,
+            rows.append({**lab, "item": it, "metric": "mean", "estimate": m, "ci_low": lo,
                          "ci_high": hi, "p_value": np.nan, "n": n})  # fmt: skip
         if recommend is not None:
             v = g.loc[g._item.eq(recommend), value].dropna().to_numpy(float)
             k, n = float((v == 1).sum()), len(v)
             lo, hi = wilson_ci(k, n, alpha)
-            rows.append({**lab, "item": recommend, "measure": "share_yes",
+            rows.append({**lab, "item": recommend, "metric": "share_yes",
                          "estimate": k / n if n else np.nan, "ci_low": lo, "ci_high": hi,
                          "p_value": np.nan, "n": n})  # fmt: skip
         for it in text_items:
             sub = g[g._item.eq(it)]
             t = sub[text] if text in sub.columns else sub[value]
             answered = t.astype("string").str.strip().fillna("").ne("")
-            rows.append({**lab, "item": it, "measure": "text_answers",
+            rows.append({**lab, "item": it, "metric": "text_answers",
                          "estimate": float(answered.sum()), "ci_low": np.nan, "ci_high": np.nan,
                          "p_value": np.nan, "n": n_resp})  # fmt: skip
-    summary = pd.DataFrame(rows).reindex(columns=[*by_cols, *COLUMNS])
+    summary = tidy(pd.DataFrame(rows).reindex(columns=[*by_cols, *COLUMNS]), [*by_cols, "item"])
     if summary.empty:
         raise InsufficientDataError(
             "no feedback answers" + (f" in survey {survey!r}" if survey else "")
@@ -139,8 +139,12 @@ def feedback_summary(
     summary["n"] = summary["n"].astype("int64")
     notes.insert(
         0,
-        "Ratings 1-5: mean with t interval; recommend: share answering yes with a Wilson "
-        "interval; free-text items: number of answers only (the text goes to the program lead).",
+        Note(
+            "Ratings 1-5: mean with t interval; recommend: share answering yes with a Wilson "
+            "interval; free-text items: number of answers only (the text goes to the program "
+            "lead).",
+            "method",
+        ),
     )
     return ReactionResult(summary, notes, by=by_cols)
 

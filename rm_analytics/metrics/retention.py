@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import Note, Result, normalise_role
 from ..stats.cox import (
     MAX_ABS_LOG_HR,
     CoxFit,
@@ -106,14 +106,16 @@ SUMMARY_COLUMNS = [
     "group",
     "horizon",
     "estimate",
-    "se",
     "ci_low",
     "ci_high",
     "p_value",
     "n",
+    "se",
     "n_at_risk",
     "n_events",
 ]
+#: A population (``mentor``, ``mentee``, ``both``) in the words of titles and the quality log.
+POPULATION_WORDS = {"mentor": "mentors", "mentee": "mentees", "both": "both"}
 #: Covariates are adjusted for only with at least this many events per model parameter.
 MIN_EVENTS_PER_PARAMETER = 5
 #: survRM2's Wald test of the RMST difference is used (``rmst_test="auto"``) only when each
@@ -131,8 +133,8 @@ class RetentionResult(Result):
     Attributes
     ----------
     summary : pandas.DataFrame
-        One row per estimate; columns ``metric, group, horizon, estimate, se, ci_low, ci_high,
-        p_value, n, n_at_risk, n_events`` (see :func:`compare_retention`).
+        One row per estimate; columns ``metric, group, horizon, estimate, ci_low, ci_high,
+        p_value, n, se, n_at_risk, n_events`` (see :func:`compare_retention`).
     notes : list of str
         Plain-language statements: what could not be estimated and why, conventions, checks.
     frame_ : pandas.DataFrame
@@ -450,7 +452,10 @@ def compare_retention(
     miss = df[needed].isna().any(axis=1)
     if miss.any():
         notes.append(
-            f"{int(miss.sum())} row(s) with a missing {', '.join(needed)} value were left out."
+            Note(
+                f"{int(miss.sum())} row(s) with a missing {', '.join(needed)} value were left out.",
+                "excluded_rows",
+            )
         )
         df = df[~miss]
     dur = pd.to_numeric(df[duration], errors="coerce").to_numpy(dtype=float)
@@ -464,7 +469,7 @@ def compare_retention(
     trt = (df[group] == treated).to_numpy().astype(float)
     if trt.sum() == 0 or trt.sum() == len(trt):
         which = "treated" if trt.sum() == 0 else "control"
-        raise ValueError(
+        raise InsufficientDataError(
             f"compare_retention: no {which} rows (group column {group!r}, treated={treated!r})"
         )
     w = None if weights is None else df[weights].to_numpy(dtype=float)
@@ -494,8 +499,11 @@ def compare_retention(
     if tau is None:
         tau = min(max_t.values())
         notes.append(
-            f"RMST truncation time tau = {tau:.4g} (survRM2's default: the smaller of the two "
-            "groups' largest observed times)."
+            Note(
+                f"RMST truncation time tau = {tau:.4g} (survRM2's default: the smaller of the two "
+                "groups' largest observed times).",
+                "method",
+            )
         )
     tau = float(tau)
     hz = [tau] if horizons is None else [float(h) for h in horizons]
@@ -515,18 +523,24 @@ def compare_retention(
     cox_df = df
     if ev_t == 0 and ev_c == 0:
         notes.append(
-            "No exits at all: nobody in either group had the event during follow-up, so "
-            "retention is 100% in both groups and there is nothing to compare yet. The hazard "
-            "ratio and the log-rank test are undefined, the exact test and the RMST difference "
-            "cannot show a difference; this is no evidence about the program's effect either "
-            "way."
+            Note(
+                "No exits at all: nobody in either group had the event during follow-up, so "
+                "retention is 100% in both groups and there is nothing to compare yet. The hazard "
+                "ratio and the log-rank test are undefined, the exact test and the RMST difference "
+                "cannot show a difference; this is no evidence about the program's effect either "
+                "way.",
+                "no_events",
+            )
         )
     elif ev_t == 0 or ev_c == 0:
         who = "treated" if ev_t == 0 else "control"
         notes.append(
-            f"No hazard ratio: there were no events in the {who} group, so the Cox model has no "
-            "finite estimate (its coefficient would run off towards infinity). The log-rank "
-            "test, the exact test and the Kaplan-Meier retention are reported instead."
+            Note(
+                f"No hazard ratio: there were no events in the {who} group, so the Cox model has no "
+                "finite estimate (its coefficient would run off towards infinity). The log-rank "
+                "test, the exact test and the Kaplan-Meier retention are reported instead.",
+                "no_events",
+            )
         )
     else:
         covs = list(covariates or [])
@@ -536,17 +550,23 @@ def compare_retention(
             n_params = 1 + design_matrix(df[~cmiss], covs).shape[1]
             if ev_t + ev_c < MIN_EVENTS_PER_PARAMETER * n_params:
                 notes.append(
-                    f"The hazard ratio is not adjusted for {', '.join(covs)}: {ev_t + ev_c} "
-                    f"events are too few for {n_params} model parameters (at least "
-                    f"{MIN_EVENTS_PER_PARAMETER} events per parameter are needed)."
-                    + (" Matching already balances these covariates." if cluster else "")
+                    Note(
+                        f"The hazard ratio is not adjusted for {', '.join(covs)}: {ev_t + ev_c} "
+                        f"events are too few for {n_params} model parameters (at least "
+                        f"{MIN_EVENTS_PER_PARAMETER} events per parameter are needed)."
+                        + (" Matching already balances these covariates." if cluster else ""),
+                        "small_sample",
+                    )
                 )
                 covs = []
             else:
                 if cmiss.any():
                     notes.append(
-                        f"{int(cmiss.sum())} row(s) with missing covariates were left out of "
-                        "the Cox model."
+                        Note(
+                            f"{int(cmiss.sum())} row(s) with missing covariates were left out of "
+                            "the Cox model.",
+                            "excluded_rows",
+                        )
                     )
                 cox_df = df[~cmiss]
                 Xc = design_matrix(cox_df, covs)
@@ -558,7 +578,11 @@ def compare_retention(
             if 0 not in keep:
                 keep = []
             notes.append(
-                "Collinear covariate column(s) left out of the Cox model: " + ", ".join(dropped)
+                Note(
+                    "Collinear covariate column(s) left out of the Cox model: "
+                    + ", ".join(dropped),
+                    "method",
+                )
             )
         if keep and keep[0] == 0:
             X = X[:, keep]
@@ -578,21 +602,27 @@ def compare_retention(
                 diverged |= cox_fit.infinite
             if not cox_fit.converged or not np.isfinite(se) or diverged[0]:
                 notes.append(
-                    "No hazard ratio: the Cox model did not converge to a finite estimate "
-                    f"(log HR {b:.3g}, SE {se:.3g} after {cox_fit.iterations} iterations); "
-                    "such a number would be meaningless. See the log-rank and exact tests."
+                    Note(
+                        "No hazard ratio: the Cox model did not converge to a finite estimate "
+                        f"(log HR {b:.3g}, SE {se:.3g} after {cox_fit.iterations} iterations); "
+                        "such a number would be meaningless. See the log-rank and exact tests.",
+                        "not_estimable",
+                    )
                 )
                 cox_fit = None
             else:
                 bad = [used_names[j] for j in np.flatnonzero(diverged[1:]) + 1]
                 if bad:
                     notes.append(
-                        f"The Cox coefficient of the adjustment covariate(s) {', '.join(bad)} "
-                        "runs off towards infinity (monotone likelihood, e.g. a level without "
-                        "exits; R's coxph warns 'coefficient may be infinite'): the hazard "
-                        "ratio is adjusted for it, but that covariate's own estimate means "
-                        "nothing and the adjustment amounts to setting its exit-free level "
-                        "aside."
+                        Note(
+                            f"The Cox coefficient of the adjustment covariate(s) {', '.join(bad)} "
+                            "runs off towards infinity (monotone likelihood, e.g. a level without "
+                            "exits; R's coxph warns 'coefficient may be infinite'): the hazard "
+                            "ratio is adjusted for it, but that covariate's own estimate means "
+                            "nothing and the adjustment amounts to setting its exit-free level "
+                            "aside.",
+                            "not_estimable",
+                        )
                     )
                 lo, hi, p = normal_ci(b, se, alpha)
                 hr = dict(estimate=np.exp(b), se=se, lo=np.exp(lo), hi=np.exp(hi), p=p)
@@ -603,9 +633,12 @@ def compare_retention(
                 )
                 adj = f", adjusted for {', '.join(used_names[1:])}" if len(used_names) > 1 else ""
                 notes.append(
-                    f"Hazard ratio from a Cox model (Efron ties{adj}"
-                    + (f", stratified by {strata}" if strata else "")
-                    + f") with {kind} variance; se is the standard error of log(HR)."
+                    Note(
+                        f"Hazard ratio from a Cox model (Efron ties{adj}"
+                        + (f", stratified by {strata}" if strata else "")
+                        + f") with {kind} variance; se is the standard error of log(HR).",
+                        "method",
+                    )
                 )
     add("hazard_ratio", "treated vs control", estimate=hr["estimate"], se=hr["se"],
         lo=hr["lo"], hi=hr["hi"], p=hr["p"], n=len(df), n_events=ev_t + ev_c)  # fmt: skip
@@ -615,7 +648,7 @@ def compare_retention(
     add("logrank", "treated vs control", estimate=lr.statistic, p=lr.p_value, n=len(df),
         n_events=ev_t + ev_c)  # fmt: skip
     if strata:
-        notes.append(f"Log-rank test stratified by {strata}.")
+        notes.append(Note(f"Log-rank test stratified by {strata}.", "method"))
 
     # -- KM retention / attrition -----------------------------------------------------------
     for g in ("treated", "control"):
@@ -634,12 +667,22 @@ def compare_retention(
     beyond = [h for h in hz if any(_unfollowed(g, h) for g in groups)]
     if beyond:
         notes.append(
-            "No Kaplan-Meier estimate beyond a group's last follow-up time "
-            f"(horizon(s) {', '.join(f'{h:g}' for h in beyond)})."
+            Note(
+                "No Kaplan-Meier estimate beyond a group's last follow-up time "
+                f"(horizon(s) {', '.join(f'{h:g}' for h in beyond)}).",
+                "not_estimable",
+            )
         )
     notes.append(
-        f"Kaplan-Meier confidence intervals use the {conf_type!r} transform "
-        + ("(R survfit's default)." if conf_type == "log" else "(lifelines' default is log-log).")
+        Note(
+            f"Kaplan-Meier confidence intervals use the {conf_type!r} transform "
+            + (
+                "(R survfit's default)."
+                if conf_type == "log"
+                else "(lifelines' default is log-log)."
+            ),
+            "method",
+        )
     )
 
     # -- cumulative incidence (competing risks) ---------------------------------------------
@@ -669,7 +712,10 @@ def compare_retention(
         )
     if competing is None:
         notes.append(
-            "No competing-exit column given: the cumulative incidence equals 1 - Kaplan-Meier."
+            Note(
+                "No competing-exit column given: the cumulative incidence equals 1 - Kaplan-Meier.",
+                "method",
+            )
         )
 
     # -- RMST -------------------------------------------------------------------------------
@@ -734,58 +780,83 @@ def compare_retention(
             f", respecting {cluster} clusters" if cluster else ""
         )
         notes.append(
-            f"RMST difference: permutation test ({n_permutations:,} seeded random "
-            f"permutations of the group labels {blocks}; seed {seed}), because a group had "
-            f"fewer than {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
-            f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), "
-            "where survRM2's Wald interval is too narrow (a group without exits gets a "
-            "standard error of 0). Its interval inverts the test under a constant shift, so "
-            "it excludes 0 exactly when p < alpha"
-            + (
-                "; with no exit by tau in either group there is no interval."
-                if not np.isfinite(lo)
-                else "."
+            Note(
+                f"RMST difference: permutation test ({n_permutations:,} seeded random "
+                f"permutations of the group labels {blocks}; seed {seed}), because a group had "
+                f"fewer than {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
+                f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), "
+                "where survRM2's Wald interval is too narrow (a group without exits gets a "
+                "standard error of 0). Its interval inverts the test under a constant shift, so "
+                "it excludes 0 exactly when p < alpha"
+                + (
+                    "; with no exit by tau in either group there is no interval."
+                    if not np.isfinite(lo)
+                    else "."
+                ),
+                "method",
             )
         )
     elif rmst_used == "wald-weighted":
         notes.append(
-            "RMST difference: Wald interval and z-test with the weighted standard errors (the "
-            "permutation test does not apply to weighted data)."
+            Note(
+                "RMST difference: Wald interval and z-test with the weighted standard errors (the "
+                "permutation test does not apply to weighted data).",
+                "method",
+            )
         )
     elif rmst_used == "none-weighted":
         notes.append(
-            f"RMST difference without an interval or p-value: a group had fewer than "
-            f"{RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
-            f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), so "
-            "its weighted standard error is unreliable (0 without exits), and with weights the "
-            "permutation test does not apply. See the log-rank and exact tests (unweighted)."
+            Note(
+                f"RMST difference without an interval or p-value: a group had fewer than "
+                f"{RMST_WALD_MIN_EVENTS} exits by tau = {tau:g} "
+                f"(participants {int(ev_tau['treated'])}, controls {int(ev_tau['control'])}), so "
+                "its weighted standard error is unreliable (0 without exits), and with weights the "
+                "permutation test does not apply. See the log-rank and exact tests (unweighted).",
+                "not_estimable",
+            )
         )
     elif rmst_used == "survrm2":
         notes.append(
-            "RMST difference: Wald interval and z-test with survRM2's standard errors "
-            f"(each group had at least {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g})."
-            if rmst_test == "auto"
-            else "RMST difference: Wald interval and z-test with survRM2's standard errors."
+            Note(
+                "RMST difference: Wald interval and z-test with survRM2's standard errors "
+                f"(each group had at least {RMST_WALD_MIN_EVENTS} exits by tau = {tau:g})."
+                if rmst_test == "auto"
+                else "RMST difference: Wald interval and z-test with survRM2's standard errors.",
+                "method",
+            )
         )
     if any(ev_tau[g] == 0 and np.isfinite(rm[g][0]) for g in groups):
         notes.append(
-            "A group without exits by tau has RMST = tau; its interval runs from the exact "
-            "lower limit tau (alpha/2)^(1/n), n the people followed to tau, up to tau."
+            Note(
+                "A group without exits by tau has RMST = tau; its interval runs from the exact "
+                "lower limit tau (alpha/2)^(1/n), n the people followed to tau, up to tau.",
+                "no_events",
+            )
         )
     if any(_unfollowed(g, tau) for g in groups):
-        notes.append(f"No RMST: tau = {tau:g} is beyond a group's last follow-up time.")
+        notes.append(
+            Note(
+                f"No RMST: tau = {tau:g} is beyond a group's last follow-up time.", "not_estimable"
+            )
+        )
     if robust_w:
         notes.append(
-            "With weights, the Kaplan-Meier, RMST and cumulative-incidence standard errors are "
-            "robust (infinitesimal jackknife"
-            + (f", summed within {cluster}" if cl_w is not None else "")
-            + "; R survfit's default for such weights): Greenwood's formula on weighted counts "
-            "would treat the weights as people. The log-rank and exact tests are unweighted."
+            Note(
+                "With weights, the Kaplan-Meier, RMST and cumulative-incidence standard errors are "
+                "robust (infinitesimal jackknife"
+                + (f", summed within {cluster}" if cl_w is not None else "")
+                + "; R survfit's default for such weights): Greenwood's formula on weighted counts "
+                "would treat the weights as people. The log-rank and exact tests are unweighted.",
+                "method",
+            )
         )
     elif w is not None:
         notes.append(
-            "The weights are whole numbers and count as people (Greenwood variances on "
-            "weighted counts, as R's survfit); the log-rank and exact tests are unweighted."
+            Note(
+                "The weights are whole numbers and count as people (Greenwood variances on "
+                "weighted counts, as R's survfit); the log-rank and exact tests are unweighted.",
+                "method",
+            )
         )
 
     # -- exact tests ------------------------------------------------------------------------
@@ -798,15 +869,20 @@ def compare_retention(
     names = {"boschloo": "Boschloo's", "fisher": "Fisher's"}
     used = " / ".join(names[m] for m in sorted(used_methods) if m in names) or "no"
     notes.append(
-        f"Exact test ({used} exact test, two-sided) on attrition by each horizon among people "
-        "whose status there is known: those with the event by the horizon or followed up to "
-        "it; people censored or with a competing exit before it are left out."
+        Note(
+            f"Exact test ({used} exact test, two-sided) on attrition by each horizon among people "
+            "whose status there is known: those with the event by the horizon or followed up to "
+            "it; people censored or with a competing exit before it are left out.",
+            "method",
+        )
     )
 
     # -- checks and plain-language verdict ---------------------------------------------------
     if cox_fit is not None and ph_check:
         if len(df) > 50_000:
-            notes.append("Proportional-hazards check skipped (more than 50,000 rows).")
+            notes.append(
+                Note("Proportional-hazards check skipped (more than 50,000 rows).", "info")
+            )
         else:
             tmp = cox_df.assign(**{c: v for c, v in zip(used_names[1:], X[:, 1:].T, strict=True)})
             ph_p, problem = _ph_check(
@@ -819,17 +895,25 @@ def compare_retention(
                 alpha,
             )
             if problem:
-                notes.append(f"Proportional-hazards check could not run ({problem}).")
+                notes.append(
+                    Note(f"Proportional-hazards check could not run ({problem}).", "not_estimable")
+                )
             elif ph_p < alpha:
                 notes.append(
-                    f"Proportional hazards look violated for the treatment (p = {ph_p:.3g}; "
-                    f"{PH_TEST}): the hazard ratio is an average over follow-up; read the "
-                    "Kaplan-Meier curves and the RMST difference rather than the HR alone."
+                    Note(
+                        f"Proportional hazards look violated for the treatment (p = {ph_p:.3g}; "
+                        f"{PH_TEST}): the hazard ratio is an average over follow-up; read the "
+                        "Kaplan-Meier curves and the RMST difference rather than the HR alone.",
+                        "assumption",
+                    )
                 )
             else:
                 notes.append(
-                    f"No evidence against proportional hazards for the treatment "
-                    f"(p = {ph_p:.3g}; {PH_TEST})."
+                    Note(
+                        f"No evidence against proportional hazards for the treatment "
+                        f"(p = {ph_p:.3g}; {PH_TEST}).",
+                        "assumption",
+                    )
                 )
     n_ev = ev_t + ev_c
     if n_ev > 0:
@@ -837,24 +921,33 @@ def compare_retention(
         prop = n_t / (n_t + n_c)
         mde = float(np.exp(-z / np.sqrt(n_ev * prop * (1 - prop))))
         notes.append(
-            f"With {n_ev} event(s) ({ev_t} treated, {ev_c} control) and this allocation, the "
-            f"comparison has 80% power (two-sided alpha {alpha:g}) only for hazard ratios "
-            f"below {mde:.2f} or above {1 / mde:.2f} (Schoenfeld's approximation)."
+            Note(
+                f"With {n_ev} event(s) ({ev_t} treated, {ev_c} control) and this allocation, the "
+                f"comparison has 80% power (two-sided alpha {alpha:g}) only for hazard ratios "
+                f"below {mde:.2f} or above {1 / mde:.2f} (Schoenfeld's approximation).",
+                "small_sample",
+            )
         )
     else:
         z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(0.8)
         prop = n_t / (n_t + n_c)
         need = int(np.ceil(z**2 / (prop * (1 - prop) * np.log(0.5) ** 2)))
         notes.append(
-            f"With no events no comparison has any power yet: even a halved hazard of leaving "
-            f"(HR 0.5) needs about {need} exits in total with this allocation for 80% power "
-            f"(two-sided alpha {alpha:g}; Schoenfeld's approximation)."
+            Note(
+                f"With no events no comparison has any power yet: even a halved hazard of leaving "
+                f"(HR 0.5) needs about {need} exits in total with this allocation for 80% power "
+                f"(two-sided alpha {alpha:g}; Schoenfeld's approximation).",
+                "no_events",
+            )
         )
     p_main = hr["p"] if np.isfinite(hr["p"]) else lr.p_value
     if not np.isfinite(p_main) or p_main >= alpha:
         notes.append(
-            "Insufficient evidence of a difference in retention between the groups; this is not "
-            "proof that the program has no effect."
+            Note(
+                "Insufficient evidence of a difference in retention between the groups; this is not "
+                "proof that the program has no effect.",
+                "info",
+            )
         )
 
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
@@ -877,6 +970,9 @@ def compare_retention(
         alpha=alpha,
         conf_type=conf_type,
         competing=competing,
+        rmst_test=rmst_test,
+        n_permutations=n_permutations,
+        seed=seed,
     )
     res.frame_ = df.drop(columns=["_dur", "_ev"])
     res.km_ = kms
@@ -915,12 +1011,6 @@ FRAME_COLUMNS = [
     "cluster_id",
     "weight",
 ]
-
-
-def latest_date(pilot: Pilot) -> pd.Timestamp:
-    """The default ``as_of`` of the retention analysis: :meth:`Pilot.snapshot_date`, the
-    latest date recorded anywhere in the pilot's tables (planned end dates excluded)."""
-    return pilot.snapshot_date()
 
 
 def _age_band(age: pd.Series) -> pd.Series:
@@ -979,17 +1069,17 @@ def _outcome(out: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 def _exclude(pilot, out, mask, check, detail, notes, population):
     k = int(mask.sum())
     if pilot is not None:
-        pilot.log_quality("employees", f"retention ({population})", check, k,
+        pilot.log_quality("employees", f"retention ({POPULATION_WORDS[population]})", check, k,
                           "excluded" if k else "none", detail)  # fmt: skip
     if k:
-        notes.append(f"{k} person(s) excluded: {detail}.")
+        notes.append(Note(f"{k} person(s) excluded: {detail}.", "excluded_rows"))
     return out[~mask]
 
 
 def cohort_frame(
     pilot: Pilot,
     *,
-    population: str = "mentors",
+    population: str = "mentor",
     as_of: str | pd.Timestamp | None = None,
     cohort: str | Sequence[str] | None = None,
     control: str = "auto",
@@ -1004,11 +1094,12 @@ def cohort_frame(
     pilot
         The validated pilot.
     population
-        ``"mentors"`` (the junior mentors, default), ``"mentees"`` or ``"both"``.
+        ``"mentor"`` (the junior mentors, default), ``"mentee"`` or ``"both"`` (the plural
+        spellings of version 0.1 still work, with a DeprecationWarning).
     as_of
         Analysis date: follow-up is censored there and exits after it are ignored. Default:
-        the latest date recorded in the data (:func:`latest_date`; planned cohort end dates
-        are not data).
+        the latest date recorded in the data (:meth:`Pilot.analysis_date
+        <rm_analytics.Pilot.analysis_date>`; planned cohort end dates are not data).
     cohort
         Cohort id(s) to include (default: all).
     control
@@ -1045,15 +1136,14 @@ def cohort_frame(
     ``as_of``. A designated control who later joins the program is censored at that cohort's
     start.
     """
-    roles = {"mentors": "mentor", "mentees": "mentee", "both": "both"}
-    if population not in roles:
-        raise ValueError(f"population must be 'mentors', 'mentees' or 'both', not {population!r}")
+    population = normalise_role(population, argument="population")
+    who = POPULATION_WORDS[population]
     if control not in ("auto", "designated", "matched", "ipw"):
         raise ValueError(
             f"control must be 'auto', 'designated', 'matched' or 'ipw', not {control!r}"
         )
-    as_of = latest_date(pilot) if as_of is None else pilot.analysis_date(as_of)
-    notes: list[str] = [f"Follow-up censored at {as_of.date()} (as_of)."]
+    as_of = pilot.analysis_date(as_of)
+    notes: list[str] = [Note(f"Follow-up censored at {as_of.date()} (as_of).", "method")]
     cohorts = pilot.cohorts
     if cohort is not None:
         wanted = [cohort] if isinstance(cohort, str) else list(cohort)
@@ -1064,8 +1154,11 @@ def cohort_frame(
     late = cohorts.start_date > as_of
     if late.any():
         notes.append(
-            f"Cohort(s) {', '.join(cohorts.cohort_id[late])} start after {as_of.date()} and are "
-            "left out."
+            Note(
+                f"Cohort(s) {', '.join(cohorts.cohort_id[late])} start after {as_of.date()} "
+                "and are left out.",
+                "excluded_rows",
+            )
         )
         cohorts = cohorts[~late]
     if cohorts.empty:
@@ -1075,16 +1168,19 @@ def cohort_frame(
     cids = cohorts.cohort_id.tolist()
     start = cohorts.set_index("cohort_id").start_date
 
-    part = pilot.participants(roles[population], cohort=cids)
+    part = pilot.participants(population, cohort=cids)
     part = part.sort_values(["cohort_start_date", "pair_start", "pair_id"], kind="stable")
     dup = part.duplicated("employee_id")
     if dup.any():
-        pilot.log_quality("pairs", f"retention ({population})", "repeat participation",
+        pilot.log_quality("pairs", f"retention ({who})", "repeat participation",
                           int(dup.sum()), "ignored",
                           "a person's first cohort/pair is their index")  # fmt: skip
         notes.append(
-            f"{int(dup.sum())} repeat participation(s): each person is followed from their "
-            "first cohort."
+            Note(
+                f"{int(dup.sum())} repeat participation(s): each person is followed from their "
+                "first cohort.",
+                "excluded_rows",
+            )
         )
     part = part[~dup]
     treated_rows = pd.DataFrame(
@@ -1101,19 +1197,22 @@ def cohort_frame(
     if kind == "auto":
         kind = (
             "designated"
-            if pilot.control is not None and len(pilot.control) and population == "mentors"
+            if pilot.control is not None and len(pilot.control) and population == "mentor"
             else "matched"
         )
     if kind == "designated":
         if pilot.control is None or len(pilot.control) == 0:
             raise InsufficientDataError("control='designated' but the pilot has no control table")
-        notes.append("Control group: the designated control (waitlist) table.")
+        notes.append(Note("Control group: the designated control (waitlist) table.", "method"))
     else:
         notes.append(
-            "Control group: "
-            + ("propensity-matched" if kind == "matched" else "inverse-probability weighted")
-            + " eligible non-participants (employed at the cohort start, never in a pair, in "
-            "the participants' grade range)."
+            Note(
+                "Control group: "
+                + ("propensity-matched" if kind == "matched" else "inverse-probability weighted")
+                + " eligible non-participants (employed at the cohort start, never in a pair, in "
+                "the participants' grade range).",
+                "method",
+            )
         )
     all_pairs = pilot.participants("both")
     first_part = all_pairs.groupby("employee_id", observed=True).cohort_start_date.min()
@@ -1154,8 +1253,11 @@ def cohort_frame(
         c["censor_at"] = fp.where(fp > c.index_date)
         if c.censor_at.notna().any():
             notes.append(
-                f"{int(c.censor_at.notna().sum())} control(s) later joined the program and "
-                "are censored at that cohort's start."
+                Note(
+                    f"{int(c.censor_at.notna().sum())} control(s) later joined the program and "
+                    "are censored at that cohort's start.",
+                    "method",
+                )
             )
         c = _exclude(pilot, c, (c.hire_date > c.index_date).to_numpy(), "control hired after index",
                      "controls hired after the cohort's start date", notes,
@@ -1189,7 +1291,9 @@ def cohort_frame(
         codes = pool.level.cat.codes.to_numpy()
         eligible = employed.to_numpy() & (codes >= lo) & (codes <= hi)
         pool = pool[eligible]
-        notes.append(f"{len(pool)} eligible candidate control rows (person x cohort).")
+        notes.append(
+            Note(f"{len(pool)} eligible candidate control rows (person x cohort).", "method")
+        )
         both = pd.concat([t, pool], ignore_index=True)
         matching = match_controls(
             both,
@@ -1241,7 +1345,7 @@ def cohort_frame(
 def pilot_retention(
     pilot: Pilot,
     *,
-    population: str = "mentors",
+    population: str = "mentor",
     control: str = "auto",
     as_of: str | pd.Timestamp | None = None,
     horizons: Sequence[float] = (6, 12, 24),
@@ -1251,6 +1355,8 @@ def pilot_retention(
     ratio: int = 2,
     caliper: float | None = 0.2,
     exact: Sequence[str] = (),
+    n_permutations: int = N_PERMUTATIONS,
+    seed: int | None = 20250113,
 ) -> RetentionResult:
     """Retention of a pilot's participants vs control, months from the cohort start.
 
@@ -1259,6 +1365,8 @@ def pilot_retention(
     are several cohorts (stratified Cox and log-rank), the matched set (or pair) as cluster for
     the Cox variance, and IPW weights when ``control="ipw"``. ``tau`` defaults to the largest
     horizon, shortened to survRM2's default when a group is not followed that long.
+    ``population`` is ``"mentor"`` (default), ``"mentee"`` or ``"both"``; ``n_permutations``
+    and ``seed`` are those of the RMST permutation test (see :func:`compare_retention`).
 
     Returns
     -------
@@ -1266,6 +1374,7 @@ def pilot_retention(
         As :func:`compare_retention`, with ``frame_`` (the analysis frame), ``balance_`` (the
         balance table when matched or weighted, else None), ``matching_`` and ``cif_``.
     """
+    population = normalise_role(population, argument="population")
     frame = cohort_frame(pilot, population=population, as_of=as_of, cohort=cohort,
                          control=control, ratio=ratio, caliper=caliper, exact=exact)  # fmt: skip
     kind = frame.attrs["control"]
@@ -1293,16 +1402,19 @@ def pilot_retention(
         tau=tau,
         alpha=alpha,
         competing="competing",
+        n_permutations=n_permutations,
+        seed=seed,
     )
-    res.notes = frame.attrs["notes"] + res.notes
+    res.notes = [Note(n) for n in frame.attrs["notes"]] + res.notes
     res.note(
         "Time is months from the cohort start; the event is a voluntary exit; involuntary and "
-        "other exits are competing events (censored in the cause-specific analyses)."
+        "other exits are competing events (censored in the cause-specific analyses).",
+        "method",
     )
     res.frame_ = frame
     m = frame.attrs.get("matching")
     res.matching_ = m
     res.balance_ = None if m is None else m.summary
     res.arguments.update(population=population, control=kind, as_of=frame.attrs["as_of"])
-    res.title = f"Retention of {population}: participants vs {kind} control"
+    res.title = f"Retention of {POPULATION_WORDS[population]}: participants vs {kind} control"
     return res

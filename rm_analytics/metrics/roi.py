@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import Note, Result, renamed
 from ..stats.intervals import normal_ci
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,10 +72,19 @@ DEFAULT_KICKOFF_HOURS = 3.0
 #: milestone check, the mid-pilot pulse, reporting).
 DEFAULT_COORDINATOR_HOURS_PER_PAIR = 8.0
 
-COST_COLUMNS = ["item", "basis", "quantity", "unit", "unit_cost", "amount", "currency", "time_cost"]
+COST_COLUMNS = [
+    "metric",
+    "basis",
+    "quantity",
+    "unit",
+    "unit_cost",
+    "amount",
+    "currency",
+    "time_cost",
+]
 ROI_COLUMNS = ["metric", "estimate", "ci_low", "ci_high", "p_value", "n", "unit"]
 SENSITIVITY_COLUMNS = [
-    "factor",
+    "metric",
     "setting_low",
     "setting_high",
     "roi_at_low",
@@ -108,7 +117,8 @@ class CostResult(Result):
     Attributes
     ----------
     summary : pandas.DataFrame
-        Columns ``item, basis, quantity, unit, unit_cost, amount, currency, time_cost``.
+        Columns ``metric`` (the cost line, and ``total``), ``basis, quantity, unit,
+        unit_cost, amount, currency, time_cost``.
     total : float
         Total cost.
     time_cost_total : float
@@ -120,11 +130,11 @@ class CostResult(Result):
 
     @property
     def total(self) -> float:
-        return float(self.summary.loc[self.summary["item"] == "total", "amount"].iloc[0])
+        return float(self.summary.loc[self.summary["metric"] == "total", "amount"].iloc[0])
 
     @property
     def time_cost_total(self) -> float:
-        s = self.summary[self.summary["item"] != "total"]
+        s = self.summary[self.summary["metric"] != "total"]
         return float(s.loc[s["time_cost"].astype(bool), "amount"].sum())
 
     @property
@@ -137,8 +147,8 @@ class CostResult(Result):
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3))
-        s = self.summary[self.summary["item"] != "total"].iloc[::-1]
-        ax.barh(s["item"], s["amount"], color="#4C72B0")
+        s = self.summary[self.summary["metric"] != "total"].iloc[::-1]
+        ax.barh(s["metric"], s["amount"], color="#4C72B0")
         ax.set_xlabel(f"cost ({self.currency})")
         ax.set_title(f"Program cost: {self.total:,.0f} {self.currency}")
         return ax
@@ -318,8 +328,11 @@ def program_costs(
         )
         if n_imputed:
             notes.append(
-                f"{n_imputed} participant(s) had no annual salary; the median salary of their "
-                "level was used."
+                Note(
+                    f"{n_imputed} participant(s) had no annual salary; the median salary of their "
+                    "level was used.",
+                    "method",
+                )
             )
 
     # -- session hours per pair ---------------------------------------------------------------
@@ -360,8 +373,11 @@ def program_costs(
         pair_hours = planned.astype(float) * planned_session_minutes / 60.0
         basis = f"planned sessions x {planned_session_minutes:g} min (no session log)"
         notes.append(
-            "No session log: session time is estimated from the planned number of sessions "
-            f"at {planned_session_minutes:g} minutes each."
+            Note(
+                "No session log: session time is estimated from the planned number of sessions "
+                f"at {planned_session_minutes:g} minutes each.",
+                "missing_data",
+            )
         )
     pair_hours = pd.Series(pair_hours.to_numpy(), index=pairs.index)
     h_total = float(pair_hours.sum())
@@ -425,7 +441,7 @@ def program_costs(
         {"quantity": float, "unit_cost": float, "amount": float, "time_cost": bool}
     )
     if as_of is not None:
-        notes.append(f"Sessions up to {pd.Timestamp(as_of).date()} are costed.")
+        notes.append(Note(f"Sessions up to {pd.Timestamp(as_of).date()} are costed.", "method"))
     return CostResult(
         table,
         notes,
@@ -493,22 +509,25 @@ class RoiResult(Result):
         (prevented exits that pay for the program), ``break_even_difference`` (the same as an
         attrition difference). When the ROI is not demonstrated the estimates of the
         effect-dependent metrics are NaN and only their range (ci_low, ci_high) is given.
-    verdict : str
+    verdict_ : str
         ``"not demonstrated"`` (the attrition difference's CI includes 0), ``"pays back"``
         (ROI CI above 0), ``"payback uncertain"`` (effect supported, ROI CI spans 0),
         ``"does not pay back"`` (ROI CI below 0), ``"retention worse"`` (participants leave
         more; CI below 0), ``"scenario"`` (no uncertainty given: a calculation on an assumed
-        difference, not evidence) or ``"not estimable"``.
-    inputs : dict
-        Everything the numbers were computed from (for :meth:`sensitivity`).
+        difference, not evidence) or ``"not estimable"`` (``verdict`` is its old name).
+    inputs_ : dict
+        Everything the numbers were computed from (for :meth:`sensitivity`; ``inputs`` is
+        its old name).
     """
 
     title = "Return on investment (Phillips)"
+    verdict = renamed("verdict_", "verdict")
+    inputs = renamed("inputs_", "inputs")
 
-    def __init__(self, summary, notes, *, verdict: str, inputs: dict[str, Any], **params):
-        super().__init__(summary, notes, **params)
-        self.verdict = verdict
-        self.inputs = inputs
+    def __init__(self, summary, notes, *, verdict: str, inputs: dict[str, Any], **arguments):
+        super().__init__(summary, notes, **arguments)
+        self.verdict_ = verdict
+        self.inputs_ = inputs
 
     # quick accessors
     def _get(self, metric: str) -> float:
@@ -529,22 +548,22 @@ class RoiResult(Result):
     @property
     def demonstrated(self) -> bool:
         """Whether the retention difference is supported by the data (CI excludes 0)."""
-        return self.verdict in ("pays back", "payback uncertain", "does not pay back",
+        return self.verdict_ in ("pays back", "payback uncertain", "does not pay back",
                                 "retention worse")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
-        d["verdict"] = self.verdict
+        d["verdict"] = self.verdict_
         d["statement"] = self.statement()
         return d
 
     def statement(self) -> str:
         """Plain-language summary for sponsors."""
-        cur = self.inputs["currency"]
+        cur = self.inputs_["currency"]
         roi = self.row(metric="roi_pct")
-        costs = self.inputs["costs"]
+        costs = self.inputs_["costs"]
         be = self._get("break_even_exits")
-        n = self.inputs["n_participants"]
+        n = self.inputs_["n_participants"]
         pay = (
             f"The program costs {costs:,.0f} {cur}; it pays for itself if it prevents "
             f"{be:.1f} exit(s) among {n:g} participants within the first year."
@@ -559,7 +578,7 @@ class RoiResult(Result):
             else ""
         )
         d = self.row(metric="attrition_difference")
-        if self.verdict == NOT_DEMONSTRATED:
+        if self.verdict_ == NOT_DEMONSTRATED:
             lead = (
                 f"ROI not demonstrated: the difference in leaving between participants and "
                 f"controls ({100 * d.estimate:+.1f} percentage points, {self._level():.0%} CI "
@@ -568,9 +587,9 @@ class RoiResult(Result):
             )
             if np.isfinite(roi.ci_high) and roi.ci_high < 0:
                 lead += " Even the most favourable end of the range does not pay back."
-        elif self.verdict == "not estimable":
+        elif self.verdict_ == "not estimable":
             lead = "ROI not estimable: the retention result has no attrition difference."
-        elif self.verdict == "scenario":
+        elif self.verdict_ == "scenario":
             lead = (
                 f"Scenario (no uncertainty given): with the assumed attrition difference the "
                 f"ROI would be {roi.estimate:,.0f}%."
@@ -581,11 +600,11 @@ class RoiResult(Result):
                 if np.isfinite(roi.ci_low) and np.isfinite(roi.ci_high)
                 else "not available"
             )
-            lead = f"ROI {roi.estimate:,.0f}% ({self._level():.0%} CI {ci}): {self.verdict}."
+            lead = f"ROI {roi.estimate:,.0f}% ({self._level():.0%} CI {ci}): {self.verdict_}."
         return f"{lead} {pay}"
 
     def _level(self) -> float:
-        return 1 - float(self.inputs["alpha"])
+        return 1 - float(self.inputs_["alpha"])
 
     def sensitivity(self, **kwargs) -> SensitivityResult:
         """Tornado table; see :func:`sensitivity`."""
@@ -607,7 +626,7 @@ class RoiResult(Result):
             ax.hlines(0, r.ci_low, r.ci_high, color="#4C72B0", lw=6, alpha=0.35)
         if np.isfinite(r.estimate):
             ax.plot([r.estimate], [0], "o", color="#4C72B0")
-        label = f"ROI: {self.verdict}"
+        label = f"ROI: {self.verdict_}"
         ax.set_title(label)
         ax.set_yticks([])
         ax.set_xlabel("ROI (%)  -  0% = break-even")
@@ -792,25 +811,35 @@ def phillips_roi(
     # verdict
     if not np.isfinite(diff):
         verdict = "not estimable"
-        notes.append("The retention result has no attrition difference at this horizon.")
+        notes.append(
+            Note(
+                "The retention result has no attrition difference at this horizon.", "not_estimable"
+            )
+        )
     elif not has_ci:
         verdict = "scenario"
         notes.append(
-            "No standard error or interval was given for the attrition difference: this is a "
-            "calculation on an assumed difference, not evidence. Pass se_difference (or use "
-            "roi_from_retention) to test it against the data."
+            Note(
+                "No standard error or interval was given for the attrition difference: this is a "
+                "calculation on an assumed difference, not evidence. Pass se_difference (or use "
+                "roi_from_retention) to test it against the data.",
+                "assumption",
+            )
         )
     elif lo <= 0 <= hi:
         verdict = NOT_DEMONSTRATED
         notes.append(
-            f"ROI not demonstrated: the {1 - alpha:.0%} confidence interval of the attrition "
-            f"difference ({lo:+.3f} to {hi:+.3f}) includes 0, so no point ROI is claimed "
-            "(Phillips: without supported improvement, assume none); the ROI range over that "
-            "interval is reported instead."
+            Note(
+                f"ROI not demonstrated: the {1 - alpha:.0%} confidence interval of the attrition "
+                f"difference ({lo:+.3f} to {hi:+.3f}) includes 0, so no point ROI is claimed "
+                "(Phillips: without supported improvement, assume none); the ROI range over that "
+                "interval is reported instead.",
+                "not_estimable",
+            )
         )
     elif hi < 0:
         verdict = "retention worse"
-        notes.append("Participants left more often than controls (interval below 0).")
+        notes.append(Note("Participants left more often than controls (interval below 0).", "info"))
     elif lows["roi_pct"] > 0:
         verdict = "pays back"
     elif highs["roi_pct"] < 0:
@@ -853,27 +882,47 @@ def phillips_roi(
 
     if has_ci:
         notes.append(
-            "The ROI interval maps the attrition difference's interval through the ROI "
-            "formula, which is linear in the difference, so the delta method is exact; only "
-            "the retention estimate is treated as uncertain (costs, replacement cost and other "
-            "benefits are assumptions: see the sensitivity table)."
+            Note(
+                "The ROI interval maps the attrition difference's interval through the ROI "
+                "formula, which is linear in the difference, so the delta method is exact; only "
+                "the retention estimate is treated as uncertain (costs, replacement cost and other "
+                "benefits are assumptions: see the sensitivity table).",
+                "method",
+            )
         )
     if horizon_months < 12:
-        notes.append(f"Benefits cover the first {horizon_months:g} months only (conservative).")
+        notes.append(
+            Note(
+                f"Benefits cover the first {horizon_months:g} months only (conservative).", "method"
+            )
+        )
     if isolation < 1:
-        notes.append(f"Isolation factor {isolation:g}: that share of the effect is credited.")
+        notes.append(
+            Note(
+                f"Isolation factor {isolation:g}: that share of the effect is credited.",
+                "assumption",
+            )
+        )
     if confidence < 1:
-        notes.append(f"Confidence adjustment {confidence:g} applied to the benefits.")
+        notes.append(
+            Note(f"Confidence adjustment {confidence:g} applied to the benefits.", "assumption")
+        )
     if items:
         notes.append(
-            "Other monetised outcomes are counted at value x confidence, taken as isolated "
-            "first-year effects and without uncertainty."
+            Note(
+                "Other monetised outcomes are counted at value x confidence, taken as isolated "
+                "first-year effects and without uncertainty.",
+                "assumption",
+            )
         )
     notes.append(
-        "Phillips' rules: first-year benefits only, fully loaded costs, effect isolated by a "
-        "control group"
-        + ("" if isolated_by_control else " (not available: isolation < 1)")
-        + ", benefits adjusted for confidence."
+        Note(
+            "Phillips' rules: first-year benefits only, fully loaded costs, effect isolated by a "
+            "control group"
+            + ("" if isolated_by_control else " (not available: isolation < 1)")
+            + ", benefits adjusted for confidence.",
+            "method",
+        )
     )
     return RoiResult(summary, notes, verdict=verdict, inputs=inputs)
 
@@ -975,14 +1024,15 @@ def roi_from_retention(
         currency=currency,
     )
     if salary is not None:
-        res.inputs["replacement_share"] = replacement_share
+        res.inputs_["replacement_share"] = replacement_share
     if a.get("ci_method") == "mover" and ci is not None:
         res.note(
             "The attrition difference's interval combines the two groups' Kaplan-Meier "
             "intervals (Newcombe's MOVER; for a group with no exit by the horizon, whose "
             "Greenwood standard error is 0, the exact lower limit) and its p-value inverts "
             "that interval, so the two agree: the ROI is claimed only when the interval "
-            "excludes no difference."
+            "excludes no difference.",
+            "method",
         )
     return res
 
@@ -993,8 +1043,9 @@ def roi_from_retention(
 class SensitivityResult(Result):
     """Tornado table: ROI at the low and high setting of each uncertain input.
 
-    ``summary`` columns: ``factor, setting_low, setting_high, roi_at_low, roi_at_high,
-    base_roi, unit`` (settings in ``unit``; ROI in percent), sorted by swing.
+    ``summary`` columns: ``metric`` (the input varied), ``setting_low, setting_high,
+    roi_at_low, roi_at_high, base_roi, unit`` (settings in ``unit``; ROI in percent), sorted
+    by swing.
     """
 
     title = "ROI sensitivity"
@@ -1049,11 +1100,11 @@ def sensitivity(
         no point estimate to vary around) and only the effect row, the ROI range, is given.
         ``arguments["at_difference"]`` holds the difference the rows are evaluated at.
     """
-    inp = result.inputs
+    inp = result.inputs_
     nan = float("nan")
     notes: list[str] = []
     base_diff = inp["difference"]
-    demonstrated = result.verdict not in (NOT_DEMONSTRATED, "not estimable")
+    demonstrated = result.verdict_ not in (NOT_DEMONSTRATED, "not estimable")
     if at_difference is not None and np.isfinite(at_difference):
         base_diff, demonstrated = float(at_difference), True
     base = _roi_line(base_diff, inp)["roi_pct"] if demonstrated else nan
@@ -1080,7 +1131,12 @@ def sensitivity(
                      "x annual salary"))  # fmt: skip
     else:
         rows.append(("replacement cost", nan, nan, nan, nan, "x annual salary"))
-        notes.append("Replacement-cost row not computed: give salary (or replacement_cost_range).")
+        notes.append(
+            Note(
+                "Replacement-cost row not computed: give salary (or replacement_cost_range).",
+                "not_estimable",
+            )
+        )
     # hourly rate
     tc = inp.get("time_cost")
     f_lo, f_hi = map(float, hourly_rate_factor)
@@ -1091,8 +1147,11 @@ def sensitivity(
     else:
         rows.append(("hourly rate", f_lo, f_hi, nan, nan, "x hourly rates"))
         notes.append(
-            "Hourly-rate row not computed: the costs were given as a total; pass the "
-            "program_costs result to separate people's time."
+            Note(
+                "Hourly-rate row not computed: the costs were given as a total; pass the "
+                "program_costs result to separate people's time.",
+                "not_estimable",
+            )
         )
     # cost lines given as amounts
     time_cost = inp.get("time_cost")
@@ -1109,16 +1168,27 @@ def sensitivity(
                      _roi_line(hi, inp)["roi_pct"], "proportion"))  # fmt: skip
     else:
         rows.append(("attrition difference", nan, nan, nan, nan, "proportion"))
-        notes.append("Effect row not computed: the attrition difference has no interval.")
+        notes.append(
+            Note(
+                "Effect row not computed: the attrition difference has no interval.",
+                "not_estimable",
+            )
+        )
     if not demonstrated:
         notes.append(
-            "ROI not demonstrated: the assumption rows are not shown around a point estimate "
-            "the data do not support; the effect row gives the ROI range."
+            Note(
+                "ROI not demonstrated: the assumption rows are not shown around a point estimate "
+                "the data do not support; the effect row gives the ROI range.",
+                "not_estimable",
+            )
         )
     elif at_difference is not None:
         notes.append(
-            f"Assumption rows evaluated at an attrition difference of {base_diff:+.3f} "
-            "(given), not at an estimate."
+            Note(
+                f"Assumption rows evaluated at an attrition difference of {base_diff:+.3f} "
+                "(given), not at an estimate.",
+                "method",
+            )
         )
     table = pd.DataFrame(
         [(f, sl, sh, rl, rh, base, u) for f, sl, sh, rl, rh, u in rows],
@@ -1128,7 +1198,7 @@ def sensitivity(
     table = table.assign(_s=swing.fillna(-1)).sort_values("_s", ascending=False, kind="stable")
     table = table.drop(columns="_s").reset_index(drop=True)
     return SensitivityResult(
-        table, notes, verdict=result.verdict, at_difference=base_diff if demonstrated else None
+        table, notes, verdict=result.verdict_, at_difference=base_diff if demonstrated else None
     )
 
 
@@ -1151,7 +1221,7 @@ def plot_tornado(sens: SensitivityResult | RoiResult, ax=None):
             ax.text(0.5, i, "not shown", transform=ax.get_yaxis_transform(), ha="center",
                     va="center", color="grey")  # fmt: skip
     ax.set_yticks(range(len(t)))
-    ax.set_yticklabels(t["factor"])
+    ax.set_yticklabels(t["metric"])
     ax.axvline(0, color="grey", lw=1, ls="--")
     if np.isfinite(base):
         ax.axvline(base, color="black", lw=1)

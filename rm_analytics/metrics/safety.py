@@ -6,11 +6,12 @@ action list.
 
 * :func:`scale_scores` scores Edmondson's (1999) psychological-safety scale (7 items, ps1, ps3
   and ps5 negatively worded and reverse-scored as ``(k + 1) - x``), its 5-point variant, or the
-  one-item safety rating of the feedback form.
+  one-item safety rating of the feedback form: the mean score per wave, and each
+  respondent's score in ``scores_`` (:func:`scale_score_frame` gives that frame alone).
 * :func:`cronbach_alpha` checks the reliability of the adapted pair-level wording, per wave,
   with Feldt's confidence interval.
-* :func:`flag_pairs` returns the confidential flag list for the program lead (stable codes,
-  severity, evidence, recommended action).
+* :func:`flag_pairs` returns the pairs flagged per code and, in ``flags_``, the confidential
+  flag list for the program lead (stable codes, severity, evidence, recommended action).
 * :func:`safety_summary` gives sponsors aggregates only: share of pairs with any flag, mean
   safety by wave, alpha by wave, with small groups suppressed and no ids, flags or text.
 
@@ -28,10 +29,10 @@ import pandas as pd
 from scipy import stats
 
 from ..data import contract as C
-from ..results import Result
+from ..results import Note, Result, tidy
 from ..stats.intervals import mean_ci, wilson_ci
 from ._inputs import deprecated_min_cell_size
-from .delivery import DEFAULT_HEALTH_RULES, default_as_of, delivery_core, delivery_inputs
+from .delivery import DEFAULT_HEALTH_RULES, delivery_core, delivery_inputs
 from .pairs_check import reporting_conflicts
 
 PS_ITEMS: tuple[str, ...] = C.PSYCH_SAFETY_ITEMS
@@ -106,6 +107,18 @@ FLAG_COLUMNS = [
     "threshold",
     "raised",
 ]
+#: The playbook's default action of each flag code (STALLED: "check in" before the cohort's
+#: mid-point).
+_ACTION = {
+    "LOW_SAFETY": "pause",
+    "SAFETY_DROP": "check in",
+    "DIVERGENCE": "check in",
+    "NO_RESPONSE": "check in",
+    "REVERSE_ITEM_ALERT": "check in",
+    "STALLED": "reshuffle",
+    "GOAL_OFF_TRACK": "check in",
+    "CONFLICT_OF_INTEREST": "rematch",
+}
 _SEVERITY = {
     "LOW_SAFETY": "high",
     "SAFETY_DROP": "medium",
@@ -187,7 +200,7 @@ def _keys(sv: pd.DataFrame) -> list[str]:
     return ["respondent_id", "wave"] + (["pair_id"] if "pair_id" in sv.columns else [])
 
 
-def scale_scores(
+def scale_score_frame(
     surveys: Any,
     *,
     items: Sequence[str] = PS_ITEMS,
@@ -197,6 +210,9 @@ def scale_scores(
     survey: str | None = "psych_safety",
 ) -> pd.DataFrame:
     """Scale score per respondent and wave (and pair): mean of the answered items.
+
+    The engine of :func:`scale_scores` (which adds the mean per wave): the same arguments,
+    and the frame it keeps in ``scores_``.
 
     Negatively worded items are reverse-scored as ``(k + 1) - x`` on a 1..k scale, then the
     score is the mean of the answered items; with fewer than ``min_items`` answered items the
@@ -253,6 +269,115 @@ def scale_scores(
     )
     out["n_items"] = out.n_items.astype(int)
     return out[[*keys, "score", "n_items"]]
+
+
+class ScaleScores(Result):
+    """Scale scores (see :func:`scale_scores`).
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per wave: ``metric`` (``mean_score``), ``wave``, ``estimate`` (mean score of
+        the respondents with a score), ``ci_low, ci_high`` (t interval), ``p_value`` (NaN:
+        descriptive), ``n`` (respondents with a score), ``n_no_score`` (respondents with fewer
+        than ``min_items`` answered items).
+    scores_ : pandas.DataFrame
+        One row per respondent, wave (and pair): ``respondent_id, wave, pair_id, score,
+        n_items`` (see :func:`scale_score_frame`).
+    """
+
+    title = "Scale scores"
+    scores_: pd.DataFrame
+
+    def plot(self, ax=None):
+        """Mean score per wave with its interval, on the scale's range. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        from ..plotting.errorbars import error_bars
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        s = self.summary
+        x = np.arange(len(s))
+        est = s.estimate.to_numpy(dtype=float)
+        ax.errorbar(x, est, yerr=error_bars(est, s.ci_low, s.ci_high), fmt="o-", capsize=3)
+        k = self.arguments.get("scale_points", 7)
+        ax.set_xticks(x, s.wave.astype(str).tolist())
+        ax.set_ylim(1, k)
+        ax.set_ylabel(f"mean score (1-{k}, 95% CI)")
+        ax.set_title(self.title)
+        return ax
+
+
+def scale_scores(
+    surveys: Any,
+    *,
+    items: Sequence[str] = PS_ITEMS,
+    reverse: Sequence[str] = PS_REVERSED,
+    scale_points: int = 7,
+    min_items: int = 5,
+    survey: str | None = "psych_safety",
+    alpha: float = 0.05,
+) -> ScaleScores:
+    """Scale scores: each respondent's score per wave (and pair) and the mean per wave.
+
+    Negatively worded items are reverse-scored as ``(k + 1) - x`` on a 1..k scale, then a
+    respondent's score is the mean of the answered items; with fewer than ``min_items``
+    answered items there is no score. The summary gives the mean score per wave with a t
+    interval over respondents (the two members of a pair count as independent answers).
+
+    Parameters
+    ----------
+    surveys
+        Long survey table (``respondent_id, wave, item, value`` and optional ``survey``,
+        ``pair_id``, ``scale_min``, ``scale_max``) or a Pilot.
+    items, reverse, scale_points, min_items, survey
+        As in :func:`scale_score_frame` (defaults: Edmondson's ``ps1..ps7`` on 1-7 with
+        ``ps1, ps3, ps5`` reversed, 5 answered items needed, survey ``psych_safety``).
+    alpha
+        1 - confidence level of the intervals.
+
+    Returns
+    -------
+    ScaleScores
+        ``summary`` (``metric`` = ``mean_score``, ``wave``, ``estimate, ci_low, ci_high,
+        p_value, n, n_no_score``) and ``scores_`` (one row per respondent and wave).
+
+    Raises
+    ------
+    ValueError
+        As :func:`scale_score_frame`.
+    """
+    scores = scale_score_frame(surveys, items=items, reverse=reverse, scale_points=scale_points,
+                               min_items=min_items, survey=survey)  # fmt: skip
+    rows = []
+    for wave, g in scores.groupby("wave", observed=True, sort=True):
+        m, lo, hi, n = mean_ci(g.score.dropna().to_numpy(dtype=float), alpha)
+        rows.append({"metric": "mean_score", "wave": wave, "estimate": m, "ci_low": lo,
+                     "ci_high": hi, "p_value": np.nan, "n": n,
+                     "n_no_score": int(g.score.isna().sum())})  # fmt: skip
+    cols = ["metric", "wave", "estimate", "ci_low", "ci_high", "p_value", "n", "n_no_score"]
+    notes = [
+        Note(
+            f"Score: mean of the answered items ({len(list(items))} items on 1-{scale_points}"
+            + (f", {', '.join(reverse)} reverse-scored as (k + 1) - x" if len(reverse) else "")
+            + f"); no score with fewer than {min_items} answered items. Mean per wave with a "
+            "t interval over respondents.",
+            "method",
+        )
+    ]
+    n_none = int(scores.score.isna().sum())
+    if n_none:
+        notes.append(
+            Note(f"{n_none} respondent-wave(s) answered fewer than {min_items} items: no score.",
+                 "excluded_rows")
+        )  # fmt: skip
+    res = ScaleScores(
+        pd.DataFrame(rows, columns=cols), notes, items=list(items), reverse=list(reverse),
+        scale_points=scale_points, min_items=min_items, survey=survey, alpha=alpha,
+    )  # fmt: skip
+    res.scores_ = scores
+    return res
 
 
 # -- reliability ----------------------------------------------------------------------------------
@@ -328,6 +453,37 @@ def _to_wide(
     return pd.concat([out, pd.DataFrame(mat, columns=items)], axis=1)
 
 
+class AlphaResult(Result):
+    """Cronbach's alpha per group (see :func:`cronbach_alpha`).
+
+    ``summary`` columns: ``metric`` (``cronbach_alpha``), the ``by`` columns, ``estimate``
+    (alpha), ``ci_low, ci_high`` (Feldt), ``p_value`` (NaN: no test), ``n`` (complete
+    respondents), ``n_items``, ``n_excluded``, ``method`` and ``note`` (why an estimate is
+    NaN, or which items make it negative; else empty).
+    """
+
+    title = "Reliability (Cronbach's alpha)"
+
+    def plot(self, ax=None):
+        """Alpha per group with its Feldt interval. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        from ..plotting.errorbars import error_bars
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3))
+        s = self.summary
+        by = self.arguments.get("by") or []
+        labels = s[by].astype(str).agg(" / ".join, axis=1).tolist() if by else ["all"] * len(s)
+        x = np.arange(len(s))
+        est = s.estimate.to_numpy(dtype=float)
+        ax.errorbar(x, est, yerr=error_bars(est, s.ci_low, s.ci_high), fmt="o", capsize=3)
+        ax.set_xticks(x, labels)
+        ax.set_ylabel("Cronbach's alpha (Feldt interval)")
+        ax.set_title(self.title)
+        return ax
+
+
 def cronbach_alpha(
     data: Any,
     *,
@@ -337,7 +493,7 @@ def cronbach_alpha(
     survey: str | None = "psych_safety",
     by: str | Sequence[str] | None = "wave",
     ci: float = 0.95,
-) -> pd.DataFrame:
+) -> AlphaResult:
     """Cronbach's alpha with Feldt's confidence interval, per wave (or other groups).
 
     Negatively worded items are reverse-scored first (``(k + 1) - x``). Respondents with any
@@ -359,12 +515,14 @@ def cronbach_alpha(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per group: the ``by`` columns, ``estimate`` (alpha), ``ci_low``, ``ci_high``,
-        ``n`` (complete respondents), ``n_items`` (k), ``n_excluded`` (respondents with a
-        missing item), ``method`` and ``note`` (why an estimate is NaN; for a negative alpha,
-        the items that correlate negatively with the rest of the scale, the usual sign of
-        mis-keyed items, as R's ``psych::alpha`` warns; else empty).
+    AlphaResult
+        ``summary`` with one row per group: ``metric`` (``cronbach_alpha``), the ``by``
+        columns, ``estimate`` (alpha), ``ci_low``, ``ci_high``, ``p_value`` (NaN), ``n``
+        (complete respondents), ``n_items`` (k), ``n_excluded`` (respondents with a missing
+        item), ``method`` and ``note`` (why an estimate is NaN; for a negative alpha, the
+        items that correlate negatively with the rest of the scale, the usual sign of
+        mis-keyed items, as R's ``psych::alpha`` warns; else empty). The notes repeat each
+        group's note with a code.
     """
     items, reverse = _check_scale_args(items, reverse, scale_points, 1)
     if len(items) < 2:
@@ -428,7 +586,32 @@ def cronbach_alpha(
         "method",
         "note",
     ]
-    return pd.DataFrame(rows, columns=cols)
+    summary = pd.DataFrame(rows, columns=cols)
+    summary.insert(0, "metric", "cronbach_alpha")
+    summary["p_value"] = np.nan
+    notes: list[Note] = [
+        Note(
+            "Cronbach's alpha of complete respondents (listwise deletion) with Feldt, Woodruff "
+            f"& Salih's {ci:.0%} interval"
+            + (f"; {', '.join(reverse)} reverse-scored first." if len(reverse) else "."),
+            "method",
+        )
+    ]
+    for r in summary.itertuples(index=False):
+        if r.note:
+            where = " / ".join(str(getattr(r, c)) for c in by_cols)
+            code = "assumption" if np.isfinite(r.estimate) else "not_estimable"
+            notes.append(Note(f"{where + ': ' if where else ''}{r.note}.", code))
+    n_exc = int(summary.n_excluded.sum())
+    if n_exc:
+        notes.append(
+            Note(f"{n_exc} respondent(s) with a missing item left out (listwise deletion).",
+                 "excluded_rows")
+        )  # fmt: skip
+    return AlphaResult(
+        tidy(summary, by_cols), notes, items=list(items), reverse=list(reverse),
+        scale_points=scale_points, survey=survey, by=by_cols, ci=ci,
+    )  # fmt: skip
 
 
 # -- flags ----------------------------------------------------------------------------------------
@@ -482,7 +665,7 @@ class _Pulse:
         self.k = th["scale_points"] or _scale_points(ps, 7)
         self.raw = ps
         self.dates = _answer_dates(ps)
-        scores = scale_scores(
+        scores = scale_score_frame(
             ps, scale_points=self.k, min_items=int(th["min_items"]), survey="psych_safety"
         )
         scores = scores.merge(
@@ -749,7 +932,7 @@ def _feedback_flags(p: _Pulse, th: dict[str, Any]) -> pd.DataFrame | None:
     if th["feedback_low_safety"] is False or len(p.fb) == 0:
         return None
     fb_points = _scale_points(p.fb, 5)
-    sc = scale_scores(
+    sc = scale_score_frame(
         p.fb,
         items=("safety",),
         reverse=(),
@@ -900,13 +1083,58 @@ def _conflict_flags(pilot) -> pd.DataFrame | None:
     return _flag_frame(c, "CONFLICT_OF_INTEREST", "rematch", evidence)
 
 
+class FlagResult(Result):
+    """Pair-health flags (see :func:`flag_pairs`). Confidential: for the program lead.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row for any flag and one per flag code (in :data:`FLAG_CODES` order):
+        ``metric`` (``pairs_flagged``), ``flag`` (the code; ``any`` for the first row),
+        ``severity`` and ``action`` (the code's defaults), ``estimate`` (pairs with that flag;
+        NaN when the check could not run), ``ci_low, ci_high, p_value`` (NaN: counts),
+        ``n`` (pairs started by ``as_of``), ``flags`` (flags raised) and ``checked``.
+    flags_ : pandas.DataFrame
+        One row per raised flag (columns in :func:`flag_pairs`): names pairs, never for
+        sponsors.
+    thresholds_ : dict
+        The thresholds used (defaults with the overrides).
+    as_of_ : pandas.Timestamp
+        The review date.
+    """
+
+    title = "Pair-health flags (confidential)"
+    flags_: pd.DataFrame
+    thresholds_: dict[str, Any]
+    as_of_: pd.Timestamp
+
+    def plot(self, ax=None):
+        """Pairs per flag code (codes that were checked), most severe first. Returns the
+        axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        s = self.summary[self.summary.flag.ne("any") & self.summary.checked]
+        y = np.arange(len(s))
+        colour = {"high": "#D55E00", "medium": "#E69F00", "low": "#0072B2"}
+        ax.barh(y, s.estimate.to_numpy(dtype=float), color=[colour[v] for v in s.severity])
+        ax.set_yticks(y, s.flag.tolist())
+        ax.invert_yaxis()
+        n = int(self.summary.n.iloc[0]) if len(self.summary) else 0
+        ax.set_xlabel(f"pairs flagged (of {n} started)")
+        ax.set_title(self.title)
+        return ax
+
+
 def flag_pairs(
     pilot,
     *,
     thresholds: Mapping[str, Any] | None = None,
     as_of: str | pd.Timestamp | None = None,
-) -> pd.DataFrame:
-    """Confidential pair-health flags for the program lead, one row per raised flag.
+) -> FlagResult:
+    """Confidential pair-health flags for the program lead: pairs flagged per code, and the
+    flags themselves (one row per raised flag) in ``flags_``.
 
     Flag codes (stable), with default severity and the playbook's recommended action:
 
@@ -940,7 +1168,7 @@ def flag_pairs(
     is the mentor or mentee of the pair it names; other answers, answers without a pair and
     answers after ``as_of`` are excluded and counted in ``pilot.quality``. Pulse waves are
     ordered per cohort by their median response date. Checks whose table is absent are
-    skipped; ``result.attrs["notes"]`` says which.
+    skipped; the notes say which (code ``missing_data``).
 
     Parameters
     ----------
@@ -954,8 +1182,9 @@ def flag_pairs(
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``pair_id, flag, severity, wave, evidence, action`` then ``cohort_id, role``
+    FlagResult
+        ``summary``: pairs flagged per code (see :class:`FlagResult`). ``flags_``: columns
+        ``pair_id, flag, severity, wave, evidence, action`` then ``cohort_id, role``
         (member concerned: mentor or mentee; ``both`` for conflicts; NA for pair-level flags
         STALLED and GOAL_OFF_TRACK), ``value`` (the number compared with the threshold: score,
         fall, gap, raw answer, days, adherence, progress, reporting levels; NA for
@@ -971,29 +1200,42 @@ def flag_pairs(
         pairs and must not reach sponsors.
     """
     th = _thresholds(thresholds)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
+    stamp = pilot.analysis_date(as_of)
     frames: list[pd.DataFrame] = []
-    notes: list[str] = []
+    notes: list[Note] = []
+    checked = dict.fromkeys(FLAG_CODES, True)
     pulse = _Pulse(pilot, th, stamp)
-    notes += pulse.notes
+    notes += [Note(n, "missing_data") for n in pulse.notes]
     if pulse.ok:
         frames += _pulse_flags(pulse, th, stamp, pilot)
+    else:
+        checked.update(dict.fromkeys(
+            ("SAFETY_DROP", "DIVERGENCE", "NO_RESPONSE", "REVERSE_ITEM_ALERT"), False))  # fmt: skip
+    fb = None
     if pilot.surveys is not None and hasattr(pulse, "fb"):
         fb = _feedback_flags(pulse, th)
         if fb is not None:
             frames.append(fb)
+    checked["LOW_SAFETY"] = bool(pulse.ok or fb is not None)
     if pilot.sessions is not None and len(pilot.sessions):
         frames.append(_stalled(pilot, th, stamp))
     else:
-        notes.append("no sessions table (or no rows in it): STALLED not checked")
+        checked["STALLED"] = False
+        notes.append(
+            Note("no sessions table (or no rows in it): STALLED not checked", "missing_data")
+        )
     goal = _goal_flags(pilot, th, stamp)
     if goal is None:
-        notes.append("no checkpoints table: GOAL_OFF_TRACK not checked")
+        checked["GOAL_OFF_TRACK"] = False
+        notes.append(Note("no checkpoints table: GOAL_OFF_TRACK not checked", "missing_data"))
     else:
         frames.append(goal)
     conflict = _conflict_flags(pilot)
     if conflict is None:
-        notes.append("employees has no manager_id: CONFLICT_OF_INTEREST not checked")
+        checked["CONFLICT_OF_INTEREST"] = False
+        notes.append(
+            Note("employees has no manager_id: CONFLICT_OF_INTEREST not checked", "missing_data")
+        )
     else:
         frames.append(conflict)
     frames = [f for f in frames if f is not None and len(f)]
@@ -1023,17 +1265,40 @@ def flag_pairs(
         .drop(columns="_f")
         .reset_index(drop=True)[FLAG_COLUMNS]
     )
-    out.attrs["notes"] = notes
-    out.attrs["as_of"] = f"{stamp:%Y-%m-%d}"
-    out.attrs["thresholds"] = th
-    return out
+    started = set(pilot.pairs.pair_id[pilot.pairs.start_date <= stamp].astype(str))
+    n_started = len(started)
+    rows = [{"metric": "pairs_flagged", "flag": "any", "severity": pd.NA, "action": pd.NA,
+             "estimate": float(out.pair_id.nunique()), "flags": len(out),
+             "checked": all(checked.values())}]  # fmt: skip
+    for code in FLAG_CODES:
+        hit = out[out.flag.eq(code)]
+        rows.append({"metric": "pairs_flagged", "flag": code, "severity": _SEVERITY[code],
+                     "action": _ACTION[code],
+                     "estimate": float(hit.pair_id.nunique()) if checked[code] else np.nan,
+                     "flags": len(hit), "checked": checked[code]})  # fmt: skip
+    summary = pd.DataFrame(rows).assign(ci_low=np.nan, ci_high=np.nan, p_value=np.nan,
+                                        n=float(n_started))  # fmt: skip
+    notes.append(
+        Note(
+            "Flags use heuristic thresholds (e.g. a score below the scale midpoint): the scale "
+            "has no validated cut-offs; every threshold can be changed.",
+            "assumption",
+        )
+    )
+    res = FlagResult(tidy(summary, ["flag", "severity", "action"]), notes,
+                     thresholds=dict(thresholds or {}), as_of=f"{stamp:%Y-%m-%d}")  # fmt: skip
+    res.flags_ = out
+    res.thresholds_ = th
+    res.as_of_ = stamp
+    return res
 
 
 # -- sponsor summary --------------------------------------------------------------------------
 class SafetySummary(Result):
     """Aggregates for sponsors: share of pairs with any flag, mean safety and alpha by wave.
 
-    ``summary`` columns: ``metric, wave, role, estimate, ci_low, ci_high, p_value, n, method``.
+    ``summary`` columns: ``metric, wave, role, estimate, ci_low, ci_high, p_value, n, method``
+    (``role``: mentor, mentee or both; none for the pair-level ``pairs_any_flag``).
     Never holds ids, flags or free text; every figure carries its ``n`` (hiding small groups
     from sponsors is the report's privacy policy).
     """
@@ -1056,7 +1321,7 @@ class SafetySummary(Result):
         s = self.summary[is_mean].assign(_hidden=hide[is_mean])
         waves = list(dict.fromkeys(s.wave))
         x = np.arange(len(waves))
-        for j, role in enumerate(["all", "mentor", "mentee"]):
+        for j, role in enumerate(["both", "mentor", "mentee"]):
             r = s[s.role == role].set_index("wave").reindex(waves)
             off = r._hidden.fillna(False).to_numpy(dtype=bool)
             est = np.where(off, np.nan, r.estimate.to_numpy(dtype=float))
@@ -1064,7 +1329,8 @@ class SafetySummary(Result):
             hi = np.where(off, np.nan, r.ci_high.to_numpy(dtype=float))
             err = error_bars(est, lo, hi)
             xs = x + (j - 1) * 0.08
-            ax.errorbar(xs, est, yerr=err, fmt="o-", capsize=3, label=role)
+            label = "all" if role == "both" else role
+            ax.errorbar(xs, est, yerr=err, fmt="o-", capsize=3, label=label)
             for xi in xs[off]:
                 hidden_point(ax, xi, width=0.07)
         k = self.arguments.get("scale_points", 7)
@@ -1112,13 +1378,13 @@ def safety_summary(
     """
     deprecated_min_cell_size(min_cell_size, "safety_summary")
     th = _thresholds(thresholds)
-    stamp = pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(pilot)
-    flags = flag_pairs(pilot, thresholds=thresholds, as_of=stamp)
+    stamp = pilot.analysis_date(as_of)
+    flags = flag_pairs(pilot, thresholds=thresholds, as_of=stamp).flags_
     started = pilot.pairs[pilot.pairs.start_date <= stamp].pair_id
     n_pairs = int(started.nunique())
     flagged = int(flags.pair_id[flags.pair_id.isin(started)].nunique())
     rows: list[dict[str, Any]] = []
-    res = SafetySummary(params={"as_of": f"{stamp:%Y-%m-%d}"})
+    res = SafetySummary(as_of=f"{stamp:%Y-%m-%d}", alpha=alpha)
 
     def add(metric, wave, role, est, lo, hi, n, method):
         rows.append(
@@ -1139,7 +1405,7 @@ def safety_summary(
     add(
         "pairs_any_flag",
         None,
-        "pairs",
+        None,
         flagged / n_pairs if n_pairs else np.nan,
         lo,
         hi,
@@ -1152,13 +1418,13 @@ def safety_summary(
         order = _wave_order(pulse)
         sc = pulse.scores
         for wave in order:
-            for role in ("all", "mentor", "mentee"):
-                x = sc[(sc.wave == wave) & ((sc.role == role) | (role == "all"))].score
+            for role in ("both", "mentor", "mentee"):
+                x = sc[(sc.wave == wave) & ((sc.role == role) | (role == "both"))].score
                 m, lo, hi, n = mean_ci(x, alpha)
                 add("mean_safety", wave, role, m, lo, hi, n, "mean score, t interval")
         al = cronbach_alpha(
             pulse.raw, scale_points=pulse.k, survey="psych_safety", by="wave", ci=1 - alpha
-        )
+        ).summary
         al["wave"] = al.wave.astype("string")
         al = al.set_index("wave")
         for wave in order:
@@ -1168,7 +1434,7 @@ def safety_summary(
             add(
                 "alpha",
                 wave,
-                "all",
+                "both",
                 r.estimate,
                 r.ci_low,
                 r.ci_high,
@@ -1176,12 +1442,16 @@ def safety_summary(
                 "Cronbach's alpha, Feldt interval",
             )
     else:
-        res.note("No psychological-safety pulse answers: mean safety and alpha not estimated.")
+        res.note(
+            "No psychological-safety pulse answers: mean safety and alpha not estimated.",
+            "missing_data",
+        )
     summary = pd.DataFrame(rows)
     summary["n"] = summary["n"].astype(float)
     res.summary = summary
     res.note(
         "Flags use heuristic thresholds (e.g. a score below the scale midpoint); the scale has "
-        "no validated cut-offs. Pair-level flags go to the program lead only."
+        "no validated cut-offs. Pair-level flags go to the program lead only.",
+        "assumption",
     )
     return res

@@ -22,14 +22,15 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InsufficientDataError
-from ..results import Result
+from ..results import Note, Result, tidy
 from ._inputs import as_frame, deprecated_min_cell_size, need_columns
 
 
 class PrePostResult(Result):
     """Paired pre/post change per group.
 
-    ``summary`` columns: the ``by`` columns, then ``estimate`` (= mean change), ``ci_low,
+    ``summary`` columns: ``metric`` (``change``), the ``by`` columns, then ``estimate``
+    (= mean change), ``ci_low,
     ci_high, p_value`` (paired t), ``n`` (complete pairs), ``n_excluded`` (ids with only one
     phase), ``mean_pre, mean_post, mean_change, t, wilcoxon_p, cohen_dz, hedges_g_av,
     normalized_gain, pct_improved``.
@@ -179,7 +180,8 @@ def prepost(
     Returns
     -------
     PrePostResult
-        ``summary`` with one row per ``by`` group and columns ``estimate`` (mean change),
+        ``summary`` with one row per ``by`` group and columns ``metric`` (``change``), the
+        ``by`` columns, ``estimate`` (mean change),
         ``ci_low, ci_high`` (t interval of the mean change), ``p_value`` (paired t-test),
         ``n`` (ids with both phases), ``n_excluded`` (ids with only one), ``mean_pre``,
         ``mean_post``, ``mean_change``, ``t``, ``wilcoxon_p`` (Wilcoxon signed-rank, zero
@@ -240,25 +242,33 @@ def prepost(
         key = key if isinstance(key, tuple) else (key,)
         for text in r.pop("_notes", []):
             where = " / ".join(map(str, key))
-            notes.append(f"{where}: {text}." if by_cols else text[0].upper() + text[1:] + ".")
+            message = f"{where}: {text}." if by_cols else text[0].upper() + text[1:] + "."
+            notes.append(Note(message, "not_estimable"))
         rows.append({**dict(zip(by_cols, key, strict=True)), **r})
     summary = pd.DataFrame(rows).reindex(columns=[*by_cols, *PREPOST_COLUMNS])
+    summary.insert(0, "metric", "change")
     summary["n"] = summary["n"].astype("int64")
     summary["n_excluded"] = summary["n_excluded"].astype("int64")
     n_exc = int(summary["n_excluded"].sum())
     if n_exc:
         notes.append(
-            f"{n_exc} id(s) with only a pre or only a post score were excluded from the paired "
-            "comparison."
+            Note(
+                f"{n_exc} id(s) with only a pre or only a post score were excluded from the "
+                "paired comparison.",
+                "excluded_rows",
+            )
         )
     notes.insert(
         0,
-        "Mean change with a paired-t interval; effect sizes: cohen_dz = mean change / SD of "
-        "changes; hedges_g_av = mean change / average of pre and post SDs, with Hedges' exact "
-        "correction (Lakens 2013)."
-        + ("" if scale else " No scale given: normalised gain not computed."),
+        Note(
+            "Mean change with a paired-t interval; effect sizes: cohen_dz = mean change / SD "
+            "of changes; hedges_g_av = mean change / average of pre and post SDs, with Hedges' "
+            "exact correction (Lakens 2013)."
+            + ("" if scale else " No scale given: normalised gain not computed."),
+            "method",
+        ),
     )
-    return PrePostResult(summary, notes, by=by_cols, mcid=mcid)
+    return PrePostResult(summary, notes, by=by_cols, mcid=mcid, alpha=alpha)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,9 +277,9 @@ def prepost(
 class SkillsResult(Result):
     """Pre/post skills of a pilot's mentees and mentors, and the comparison with controls.
 
-    ``summary`` columns: ``role`` (mentees, mentors, control), ``measure`` ("change" for the
-    paired pre/post change of the role; "change_vs_control" for the difference between the
-    role's mean change and the control group's mean change), ``skills`` (skills averaged),
+    ``summary`` columns: ``metric`` ("change" for the paired pre/post change of the role;
+    "change_vs_control" for the difference between the role's mean change and the control
+    group's mean change), ``role`` (mentee, mentor, control), ``skills`` (skills averaged),
     ``estimate, ci_low, ci_high, p_value, n`` and the :func:`prepost` columns for "change"
     rows; ``se``, ``df``, ``n_control`` for "change_vs_control" rows.
     """
@@ -297,12 +307,17 @@ class SkillsResult(Result):
         for yi in y[hide]:
             hidden_row(ax, yi)
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_yticks(y, [f"{r} ({m.replace('_', ' ')})" for r, m in zip(s.role, s.measure,
-                      strict=True)])  # fmt: skip
+        words = [f"{ROLE_WORDS.get(r, r)} ({m.replace('_', ' ')})"
+                 for r, m in zip(s.role, s.metric, strict=True)]  # fmt: skip
+        ax.set_yticks(y, words)
         ax.invert_yaxis()
         ax.set_xlabel("skill points (95% CI)")
         ax.set_title(self.title)
         return ax
+
+
+#: A role in the words of notes and figure labels.
+ROLE_WORDS = {"mentee": "mentees", "mentor": "mentors", "control": "control"}
 
 
 def welch_difference(a, b, alpha: float = 0.05) -> dict[str, float]:
@@ -399,69 +414,91 @@ def pilot_skills(
                    phase=sk.phase.astype(str))  # fmt: skip
     part = pilot.participants("both")
     groups = {
-        "mentees": set(part.employee_id[part.role.eq("mentee")].astype(str)),
-        "mentors": set(part.employee_id[part.role.eq("mentor")].astype(str)),
+        "mentee": set(part.employee_id[part.role.eq("mentee")].astype(str)),
+        "mentor": set(part.employee_id[part.role.eq("mentor")].astype(str)),
     }
     if pilot.control is not None and len(pilot.control):
         groups["control"] = set(pilot.control.employee_id.astype(str)) - set(
             part.employee_id.astype(str)
         )
-    notes: list[str] = [
-        "A person's score is the mean over the skills assessed both before and after; "
-        f"ratings by {rater!r}. Change = post - pre on the assessment scale."
+    notes: list[str | Note] = [
+        Note(
+            "A person's score is the mean over the skills assessed both before and after; "
+            f"ratings by {rater!r}. Change = post - pre on the assessment scale.",
+            "method",
+        )
     ]
     rows, changes, skills_of = [], {}, {}
     for role, ids in groups.items():
+        who = ROLE_WORDS[role]
         long, skills, n_nopost = _person_scores(sk, ids)
         if n_nopost:
-            pilot.log_quality("skills", "skills", f"{role}: no post assessment", n_nopost,
+            pilot.log_quality("skills", "skills", f"{who}: no post assessment", n_nopost,
                               "excluded", "person has a pre but no post score")  # fmt: skip
         if long.empty:
             if role != "control":
-                notes.append(f"No {role} with both a pre and a post assessment.")
+                notes.append(Note(f"No {who} with both a pre and a post assessment.",
+                                  "missing_data"))  # fmt: skip
             continue
         sub = sk[sk.employee_id.isin(ids) & sk.skill.isin(skills)]
         scale = (float(sub.scale_min.min()), float(sub.scale_max.max()))
         if sub.scale_max.nunique() > 1 or sub.scale_min.nunique() > 1:
-            notes.append(f"{role}: skills on different scales; normalised gain uses the widest.")
+            notes.append(Note(f"{who}: skills on different scales; normalised gain uses the "
+                              "widest.", "method"))  # fmt: skip
         pp = prepost(long, id="employee_id", phase="phase", score="score", scale=scale,
                      mcid=mcid, alpha=alpha).summary.iloc[0].to_dict()  # fmt: skip
         pp["n_excluded"] = n_nopost
         wide = long.pivot(index="employee_id", columns="phase", values="score")
         changes[role] = (wide["post"] - wide["pre"]).to_numpy()
         skills_of[role] = set(skills)
-        rows.append({"role": role, "measure": "change", "skills": ", ".join(skills), **pp})
-    for role in ("mentees", "mentors"):
+        pp.pop("metric", None)
+        rows.append({"metric": "change", "role": role, "skills": ", ".join(skills), **pp})
+    for role in ("mentee", "mentor"):
         if role not in changes:
             continue
+        who = ROLE_WORDS[role].capitalize()
         if "control" not in changes:
             notes.append(
-                f"{role.capitalize()}: no assessed control group, so the change includes "
-                "retest effects and regression to the mean."
+                Note(
+                    f"{who}: no assessed control group, so the change includes retest effects "
+                    "and regression to the mean.",
+                    "assumption",
+                )
             )
             continue
         if not skills_of[role] & skills_of["control"]:
             notes.append(
-                f"{role.capitalize()}: the control group was not assessed on the same skills, "
-                "so their change includes retest effects and regression to the mean."
+                Note(
+                    f"{who}: the control group was not assessed on the same skills, so their "
+                    "change includes retest effects and regression to the mean.",
+                    "assumption",
+                )
             )
             continue
         w = welch_difference(changes[role], changes["control"], alpha=alpha)
-        rows.append({"role": role, "measure": "change_vs_control",
+        rows.append({"metric": "change_vs_control", "role": role,
                      "skills": ", ".join(sorted(skills_of[role] & skills_of["control"])),
                      **{k: w[k] for k in ("estimate", "se", "ci_low", "ci_high", "p_value",
                                           "df")},
                      "n": w["n_a"], "n_control": w["n_b"]})  # fmt: skip
         if skills_of[role] != skills_of["control"]:
             notes.append(
-                f"{role.capitalize()} and controls were assessed on partly different skills; "
-                "the comparison uses each person's mean over their own skills."
+                Note(
+                    f"{who} and controls were assessed on partly different skills; the "
+                    "comparison uses each person's mean over their own skills.",
+                    "method",
+                )
             )
-    cols = ["role", "measure", "skills", *PREPOST_COLUMNS[:6], "se", "df", "n_control",
+    cols = ["metric", "role", "skills", *PREPOST_COLUMNS[:6], "se", "df", "n_control",
             *PREPOST_COLUMNS[6:]]  # fmt: skip
     summary = pd.DataFrame(rows).reindex(columns=cols)
     notes.append(
-        "Change-vs-control rows: mean change of participants minus mean change of the "
-        "designated controls, Welch two-sample t interval on person change scores."
+        Note(
+            "Change-vs-control rows: mean change of participants minus mean change of the "
+            "designated controls, Welch two-sample t interval on person change scores.",
+            "method",
+        )
     )
-    return SkillsResult(summary, notes, rater=rater)
+    return SkillsResult(
+        tidy(summary, ["role", "skills"]), notes, rater=rater, mcid=mcid, alpha=alpha
+    )

@@ -30,7 +30,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..results import Note, Result
+from ..errors import InsufficientDataError
+from ..results import Note, Result, normalise_role
 from ..stats.meta import METHODS, TESTS, MetaFit, fixed_effect_z, meta_fit
 from ..stats.sequential import SPENDING
 from ._inputs import as_frame, need_columns
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 #: Summary columns of a meta-analysis.
-META_COLUMNS = ["metric", "estimate", "se", "ci_low", "ci_high", "p_value", "n", "df"]
+META_COLUMNS = ["metric", "estimate", "ci_low", "ci_high", "p_value", "n", "se", "df"]
 
 #: Sequential statuses, in the words the report uses.
 EFFECTIVE = "decide now: effective"
@@ -311,12 +312,12 @@ def meta_analysis(
             Note(
                 f"With only {fit.k} estimates, how much the true effects differ (tau^2) is "
                 "poorly known; the intervals reflect that.",
-                "few_studies",
+                "small_sample",
             )
         )
     if method == "REML" and not fit.converged:
         notes.append(
-            Note("The REML iterations did not converge; tau^2 may be inaccurate.", "not_converged")
+            Note("The REML iterations did not converge; tau^2 may be inaccurate.", "not_estimable")
         )
     res = MetaAnalysisResult(
         summary, notes, estimate=estimate, se=se, label=label, method=method, test=test, alpha=alpha
@@ -497,7 +498,7 @@ class SequentialResult(Result):
     ----------
     summary : pandas.DataFrame
         One row per look (observed, then the plan's remaining looks with ``status ==
-        "planned"``): ``look, label, information`` (cumulative statistical information),
+        "planned"``): ``metric`` (``cumulative_estimate``), ``look, label, information`` (cumulative statistical information),
         ``fraction`` (spending time), ``estimate, se`` (pooled fixed-effect estimate so far),
         ``z`` (evidence of benefit: positive when the program does better), ``z_bound``,
         ``cumulative_alpha``, ``conditional_power`` and ``status``.
@@ -702,9 +703,10 @@ def sequential_monitor(
                 "plan, stop when the evidence is at or below "
                 + ("no effect (z <= 0)" if futility == 0 else f"z = {futility:g}")
                 + ": participants doing no better than controls half-way through.",
-                "futility_rule",
+                "method",
             )
         )
+    rows.insert(0, "metric", "cumulative_estimate")
     res = SequentialResult(
         rows,
         notes,
@@ -841,9 +843,9 @@ class SynthesisResult(Result):
     summary : pandas.DataFrame
         Per outcome: the synthesis rows ``pooled``, ``tau2``, ``i2``, ``prediction`` (from
         :func:`meta_analysis`) and ``pooled_analysis`` (the single analysis of all cohorts
-        together, as the report's outcome sections compute it); columns ``outcome, metric,
-        estimate, se, ci_low, ci_high, p_value, n`` (cohorts, or people for
-        ``pooled_analysis``) and ``scale``.
+        together, as the report's outcome sections compute it); columns ``metric, outcome,
+        estimate, ci_low, ci_high, p_value, n`` (cohorts, or people for ``pooled_analysis``),
+        ``se`` and ``scale``.
     cohorts_ : pandas.DataFrame
         One row per outcome and cohort (start order): ``outcome, cohort_id, estimate, se,
         ci_low, ci_high, n_treated, n_control, status`` (``ok`` or ``not estimable``) and
@@ -881,13 +883,17 @@ class SynthesisResult(Result):
         """Cumulative forest plot of ``outcome`` (hazard ratios for the log hazard ratio).
         Returns the axes."""
         if outcome not in self.meta_:
-            raise ValueError(f"no synthesis of {outcome!r} (fewer than two cohort estimates)")
+            raise InsufficientDataError(
+                f"no synthesis of {outcome!r} (fewer than two cohort estimates)"
+            )
         return self.meta_[outcome].plot_cumulative(ax=ax)
 
     def plot_forest(self, ax=None, *, outcome: str = "retention"):
         """Forest plot of ``outcome``: each cohort and the synthesis. Returns the axes."""
         if outcome not in self.meta_:
-            raise ValueError(f"no synthesis of {outcome!r} (fewer than two cohort estimates)")
+            raise InsufficientDataError(
+                f"no synthesis of {outcome!r} (fewer than two cohort estimates)"
+            )
         return self.meta_[outcome].plot(ax=ax)
 
 
@@ -966,20 +972,22 @@ def _retention_rows(
     return rows
 
 
-def _engagement_rows(pilot, cohorts: list[str], k: int, alpha: float) -> list[dict]:
+def _engagement_rows(
+    pilot, cohorts: list[str], k: int, alpha: float, seed: int | None
+) -> list[dict]:
     from .engagement import pilot_engagement
 
     rows = []
     for c in cohorts:
         row = {"cohort_id": c, "estimate": np.nan, "se": np.nan, "reason": ""}
         try:
-            r = pilot_engagement(pilot.select(c), alpha=alpha, event_study_check=False)
+            r = pilot_engagement(pilot.select(c), alpha=alpha, event_study_check=False, seed=seed)
         except (ValueError, KeyError) as err:
             row["reason"] = f"not estimable ({err})"
             rows.append(row)
             continue
         s = r.summary
-        m = s[(s.outcome == "engagement_index") & (s.role == "all")]
+        m = s[(s.metric == "engagement_index") & (s.role == "both")]
         if len(m) and np.isfinite(m.estimate.iloc[0]) and m.n_treated.iloc[0] < k:
             row["reason"] = f"fewer than {k} participants answered both surveys"
         elif m.empty or not np.isfinite(m.estimate.iloc[0]):
@@ -1016,7 +1024,7 @@ def _skills_rows(pilot, cohorts: list[str], role: str, k: int, alpha: float) -> 
             row["reason"] = f"not estimable ({err})"
             rows.append(row)
             continue
-        m = s[(s.measure == "change_vs_control") & (s.role == role)]
+        m = s[(s.metric == "change_vs_control") & (s.role == role)]
         if m.empty:
             row["reason"] = "no pre and post assessments of participants and controls"
         else:
@@ -1055,7 +1063,7 @@ def pilot_synthesis(
     *,
     outcomes: Sequence[str] = OUTCOMES,
     retention: str = "auto",
-    population: str = "mentors",
+    population: str = "mentor",
     horizon: float = 12,
     as_of: str | pd.Timestamp | None = None,
     method: str = "REML",
@@ -1070,6 +1078,7 @@ def pilot_synthesis(
     prior_engagement: float = PRIOR_ENGAGEMENT_POINTS,
     prior_tail: float = PRIOR_TAIL,
     retention_fit=None,
+    seed: int | None = 20250113,
 ) -> SynthesisResult:
     """Per-cohort estimates of the headline outcomes, their synthesis and what it means.
 
@@ -1091,7 +1100,7 @@ def pilot_synthesis(
         ``attrition`` a cohort where a group had no exit is not estimable (its Greenwood SE
         is 0).
     population, horizon, as_of
-        Whose retention (``"mentors"``, ``"mentees"``, ``"both"``), the horizon in months and
+        Whose retention (``"mentor"``, ``"mentee"``, ``"both"``), the horizon in months and
         the analysis date, as :func:`rm_analytics.pilot_retention`. Each cohort's estimate
         uses the pooled analysis frame (same people, same controls) restricted to the cohort.
     method, test, alpha
@@ -1112,6 +1121,9 @@ def pilot_synthesis(
         The pilot's pooled :func:`rm_analytics.pilot_retention` result when already computed
         (its analysis frame and pooled estimates are reused; ``population`` and ``as_of`` are
         then those of that fit).
+    seed
+        Seeds the resampling of the analyses it runs (the pooled retention's RMST permutation
+        test, a wild cluster bootstrap of the engagement analysis).
 
     Returns
     -------
@@ -1125,6 +1137,7 @@ def pilot_synthesis(
     """
     from .retention import pilot_retention
 
+    population = normalise_role(population, argument="population")
     unknown = set(outcomes) - set(OUTCOMES)
     if unknown:
         raise ValueError(f"unknown outcome(s) {sorted(unknown)}; outcomes are {OUTCOMES}")
@@ -1132,8 +1145,6 @@ def pilot_synthesis(
         raise ValueError(f"retention must be one of {RETENTION_OUTCOMES}, not {retention!r}")
     cohorts = [str(c) for c in pilot.cohorts.sort_values(["start_date", "cohort_id"]).cohort_id]
     if len(cohorts) < 2:
-        from ..errors import InsufficientDataError
-
         raise InsufficientDataError("a synthesis across cohorts needs two or more cohorts")
     frames, summary_rows = [], []
     res = SynthesisResult(
@@ -1145,13 +1156,19 @@ def pilot_synthesis(
         alpha=alpha,
         horizon=horizon,
         population=population,
+        seed=seed,
     )
     pooled: dict[str, dict[str, float]] = {}
     if "retention" in outcomes:
         r = retention_fit
         if r is None:
             r = pilot_retention(
-                pilot, population=population, as_of=as_of, horizons=(horizon,), alpha=alpha
+                pilot,
+                population=population,
+                as_of=as_of,
+                horizons=(horizon,),
+                alpha=alpha,
+                seed=seed,
             )
         frame = r.frame_
         kind = retention
@@ -1206,24 +1223,24 @@ def pilot_synthesis(
 
         frames.append(
             _finish_cohort_rows(
-                _engagement_rows(pilot, cohorts, min_cell_size, alpha), "engagement", alpha
+                _engagement_rows(pilot, cohorts, min_cell_size, alpha, seed), "engagement", alpha
             )
         )
-        e = pilot_engagement(pilot, alpha=alpha, event_study_check=False).summary
-        m = e[(e.outcome == "engagement_index") & (e.role == "all")]
+        e = pilot_engagement(pilot, alpha=alpha, event_study_check=False, seed=seed).summary
+        m = e[(e.metric == "engagement_index") & (e.role == "both")]
         if len(m) and np.isfinite(m.estimate.iloc[0]) and m.n_treated.iloc[0] >= min_cell_size:
             m = m.iloc[0]
             pooled["engagement"] = {
                 k: float(m[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "n")
             }
     elif "engagement" in outcomes:
-        res.note("No surveys: no engagement synthesis.", "missing_table")
+        res.note("No surveys: no engagement synthesis.", "missing_data")
     if "skills" in outcomes and pilot.skills is not None:
         from .skills import pilot_skills
 
         s = pilot_skills(pilot, alpha=alpha).summary
-        vs = s[s.measure == "change_vs_control"]
-        role = str(vs.role.iloc[0]) if len(vs) else "mentors"
+        vs = s[s.metric == "change_vs_control"]
+        role = str(vs.role.iloc[0]) if len(vs) else "mentor"
         frames.append(
             _finish_cohort_rows(
                 _skills_rows(pilot, cohorts, role, min_cell_size, alpha), "skills", alpha
@@ -1235,9 +1252,9 @@ def pilot_synthesis(
             pooled["skills"] = {
                 k: float(m[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "n")
             }
-        res.note(f"Skills per cohort: the {role}' change beyond the control group's.", "method")
+        res.note(f"Skills per cohort: the {role}s' change beyond the control group's.", "method")
     elif "skills" in outcomes:
-        res.note("No skill assessments: no skills synthesis.", "missing_table")
+        res.note("No skill assessments: no skills synthesis.", "missing_data")
     cohort_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     res.cohorts_ = cohort_rows
     benefit = []
@@ -1310,7 +1327,7 @@ def pilot_synthesis(
             )
             b.insert(0, "outcome", outcome)
             benefit.append(b)
-    cols = ["outcome", "metric", "estimate", "se", "ci_low", "ci_high", "p_value", "n", "scale"]
+    cols = ["metric", "outcome", "estimate", "ci_low", "ci_high", "p_value", "n", "se", "scale"]
     res.summary = pd.DataFrame(summary_rows).reindex(columns=cols)
     res.benefit_ = pd.concat(benefit, ignore_index=True) if benefit else pd.DataFrame()
     if looks is not None and "retention" in outcomes:

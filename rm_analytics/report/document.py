@@ -39,15 +39,6 @@ from .sections import SECTIONS
 from .verdicts import Verdict, recommendation
 
 
-def snapshot_date(pilot) -> pd.Timestamp:
-    """The default ``as_of``: the latest date recorded in the pilot (planned end dates
-    excluded; see :meth:`rm_analytics.Pilot.snapshot_date`)."""
-    stamp = pilot.snapshot_date()
-    if pd.isna(stamp):
-        raise InsufficientDataError("the pilot data hold no dates; pass as_of explicitly")
-    return stamp
-
-
 def resolve_data_path(data: str) -> str:
     """``data`` as given when it exists; a relative path not found in the working folder is
     looked up in its parents (a notebook opened from ``notebooks/`` finds ``data/sample``)."""
@@ -80,7 +71,7 @@ def load_report_pilot(params: ReportParameters):
     )
     if params.cohort not in ("all", "", None):
         pilot = pilot.select(params.cohort)
-    as_of = pilot.analysis_date(params.as_of) if params.as_of else snapshot_date(pilot)
+    as_of = pilot.analysis_date(params.as_of or None)
     params.as_of = as_of.date().isoformat()
     pilot = pilot.as_of(as_of)  # a report before the first cohort: each section says why not
     return pilot, as_of

@@ -29,9 +29,13 @@ MIN_CELL_SIZE_FLOOR = 5
 class ReportParameters:
     """Parameters shared by the report notebooks (the notebooks' ``parameters`` cells).
 
-    ``as_of`` empty means the latest date found in the data (see :func:`snapshot_date`);
+    ``as_of`` empty means the latest date recorded in the data (see
+    :meth:`rm_analytics.Pilot.analysis_date`);
     ``today`` empty means the real date (for "not in the future" checks). ``date_format``
     and ``level_order`` say how to read the files, as for :func:`rm_analytics.load_pilot`.
+    ``seed`` seeds every resampling the sections run: the RMST permutation test of the
+    retention analysis (and of the synthesis' pooled fit) and a wild cluster bootstrap of the
+    engagement analysis; the same data, parameters and seed give the same metrics.json.
 
     Costs and assumptions of the return on investment (``docs/report.md``): ``cost_software``,
     ``cost_external`` (external fees and facilitation) and ``cost_other`` (``{"line": amount}``)

@@ -868,7 +868,6 @@ def render(
 
     # validate the data (raises DataValidationError with every problem)
     from ..data.pilot import load_pilot
-    from .document import snapshot_date
 
     if data is None and not config:
         raise ReportParameterError("render needs the data folder or a mapping file (config)")
@@ -894,11 +893,7 @@ def render(
         raise ReportParameterError(
             f"unknown cohort {cohort!r}; cohorts in the data: {', '.join(known)} (or 'all', 'each')"
         )
-    resolved_as_of = (
-        pilot.analysis_date(as_of).date().isoformat()
-        if as_of
-        else snapshot_date(pilot).date().isoformat()
-    )
+    resolved_as_of = pilot.analysis_date(as_of or None).date().isoformat()
     inputs = input_fingerprint(data_path, config_path)
     validate_s = time.perf_counter() - t0
 

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InsufficientDataError
+
 METHODS = ("REML", "DL", "FE")
 TESTS = ("z", "knha", "adhoc")
 
@@ -84,7 +86,7 @@ def _check(estimates, ses) -> tuple[np.ndarray, np.ndarray]:
             f"standard error number {i + 1} is {s[i]!r}: standard errors must be finite and > 0"
         )
     if y.size < 2:
-        raise ValueError(f"a meta-analysis needs at least 2 estimates, got {y.size}")
+        raise InsufficientDataError(f"a meta-analysis needs at least 2 estimates, got {y.size}")
     return y, s
 
 

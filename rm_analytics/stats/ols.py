@@ -13,6 +13,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import InsufficientDataError
+from ..results import Note
 
 #: Below this many clusters the cluster-robust t(G-1) reference is used by ``small_sample="auto"``
 #: (at or above it, the normal approximation). 42 follows Angrist & Pischke's rule of thumb.
@@ -338,8 +339,12 @@ def fit_ols(
         keep = counts[codes] > 1
         if (~keep).any():
             notes.append(
-                f"{int((~keep).sum())} observation(s) are the only one of their unit and carry "
-                "no within-unit information; they were left out of the fixed-effects fit."
+                Note(
+                    f"{int((~keep).sum())} observation(s) are the only one of their unit and "
+                    "carry no within-unit information; they were left out of the fixed-effects "
+                    "fit.",
+                    "excluded_rows",
+                )
             )
             y, X, codes = y[keep], X[keep], codes[keep]
             cl = None if cl is None else cl[keep]
@@ -404,18 +409,26 @@ def fit_ols(
             n_cc = int(np.unique(ccodes[~trt]).size)
             few = min(n_tc, n_cc) < MIN_CLUSTERS_PER_ARM
             notes.append(
-                f"{G} clusters: {n_tc} with treated observations, {n_cc} with control "
-                "observations" + (f" ({n_tc + n_cc - G} with both)." if n_tc + n_cc > G else ".")
+                Note(
+                    f"{G} clusters: {n_tc} with treated observations, {n_cc} with control "
+                    "observations"
+                    + (f" ({n_tc + n_cc - G} with both)." if n_tc + n_cc > G else "."),
+                    "method",
+                )
             )
             if few:
                 no_inf = tuple(treatment_terms)
                 notes.append(
-                    f"No standard error, interval or p-value for the effect: it needs at least "
-                    f"{MIN_CLUSTERS_PER_ARM} clusters with treated and {MIN_CLUSTERS_PER_ARM} "
-                    f"with control observations (here {n_tc} and {n_cc}). With a single "
-                    "treated (or control) cluster its residuals carry no information on the "
-                    "effect's variance, so every cluster-robust method (CR2, CR1, the wild "
-                    "bootstrap) would report a precision the data do not have."
+                    Note(
+                        "No standard error, interval or p-value for the effect: it needs at "
+                        f"least {MIN_CLUSTERS_PER_ARM} clusters with treated and "
+                        f"{MIN_CLUSTERS_PER_ARM} with control observations (here {n_tc} and "
+                        f"{n_cc}). With a single treated (or control) cluster its residuals "
+                        "carry no information on the effect's variance, so every "
+                        "cluster-robust method (CR2, CR1, the wild bootstrap) would report a "
+                        "precision the data do not have.",
+                        "few_clusters",
+                    )
                 )
         if cov_type == "cr2" and ucodes is not None:
             # absorbed unit effects must be nested in the clusters
@@ -427,8 +440,11 @@ def fit_ols(
                         "CR2 with absorbed unit effects needs each unit within one cluster"
                     )
                 notes.append(
-                    "Units are not nested in clusters: CR1 is used instead of CR2 (the "
-                    "absorbed CR2 adjustment needs each unit within one cluster)."
+                    Note(
+                        "Units are not nested in clusters: CR1 is used instead of CR2 (the "
+                        "absorbed CR2 adjustment needs each unit within one cluster).",
+                        "method",
+                    )
                 )
                 cov_type = "cluster"
     if cov_type == "classical":
@@ -464,10 +480,14 @@ def fit_ols(
             method += f", t({G - 1}) reference"
             if G < FEW_CLUSTERS:
                 notes.append(
-                    f"Only {G} clusters: CR1 cluster-robust standard errors are unreliable "
-                    f"with fewer than {FEW_CLUSTERS}; inference uses a t distribution with "
-                    f"G - 1 = {G - 1} degrees of freedom. The default, CR2 with Satterthwaite "
-                    "degrees of freedom, is safer with few (treated) clusters."
+                    Note(
+                        f"Only {G} clusters: CR1 cluster-robust standard errors are unreliable "
+                        f"with fewer than {FEW_CLUSTERS}; inference uses a t distribution with "
+                        f"G - 1 = {G - 1} degrees of freedom. The default, CR2 with "
+                        "Satterthwaite degrees of freedom, is safer with few (treated) "
+                        "clusters.",
+                        "few_clusters",
+                    )
                 )
         else:
             inference = "wild"
@@ -487,10 +507,14 @@ def fit_ols(
                     n_boot, wts, seed,
                 )  # fmt: skip
             notes.append(
-                f"Inference uses an unrestricted wild cluster bootstrap-t over {G} clusters "
-                f"({wts} weights, {n_boot} draws, seed {seed}); the interval is the symmetric "
-                "percentile-t interval. With few treated clusters it over-rejects "
-                "(MacKinnon & Webb 2017); CR2 with Satterthwaite degrees of freedom does not."
+                Note(
+                    f"Inference uses an unrestricted wild cluster bootstrap-t over {G} "
+                    f"clusters ({wts} weights, {n_boot} draws, seed {seed}); the interval is "
+                    "the symmetric percentile-t interval. With few treated clusters it "
+                    "over-rejects (MacKinnon & Webb 2017); CR2 with Satterthwaite degrees of "
+                    "freedom does not.",
+                    "method",
+                )
             )
     else:
         raise ValueError(

@@ -11,6 +11,9 @@ from ..formatting import is_finite
 from ..section import SectionContext, SectionResult
 
 ROLE_LABEL = {"mentor": "junior mentors", "mentee": "senior mentees", "all": "all participants"}
+#: The summaries' group names (``treated``, ``control``, ``treated vs control``) in the words
+#: the report's tables use.
+GROUP_WORDS = {"treated": "participants", "treated vs control": "participants / control"}
 
 
 def count_or_none(value: Any) -> int | None:
@@ -28,7 +31,8 @@ def add_row(ctx: SectionContext, key: str, row: pd.Series, **kwargs: Any):
 
 
 def population(ctx: SectionContext) -> str:
-    return {"mentor": "mentors", "mentee": "mentees", "both": "both"}[ctx.params.primary_population]
+    """The retention population of the report (``mentor``, ``mentee`` or ``both``)."""
+    return ctx.params.primary_population
 
 
 def result_figure(
@@ -104,7 +108,11 @@ def retention_fit(ctx: SectionContext):
         h = ctx.params.horizon_months
         horizons = tuple(sorted({6, h}))
         ctx.cache["retention"] = pilot_retention(
-            ctx.pilot, population=population(ctx), as_of=ctx.as_of, horizons=horizons
+            ctx.pilot,
+            population=population(ctx),
+            as_of=ctx.as_of,
+            horizons=horizons,
+            seed=ctx.params.seed,
         )
     return ctx.cache["retention"]
 

@@ -14,6 +14,7 @@ from ..formatting import fmt_count, fmt_interval, fmt_pct, fmt_value, is_finite
 from ..language import plain
 from ..section import SectionContext, SectionResult, section
 from ._common import (
+    GROUP_WORDS,
     ROLE_LABEL,
     add_row,
     carry_notes,
@@ -57,7 +58,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
     s = r.summary
     if s.empty:
         raise InsufficientDataError("the feedback form has no answers")
-    hidden = ctx.privacy.rows("reaction", s, id_cols=["wave", "item", "measure"])
+    hidden = ctx.privacy.rows("reaction", s, id_cols=["wave", "item", "metric"])
     waves = list(dict.fromkeys(s.wave.astype(str)))
     last = waves[-1]
     cur = s[s.wave.astype(str) == last]
@@ -84,7 +85,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
         ("progress", "Progress rating (1-5)"),
         ("safety", "Felt safe to speak openly (1-5)"),
     ):
-        row = cur[(cur["item"] == item) & (cur["measure"] == "mean")]
+        row = cur[(cur["item"] == item) & (cur["metric"] == "mean")]
         if len(row):
             hide = bool(hidden[row.index[0]])
             row = row.iloc[0]
@@ -99,7 +100,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
                 method="mean with t 95% interval",
                 hide="complement" if hide else None,
             )
-    rated = s[s.measure != "text_answers"].copy()
+    rated = s[s.metric != "text_answers"].copy()
     off = hidden[rated.index]
     table = pd.DataFrame(
         {
@@ -123,7 +124,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
                     ),
                 )
                 for e, lo, hi, m, h in zip(
-                    rated.estimate, rated.ci_low, rated.ci_high, rated.measure, off, strict=True
+                    rated.estimate, rated.ci_low, rated.ci_high, rated.metric, off, strict=True
                 )
             ],
             "Respondents": counts(rated.n, off),
@@ -135,7 +136,7 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
         "Free-text answers are counted, never shown here."
         + (" " + hidden_note(ctx) if off.any() else ""),
     )
-    n_text = int(s.loc[s.measure == "text_answers", "estimate"].fillna(0).sum())
+    n_text = int(s.loc[s.metric == "text_answers", "estimate"].fillna(0).sum())
     res.text.append(
         f"{fmt_count(n_text)} free-text comments were collected; they go to the program lead only."
         if not ctx.privacy.small(n_text)
@@ -146,10 +147,11 @@ def reaction_section(ctx: SectionContext) -> SectionResult:
 
 
 _SKILL_GROUP = {
-    "mentees": "Senior mentees",
-    "mentors": "Junior mentors",
+    "mentee": "Senior mentees",
+    "mentor": "Junior mentors",
     "control": "Control group",
 }
+_PLURAL = {"mentee": "mentees", "mentor": "mentors"}
 
 
 @section("skills", title="Skill gain (pre/post)", part="learning", audiences=("sponsor",))
@@ -160,11 +162,11 @@ def skills_section(ctx: SectionContext) -> SectionResult:
     r = pilot_skills(ctx.pilot)
     res = SectionResult()
     s = r.summary
-    hidden = ctx.privacy.rows("skills", s, id_cols=["role", "measure"], n_cols=["n", "n_control"])
-    vs = s[s.measure == "change_vs_control"]
+    hidden = ctx.privacy.rows("skills", s, id_cols=["role", "metric"], n_cols=["n", "n_control"])
+    vs = s[s.metric == "change_vs_control"]
     if len(vs):
         row = vs.iloc[0]
-        who = str(row.role)
+        who = _PLURAL.get(str(row.role), str(row.role))
         m = add_row(
             ctx,
             "skill_gain_vs_control",
@@ -187,13 +189,14 @@ def skills_section(ctx: SectionContext) -> SectionResult:
         )
         res.text.append(sentence)
         ctx.sentences["skills"] = sentence
-    for role in ("mentees", "mentors"):
-        row = s[(s.role == role) & (s.measure == "change")]
+    for key in ("mentee", "mentor"):
+        row = s[(s.role == key) & (s.metric == "change")]
         if not len(row):
             continue
         hide = bool(hidden[row.index[0]])
         row = row.iloc[0]
-        headline = not len(vs) and role == "mentees"
+        role = _PLURAL[key]
+        headline = not len(vs) and key == "mentee"
         m = add_row(
             ctx,
             f"skill_change_{role}",
@@ -216,12 +219,12 @@ def skills_section(ctx: SectionContext) -> SectionResult:
             )
             res.text.append(sentence)
             ctx.sentences["skills"] = sentence
-    rows = s[s.measure.isin(["change", "change_vs_control"])]
+    rows = s[s.metric.isin(["change", "change_vs_control"])]
     off = hidden[rows.index]
     table = pd.DataFrame(
         {
             "Group": rows.role.map(_SKILL_GROUP).fillna(rows.role.astype(str)),
-            "Comparison": rows.measure.map(
+            "Comparison": rows.metric.map(
                 {"change": "after minus before", "change_vs_control": "beyond the control group"}
             ),
             "Skills assessed": rows.skills.astype(str).map(plain),
@@ -257,8 +260,8 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     r = pilot_goals(ctx.pilot)
     res = SectionResult()
     s = r.summary
-    hidden = ctx.privacy.rows("goals", s, id_cols=["measure", "checkpoint"])
-    met = s[s.measure == "share_goal_met"]
+    hidden = ctx.privacy.rows("goals", s, id_cols=["metric", "checkpoint"])
+    met = s[s.metric == "share_goal_met"]
     if len(met):
         row = met.iloc[0]
         m = add_row(
@@ -277,7 +280,7 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             if m.suppressed
             else f"{m.display} of pairs met their SMART goal by the endpoint."
         )
-    off_track = s[s.measure == "share_off_track"]
+    off_track = s[s.metric == "share_off_track"]
     if len(off_track):
         row = off_track.iloc[0]
         m = add_row(
@@ -297,16 +300,16 @@ def goals_section(ctx: SectionContext) -> SectionResult:
             else f"At the week-6 check {m.display} of pairs were off track."
         )
     checkpoint = {"week6": "week 6", "endpoint": "end of the program"}
-    units = s.measure.map(lambda ms: "share" if str(ms).startswith("share") else "number")
+    units = s.metric.map(lambda ms: "share" if str(ms).startswith("share") else "number")
     table = pd.DataFrame(
         {
-            "Measure": s.measure.map(
+            "Measure": s.metric.map(
                 {
                     "mean_progress": "Mean progress (1-5)",
                     "share_goal_met": "Goal met",
                     "share_off_track": "Off track (progress 2 or less)",
                 }
-            ).fillna(s.measure.map(plain)),
+            ).fillna(s.metric.map(plain)),
             "Check": s.checkpoint.astype(str).map(checkpoint).fillna(s.checkpoint.astype(str)),
             "Result (95% interval)": [
                 shown(h, fmt_interval(e, lo, hi, u, digits=None if u == "share" else 2))
@@ -368,7 +371,7 @@ def _distribution_hidden(ctx: SectionContext, dist: pd.DataFrame, summary: pd.Da
     n = pd.to_numeric(dist.n_pairs, errors="coerce").fillna(0).to_numpy(float)
     ids = policy.row_ids("goals_distribution", dist, ["checkpoint", "progress"])
     out = np.array([policy.small(v) or i in policy.hidden_ids for v, i in zip(n, ids, strict=True)])
-    gone = set(summary.checkpoint[hidden & summary.measure.eq("mean_progress")].astype(str))
+    gone = set(summary.checkpoint[hidden & summary.metric.eq("mean_progress")].astype(str))
     for cp in dist.checkpoint.astype(str).unique():
         sel = (dist.checkpoint.astype(str) == cp).to_numpy()
         if cp in gone or out[sel].any():
@@ -445,7 +448,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
     hidden = pd.Series(False, index=s.index)
     means = s.metric == "mean_safety"
     hidden[means] = policy.rows(
-        "safety", s[means], id_cols=["metric", "wave", "role"], parts={"all": ["mentor", "mentee"]},
+        "safety", s[means], id_cols=["metric", "wave", "role"], parts={"both": ["mentor", "mentee"]},
         part_col="role", line_cols=["wave"],
     ).to_numpy()  # fmt: skip
     others = ~means
@@ -465,7 +468,7 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
             "safety, missed pulses, stalled sessions, goals off track or a reporting-line "
             "conflict); the program lead receives the list with actions."
         )
-    mean = s[(s.metric == "mean_safety") & (s.role == "all")]
+    mean = s[(s.metric == "mean_safety") & (s.role == "both")]
     if mean.empty:
         raise InsufficientDataError("no psychological-safety pulse has answers yet")
     off = hidden[mean.index]
@@ -703,18 +706,18 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.engagement import pilot_engagement
 
     ctx.pilot.require("surveys", purpose="the engagement analysis")
-    r = pilot_engagement(ctx.pilot)
+    r = pilot_engagement(ctx.pilot, seed=ctx.params.seed)
     res = SectionResult()
     s = r.summary
-    main = s[(s.outcome == "engagement_index") & (s.role == "all")]
+    main = s[(s.metric == "engagement_index") & (s.role == "both")]
     if not len(main) or not is_finite(main.iloc[0].estimate):
         raise InsufficientDataError(
             "no engagement survey before and after a cohort with both participants and "
             "controls answering yet"
         )
     hidden = ctx.privacy.rows(
-        "engagement", s, id_cols=["outcome", "role"], n_cols=["n_treated", "n_control"],
-        parts={"all": ["mentor", "mentee"]}, part_col="role", line_cols=["outcome"],
+        "engagement", s, id_cols=["metric", "role"], n_cols=["n_treated", "n_control"],
+        parts={"both": ["mentor", "mentee"]}, part_col="role", line_cols=["metric"],
     )  # fmt: skip
     row = main.iloc[0]
     m = add_row(ctx, "engagement_did", row,
@@ -733,7 +736,7 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     )
     res.text.append(sentence)
     ctx.sentences["engagement"] = sentence
-    intent = s[(s.outcome == "retention_intent") & (s.role == "all")]
+    intent = s[(s.metric == "retention_intent") & (s.role == "both")]
     if len(intent):
         row = intent.iloc[0]
         mi = add_row(ctx, "retention_intent_did", row,
@@ -750,13 +753,15 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
         )
     table = pd.DataFrame(
         {
-            "Outcome": s.outcome.map(
+            "Outcome": s.metric.map(
                 {
                     "engagement_index": "Engagement (1-5)",
                     "retention_intent": "Intention to stay (1-5)",
                 }
-            ).fillna(s.outcome.map(plain)),
-            "Group": s.role.map(ROLE_LABEL).fillna(s.role.map(plain)),
+            ).fillna(s.metric.map(plain)),
+            "Group": s.role.map({**ROLE_LABEL, "both": ROLE_LABEL["all"]}).fillna(
+                s.role.map(plain)
+            ),
             "Change beyond the control group's, points (95% interval)": cells(s, hidden, "points"),
             "Participants": counts(s.n_treated, hidden),
             "Controls": counts(s.n_control, hidden),
@@ -791,13 +796,13 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     res = SectionResult()
     s = r.summary
     policy = ctx.privacy
-    sizes = s[s.measure == "rate"].set_index("group").n
+    sizes = s[s.metric == "rate"].set_index("group").n
     policy.require(
         "The comparison of promotions",
-        **{f"the {role}s": sizes.get("participants"), "the control group": sizes.get("control")},
+        **{f"the {role}s": sizes.get("treated"), "the control group": sizes.get("control")},
     )
-    hidden = policy.rows("promotion", s, id_cols=["measure", "group"], interval=None)
-    rr = s[s.measure == "rate_ratio"]
+    hidden = policy.rows("promotion", s, id_cols=["metric", "group"], interval=None)
+    rr = s[s.metric == "rate_ratio"]
     if len(rr):
         row = rr.iloc[0]
         m = add_row(ctx, "promotion_rate_ratio", row,
@@ -812,16 +817,16 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
         )
     table = pd.DataFrame(
         {
-            "Measure": s.measure.map(
+            "Measure": s.metric.map(
                 {
                     "rate": "Promotions per person and year",
                     "rate_ratio": "Participants' rate relative to the control group's",
                     "promoted_share": "Share promoted at least once",
                 }
-            ).fillna(s.measure.map(plain)),
-            "Group": s.group.astype(str),
+            ).fillna(s.metric.map(plain)),
+            "Group": s.group.astype(str).replace(GROUP_WORDS),
             "Result (95% interval)": cells(
-                s, hidden, s.measure.map(lambda ms: "share" if ms == "promoted_share" else "ratio")
+                s, hidden, s.metric.map(lambda ms: "share" if ms == "promoted_share" else "ratio")
             ),
             "People": counts(s.n, hidden),
         }
@@ -889,7 +894,7 @@ def cohort_trend_section(ctx: SectionContext) -> SectionResult:
             )
         if one.checkpoints is not None and len(one.checkpoints):
             g = pilot_goals(one).summary
-            met = g[g.measure == "share_goal_met"]
+            met = g[g.metric == "share_goal_met"]
             row["Goal met"] = (
                 shown(
                     small or policy.hides(met.n.iloc[0]),

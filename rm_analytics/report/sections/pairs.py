@@ -63,7 +63,7 @@ def this_week_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.lead import HEALTH_WORDS
 
     view = _view(ctx)
-    s = view.summary
+    s = view.pairs_
     res = SectionResult()
     ctx.metrics.attach("pairs", view.to_records())
     running = s[s.state.eq("running")]
@@ -131,7 +131,7 @@ def pair_list_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.lead import HEALTH_WORDS
 
     view = _view(ctx)
-    s = view.summary
+    s = view.pairs_
     res = SectionResult()
     running = s[s.state.eq("running")].sort_values(
         ["priority", "cohort_id", "pair_id"], na_position="last", kind="stable"
@@ -178,7 +178,7 @@ def pair_list_section(ctx: SectionContext) -> SectionResult:
             ),
             "Ended pairs are history: no action is proposed for them.",
         )
-    res.notes.extend(n for n in view.notes if n.code in ("not_started", "no_interventions"))
+    res.notes.extend(n for n in view.notes if n.code in ("excluded_rows", "missing_data"))
     return res
 
 
@@ -187,7 +187,7 @@ def timelines_section(ctx: SectionContext) -> SectionResult:
     """Each pair's sessions, pulses, flags and interventions as one lane, a figure per
     cohort (running cohorts first)."""
     view = _view(ctx)
-    s = view.summary
+    s = view.pairs_
     res = SectionResult()
     if s.empty:
         raise InsufficientDataError("no pair has started yet")
@@ -393,11 +393,11 @@ def comments_section(ctx: SectionContext) -> SectionResult:
         res.text.append("No free-text comments were given.")
         return res
     view = _view(ctx)
-    order = {p: i for i, p in enumerate(view.summary.pair_id)}
+    order = {p: i for i, p in enumerate(view.pairs_.pair_id)}
     c = c.assign(_o=c.pair_id.map(order).fillna(len(order))).sort_values(
         ["_o", "date", "source"], kind="stable"
     )
-    names = view.summary.set_index("pair_id")
+    names = view.pairs_.set_index("pair_id")
     first = ~c.pair_id.duplicated()
     label = [
         f"{p} ({names.at[p, 'mentor']} / {names.at[p, 'mentee']})" if f and p in names.index else ""

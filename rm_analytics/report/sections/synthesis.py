@@ -80,6 +80,7 @@ def synthesis_section(ctx: SectionContext) -> SectionResult:
         max_information=p.sequential_information or None,
         spending=p.sequential_spending,
         retention_fit=retention_fit(ctx),
+        seed=p.seed,
     )
     ctx.cache["synthesis"] = s
     if not s.meta_:

@@ -120,7 +120,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
         section="roi", headline="roi", method="Phillips ROI on the measured retention difference; "
         "interval maps the difference's 95% interval (exact: ROI is linear in it)",
     )  # fmt: skip
-    m.verdict = roi.verdict
+    m.verdict = roi.verdict_
     if not is_finite(row.estimate) and is_finite(row.ci_low) and is_finite(row.ci_high):
         # Phillips: no improvement claimed on noise; the range is all there is to show
         m.display = (
@@ -141,7 +141,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
 
     # -- the words ----------------------------------------------------------------------------
     c = costs.summary
-    lines = c[c["item"] != "total"]
+    lines = c[c["metric"] != "total"]
     time_total = float(lines.loc[lines["time_cost"].astype(bool), "amount"].sum())
     other_total = costs.total - time_total
     cost_sentence = (
@@ -153,8 +153,8 @@ def roi_section(ctx: SectionContext) -> SectionResult:
         "people's time (sessions, kickoff training and coordination)."
     )
     d = roi.row(metric="attrition_difference")
-    n = roi.inputs["n_participants"]
-    if roi.verdict == "not demonstrated":
+    n = roi.inputs_["n_participants"]
+    if roi.verdict_ == "not demonstrated":
         lo, hi = float(d.ci_low), float(d.ci_high)
         what = (
             f"Its return through retention is not demonstrated: the data cannot tell whether "
@@ -164,7 +164,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
             f"{fmt_value(row.ci_low, 'percent')} ({_return_words(row.ci_low)}) and "
             f"{fmt_value(row.ci_high, 'percent')} ({_return_words(row.ci_high)})."
         )
-    elif roi.verdict == "not estimable":
+    elif roi.verdict_ == "not estimable":
         what = (
             f"Its return through retention cannot be estimated yet: the share of {who} still "
             f"employed after {horizon} months is not known for both groups."
@@ -175,7 +175,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
             "payback uncertain": "whether it pays back is not settled",
             "does not pay back": "it does not pay back even at the favourable end",
             "retention worse": "participants left more often than the control group",
-        }.get(roi.verdict, roi.verdict)
+        }.get(roi.verdict_, roi.verdict_)
         what = (
             f"The program led to {leavers_per_100(d.estimate)} per 100 {who} within the first "
             f"year ({leavers_per_100(d.ci_low)} to {leavers_per_100(d.ci_high)}), a first-year "
@@ -209,17 +209,17 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     off = _cost_lines_hidden(ctx, c)
     lines_shown = pd.DataFrame(
         {
-            "Cost line": c["item"].astype(str).str.capitalize(),
+            "Cost line": c["metric"].astype(str).str.capitalize(),
             "How it was computed": [
                 shown(h, basis.get(item, plain(b) if b != "given" else "report setting"))
                 for item, b, h in zip(
-                    c["item"].astype(str), c["basis"].astype(str), off, strict=True
+                    c["metric"].astype(str), c["basis"].astype(str), off, strict=True
                 )
             ],
             "Amount": [shown(h, money(v)) for v, h in zip(c["amount"], off, strict=True)],
         }
     )
-    lines_shown = lines_shown[(c["amount"] > 0) | (c["item"] == "total")]
+    lines_shown = lines_shown[(c["amount"] > 0) | (c["metric"] == "total")]
     res.add_table(
         "Program costs",
         lines_shown,
@@ -231,7 +231,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
 
     # -- sensitivity ----------------------------------------------------------------------------
     at = None if roi.demonstrated else float(d.ci_high)
-    if roi.verdict == "not estimable" or (at is not None and not is_finite(at)):
+    if roi.verdict_ == "not estimable" or (at is not None and not is_finite(at)):
         carry_notes(res, roi)
         return res
     sens = sensitivity(roi, salary=salary, at_difference=at)
@@ -254,9 +254,9 @@ def roi_section(ctx: SectionContext) -> SectionResult:
 
     table = pd.DataFrame(
         {
-            "Assumption": t.factor.map(factor_names).fillna(t.factor.map(plain)),
-            "Low setting": [setting(f, v) for f, v in zip(t.factor, t.setting_low, strict=True)],
-            "High setting": [setting(f, v) for f, v in zip(t.factor, t.setting_high, strict=True)],
+            "Assumption": t.metric.map(factor_names).fillna(t.metric.map(plain)),
+            "Low setting": [setting(f, v) for f, v in zip(t.metric, t.setting_low, strict=True)],
+            "High setting": [setting(f, v) for f, v in zip(t.metric, t.setting_high, strict=True)],
             "Return at low": t.roi_at_low.map(lambda v: fmt_value(v, "percent")),
             "Return at high": t.roi_at_high.map(lambda v: fmt_value(v, "percent")),
         }
@@ -312,8 +312,8 @@ def _cost_lines_hidden(ctx: SectionContext, costs: pd.DataFrame) -> pd.Series:
         "mentee session time": met or len(p.pairs),
         "kickoff training": len(p.participants("both").employee_id.unique()),
     }
-    lines = costs["item"].astype(str) != "total"
-    n = np.array([people.get(i, np.inf) for i in costs["item"].astype(str)[lines]], dtype=float)
+    lines = costs["metric"].astype(str) != "total"
+    n = np.array([people.get(i, np.inf) for i in costs["metric"].astype(str)[lines]], dtype=float)
     n = np.where(np.isinf(n), 1e9, n)
     start = np.array([policy.small(v) for v in n])
     amounts = costs["amount"][lines].to_numpy(float)
@@ -483,7 +483,7 @@ def balance_section(ctx: SectionContext) -> SectionResult:
             "Control group after matching": bal.mean_control_after,
             "SMD before": bal.smd_before.map(lambda v: fmt_value(v, "number", digits=2)),
         }
-    names = bal.covariate.astype(str).str.replace("=", ": ", regex=False).map(plain)
+    names = bal.metric.astype(str).str.replace("=", ": ", regex=False).map(plain)
     off = _levels_hidden(ctx, r, bal)
     table = pd.DataFrame({"Covariate": names})
     for k, v in cols.items():
@@ -528,7 +528,7 @@ def _levels_hidden(ctx: SectionContext, r, bal: pd.DataFrame) -> pd.Series:
         "treated": int((frame.treated == 1).sum()),
         "control": int((frame.treated == 0).sum()),
     }
-    cov = bal.covariate.astype(str)
+    cov = bal.metric.astype(str)
     level = cov.str.contains("=", regex=False)
     base = cov.str.split("=", n=1).str[0]
     cols = {"treated": "mean_treated", "control": "mean_control_before"}
