@@ -114,9 +114,9 @@ CASES = {
         scale=(1, 10),
     ),  # fmt: skip
     "pilot_goals": lambda p, r: rm.pilot_goals(p),
-    "goal_progress": lambda p, r: rm.goal_progress(p.checkpoints, min_cell_size=1),
+    "goal_progress": lambda p, r: rm.goal_progress(p.checkpoints),
     "pilot_reaction": lambda p, r: rm.pilot_reaction(p),
-    "feedback_summary": lambda p, r: rm.feedback_summary(p.surveys, by=None, min_cell_size=1),
+    "feedback_summary": lambda p, r: rm.feedback_summary(p.surveys, by=None),
     "pilot_promotion": lambda p, r: rm.pilot_promotion(p),
     "promotion_rates": lambda p, r: rm.promotion_rates(
         r("pilot_promotion").followup_,

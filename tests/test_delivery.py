@@ -12,7 +12,6 @@ from rm_analytics.metrics.delivery import (
     HEALTH_LEVELS,
     delivery_summary,
     pair_delivery,
-    suppress_counts,
 )
 from rm_analytics.stats.intervals import wilson_ci
 
@@ -258,25 +257,21 @@ def test_delivery_summary_values():
     assert r.ci_high == pytest.approx(ratio + t * se)
     assert r.ci_low == 0.0  # clipped at 0
     assert res.row(metric="cancel_rate").estimate == pytest.approx(2 / 65)
-    # health counts: 5 on track, 1 needs check-in -> 1 is a small cell, and its complement
-    # is suppressed too so it cannot be recovered from n
-    assert np.isnan(res.row(metric="health_needs_check_in").estimate)
-    assert np.isnan(res.row(metric="health_on_track").estimate)
+    # health counts, honest (hiding the small one and its complement is the report's policy)
+    assert res.row(metric="health_needs_check_in").estimate == 1
+    assert res.row(metric="health_on_track").estimate == 5
     assert res.row(metric="health_too_early_to_tell").estimate == 0
     assert "P5" not in res.summary.to_csv() and "P5" not in str(res.to_dict())
 
 
-def test_delivery_summary_suppresses_everything_under_min_cell():
-    res = delivery_summary(_six_pairs(), as_of=END, min_cell_size=7)
-    assert res.summary.estimate.isna().all() and res.summary.n.isna().all()
-    assert any("suppressed" in n for n in res.notes)
-
-
-def test_suppress_counts():
-    assert np.isnan(suppress_counts([20, 2, 0], 5)).tolist() == [True, True, False]
-    assert suppress_counts([20, 6, 0], 5).tolist() == [20, 6, 0]
-    out = suppress_counts([20, 2, 3], 5)
-    assert np.isnan(out).tolist() == [False, True, True]
+def test_min_cell_size_is_deprecated_and_changes_nothing():
+    """Suppression moved to the report's privacy policy: the old argument warns and the
+    figures (with their n) are those of a call without it."""
+    with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
+        old = delivery_summary(_six_pairs(), as_of=END, min_cell_size=7)
+    new = delivery_summary(_six_pairs(), as_of=END)
+    assert old.summary.equals(new.summary)
+    assert new.summary.n.notna().all()
 
 
 def test_delivery_plot(sample_pilot):

@@ -344,11 +344,13 @@ def test_pilot_engagement_unknown_wave(synthetic_sample):
         pilot_engagement(synthetic_sample.to_pilot(), baseline="1999-01-01")
 
 
-def test_pilot_engagement_suppresses_small_groups(synthetic_sample):
-    r = pilot_engagement(synthetic_sample.to_pilot(), min_cell_size=30)
+def test_pilot_engagement_min_cell_size_is_deprecated(synthetic_sample):
+    """Suppression moved to the report's privacy policy: the old argument warns and every row
+    keeps its estimate with its people (n_treated, n_control)."""
+    with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
+        r = pilot_engagement(synthetic_sample.to_pilot(), min_cell_size=30, event_study_check=False)
     row = r.row(metric="engagement_index", role="mentor")
-    assert np.isnan(row.estimate)
-    assert any("suppressed" in n for n in r.notes)
+    assert np.isfinite(row.estimate) and row.n_treated < 30
 
 
 # -- CR2 with Satterthwaite degrees of freedom (clubSandwich) ----------------------------------

@@ -23,7 +23,7 @@ def _data():
 
 def test_goal_progress_hand_checked():
     df, w6, ep, met = _data()
-    r = goal_progress(df, min_cell_size=1)
+    r = goal_progress(df)
     s = r.summary.set_index(["metric", "checkpoint"])
     m, lo, hi, n = mean_ci(np.array(w6, float))
     assert s.loc[("mean_progress", "week6"), "estimate"] == pytest.approx(2.9)
@@ -41,13 +41,17 @@ def test_goal_progress_hand_checked():
     assert sum(p.get_height() for p in ax.patches) == pytest.approx(2.0)
 
 
-def test_goal_progress_suppresses_small_cells():
+def test_goal_progress_keeps_small_cells_with_their_n():
+    """Every aggregate keeps its number of pairs; the report's privacy policy hides small
+    ones from sponsors (tests/test_privacy.py)."""
     df, *_ = _data()
-    r = goal_progress(df)  # min_cell_size 5
+    r = goal_progress(df)
     d = r.distribution_.set_index(["checkpoint", "progress"])
-    assert np.isnan(d.loc[("week6", 1), "n_pairs"])  # one pair
+    assert d.loc[("week6", 1), "n_pairs"] == 1
     r = goal_progress(df[df.pair_id.isin(["P0", "P1", "P2"])])
-    assert r.summary.estimate.isna().all() and any("suppressed" in n for n in r.notes)
+    assert r.summary.estimate.notna().all() and (r.summary.n == 3).all()
+    with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
+        goal_progress(df, min_cell_size=5)
 
 
 def test_goal_progress_errors():
@@ -69,12 +73,13 @@ def test_hidden_cells_are_drawn_as_hidden_not_as_zero():
     import matplotlib.pyplot as plt
 
     df, w6, ep, _ = _data()
-    r = goal_progress(df)  # min_cell_size 5: every cell of 10 pairs has 1 to 4 pairs or none
+    r = goal_progress(df)
     d = r.distribution_
-    hidden = d[d.share.isna()]
+    mask = d.n_pairs.between(1, 4)  # every cell of 10 pairs has 1 to 4 pairs or none
+    hidden = d[mask]
     zero = d[d.share.eq(0)]
     assert len(hidden) and len(zero)
-    ax = r.plot()
+    ax = r.plot(hidden=mask.to_numpy())
     words = [t for t in ax.texts if t.get_text() == "hidden"]
     assert len(words) == len(hidden)
     frames = [p for p in ax.patches if p.get_hatch()]

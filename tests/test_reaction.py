@@ -48,10 +48,15 @@ def test_feedback_summary_hand_checked():
     )
 
 
-def test_feedback_suppression():
+def test_small_groups_keep_their_numbers_and_n():
+    """The analysis returns every figure with its n, also from four respondents; hiding them
+    from sponsors is the report's privacy policy (tests/test_privacy.py)."""
     r = feedback_summary(_form(4))
-    assert r.summary.estimate.isna().all()
-    assert any("suppressed" in n for n in r.notes)
+    rated = r.summary[r.summary.metric != "text_answers"]
+    assert rated.estimate.notna().all() and (rated.n == 4).all()
+    with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
+        old = feedback_summary(_form(4), min_cell_size=5)
+    assert old.summary.equals(r.summary)
 
 
 def test_feedback_text_for_program_lead_only():

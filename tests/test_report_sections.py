@@ -99,10 +99,12 @@ def test_small_cells_hidden_for_sponsors_only(sample_pilot):
     small = sample_pilot.select("C01")
     params = rs.ReportParameters(data="unused", min_cell_size=13)
     rep = rs.Report("sponsor", small, params, pd.Timestamp("2026-09-30"))
-    assert rep.metrics.metrics["mentors"].display == "fewer than 13"
+    assert rep.metrics.metrics["mentors"].display == "hidden (fewer than 13 people)"
     assert rep.metrics.metrics["mentors"].estimate is None
+    assert rep.metrics.metrics["mentors"].n is None
     table_html = rep.section_html("glance")
-    assert table_html.count("<td>hidden</td>") == 2  # mentors and mentees of C01
+    # pairs, mentors, mentees and controls of C01 hidden together (one gives the others)
+    assert table_html.count("<td>hidden</td>") == 4
     lead = rs.Report("program-lead", small, params, pd.Timestamp("2026-09-30"))
     assert lead.metrics.metrics["mentors"].display == "12"
 

@@ -142,8 +142,8 @@ def test_recommendation_rules():
 def test_suppress_small_hides_counts_and_dependents():
     df = pd.DataFrame({"group": ["a", "b", "c"], "n": [12, 3, 0], "rate": [0.5, 0.33, np.nan]})
     out = suppress_small(df, "n", 5, dependent=["rate"])
-    assert out.n.tolist() == [12, "<5", 0]
-    assert out.rate.iloc[1] == "<5"
+    assert out.n.tolist() == [12, "hidden", 0]
+    assert out.rate.iloc[1] == "hidden"
     assert out.rate.iloc[0] == 0.5
     assert df.n.tolist() == [12, 3, 0]  # input untouched
     with pytest.raises(KeyError, match="nope"):
@@ -179,8 +179,10 @@ def test_collector_suppresses_small_cells_and_writes_stable_json(tmp_path):
     d = m.to_dict()
     assert d["metrics"]["leavers"]["estimate"] is None
     assert d["metrics"]["leavers"]["suppressed"] is True
-    assert d["metrics"]["leavers"]["display"] == "fewer than 5"
+    assert d["metrics"]["leavers"]["display"] == "hidden (fewer than 5 people)"
+    assert d["metrics"]["leavers"]["n"] is None
     assert d["metrics"]["rate_small"]["ci_low"] is None
+    assert d["metrics"]["rate_small"]["n"] is None  # a hidden figure carries no n
     assert d["metrics"]["mentors"]["display"] == "24"
     assert d["metrics"]["retention"]["display"] == "+8 pp (+2 pp to +14 pp)"
     assert d["metrics"]["retention"]["verdict"] == "clear improvement"

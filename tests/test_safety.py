@@ -795,27 +795,33 @@ def test_summary_on_hand_pilot_values_and_no_text():
     assert np.isnan(res.row(metric="alpha", wave="baseline").estimate)
 
 
-def test_small_cells_are_suppressed():
+def test_small_groups_keep_their_numbers_and_the_report_hides_them():
+    """The analysis keeps every figure with its n; the report's privacy policy hides a group
+    of 4 mentors, and the 6 mentees too, because "all" minus the mentees would give them."""
     from rm_analytics.metrics.safety import safety_summary
+    from rm_analytics.report.privacy import PrivacyPolicy
 
     fr = base_frames()
     # only 4 mentors answer the midpoint pulse; every mentee answers
     for m in ("M1", "M2"):
         set_pulse(fr, m, "midpoint", None, pair=f"P{m[1]}")
+    for who, pair in (("M3", "P3"), ("S1", "P1")):  # answers that differ (else all equal)
+        for wave in ("baseline", "midpoint", "endpoint"):
+            set_pulse(fr, who, wave, [5, 5, 5, 4, 5, 5, 5], pair=pair)
     res = safety_summary(pilot_of(fr), as_of="2025-03-31")
     mentors_mid = res.row(metric="mean_safety", wave="midpoint", role="mentor")
-    assert np.isnan(mentors_mid.estimate) and np.isnan(mentors_mid.n)
-    assert np.isnan(mentors_mid.ci_low) and np.isnan(mentors_mid.ci_high)
+    assert np.isfinite(mentors_mid.estimate) and mentors_mid.n == 4
     assert res.row(metric="mean_safety", wave="midpoint", role="mentee").n == 6
-    assert any("suppressed" in n for n in res.notes)
-    # with a minimum cell of 7: the 6-pair share and every per-role mean (<= 6 people) are
-    # suppressed; the all-member means and alphas (11-12 respondents) are shown
-    res7 = safety_summary(pilot_of(fr), as_of="2025-03-31", min_cell_size=7)
-    s7 = res7.summary
-    assert np.isnan(res7.row(metric="pairs_any_flag").estimate)
-    assert s7[s7.role.isin(["mentor", "mentee"])].estimate.isna().all()
-    assert s7[s7.role.isin(["mentor", "mentee"])].n.isna().all()
-    assert (s7[(s7.metric == "mean_safety") & (s7.role == "both")].n >= 7).all()
+    s = res.summary[res.summary.metric == "mean_safety"]
+    hidden = PrivacyPolicy(5).rows("safety", s, id_cols=["wave", "role"],
+                                   parts={"both": ["mentor", "mentee"]}, part_col="role",
+                                   line_cols=["wave"])  # fmt: skip
+    mid = s.wave == "midpoint"
+    assert hidden[mid & (s.role == "mentor")].all() and hidden[mid & (s.role == "mentee")].all()
+    assert not hidden[mid & (s.role == "both")].any()
+    assert not hidden[~mid].any()  # every member answered the other pulses: 6 and 6
+    with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
+        safety_summary(pilot_of(fr), as_of="2025-03-31", min_cell_size=7)
 
 
 def test_summary_plot_returns_axes():

@@ -230,7 +230,10 @@ def test_pilot_skills_recovery_over_seeds():
     assert abs(np.mean(errs)) < 0.15
 
 
-def test_pilot_skills_suppresses_small_groups(synthetic_sample):
-    r = pilot_skills(synthetic_sample.to_pilot(), min_cell_size=30)
-    assert np.isnan(r.row(role="mentor", metric="change").estimate)
-    assert not np.isnan(r.row(role="control", metric="change").estimate)
+def test_pilot_skills_min_cell_size_is_deprecated(synthetic_sample):
+    """Suppression moved to the report's privacy policy: the old argument warns and changes
+    nothing; every row keeps its estimate and n."""
+    with pytest.warns(DeprecationWarning, match="min_cell_size is deprecated"):
+        r = pilot_skills(synthetic_sample.to_pilot(), min_cell_size=30)
+    assert not np.isnan(r.row(role="mentor", metric="change").estimate)
+    assert r.summary.equals(pilot_skills(synthetic_sample.to_pilot()).summary)

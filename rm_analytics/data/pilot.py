@@ -356,16 +356,15 @@ class Pilot:
             )
         t = dict(self._tables)
         t["cohorts"] = self.cohorts[self.cohorts.cohort_id.isin(wanted)]
-        t["pairs"] = self.pairs[self.pairs.cohort_id.isin(wanted)]
-        pair_ids = set(t["pairs"].pair_id)
+        chosen = self.pairs.cohort_id.isin(wanted).to_numpy()
+        t["pairs"] = self.pairs[chosen]
         for name in ("sessions", "checkpoints", "interventions"):
             if name in t:
-                t[name] = t[name][t[name].pair_id.isin(pair_ids)]
+                t[name] = t[name][self._of_pairs(name, chosen)]
         if "control" in t:
             t["control"] = t["control"][t["control"].cohort_id.isin(wanted)]
         if "surveys" in t:
-            sv = t["surveys"]
-            t["surveys"] = sv[sv.pair_id.isna() | sv.pair_id.isin(pair_ids)]
+            t["surveys"] = t["surveys"][self._of_pairs("surveys", chosen, keep_blank=True)]
         out = Pilot(
             t,
             sources=self.sources,
@@ -375,6 +374,26 @@ class Pilot:
         )
         out.cutoff = self.cutoff
         return out
+
+    def _of_pairs(self, name: str, chosen: np.ndarray, *, keep_blank: bool = False) -> np.ndarray:
+        """Rows of table ``name`` about the ``chosen`` pairs (a mask over :attr:`pairs`), and
+        with ``keep_blank`` the rows about no pair. Each row's pair is looked up once per
+        table and kept: a pooled report selects every cohort several times, and a survey table
+        can hold millions of answers."""
+        df = self._tables[name]
+        cache = self.__dict__.setdefault("_pair_rows", {})
+        hit = cache.get(name)
+        if hit is None or hit[0] is not df or hit[1] is not self.pairs:
+            index = pd.Index(self.pairs.pair_id)
+            codes = index.get_indexer(df.pair_id) if index.is_unique else None
+            hit = (df, self.pairs, codes, df.pair_id.isna().to_numpy())
+            cache[name] = hit
+        codes, blank = hit[2], hit[3]
+        if codes is None:  # pair ids not unique (not a valid pilot): the plain lookup
+            mask = df.pair_id.isin(set(self.pairs.pair_id[chosen])).to_numpy()
+        else:
+            mask = (codes >= 0) & np.append(chosen, False)[codes]
+        return mask | blank if keep_blank else mask
 
     def as_of(self, date: str | pd.Timestamp) -> Pilot:
         """The pilot as its data stood on ``date``: what an export taken that day would hold.

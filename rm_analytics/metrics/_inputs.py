@@ -22,3 +22,22 @@ def need_columns(df: pd.DataFrame, cols: Iterable, what: str = "data") -> None:
             f"{what} has no column(s) {', '.join(map(repr, missing))}; "
             f"columns are {', '.join(map(str, df.columns))}"
         )
+
+
+def deprecated_min_cell_size(value, where: str) -> None:
+    """Warn that ``min_cell_size`` no longer suppresses anything in an analysis.
+
+    The analyses return every figure with its ``n``; which figures a sponsor may see is the
+    report's privacy policy (:mod:`rm_analytics.report.privacy`), applied by audience.
+    """
+    if value is None:
+        return
+    import warnings
+
+    warnings.warn(
+        f"{where}: min_cell_size is deprecated and ignored; the result holds every figure "
+        "with its n, and the sponsor report's privacy policy (rm_analytics.report.privacy) "
+        "hides small groups",
+        DeprecationWarning,
+        stacklevel=3,
+    )

@@ -48,6 +48,7 @@ from scipy import stats
 from ..errors import InsufficientDataError
 from ..results import Note, Result
 from ..stats.intervals import mean_ci, wilson_ci
+from ._inputs import deprecated_min_cell_size
 
 HEALTH_LEVELS = ("on_track", "needs_check_in", "too_early_to_tell")
 
@@ -473,7 +474,7 @@ def _log(pilot, excluded: dict[str, tuple[int, str]], total: int) -> None:
 
 # -- sponsor summary -----------------------------------------------------------------------------
 class DeliverySummary(Result):
-    """Aggregate delivery metrics for sponsors (no pair ids; small cells suppressed).
+    """Aggregate delivery metrics (no pair ids; every figure with its number of pairs).
 
     ``summary`` columns: ``metric, estimate, ci_low, ci_high, p_value, n, method``. It keeps
     no per-pair table (use :func:`pair_delivery` for the program lead's view).
@@ -529,7 +530,7 @@ def delivery_summary(
     *,
     as_of: str | pd.Timestamp | None = None,
     rules: Mapping[str, float] | None = None,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
     alpha: float = 0.05,
 ) -> DeliverySummary:
     """Aggregate delivery metrics with uncertainty, for sponsors.
@@ -547,10 +548,9 @@ def delivery_summary(
     - ``health_on_track``, ``health_needs_check_in``, ``health_too_early_to_tell``: pair counts
       (``estimate``) out of ``n`` pairs.
 
-    Privacy: no pair or employee ids. When fewer than ``min_cell_size`` pairs are in the
-    analysis every row is suppressed; health counts between 1 and ``min_cell_size - 1`` are
-    suppressed (NaN), and when exactly one count is suppressed the next smallest is too, so
-    it cannot be recovered from the total.
+    Privacy: no pair or employee ids; every figure carries its number of pairs. Hiding small
+    groups (and the cells they could be worked out from) from sponsors is the report's
+    privacy policy (``min_cell_size`` is deprecated and ignored).
 
     Returns
     -------
@@ -558,13 +558,12 @@ def delivery_summary(
         ``summary`` columns: ``metric, estimate, ci_low, ci_high, p_value, n, method``
         (``p_value`` is NaN: these are descriptive estimates, no test).
     """
+    deprecated_min_cell_size(min_cell_size, "delivery_summary")
     delivered = pair_delivery(pilot_or_frames, as_of=as_of, rules=rules)
     pairs = delivered.pairs_
     n = len(pairs)
     rows: list[dict[str, Any]] = []
-    res = DeliverySummary(
-        as_of=f"{delivered.as_of_:%Y-%m-%d}", min_cell_size=min_cell_size, alpha=alpha
-    )
+    res = DeliverySummary(as_of=f"{delivered.as_of_:%Y-%m-%d}", alpha=alpha)
 
     def add(metric, est, lo, hi, k, method):
         rows.append(
@@ -601,21 +600,9 @@ def delivery_summary(
     r, lo, hi, k = _ratio_ci(pairs.sessions_cancelled.to_numpy(), scheduled, alpha)
     add("cancel_rate", r, lo, hi, k, method)
     counts = pairs.health.value_counts().reindex(list(HEALTH_LEVELS), fill_value=0)
-    suppressed = suppress_counts(counts.to_numpy(), min_cell_size)
-    for level, c in zip(HEALTH_LEVELS, suppressed, strict=True):
+    for level, c in zip(HEALTH_LEVELS, counts.to_numpy(dtype=float), strict=True):
         add(f"health_{level}", c, np.nan, np.nan, n, "count of pairs")
     summary = pd.DataFrame(rows)
-    if n < min_cell_size:
-        summary[["estimate", "ci_low", "ci_high", "n"]] = np.nan
-        res.note(
-            f"Fewer than {min_cell_size} pairs: every delivery figure is suppressed to protect "
-            "confidentiality."
-        )
-    elif np.isnan(suppressed).any():
-        res.note(
-            f"Health counts below {min_cell_size} pairs are suppressed (shown blank), with one "
-            "more count suppressed where needed so they cannot be worked out from the total."
-        )
     summary["n"] = summary["n"].astype(float)
     res.summary = summary
     res.note(
@@ -624,19 +611,3 @@ def delivery_summary(
         "assumption",
     )
     return res
-
-
-def suppress_counts(counts: np.ndarray, min_cell_size: int) -> np.ndarray:
-    """Counts with cells in 1..min_cell_size-1 set to NaN, plus complementary suppression.
-
-    Zero cells stay visible. When exactly one cell is suppressed, the smallest other non-zero
-    cell is suppressed too, so the hidden value cannot be recovered from a known total.
-    """
-    c = np.asarray(counts, dtype=float).copy()
-    small = (c > 0) & (c < min_cell_size)
-    if small.sum() == 1:
-        others = np.where(~small & (c > 0), c, np.inf)
-        if np.isfinite(others).any():
-            small[int(np.argmin(others))] = True
-    c[small] = np.nan
-    return c

@@ -54,7 +54,7 @@ from ..results import Note, Result, normalise_role, tidy
 from ..stats.ols import (
     fit_ols,
 )
-from ._inputs import as_frame, need_columns
+from ._inputs import as_frame, deprecated_min_cell_size, need_columns
 
 # ---------------------------------------------------------------------------------------------
 # difference-in-differences
@@ -639,18 +639,27 @@ class EngagementResult(Result):
 
     title = "Engagement delta (difference-in-differences)"
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, hidden=None):
+        """One row per outcome and role with its interval. ``hidden`` (booleans, one per row
+        of ``summary``) draws those rows as hidden (the report's privacy policy)."""
         import matplotlib.pyplot as plt
 
         from ..plotting.errorbars import error_bars
+        from ..plotting.hidden import hidden_row
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
-        s = self.summary.dropna(subset=["estimate"]).reset_index(drop=True)
+        hide = np.zeros(len(self.summary), bool) if hidden is None else np.asarray(hidden, bool)
+        keep = self.summary.estimate.notna().to_numpy() | hide
+        s = self.summary[keep].reset_index(drop=True)
+        hide = hide[keep]
         labels = [f"{o} ({ROLE_WORDS.get(r, r)})" for o, r in zip(s.metric, s.role, strict=True)]
         y = np.arange(len(s))
-        xerr = error_bars(s.estimate, s.ci_low, s.ci_high)
-        ax.errorbar(s.estimate, y, xerr=xerr, fmt="o", capsize=3)
+        shown = s[~hide]
+        xerr = error_bars(shown.estimate, shown.ci_low, shown.ci_high)
+        ax.errorbar(shown.estimate, y[~hide], xerr=xerr, fmt="o", capsize=3)
+        for yi in y[hide]:
+            hidden_row(ax, yi)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
@@ -716,7 +725,7 @@ def pilot_engagement(
     intent_item: str = "intent",
     small_sample: str = "auto",
     alpha: float = 0.05,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
     event_study_check: bool = True,
     seed: int | None = 20250113,
 ) -> EngagementResult:
@@ -742,7 +751,8 @@ def pilot_engagement(
     * Event study (when some cohort has two or more pre waves): every wave of each cohort,
       indexed relative to the last wave before the start, with a joint pre-trend test.
 
-    Estimates over fewer than ``min_cell_size`` treated people are suppressed (NaN and a note).
+    Every row carries its people (``n_treated``, ``n_control``); hiding small groups from
+    sponsors is the report's privacy policy (``min_cell_size`` is deprecated and ignored).
     Answers left out (respondents in neither group, waves not used) are logged on the pilot.
     ``seed`` seeds the wild cluster bootstrap when ``small_sample="wild"``.
 
@@ -752,6 +762,7 @@ def pilot_engagement(
         ``summary`` columns: ``metric, role, estimate, ci_low, ci_high, p_value, n, se,
         n_treated, n_control, n_clusters, method``; ``waves_``; ``event_study_``; ``notes``.
     """
+    deprecated_min_cell_size(min_cell_size, "pilot_engagement")
     if control not in ("designated", "all_nonparticipants"):
         raise ValueError(f"control must be 'designated' or 'all_nonparticipants', not {control!r}")
     roles = tuple(normalise_role(r, argument="roles", allowed=("mentor", "mentee")) for r in roles)
@@ -856,11 +867,15 @@ def pilot_engagement(
             n_tr = int(st.loc[st.treated.eq(1), "respondent_id"].nunique())
             n_co = int(st.loc[st.treated.eq(0), "respondent_id"].nunique())
             row.update(n_treated=n_tr, n_control=n_co)
-            if n_tr < min_cell_size:
+            if n_tr == 0 or n_co == 0:
                 rows.append({**row, "estimate": np.nan, "n": len(st)})
                 notes.append(
-                    f"{oname}, {ROLE_WORDS.get(role, role)}: fewer than {min_cell_size} "
-                    "participants answered both waves' surveys; estimate suppressed."
+                    Note(
+                        f"{oname}, {ROLE_WORDS.get(role, role)}: no "
+                        + ("participant" if n_tr == 0 else "control")
+                        + " answered both waves' surveys; not estimable.",
+                        "not_estimable",
+                    )
                 )
                 continue
             try:

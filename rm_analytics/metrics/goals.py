@@ -1,8 +1,8 @@
 """SMART-goal milestones (Kirkpatrick level 3): progress at week 6 and the endpoint.
 
-The sponsor view (``summary``, ``distribution_``) is aggregated and suppresses cells of fewer
-than ``min_cell_size`` pairs; the pair-level frame for the program lead (``pairs_``) holds pair
-ids and is never part of ``summary``.
+The aggregates (``summary``, ``distribution_``) carry their number of pairs (hiding small
+groups from sponsors is the report's privacy policy); the pair-level frame for the program
+lead (``pairs_``) holds pair ids and is never part of ``summary``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..results import Note, Result
 from ..stats.intervals import mean_ci, wilson_ci
-from ._inputs import as_frame, need_columns
+from ._inputs import as_frame, deprecated_min_cell_size, need_columns
 
 SUMMARY_COLUMNS = ["metric", "checkpoint", "estimate", "ci_low", "ci_high", "p_value", "n"]
 
@@ -28,8 +28,7 @@ class GoalsResult(Result):
         or below ``off_track_at``; Wilson interval); columns ``metric, checkpoint, estimate,
         ci_low, ci_high, p_value`` (always NaN: descriptive), ``n`` (pairs).
     distribution_ : DataFrame
-        ``checkpoint, progress, n_pairs, share``; counts of 1 to ``min_cell_size - 1`` pairs
-        are suppressed (NaN).
+        ``checkpoint, progress, n_pairs, share``.
     pairs_ : DataFrame
         Program lead only: ``pair_id`` (and ``cohort_id``), ``progress_week6``,
         ``progress_endpoint``, ``goal_met``, ``off_track_week6``.
@@ -37,32 +36,41 @@ class GoalsResult(Result):
 
     title = "SMART-goal progress"
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, hidden=None):
+        """Share of pairs at each progress rating, per checkpoint. ``hidden`` (booleans, one
+        per row of ``distribution_``) draws those cells as hidden: a hatched frame labelled
+        "hidden", never a bar (the report's privacy policy decides which)."""
         import matplotlib.pyplot as plt
+
+        from ..plotting.hidden import hidden_bar
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         d = self.distribution_
         width = 0.4
-        hidden = d.share.isna() & d.n_pairs.isna()  # suppressed small cells, not zeros
-        shown_max = float(d.share.max()) if d.share.notna().any() else 0.0
+        hide = (
+            pd.Series(np.asarray(hidden, dtype=bool), index=d.index)
+            if hidden is not None
+            else pd.Series(False, index=d.index)
+        )
+        shown_share = d.share[~hide]
+        shown_max = float(shown_share.max()) if shown_share.notna().any() else 0.0
         top = shown_max if shown_max > 0 else 1.0  # height of a hidden cell's frame
         for k, (cp, sub) in enumerate(d.groupby("checkpoint", sort=False)):
             x = sub.progress + (k - 0.5) * width
-            shown = ~hidden[sub.index]
+            shown = ~hide[sub.index]
             bars = ax.bar(x[shown], sub.share[shown], width, label=cp)
             colour = bars.patches[0].get_facecolor() if bars.patches else None
             for xi in x[~shown]:
-                # a hidden cell is drawn as hidden: an empty hatched frame and the word, never a
-                # bar of zero (which would read as "no pair")
-                ax.bar(xi, top, width, fill=False, hatch="//", edgecolor=colour or "grey",
-                       linewidth=0.6, alpha=0.5)  # fmt: skip
-                ax.text(xi, top / 2, "hidden", rotation=90, ha="center", va="center",
-                        fontsize="x-small", color="dimgrey")  # fmt: skip
+                hidden_bar(ax, xi, width, top, colour=colour)
         ax.set_xlabel("progress against the SMART goal (1 = none, 5 = achieved)")
         ax.set_ylabel("share of pairs")
         ax.set_xticks([1, 2, 3, 4, 5])
-        ax.legend(fontsize="small")
+        if hide.any():  # room above the frames for the legend
+            ax.set_ylim(0, top * 1.3)
+            ax.legend(fontsize="small", loc="upper center", ncol=2)
+        else:
+            ax.legend(fontsize="small")
         ax.set_title(self.title)
         return ax
 
@@ -82,7 +90,7 @@ def goal_progress(
     endpoint: str = "endpoint",
     off_track_at: int = 2,
     alpha: float = 0.05,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
 ) -> GoalsResult:
     """Progress against the SMART goal at the week-6 check and the endpoint.
 
@@ -99,12 +107,13 @@ def goal_progress(
     alpha
         1 - confidence level (t interval for mean progress, Wilson for shares).
     min_cell_size
-        Aggregates over fewer pairs are suppressed (NaN and a note).
+        Deprecated and ignored (every aggregate carries its number of pairs).
 
     Returns
     -------
     GoalsResult
     """
+    deprecated_min_cell_size(min_cell_size, "goal_progress")
     need_columns(as_frame(data), (pair, checkpoint, progress, goal_met))
     cp = data[checkpoint].astype(str)
     unknown = sorted(set(cp) - {week6, endpoint})
@@ -131,17 +140,6 @@ def goal_progress(
     lo, hi = wilson_ci(k, n, alpha)
     rows.append(["share_off_track", week6, k / n if n else np.nan, lo, hi, np.nan, n])
     summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-    small = summary.n < min_cell_size
-    if small.any():
-        summary.loc[small, ["estimate", "ci_low", "ci_high"]] = np.nan
-        notes.append(
-            f"Aggregates over fewer than {min_cell_size} pairs are suppressed: "
-            + ", ".join(
-                f"{m} ({c})"
-                for m, c in zip(summary.metric[small], summary.checkpoint[small], strict=True)
-            )  # fmt: skip
-            + "."
-        )
     dist = []
     for label, x in ((week6, w6), (endpoint, ep)):
         counts = x.dropna().astype(int).value_counts().reindex(range(1, 6), fill_value=0)
@@ -149,13 +147,6 @@ def goal_progress(
         for level, c in counts.items():
             dist.append([label, level, float(c), c / total if total else np.nan])
     distribution = pd.DataFrame(dist, columns=["checkpoint", "progress", "n_pairs", "share"])
-    hide = distribution.n_pairs.between(1, min_cell_size - 1)
-    if hide.any():
-        distribution.loc[hide, ["n_pairs", "share"]] = np.nan
-        notes.append(
-            f"Distribution cells with 1 to {min_cell_size - 1} pairs are hidden (their share "
-            "is left blank and the figure marks them as hidden)."
-        )
     # pair-level frame (program lead)
     d = data.assign(_cp=cp.to_numpy(), _prog=prog.to_numpy())
     wide = d.pivot_table(index=pair, columns="_cp", values="_prog", aggfunc="first",

@@ -286,7 +286,7 @@ def sessions_by_week(pilot, *, as_of: str | pd.Timestamp | None = None) -> Weekl
 
 
 def feedback_by_role(
-    pilot, *, as_of: str | pd.Timestamp | None = None, min_cell_size: int = 1
+    pilot, *, as_of: str | pd.Timestamp | None = None, min_cell_size: int | None = None
 ) -> Result:
     """The feedback form's ratings and would-recommend share by cohort, role and wave.
 
@@ -294,9 +294,12 @@ def feedback_by_role(
     with ``by=["cohort_id", "role", "wave"]`` (roles from the pair the answer is about; one
     answer per member and wave, so the intervals treat answers as independent): progress
     against the SMART goal and safety in the relationship (1-5, mean with t interval),
-    would recommend (share yes, Wilson interval). ``min_cell_size`` defaults to 1 (the
-    program lead's view; sponsors get the suppressed aggregates).
+    would recommend (share yes, Wilson interval), each with its ``n`` (the program lead's
+    view; ``min_cell_size`` is deprecated and ignored).
     """
+    from ._inputs import deprecated_min_cell_size
+
+    deprecated_min_cell_size(min_cell_size, "feedback_by_role")
     from .reaction import feedback_summary
 
     pilot.require("surveys", purpose="the feedback by role")
@@ -317,4 +320,4 @@ def feedback_by_role(
         how="inner",
     )
     sv["wave"] = sv.wave.astype("string")
-    return feedback_summary(sv, by=["cohort_id", "role", "wave"], min_cell_size=min_cell_size)
+    return feedback_summary(sv, by=["cohort_id", "role", "wave"])

@@ -18,7 +18,7 @@ from scipy import stats
 
 from ..errors import InsufficientDataError
 from ..results import CONTRAST, CONTROL, TREATED, Note, Result, normalise_role, renamed, tidy
-from ._inputs import as_frame, need_columns
+from ._inputs import as_frame, deprecated_min_cell_size, need_columns
 
 DAYS_PER_YEAR = 365.25
 
@@ -77,20 +77,41 @@ class PromotionResult(Result):
     title = "Promotion: participants vs control"
     logrank_p = renamed("logrank_p_", "logrank_p")
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, at=None, min_at_risk: int = 1):
+        """Share promoted at least once by years since the index date (Kaplan-Meier steps).
+
+        With ``at`` (times in years) the curves are drawn only as their values at those times
+        (points joined by lines: no step of one promotion), and only where at least
+        ``min_at_risk`` people of the group are still followed (the sponsor's figure)."""
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         words = {TREATED: "participants", CONTROL: "control"}
         for grp, sub in self.km_.groupby("group", sort=False):
-            ax.step(sub.timeline, sub.promoted, where="post", label=words.get(grp, grp))
+            if at is None:
+                ax.step(sub.timeline, sub.promoted, where="post", label=words.get(grp, grp))
+                continue
+            t = sub.timeline.to_numpy(float)
+            pts = []
+            for x in sorted(float(v) for v in at):
+                i = int(np.searchsorted(t, x, side="right")) - 1
+                if i < 0:
+                    continue
+                later = sub.at_risk.to_numpy(float)[t >= x]
+                if (later[0] if len(later) else 0) < min_at_risk:
+                    break
+                pts.append((x, float(sub.promoted.iloc[i])))
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.plot(xs, ys, "o-", label=words.get(grp, grp))
         ax.set_xlabel("years since the cohort start")
         ax.set_ylabel("share promoted at least once")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")
-        else:  # every curve suppressed (small cells)
-            ax.text(0.5, 0.5, "groups too small to show", ha="center", transform=ax.transAxes)
+        else:
+            ax.text(0.5, 0.5, "no group followed long enough", ha="center",
+                    transform=ax.transAxes)  # fmt: skip
         ax.set_title(self.title)
         return ax
 
@@ -104,7 +125,7 @@ def promotion_rates(
     first_event: str | None = None,
     treated=1,
     alpha: float = 0.05,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
 ) -> PromotionResult:
     """Promotion rates per person-year and time to first promotion, treated vs control.
 
@@ -118,12 +139,14 @@ def promotion_rates(
         Value of ``group`` for the participants (the ``treated`` group of the summary); the
         other value is the control group.
     min_cell_size
-        Groups with fewer people are suppressed (NaN and a note).
+        Deprecated and ignored: every row carries its ``n`` (the sponsor report's privacy
+        policy hides small groups).
 
     Returns
     -------
     PromotionResult
     """
+    deprecated_min_cell_size(min_cell_size, "promotion_rates")
     cols = [group, followup, events] + ([first_event] if first_event else [])
     need_columns(as_frame(data), cols)
     df = data[cols].copy()
@@ -188,14 +211,6 @@ def promotion_rates(
             )
         )
     summary = tidy(pd.DataFrame(rows), ["group"])
-    small = [g for g, (_, _, n) in agg.items() if n < min_cell_size]
-    if small:
-        summary.loc[:, ["estimate", "ci_low", "ci_high", "p_value"]] = np.nan
-        notes.append(
-            f"Fewer than {min_cell_size} people in: {', '.join(small)}; figures suppressed."
-        )
-        km_frames = []
-        logrank_p = float("nan")
     notes.insert(
         0,
         Note(
@@ -218,7 +233,7 @@ def pilot_promotion(
     control: str = "auto",
     as_of: str | pd.Timestamp | None = None,
     alpha: float = 0.05,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
 ) -> PromotionResult:
     """Promotion of a pilot's participants vs control, from the ``outcomes`` table.
 
@@ -243,6 +258,7 @@ def pilot_promotion(
         See :func:`promotion_rates`; ``followup_`` holds the per-person frame (ids; analyst
         use only, not for sponsors).
     """
+    deprecated_min_cell_size(min_cell_size, "pilot_promotion")
     role = normalise_role(role)
     if control not in ("auto", "designated", "eligible"):
         raise ValueError(f"control must be 'auto', 'designated' or 'eligible', not {control!r}")
@@ -344,8 +360,7 @@ def pilot_promotion(
             f"no {' and no '.join(absent)} followed up after a cohort start by {end_date:%Y-%m-%d}"
         )
     res = promotion_rates(ppl, group="group", followup="followup_years", events="promotions",
-                          first_event="years_to_first", treated=TREATED, alpha=alpha,
-                          min_cell_size=min_cell_size)  # fmt: skip
+                          first_event="years_to_first", treated=TREATED, alpha=alpha)  # fmt: skip
     res.notes[1:1] = [
         Note(
             f"Participants: {'mentors and mentees' if role == 'both' else role + 's'}; "

@@ -3,8 +3,8 @@
 Ratings (progress against the SMART goal, psychological safety in the relationship; 1-5) as
 means with t intervals, the share who would recommend the program with a Wilson interval, and
 the number of free-text answers per item. Free text never enters the aggregate output;
-:func:`feedback_text` returns it for the program lead's view only. Any aggregate over fewer
-than ``min_cell_size`` respondents is suppressed (estimate NaN and a note).
+:func:`feedback_text` returns it for the program lead's view only. Every figure carries its
+``n``; hiding small groups from sponsors is the report's privacy policy.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import InsufficientDataError
 from ..results import Note, Result, tidy
 from ..stats.intervals import mean_ci, wilson_ci
-from ._inputs import as_frame
+from ._inputs import as_frame, deprecated_min_cell_size
 
 COLUMNS = ["metric", "item", "estimate", "ci_low", "ci_high", "p_value", "n"]
 
@@ -72,7 +72,7 @@ def feedback_summary(
     by: str | list[str] | None = "wave",
     survey: str | None = "feedback",
     alpha: float = 0.05,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
 ) -> ReactionResult:
     """Aggregate the feedback form.
 
@@ -90,12 +90,14 @@ def feedback_summary(
     by
         Column(s) to report separately (default ``wave``; None for one overall set of rows).
     min_cell_size
-        Rows over fewer respondents are suppressed (estimate and interval NaN).
+        Deprecated and ignored: every row is computed with its ``n`` (the sponsor report's
+        privacy policy hides small groups).
 
     Returns
     -------
     ReactionResult
     """
+    deprecated_min_cell_size(min_cell_size, "feedback_summary")
     df = _filter(data, survey)
     by_cols = [by] if isinstance(by, str) else list(by or [])
     need = [respondent, item, value, *by_cols]
@@ -135,13 +137,6 @@ def feedback_summary(
             "no feedback answers" + (f" in survey {survey!r}" if survey else "")
         )
     summary["n"] = summary["n"].astype("int64")
-    small = summary.n < min_cell_size
-    if small.any():
-        summary.loc[small, ["estimate", "ci_low", "ci_high"]] = np.nan
-        notes.append(
-            f"{int(small.sum())} figure(s) over fewer than {min_cell_size} respondents are "
-            "suppressed (shown as blank) to protect anonymity."
-        )
     notes.insert(
         0,
         Note(

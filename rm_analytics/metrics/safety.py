@@ -31,6 +31,7 @@ from scipy import stats
 from ..data import contract as C
 from ..results import Note, Result, tidy
 from ..stats.intervals import mean_ci, wilson_ci
+from ._inputs import deprecated_min_cell_size
 from .delivery import DEFAULT_HEALTH_RULES, delivery_core, delivery_inputs
 from .pairs_check import reporting_conflicts
 
@@ -1298,27 +1299,40 @@ class SafetySummary(Result):
 
     ``summary`` columns: ``metric, wave, role, estimate, ci_low, ci_high, p_value, n, method``
     (``role``: mentor, mentee or both; none for the pair-level ``pairs_any_flag``).
-    Never holds ids, flags or free text; groups smaller than ``min_cell_size`` are NaN.
+    Never holds ids, flags or free text; every figure carries its ``n`` (hiding small groups
+    from sponsors is the report's privacy policy).
     """
 
     title = "Psychological safety in the pairs"
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, hidden=None):
+        """Mean safety per pulse, for everyone and by role. ``hidden`` (booleans, one per row
+        of ``summary``) draws those points as hidden (the report's privacy policy): a hatched
+        band labelled "hidden", and no line through them."""
         import matplotlib.pyplot as plt
 
         from ..plotting.errorbars import error_bars
+        from ..plotting.hidden import hidden_point
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
-        s = self.summary[self.summary.metric == "mean_safety"]
+        hide = np.zeros(len(self.summary), bool) if hidden is None else np.asarray(hidden, bool)
+        is_mean = (self.summary.metric == "mean_safety").to_numpy()
+        s = self.summary[is_mean].assign(_hidden=hide[is_mean])
         waves = list(dict.fromkeys(s.wave))
         x = np.arange(len(waves))
         for j, role in enumerate(["both", "mentor", "mentee"]):
             r = s[s.role == role].set_index("wave").reindex(waves)
-            est = r.estimate.to_numpy(dtype=float)
-            err = error_bars(est, r.ci_low, r.ci_high)
+            off = r._hidden.fillna(False).to_numpy(dtype=bool)
+            est = np.where(off, np.nan, r.estimate.to_numpy(dtype=float))
+            lo = np.where(off, np.nan, r.ci_low.to_numpy(dtype=float))
+            hi = np.where(off, np.nan, r.ci_high.to_numpy(dtype=float))
+            err = error_bars(est, lo, hi)
+            xs = x + (j - 1) * 0.08
             label = "all" if role == "both" else role
-            ax.errorbar(x + (j - 1) * 0.08, est, yerr=err, fmt="o-", capsize=3, label=label)
+            ax.errorbar(xs, est, yerr=err, fmt="o-", capsize=3, label=label)
+            for xi in xs[off]:
+                hidden_point(ax, xi, width=0.07)
         k = self.arguments.get("scale_points", 7)
         ax.set_xticks(x, waves)
         ax.set_ylim(1, k)
@@ -1337,7 +1351,7 @@ def _wave_order(p: _Pulse) -> list[str]:
 def safety_summary(
     pilot,
     *,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
     thresholds: Mapping[str, Any] | None = None,
     as_of: str | pd.Timestamp | None = None,
     alpha: float = 0.05,
@@ -1353,8 +1367,8 @@ def safety_summary(
       independent, which makes the interval slightly narrow);
     - ``alpha``: Cronbach's alpha of the pulse items per wave, Feldt interval.
 
-    Any group with fewer than ``min_cell_size`` pairs or respondents is suppressed: estimate,
-    interval and ``n`` are NaN and a note says so.
+    Every figure carries its ``n`` (pairs or respondents); hiding small groups from sponsors
+    is the report's privacy policy (``min_cell_size`` is deprecated and ignored).
 
     Returns
     -------
@@ -1362,6 +1376,7 @@ def safety_summary(
         ``summary`` columns ``metric, wave, role, estimate, ci_low, ci_high, p_value, n,
         method`` (``p_value`` is NaN: descriptive estimates).
     """
+    deprecated_min_cell_size(min_cell_size, "safety_summary")
     th = _thresholds(thresholds)
     stamp = pilot.analysis_date(as_of)
     flags = flag_pairs(pilot, thresholds=thresholds, as_of=stamp).flags_
@@ -1369,13 +1384,9 @@ def safety_summary(
     n_pairs = int(started.nunique())
     flagged = int(flags.pair_id[flags.pair_id.isin(started)].nunique())
     rows: list[dict[str, Any]] = []
-    res = SafetySummary(min_cell_size=min_cell_size, as_of=f"{stamp:%Y-%m-%d}", alpha=alpha)
-    small: list[str] = []
+    res = SafetySummary(as_of=f"{stamp:%Y-%m-%d}", alpha=alpha)
 
     def add(metric, wave, role, est, lo, hi, n, method):
-        if n < min_cell_size:
-            small.append(f"{metric} ({wave}, {role})" if wave else metric)
-            est = lo = hi = n = np.nan
         rows.append(
             dict(
                 metric=metric,
@@ -1438,11 +1449,6 @@ def safety_summary(
     summary = pd.DataFrame(rows)
     summary["n"] = summary["n"].astype(float)
     res.summary = summary
-    if small:
-        res.note(
-            f"Groups of fewer than {min_cell_size} pairs or respondents are suppressed "
-            f"(shown blank) to protect confidentiality: {len(small)} figure(s)."
-        )
     res.note(
         "Flags use heuristic thresholds (e.g. a score below the scale midpoint); the scale has "
         "no validated cut-offs. Pair-level flags go to the program lead only.",

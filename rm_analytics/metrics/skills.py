@@ -23,7 +23,7 @@ from scipy import stats
 
 from ..errors import InsufficientDataError
 from ..results import Note, Result, tidy
-from ._inputs import as_frame, need_columns
+from ._inputs import as_frame, deprecated_min_cell_size, need_columns
 
 
 class PrePostResult(Result):
@@ -286,17 +286,26 @@ class SkillsResult(Result):
 
     title = "Skills (pre/post)"
 
-    def plot(self, ax=None):
+    def plot(self, ax=None, *, hidden=None):
+        """One row per group and comparison with its interval. ``hidden`` (booleans, one per
+        row of ``summary``) draws those rows as hidden (the report's privacy policy)."""
         import matplotlib.pyplot as plt
 
         from ..plotting.errorbars import error_bars
+        from ..plotting.hidden import hidden_row
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
-        s = self.summary.dropna(subset=["estimate"]).reset_index(drop=True)
+        hide = np.zeros(len(self.summary), bool) if hidden is None else np.asarray(hidden, bool)
+        keep = self.summary.estimate.notna().to_numpy() | hide
+        s = self.summary[keep].reset_index(drop=True)
+        hide = hide[keep]
         y = np.arange(len(s))
-        err = error_bars(s.estimate, s.ci_low, s.ci_high)
-        ax.errorbar(s.estimate, y, xerr=err, fmt="o", capsize=3)
+        shown = s[~hide]
+        err = error_bars(shown.estimate, shown.ci_low, shown.ci_high)
+        ax.errorbar(shown.estimate, y[~hide], xerr=err, fmt="o", capsize=3)
+        for yi in y[hide]:
+            hidden_row(ax, yi)
         ax.axvline(0, color="grey", lw=0.8)
         words = [f"{ROLE_WORDS.get(r, r)} ({m.replace('_', ' ')})"
                  for r, m in zip(s.role, s.metric, strict=True)]  # fmt: skip
@@ -366,7 +375,7 @@ def pilot_skills(
     rater: str = "self",
     mcid: float | None = None,
     alpha: float = 0.05,
-    min_cell_size: int = 5,
+    min_cell_size: int | None = None,
 ) -> SkillsResult:
     """Pre/post skills of mentees and mentors, and the change relative to the control group.
 
@@ -381,13 +390,15 @@ def pilot_skills(
       scores. This removes retest effects and regression to the mean that a pre/post change
       alone includes.
     * People with a pre but no post assessment are excluded, counted and logged on the pilot.
-      Groups of fewer than ``min_cell_size`` people are suppressed (NaN and a note).
+      Every row carries its ``n`` (and ``n_control``); hiding small groups from sponsors is
+      the report's privacy policy (``min_cell_size`` is deprecated and ignored).
 
     Returns
     -------
     SkillsResult
         See the class for the columns.
     """
+    deprecated_min_cell_size(min_cell_size, "pilot_skills")
     pilot.require("skills", purpose="the skills analysis")
     sk = pilot.skills.copy()
     if "rater" in sk.columns:
@@ -481,19 +492,6 @@ def pilot_skills(
     cols = ["metric", "role", "skills", *PREPOST_COLUMNS[:6], "se", "df", "n_control",
             *PREPOST_COLUMNS[6:]]  # fmt: skip
     summary = pd.DataFrame(rows).reindex(columns=cols)
-    small = (summary["n"] < min_cell_size) | (summary["n_control"].fillna(np.inf) < min_cell_size)
-    if small.any():
-        stat_cols = [c for c in cols if c not in ("role", "metric", "skills", "n", "n_excluded",
-                                                  "n_control")]  # fmt: skip
-        summary.loc[small, stat_cols] = np.nan
-        notes.append(
-            f"Estimates over fewer than {min_cell_size} people are suppressed: "
-            + ", ".join(
-                f"{ROLE_WORDS.get(r, r)} ({m})"
-                for r, m in zip(summary.role[small], summary.metric[small], strict=True)
-            )  # fmt: skip
-            + "."
-        )
     notes.append(
         Note(
             "Change-vs-control rows: mean change of participants minus mean change of the "

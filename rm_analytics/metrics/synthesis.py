@@ -981,16 +981,16 @@ def _engagement_rows(
     for c in cohorts:
         row = {"cohort_id": c, "estimate": np.nan, "se": np.nan, "reason": ""}
         try:
-            r = pilot_engagement(
-                pilot.select(c), min_cell_size=k, alpha=alpha, event_study_check=False, seed=seed
-            )
+            r = pilot_engagement(pilot.select(c), alpha=alpha, event_study_check=False, seed=seed)
         except (ValueError, KeyError) as err:
             row["reason"] = f"not estimable ({err})"
             rows.append(row)
             continue
         s = r.summary
         m = s[(s.metric == "engagement_index") & (s.role == "both")]
-        if m.empty or not np.isfinite(m.estimate.iloc[0]):
+        if len(m) and np.isfinite(m.estimate.iloc[0]) and m.n_treated.iloc[0] < k:
+            row["reason"] = f"fewer than {k} participants answered both surveys"
+        elif m.empty or not np.isfinite(m.estimate.iloc[0]):
             w = r.waves_
             ww = w[w.cohort_id.astype(str) == c] if len(w) else w
             if len(ww) and (ww.baseline.isna().iloc[0] or ww.followup.isna().iloc[0]):
@@ -1019,7 +1019,7 @@ def _skills_rows(pilot, cohorts: list[str], role: str, k: int, alpha: float) -> 
     for c in cohorts:
         row = {"cohort_id": c, "estimate": np.nan, "se": np.nan, "reason": ""}
         try:
-            s = pilot_skills(pilot.select(c), min_cell_size=k, alpha=alpha).summary
+            s = pilot_skills(pilot.select(c), alpha=alpha).summary
         except (ValueError, KeyError) as err:
             row["reason"] = f"not estimable ({err})"
             rows.append(row)
@@ -1030,7 +1030,11 @@ def _skills_rows(pilot, cohorts: list[str], role: str, k: int, alpha: float) -> 
         else:
             m = m.iloc[0]
             row.update(n_treated=m.n, n_control=m.n_control)
-            if not (np.isfinite(m.estimate) and np.isfinite(m.se) and m.se > 0):
+            if (
+                m.n < k
+                or m.n_control < k
+                or not (np.isfinite(m.estimate) and np.isfinite(m.se) and m.se > 0)
+            ):
                 row["reason"] = f"fewer than {k} participants or controls assessed twice"
             else:
                 row.update(estimate=float(m.estimate), se=float(m.se))
@@ -1104,7 +1108,8 @@ def pilot_synthesis(
         quantiles and a variance factor of at least 1, so a handful of cohorts that happen to
         agree closely never get an interval narrower than the normal one.
     min_cell_size
-        Cohorts with fewer participants or controls than this are listed, not estimated.
+        Cohorts with fewer participants or controls than this are listed, not estimated
+        (an inclusion rule of the synthesis: a handful of people gives no usable estimate).
     looks, max_information, spending, futility
         The sequential plan for the retention outcome (:func:`sequential_monitor`); None
         ``looks``: no monitoring.
@@ -1221,11 +1226,9 @@ def pilot_synthesis(
                 _engagement_rows(pilot, cohorts, min_cell_size, alpha, seed), "engagement", alpha
             )
         )
-        e = pilot_engagement(
-            pilot, min_cell_size=min_cell_size, alpha=alpha, event_study_check=False, seed=seed
-        ).summary
+        e = pilot_engagement(pilot, alpha=alpha, event_study_check=False, seed=seed).summary
         m = e[(e.metric == "engagement_index") & (e.role == "both")]
-        if len(m) and np.isfinite(m.estimate.iloc[0]):
+        if len(m) and np.isfinite(m.estimate.iloc[0]) and m.n_treated.iloc[0] >= min_cell_size:
             m = m.iloc[0]
             pooled["engagement"] = {
                 k: float(m[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "n")
@@ -1235,7 +1238,7 @@ def pilot_synthesis(
     if "skills" in outcomes and pilot.skills is not None:
         from .skills import pilot_skills
 
-        s = pilot_skills(pilot, min_cell_size=min_cell_size, alpha=alpha).summary
+        s = pilot_skills(pilot, alpha=alpha).summary
         vs = s[s.metric == "change_vs_control"]
         role = str(vs.role.iloc[0]) if len(vs) else "mentor"
         frames.append(
@@ -1243,7 +1246,8 @@ def pilot_synthesis(
                 _skills_rows(pilot, cohorts, role, min_cell_size, alpha), "skills", alpha
             )
         )
-        if len(vs) and np.isfinite(vs.estimate.iloc[0]):
+        big = len(vs) and min(vs.n.iloc[0], vs.n_control.iloc[0]) >= min_cell_size
+        if big and np.isfinite(vs.estimate.iloc[0]):
             m = vs.iloc[0]
             pooled["skills"] = {
                 k: float(m[k]) for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "n")

@@ -1,7 +1,9 @@
 """survminer-style plots of a :class:`~rm_analytics.retention.RetentionResult`.
 
 * :func:`plot_km`: Kaplan-Meier retention per group with confidence bands, censoring ticks, a
-  number-at-risk table under the axis, and the log-rank p-value and hazard ratio printed.
+  number-at-risk table under the axis, and the log-rank p-value and hazard ratio printed; or,
+  with ``min_group`` (the sponsor's figure), retention only at a few points in time with
+  intervals, no step or tick of one person, and the people still followed rounded.
 * :func:`plot_cumulative_incidence`: cumulative incidence of voluntary exits per group.
 """
 
@@ -26,12 +28,22 @@ def plot_km(
     risk_table: bool = True,
     time_label: str = "Months since cohort start",
     statistics: bool = True,
+    min_group: int | None = None,
+    every: float = 6.0,
 ):
     """Kaplan-Meier retention curves (survminer style). Returns the axes.
 
     ``statistics=False`` leaves out the log-rank p-value and hazard ratio printed in the
     corner (a report that declares another headline figure shows that one instead).
+
+    ``min_group`` draws the figure a sponsor may see (no step, tick or count of one person):
+    each group's retention only every ``every`` months, with its 95% interval, while at
+    least ``min_group`` of the group are still followed; the people still followed under the
+    axis rounded to a multiple of 5 and "hidden" below ``min_group``.
     """
+    if min_group is not None:
+        return _plot_km_coarse(result, ax, min_group=min_group, every=every,
+                               risk_table=risk_table, time_label=time_label)  # fmt: skip
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
@@ -92,6 +104,73 @@ def plot_km(
                 for x in ticks:
                     ax.text(x, y, str(int((d >= x).sum())), transform=tr, ha="center",
                             fontsize=8, color=COLORS[g])  # fmt: skip
+        if created:
+            ax.figure.subplots_adjust(bottom=0.3)
+    ax.set_title(result.title)
+    return ax
+
+
+def _rounded(n: float, k: int, base: int = 5) -> str:
+    if n <= 0:
+        return "0"
+    return "hidden" if n < k else f"{int(base * round(n / base)):,}"
+
+
+def _plot_km_coarse(result, ax, *, min_group: int, every: float, risk_table: bool,
+                    time_label: str):  # fmt: skip
+    """Retention every ``every`` months with intervals, only where ``min_group`` or more are
+    still followed (see :func:`plot_km`)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.transforms import blended_transform_factory
+
+    from ..stats.survival import km_at
+
+    created = ax is None
+    if created:
+        fig, ax = plt.subplots(figsize=(7, 5))
+    alpha = result.arguments.get("alpha", 0.05)
+    conf_type = result.arguments.get("conf_type", "log")
+    tmax = 0.0
+    grid: np.ndarray = np.zeros(1)
+    drawn: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for j, g in enumerate(("treated", "control")):
+        tab = result.km_.get(g)
+        if tab is None or tab.time.size == 0:
+            continue
+        last = float(tab.time[-1])
+        grid = np.arange(0.0, max(last, every) + every, every)
+        at = km_at(tab, grid, alpha, conf_type)
+        n_risk = np.asarray(at["n_risk"], dtype=float)
+        n_risk[0] = tab.n
+        keep = (n_risk >= min_group) & np.isfinite(at["surv"])
+        x, s = grid[keep], at["surv"][keep]
+        lo = np.where(np.isnan(at["ci_low"]), at["surv"], at["ci_low"])[keep]
+        hi = np.where(np.isnan(at["ci_high"]), at["surv"], at["ci_high"])[keep]
+        c = COLORS[g]
+        dx = (j - 0.5) * every * 0.06
+        ax.errorbar(x + dx, s, yerr=[s - lo, hi - s], fmt="o", ls=":", color=c, capsize=3,
+                    label=f"{LABELS[g]} (n={int(round(tab.n))})")  # fmt: skip
+        drawn[g] = (grid, n_risk)
+        tmax = max(tmax, float(x.max()) if x.size else 0.0)
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlim(-every * 0.25, tmax + every * 0.5 if tmax > 0 else every)
+    ax.set_xticks(np.arange(0.0, tmax + every / 2, every) if tmax > 0 else [0.0])
+    ax.set_ylabel("Retention (no voluntary exit)")
+    ax.set_xlabel(time_label)
+    ax.legend(loc="lower left", frameon=False)
+    if risk_table and drawn:
+        tr = blended_transform_factory(ax.transData, ax.transAxes)
+        ax.text(0, -0.2, "Still followed (rounded to 5)", transform=ax.transAxes, fontsize=8,
+                ha="left", fontweight="bold")  # fmt: skip
+        for i, g in enumerate(("treated", "control")):
+            if g not in drawn:
+                continue
+            times, n_risk = drawn[g]
+            for x, n in zip(times, n_risk, strict=True):
+                if x > tmax + 1e-9:
+                    break
+                ax.text(x, -0.27 - 0.07 * i, _rounded(n, min_group), transform=tr,
+                        ha="center", fontsize=8, color=COLORS[g])  # fmt: skip
         if created:
             ax.figure.subplots_adjust(bottom=0.3)
     ax.set_title(result.title)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .formatting import UNITS, fmt_count, fmt_interval, fmt_value, is_finite
+from .privacy import PrivacyPolicy
 from .verdicts import verdict
 
 #: Version of the ``*.metrics.json`` layout; bump on any incompatible change.
@@ -47,8 +48,9 @@ class Metric:
     """One figure of a report, as written to ``*.metrics.json``.
 
     ``display`` is the exact text shown in the report (e.g. ``"12% (5% to 19%)"``);
-    ``suppressed`` is true when a small cell was hidden (then ``estimate`` and the interval
-    are null and ``display`` says why). ``role`` is ``"primary"`` for the pre-declared
+    ``suppressed`` is true when the report's privacy policy hid the figure (then ``estimate``,
+    the interval, the p-value and ``n`` are null and ``display`` says why, e.g.
+    ``"hidden (fewer than 5 people)"``). ``role`` is ``"primary"`` for the pre-declared
     headline estimand, ``"supporting"`` for analyses that support it without a verdict of
     their own, else empty.
     """
@@ -98,9 +100,13 @@ class MetricsCollector:
     Sections may add top-level entries that are not figures with :meth:`attach` (the
     program lead's report adds ``pairs``: one entry per pair).
 
-    Small-cell rule: with ``min_cell_size`` set, a ``people`` count from 1 to
-    ``min_cell_size - 1``, and any metric whose ``n`` is below ``min_cell_size``, is
-    suppressed (estimate and interval null, display ``"fewer than 5"``).
+    Privacy: ``policy`` (a :class:`~rm_analytics.report.privacy.PrivacyPolicy`; by default
+    the sponsor's, with ``min_cell_size`` as the minimum group, or none when
+    ``min_cell_size`` is None) decides which figures are hidden: a figure whose ``n`` (or any
+    of the ``groups`` it compares) is from 1 to ``k - 1`` people, a ``people`` count from 1 to
+    ``k - 1``, a mean whose interval has no width, and figures the policy hides so that other
+    reports cannot reveal a hidden one. A hidden figure carries no estimate, interval,
+    p-value or ``n``; its display says why.
     """
 
     report: dict[str, Any] = field(default_factory=dict)
@@ -115,6 +121,12 @@ class MetricsCollector:
     """The declared primary estimand with its figures (see :mod:`.estimand`)."""
     sentences: dict[str, str] = field(default_factory=dict)
     """The first page's sentence per headline slot."""
+    policy: PrivacyPolicy | None = None
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            k = self.min_cell_size
+            self.policy = PrivacyPolicy(k or 5, active=k is not None)
 
     def add(
         self,
@@ -138,10 +150,19 @@ class MetricsCollector:
         role: str = "",
         p_value: Any = None,
         no_interval: str = "",
+        groups: Any = None,
+        hide: str | None = None,
+        who: str = "people",
     ) -> Metric:
         """Record a figure; with ``better`` set, its :func:`verdict` is computed and stored
         (with the method's own ``p_value`` when given; ``no_interval`` says why there is no
         interval when the caller knows).
+
+        ``groups`` are the sizes of the groups the figure compares (default: ``n``); the
+        privacy policy hides the figure when one of them is small. ``hide`` hides it for a
+        reason the caller decided (a reason code of
+        :data:`~rm_analytics.report.privacy.HIDDEN_REASONS`, e.g. ``"complement"``); ``who``
+        names the units counted in the display of a hidden figure ("people", "pairs").
 
         Keys are unique (adding a key again replaces it).
         """
@@ -165,17 +186,23 @@ class MetricsCollector:
             role=role,
             p_value=json_number(p_value),
         )
-        k = self.min_cell_size
-        small_n = k is not None and m.n is not None and 0 < m.n < k
-        small_count = (
-            k is not None and unit == "people" and m.estimate is not None and 0 < m.estimate < k
-        )
-        if small_n or small_count:
+        policy = self.policy
+        sizes = [m.n] if groups is None else list(groups)
+        if unit == "people" and groups is None:
+            sizes = [m.estimate, m.n]
+        why = policy.reason(*sizes, estimate=m.estimate, ci=(m.ci_low, m.ci_high),
+                            key=f"metric:{key}", equal=unit in ("number", "points"))  # fmt: skip
+        if why is None and policy.active and hide:
+            why = hide
+        policy.note(f"metric:{key}", sizes, why is not None)
+        if why is not None:
             m.estimate = m.ci_low = m.ci_high = m.p_value = None
+            m.n = None
             m.suppressed = True
-            m.display = f"fewer than {k}"
+            m.display = policy.hidden(why, who)
             m.note = (m.note + " " if m.note else "") + (
-                f"Hidden: cells smaller than {k} people are not shown."
+                f"Hidden: the report shows no figure about fewer than {policy.min_group} "
+                "people, nor one from which such a figure could be worked out."
             )
         else:
             m.display = (
@@ -273,7 +300,7 @@ class MetricsCollector:
                 "Value (95% interval)": [m.display for m in ms],
                 "Verdict": [m.verdict or "" for m in ms],
                 "People": [
-                    "" if m.n is None else ("hidden" if m.suppressed else fmt_count(m.n))
+                    "hidden" if m.suppressed else ("" if m.n is None else fmt_count(m.n))
                     for m in ms
                 ],
             }

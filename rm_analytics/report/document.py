@@ -18,8 +18,23 @@ from .collector import MetricsCollector
 from .estimand import as_dict as estimand_dict
 from .formatting import sentence, table_html
 from .parameters import ReportParameters
-from .privacy import check_privacy
-from .section import AUDIENCES, HEADLINES, PARTS, SectionContext, SectionResult, SectionSpec
+from .privacy import (
+    PrivacyPolicy,
+    check_privacy,
+    differencing_ids,
+    release_waves,
+    small_cohorts,
+    strings_of,
+)
+from .section import (
+    AUDIENCES,
+    DRAWING,
+    HEADLINES,
+    PARTS,
+    SectionContext,
+    SectionResult,
+    SectionSpec,
+)
 from .sections import SECTIONS
 from .verdicts import Verdict, recommendation
 
@@ -69,17 +84,104 @@ def sections_for(audience: str) -> list[SectionSpec]:
     return sorted(specs, key=lambda s: (part_rank[s.part], s.order, s.key))
 
 
+def compute_sections(
+    ctx: SectionContext, specs: list[SectionSpec], on_result=None
+) -> dict[str, SectionResult]:
+    """Compute ``specs`` in order on ``ctx``. A section raising
+    :class:`~rm_analytics.errors.InsufficientDataError` reads "not available"; for a sponsor
+    report of fewer pairs than the minimum group size, every section about the participants
+    is hidden as a whole (rule 1 of :mod:`rm_analytics.report.privacy`)."""
+    policy = ctx.privacy
+    n_pairs = len(ctx.pilot.pairs)
+    small = policy.active and policy.small(n_pairs)
+    for spec in specs:
+        if small and spec.participants:
+            res = SectionResult(
+                status="unavailable",
+                reason=f"this report covers fewer than {policy.min_group} pairs, and figures "
+                "about so few people are hidden",
+            )
+        else:
+            try:
+                res = spec.func(ctx)
+            except InsufficientDataError as exc:
+                res = SectionResult(status="unavailable", reason=str(exc))
+        ctx.results[spec.key] = res
+        if on_result is not None:
+            on_result(spec, res)
+    return ctx.results
+
+
+def cohort_records(pilot, params: ReportParameters, as_of: pd.Timestamp, cohorts, k: int):
+    """What each cohort's own sponsor report hides: ``cohort -> {figure id: (people,
+    hidden)}``, computed without drawing (rule 5 of :mod:`rm_analytics.report.privacy`).
+
+    A cohort of fewer than ``k`` pairs, whose own report hides every section about the
+    participants, records all their figures as hidden."""
+    import matplotlib.pyplot as plt
+
+    records: dict[str, dict] = {}
+    specs = sections_for("sponsor")
+    before = set(plt.get_fignums())
+    token = DRAWING.set(False)
+    try:
+        for c in cohorts:
+            one = pilot.select(c)
+            policy = PrivacyPolicy(k, active=True, record={})
+            small = policy.small(len(one.pairs))
+            collector = MetricsCollector(currency=params.currency, policy=policy)
+            ctx = SectionContext(one, params, collector, "sponsor", as_of)
+            if small:
+                policy.hidden_ids = _EVERYTHING
+            compute_sections(ctx, [s for s in specs if s.participants or not small])
+            records[c] = policy.record or {}
+            for num in set(plt.get_fignums()) - before:  # figures drawn outside the helpers
+                plt.close(num)
+    finally:
+        DRAWING.reset(token)
+    return records
+
+
+class _Everything(frozenset):
+    """A set that contains every figure id (a small cohort's report hides them all)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_EVERYTHING = _Everything()
+
+
 class Report:
-    """All sections of one audience computed on one pilot, ready to display in a notebook."""
+    """All sections of one audience computed on one pilot, ready to display in a notebook.
+
+    For the sponsor audience the report's privacy policy
+    (:class:`~rm_analytics.report.privacy.PrivacyPolicy`) is applied before any section runs:
+    survey waves count once closed, a pooled report leaves out a lone cohort of fewer than
+    ``min_cell_size`` pairs and hides the figures its cohorts' own reports could be
+    subtracted from; then each section hides what the policy says.
+    """
 
     def __init__(self, audience: str, pilot, params: ReportParameters, as_of: pd.Timestamp):
         if audience not in AUDIENCES:
             raise ValueError(f"audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
         params.check()  # e.g. the sponsor's minimum group size cannot go below 5
         self.audience = audience
-        self.pilot = pilot
+        self.source_pilot = pilot
         self.params = params
         self.as_of = as_of
+        policy = PrivacyPolicy.for_audience(audience, params.min_cell_size)
+        if policy.active:
+            pilot, policy.held_back = release_waves(pilot, as_of, params.survey_window_days)
+            kept, left = small_cohorts(pilot, policy.min_group)
+            if left:
+                pilot = pilot.select(kept)
+                policy.left_out = tuple(left)
+            if len(kept) > 1:
+                records = cohort_records(pilot, params, as_of, kept, policy.min_group)
+                policy.hidden_ids = frozenset(differencing_ids(records, policy.min_group))
+        self.pilot = pilot
+        self.policy = policy
         self.metrics = MetricsCollector(
             report={
                 "audience": audience,
@@ -96,20 +198,22 @@ class Report:
             },
             currency=params.currency,
             min_cell_size=params.min_cell_size if audience == "sponsor" else None,
+            policy=policy,
         )
+        if policy.left_out:
+            self.metrics.report["left_out_cohorts"] = list(policy.left_out)
         self.results: dict[str, SectionResult] = {}
         self.specs = sections_for(audience)
         ctx = SectionContext(pilot, params, self.metrics, audience, as_of)
         self.ctx = ctx
-        for spec in self.specs:
-            try:
-                res = spec.func(ctx)
-            except InsufficientDataError as exc:
-                res = SectionResult(status="unavailable", reason=str(exc))
-            self.results[spec.key] = ctx.results[spec.key] = res
+
+        def done(spec: SectionSpec, res: SectionResult) -> None:
+            self.results[spec.key] = res
             self.metrics.section_status(spec.key, res.status, res.reason, spec.title)
             self.metrics.sections[spec.key]["figures"] = [c for c, _ in res.figures]
             self.metrics.sections[spec.key]["figure_axes"] = list(res.figure_axes)
+
+        compute_sections(ctx, self.specs, done)
         self.metrics.sentences = self._sentences()
         self.metrics.recommendation = self._recommendation()
         self._label_supporting_synthesis()
@@ -162,9 +266,12 @@ class Report:
         }
         ret = self.results.get("retention")
         pr = self.ctx.cache.get("primary")
+        m = heads.get("retention")
         if pr is not None:
             self.metrics.primary = estimand_dict(pr)
-        m = heads.get("retention")
+            if self.policy.active and (m is None or m.suppressed):  # the headline is hidden
+                for key in ("estimate", "ci_low", "ci_high", "p_value", "verdict"):
+                    self.metrics.primary[key] = None
         head = None
         if m is not None and m.estimate is not None and m.verdict:
             head = Verdict(m.verdict, m.verdict_reason or "")
@@ -323,7 +430,7 @@ class Report:
     # -- notebook display ----------------------------------------------------------------
     def _show(self, text: str) -> None:
         if self.audience == "sponsor":
-            check_privacy(text, self.pilot)
+            check_privacy(text, self.source_pilot)
         _display_html(text)
 
     def show_header(self) -> None:
@@ -343,7 +450,10 @@ class Report:
                 self.show_part(part)
 
     def publish_metrics(self) -> None:
-        """Emit the metrics for the renderer (a hidden output; call once, at the end)."""
+        """Emit the metrics for the renderer (a hidden output; call once, at the end). A
+        sponsor's metrics are scanned for identifiers and free text first."""
+        if self.audience == "sponsor":
+            check_privacy(strings_of(self.metrics.to_dict()), self.source_pilot)
         self.metrics.publish()
 
 

@@ -5,8 +5,8 @@ entry) so that no code identifier reaches a sponsor: known identifiers become wo
 (``as_of`` -> "the report date", ``cohort_id`` -> "cohort"), any other ``snake_case`` word
 loses its underscores, back-ticks go, and numbers with more than three decimals are rounded.
 :func:`sponsor_text_problems` is the check the tests run on every sponsor page: it lists code
-identifiers, missing-value markers, booleans, raw floats, internal file names and, outside the
-appendix, method jargon.
+identifiers, missing-value markers, booleans, raw floats, internal file names, hidden figures
+spliced into a sentence as if they were numbers and, outside the appendix, method jargon.
 """
 
 from __future__ import annotations
@@ -112,12 +112,21 @@ JARGON = (
 #: Markers of internal material that never belong in a report.
 INTERNAL = ("seed 0", "seeds/", "machine-reworded", "DOMAIN.md", ".py", "rm_analytics")
 
+#: A hidden figure spliced into a sentence as if it were a number ("rose by fewer than 5
+#: points", "by hidden"): a hidden figure reads "hidden (fewer than 5 people)" on its own.
+_SPLICED = re.compile(
+    r"\b(?:by|to|from|of|at|was|were)\s+hidden\b(?!\s*\()"
+    r"|\bfewer than \d+\s+(?:points?|pp|percentage points|%|per cent|times)\b"
+    r"|\b(?:rose|fell|moved|changed|increased|decreased|grew|dropped)\s+by\s+fewer than\b"
+)
+
 _PATTERNS: dict[str, re.Pattern] = {
     "code identifier": _SNAKE,
     "missing-value marker": _MISSING,
     "boolean": _BOOLEAN,
     "back-tick": re.compile(r"`"),
     "raw number": _LONG_FLOAT,
+    "hidden figure spliced into a sentence": _SPLICED,
 }
 
 

@@ -54,6 +54,10 @@ class ReportParameters:
     statistical information for the log hazard ratio (0: the looks are the cohorts, equally
     spaced; see :func:`rm_analytics.planned_information`) and ``sequential_spending``
     (``"obrien_fleming"`` or ``"pocock"``).
+
+    Privacy of the sponsor report (:mod:`rm_analytics.report.privacy`): ``min_cell_size`` is
+    the minimum group size (5 or more); a survey wave, skills phase or goal check counts
+    ``survey_window_days`` after its first answer, with the answers given by then.
     """
 
     data: str = "data/sample"
@@ -68,6 +72,7 @@ class ReportParameters:
     replacement_cost_share: float = 0.21
     primary_population: str = "mentor"
     min_cell_size: int = 5
+    survey_window_days: int = 21
     seed: int = 20250113
     date_format: str = ""
     level_order: list = field(default_factory=list)
@@ -122,6 +127,16 @@ def check_parameter_values(values: dict[str, Any]) -> list[str]:
             "min_cell_size",
             f"expected a whole number >= {MIN_CELL_SIZE_FLOOR}: the sponsor report never shows "
             f"a group of fewer than {MIN_CELL_SIZE_FLOOR} people (a larger value hides more)",
+        )
+    if "survey_window_days" in values and not (
+        isinstance(values["survey_window_days"], int)
+        and not isinstance(values["survey_window_days"], bool)
+        and 1 <= values["survey_window_days"] <= 366
+    ):
+        bad(
+            "survey_window_days",
+            "expected a whole number of days from 1 to 366: a survey wave reaches the sponsor "
+            "report that many days after its first answer",
         )
     if "horizon_months" in values and not (
         isinstance(values["horizon_months"], int) and 1 <= values["horizon_months"] <= 120

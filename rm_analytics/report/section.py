@@ -11,6 +11,7 @@ shorter report).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +19,12 @@ import pandas as pd
 
 from .collector import MetricsCollector
 from .parameters import ReportParameters
+from .privacy import PrivacyPolicy
 
 AUDIENCES = ("sponsor", "program-lead", "exploration")
+
+#: False while a pooled sponsor report computes its cohorts' figures (no figure is drawn).
+DRAWING: ContextVar[bool] = ContextVar("rm_analytics_report_drawing", default=True)
 
 
 #: Parts of a report in reading order: key -> heading.
@@ -68,6 +73,11 @@ class SectionContext:
         """True for the sponsor audience (aggregates only, small cells suppressed)."""
         return self.audience == "sponsor"
 
+    @property
+    def privacy(self) -> PrivacyPolicy:
+        """The audience's privacy policy (the metrics collector's): what may be shown."""
+        return self.metrics.policy
+
 
 @dataclass
 class SectionResult:
@@ -93,6 +103,12 @@ class SectionResult:
         """Embed a matplotlib figure (checked for title and axis labels) with its caption."""
         from ..plotting.theme import figure_html
 
+        if not DRAWING.get():
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+            return
+
         ax = fig.axes[0]
         titles = (ax.get_title(loc=w) for w in ("left", "center", "right"))
         title = next((t for t in titles if t), "")
@@ -108,6 +124,7 @@ class SectionSpec:
     audiences: tuple[str, ...]
     order: int
     func: Callable[[SectionContext], SectionResult]
+    participants: bool = True
 
 
 def section(
@@ -117,10 +134,14 @@ def section(
     part: str,
     audiences: tuple[str, ...] = ("sponsor",),
     order: int = 100,
+    participants: bool = True,
 ):
     """Describe a section function ``f(ctx) -> SectionResult``: the decorated function gets a
     ``spec`` attribute (a :class:`SectionSpec`); :mod:`rm_analytics.report.sections` lists the
-    sections a report shows."""
+    sections a report shows.
+
+    ``participants`` is true for a section whose figures are about the participants: a sponsor
+    report of fewer pairs than the minimum group size hides it as a whole."""
     if part not in PARTS:
         raise ValueError(f"unknown part {part!r}; parts are {', '.join(PARTS)}")
     unknown = set(audiences) - set(AUDIENCES)
@@ -128,7 +149,7 @@ def section(
         raise ValueError(f"unknown audience(s) {sorted(unknown)}")
 
     def describe(func: Callable[[SectionContext], SectionResult]):
-        func.spec = SectionSpec(key, title, part, tuple(audiences), order, func)
+        func.spec = SectionSpec(key, title, part, tuple(audiences), order, func, participants)
         return func
 
     return describe

@@ -51,7 +51,12 @@ def result_figure(
     """Draw ``result.<method>(**plot_kwargs)`` with ``title`` and the axis labels, replacing
     the analysis' own (a label not given stays as the analysis drew it), and caption it
     ``"Figure: <title>. <details>"``: caption and figure say the same. ``labels`` renames tick
-    and legend labels; ``decorate(ax)`` adds marks."""
+    and legend labels; ``decorate(ax)`` adds marks. Nothing is drawn while a pooled report
+    computes its cohorts' figures (:data:`~rm_analytics.report.section.DRAWING`)."""
+    from ..section import DRAWING
+
+    if not DRAWING.get():
+        return
     ax = getattr(result, method)(**(plot_kwargs or {}))
     fig = ax.figure if hasattr(ax, "figure") else ax[0].figure
     main = fig.axes[0]
@@ -125,6 +130,16 @@ def primary(ctx: SectionContext):
             first_start=ctx.pilot.cohorts.start_date.min(),
         )
     return ctx.cache["primary"]
+
+
+def retention_groups(ctx: SectionContext, what: str) -> None:
+    """Hide a section resting on the retention comparison (as a whole: it reads "not
+    available") when the participants or the control group have fewer people than the
+    minimum group size."""
+    head = primary(ctx)
+    ctx.privacy.require(
+        what, **{f"the {head.who}": head.n_treated, "the control group": head.n_control}
+    )
 
 
 def supporting(ctx: SectionContext):
@@ -209,3 +224,39 @@ def _eligible_mentors(ctx: SectionContext) -> int | None:
         return None
     employed = e.termination_date.isna() | (e.termination_date > ctx.as_of)
     return int((employed & e.level.isin(grades)).sum())
+
+
+# -- what a sponsor may see (the report's privacy policy) ----------------------------------------
+def shown(hidden: bool, text: str) -> str:
+    """A table cell for the report: ``text``, or "hidden" when the privacy policy hides it."""
+    return "hidden" if hidden else text
+
+
+def cells(frame: pd.DataFrame, hidden: pd.Series, unit: str | pd.Series = "number", *,
+          digits: int | None = None) -> list[str]:  # fmt: skip
+    """The "estimate (interval)" cells of a summary ``frame`` ("hidden" where ``hidden``)."""
+    from ..formatting import fmt_interval
+
+    units = unit if isinstance(unit, pd.Series) else pd.Series(unit, index=frame.index)
+    return [
+        shown(h, fmt_interval(e, lo, hi, u, digits=digits))
+        for e, lo, hi, u, h in zip(
+            frame.estimate, frame.ci_low, frame.ci_high, units, hidden, strict=True
+        )
+    ]
+
+
+def counts(values: pd.Series, hidden: pd.Series) -> list[str]:
+    """People counts of a table ("hidden" where the row is hidden)."""
+    from ..formatting import fmt_count
+
+    return [shown(h, fmt_count(v)) for v, h in zip(values, hidden, strict=True)]
+
+
+def hidden_note(ctx: SectionContext, what: str = "people") -> str:
+    """The note under a table with hidden cells."""
+    k = ctx.privacy.min_group
+    return (
+        f"Hidden: figures about fewer than {k} {what}, figures from which one could be worked "
+        "out, and means where every answer was the same."
+    )

@@ -6,9 +6,9 @@ import pandas as pd
 
 from ...errors import InsufficientDataError
 from ...stats.intervals import wilson_ci
-from ..formatting import fmt_count
-from ..privacy import suppress_small
+from ..formatting import fmt_count, join_words
 from ..section import SectionContext, SectionResult, section
+from ._common import shown
 
 
 @section(
@@ -17,25 +17,64 @@ from ..section import SectionContext, SectionResult, section
     part="glance",
     audiences=("sponsor", "program-lead"),
     order=0,
+    participants=False,
 )
 def glance_section(ctx: SectionContext) -> SectionResult:
-    """Cohorts, pairs, people and sessions: counts only (people counts are suppressed below
-    ``min_cell_size`` for sponsors)."""
-    p, m, res = ctx.pilot, ctx.metrics, SectionResult()
+    """Cohorts, pairs, people and sessions: counts only. For sponsors the counts of one cohort
+    (pairs, mentors, mentees, controls) are hidden together when one of them is below the
+    minimum group size, with complementary cells so that no hidden count follows from the
+    totals of the first page."""
+    p, m, res, policy = ctx.pilot, ctx.metrics, SectionResult(), ctx.privacy
     pairs = p.pairs
-    mentors = pairs.mentor_id.nunique()
-    mentees = pairs.mentee_id.nunique()
+    c = p.cohorts.set_index("cohort_id")
+    per = pd.DataFrame(
+        {
+            "Cohort": c.index.astype(str),
+            "Name": c["name"].astype("string").fillna("").to_numpy() if "name" in c else "",
+            "Start": c.start_date.dt.strftime("%d %b %Y").to_numpy(),
+            "End": c.end_date.dt.strftime("%d %b %Y").to_numpy(),
+        }
+    )
+    g = pairs.groupby("cohort_id", observed=True)
+    people = pd.DataFrame(index=per.Cohort.to_numpy())
+    people["Pairs"] = people.index.map(g.size()).fillna(0).astype(int)
+    people["Mentors"] = people.index.map(g.mentor_id.nunique()).fillna(0).astype(int)
+    people["Mentees"] = people.index.map(g.mentee_id.nunique()).fillna(0).astype(int)
+    if p.control is not None:
+        ctrl = p.control.groupby("cohort_id", observed=True).employee_id.nunique()
+        people["Control group"] = people.index.map(ctrl).fillna(0).astype(int)
+    mask = pd.DataFrame(False, index=people.index, columns=people.columns)
+    total_hidden = pd.Series(False, index=people.columns)
+    if policy.active:
+        from ..privacy import protect_counts
+
+        mask, total_hidden = protect_counts(
+            people, policy.min_group, totals="columns", linked=[list(people.columns)]
+        )
+    totals = {
+        "Pairs": len(pairs),
+        "Mentors": pairs.mentor_id.nunique(),
+        "Mentees": pairs.mentee_id.nunique(),
+        "Control group": p.control.employee_id.nunique() if p.control is not None else None,
+    }
+    # one pair has one mentor and one mentee: the totals are hidden together
+    any_total_hidden = bool(total_hidden.any()) or policy.hides(*list(totals.values())[:3])
+    hide = "complement" if any_total_hidden else None
     m.add("cohorts", len(p.cohorts), label="Cohorts", unit="count", section="glance")
-    m.add("pairs", len(pairs), label="Pairs", unit="count", section="glance")
-    m.add("mentors", mentors, label="Junior mentors", unit="people", section="glance")
-    m.add("mentees", mentees, label="Senior mentees", unit="people", section="glance")
+    m.add("pairs", totals["Pairs"], label="Pairs", unit="count", n=totals["Pairs"],
+          section="glance", hide=hide, who="pairs")  # fmt: skip
+    m.add("mentors", totals["Mentors"], label="Junior mentors", unit="people", section="glance",
+          hide=hide)  # fmt: skip
+    m.add("mentees", totals["Mentees"], label="Senior mentees", unit="people", section="glance",
+          hide=hide)  # fmt: skip
     if p.control is not None:
         m.add(
             "control_group",
-            p.control.employee_id.nunique(),
+            totals["Control group"],
             label="Control group (designated)",
             unit="people",
             section="glance",
+            hide=hide,
         )
     ended = pairs[pairs.status.isin(["completed", "withdrawn", "reshuffled"])]
     done = int((ended.status == "completed").sum())
@@ -49,47 +88,40 @@ def glance_section(ctx: SectionContext) -> SectionResult:
         unit="share",
         n=len(ended),
         section="glance",
+        who="pairs",
         method="share of pairs with status completed among pairs that ended (completed, "
         "withdrawn or reshuffled); Wilson 95% interval",
     )
     if p.sessions is not None:
-        held = int((p.sessions.status == "held").sum())
+        held = p.sessions[p.sessions.status == "held"]
         m.add(
-            "sessions_held", held, label="Mentoring sessions held", unit="count", section="glance"
+            "sessions_held",
+            len(held),
+            label="Mentoring sessions held",
+            unit="count",
+            n=held.pair_id.nunique(),
+            section="glance",
+            who="pairs",
         )
-
-    # per-cohort table
-    c = p.cohorts.set_index("cohort_id")
-    per = pd.DataFrame(
-        {
-            "Cohort": c.index.astype(str),
-            "Name": c["name"].astype("string").fillna("").to_numpy() if "name" in c else "",
-            "Start": c.start_date.dt.strftime("%d %b %Y").to_numpy(),
-            "End": c.end_date.dt.strftime("%d %b %Y").to_numpy(),
-        }
-    )
-    g = pairs.groupby("cohort_id", observed=True)
-    per["Pairs"] = per.Cohort.map(g.size()).fillna(0).astype(int).to_numpy()
-    per["Mentors"] = per.Cohort.map(g.mentor_id.nunique()).fillna(0).astype(int).to_numpy()
-    per["Mentees"] = per.Cohort.map(g.mentee_id.nunique()).fillna(0).astype(int).to_numpy()
-    people_cols = ["Mentors", "Mentees"]
-    if p.control is not None:
-        ctrl = p.control.groupby("cohort_id", observed=True).employee_id.nunique()
-        per["Control group"] = per.Cohort.map(ctrl).fillna(0).astype(int).to_numpy()
-        people_cols.append("Control group")
+    for col in people.columns:
+        per[col] = [
+            shown(bool(h), fmt_count(v)) for v, h in zip(people[col], mask[col], strict=True)
+        ]
     if "planned_sessions" in c:
         per["Planned sessions per pair"] = c.planned_sessions.map(fmt_count).to_numpy()
-    if ctx.sponsor:
-        per = suppress_small(per, people_cols, ctx.params.min_cell_size, marker="hidden")
-    for col in ["Pairs", *people_cols]:
-        per[col] = per[col].map(lambda v: fmt_count(v) if isinstance(v, (int, float)) else v)
-    res.add_table(
-        "Cohorts",
-        per,
-        f"Groups of fewer than {ctx.params.min_cell_size} people are hidden."
-        if ctx.sponsor
-        else "",
-    )
+    note = ""
+    if policy.active:
+        note = (
+            f"Counts of fewer than {policy.min_group} are hidden, with the other counts of "
+            "their cohort and, where needed, a second cohort's, so that none can be worked "
+            "out from the totals."
+        )
+        if policy.left_out:
+            note += (
+                f" Left out of this report's figures: {join_words(list(policy.left_out))} "
+                f"(fewer than {policy.min_group} pairs; their own reports show what they can)."
+            )
+    res.add_table("Cohorts", per, note)
     return res
 
 
@@ -99,6 +131,7 @@ def glance_section(ctx: SectionContext) -> SectionResult:
     part="appendix",
     audiences=("sponsor", "program-lead"),
     order=0,
+    participants=False,
 )
 def methods_section(ctx: SectionContext) -> SectionResult:
     from ..verdicts import RECOMMENDATION_RULES
@@ -140,12 +173,8 @@ def methods_section(ctx: SectionContext) -> SectionResult:
         f"{ctx.params.realistic_cohorts} cohorts of the pilot's size; a plausible effect is a "
         f"{1 - ctx.params.plausible_hazard_ratio:.0%} lower rate of leaving.",
     )
-    k = ctx.params.min_cell_size
-    if ctx.sponsor:
-        res.text.append(
-            f"Privacy: this report shows aggregates only. Groups of fewer than {k} people are "
-            "hidden; no names, identifiers, comments or pair-level information appear."
-        )
+    if ctx.privacy.active:
+        res.text.append(ctx.privacy.rule_sentence)
     res.text.append(
         f"The data are taken as they stood on {ctx.as_of:%d %B %Y}: people still employed then "
         "are followed up to that day and no further, and nothing recorded later is used."
@@ -159,6 +188,7 @@ def methods_section(ctx: SectionContext) -> SectionResult:
     part="appendix",
     audiences=("sponsor", "program-lead"),
     order=20,
+    participants=False,
 )
 def method_notes_section(ctx: SectionContext) -> SectionResult:
     """The analyses' own notes (conventions, exclusions, checks), by section, in plain words."""
@@ -169,6 +199,8 @@ def method_notes_section(ctx: SectionContext) -> SectionResult:
 
     for key, done in ctx.results.items():
         notes = list(dict.fromkeys(plain(n) for n in done.notes))
+        if ctx.privacy.active:  # no count of fewer than k people in a note
+            notes = [t for t in (ctx.privacy.sponsor_note(n) for n in notes) if t]
         if not notes:
             continue
         title = SECTIONS[key].title if key in SECTIONS else key
@@ -184,6 +216,7 @@ def method_notes_section(ctx: SectionContext) -> SectionResult:
     part="appendix",
     audiences=("sponsor", "program-lead"),
     order=90,
+    participants=False,
 )
 def data_quality_section(ctx: SectionContext) -> SectionResult:
     """Rows used per table and the rows each analysis left out, with the reason (no individual
@@ -192,7 +225,11 @@ def data_quality_section(ctx: SectionContext) -> SectionResult:
 
     res = SectionResult()
     p = ctx.pilot
-    used = "; ".join(f"{name} {fmt_count(len(df))}" for name, df in p.tables.items())
+    policy = ctx.privacy
+    used = "; ".join(
+        f"{name} {fmt_count(len(df)) if name == 'cohorts' else policy.count(len(df))}"
+        for name, df in p.tables.items()
+    )
     stages = {"roi costs": "return on investment (costs)"}
     q = p.quality
     left = q[
@@ -207,6 +244,12 @@ def data_quality_section(ctx: SectionContext) -> SectionResult:
         "cohorts starting after it are not used."
     )
     res.text.append(f"Rows used per table: {used}.")
+    if policy.active and policy.held_back:
+        res.text.append(
+            "Not in this report yet, because their wave is still open (answers count "
+            f"{ctx.params.survey_window_days} days after a wave's first answer): "
+            f"{join_words([plain(w) for w in policy.held_back])}."
+        )
     if len(left):
         res.add_table(
             "Rows left out or filled in by an analysis",
@@ -218,7 +261,7 @@ def data_quality_section(ctx: SectionContext) -> SectionResult:
                         plain(c if not d else f"{c}: {d}")
                         for c, d in zip(left.check, left.detail, strict=True)
                     ],
-                    "Rows": left.rows.map(fmt_count),
+                    "Rows": left.rows.map(policy.count),
                     "Action": left.action.map(plain),
                 }
             ),

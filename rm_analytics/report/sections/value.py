@@ -18,6 +18,8 @@ from ._common import (
     control_attrition,
     feasibility,
     retention_fit,
+    retention_groups,
+    shown,
 )
 
 
@@ -85,6 +87,7 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     )
 
     r = retention_fit(ctx)
+    retention_groups(ctx, "The return on investment")
     p = ctx.params
     role = "mentee" if p.primary_population == "mentee" else "mentor"
     who = ROLE_LABEL.get(p.primary_population, "participants")
@@ -203,20 +206,23 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     basis = {name: b for name, _, b in given}
     if p.cost_software:
         basis["software"] = "report setting"
-    shown = pd.DataFrame(
+    off = _cost_lines_hidden(ctx, c)
+    lines_shown = pd.DataFrame(
         {
             "Cost line": c["metric"].astype(str).str.capitalize(),
             "How it was computed": [
-                basis.get(item, plain(b) if b != "given" else "report setting")
-                for item, b in zip(c["metric"].astype(str), c["basis"].astype(str), strict=True)
+                shown(h, basis.get(item, plain(b) if b != "given" else "report setting"))
+                for item, b, h in zip(
+                    c["metric"].astype(str), c["basis"].astype(str), off, strict=True
+                )
             ],
-            "Amount": c["amount"].map(money),
+            "Amount": [shown(h, money(v)) for v, h in zip(c["amount"], off, strict=True)],
         }
     )
-    shown = shown[(c["amount"] > 0) | (c["metric"] == "total")]
+    lines_shown = lines_shown[(c["amount"] > 0) | (c["metric"] == "total")]
     res.add_table(
         "Program costs",
-        shown,
+        lines_shown,
         "People's time is costed at their salary with employer on-costs "
         f"(x {p.salary_loading:g}) over 1,720 paid hours a year. Costs not in the data "
         "(software, external fees, other lines) come from the report's cost settings or a "
@@ -285,6 +291,38 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
+def _cost_lines_hidden(ctx: SectionContext, costs: pd.DataFrame) -> pd.Series:
+    """Cost lines computed from the salaries of fewer than ``k`` people are hidden for
+    sponsors (a salary could be worked out from its line and the hours), with complementary
+    lines so that none follows from the total."""
+    import numpy as np
+
+    from ..privacy import complement_line
+
+    policy = ctx.privacy
+    off = pd.Series(False, index=costs.index)
+    if not policy.active:
+        return off
+    p = ctx.pilot
+    met = 0
+    if p.sessions is not None:
+        met = int(p.sessions[p.sessions.status.astype(str) == "held"].pair_id.nunique())
+    people = {
+        "mentor session time": met or len(p.pairs),
+        "mentee session time": met or len(p.pairs),
+        "kickoff training": len(p.participants("both").employee_id.unique()),
+    }
+    lines = costs["metric"].astype(str) != "total"
+    n = np.array([people.get(i, np.inf) for i in costs["metric"].astype(str)[lines]], dtype=float)
+    n = np.where(np.isinf(n), 1e9, n)
+    start = np.array([policy.small(v) for v in n])
+    amounts = costs["amount"][lines].to_numpy(float)
+    mask, disclosed = complement_line(np.where(amounts > 0, n, 0.0), start, policy.min_group)
+    off[lines] = mask
+    off[~lines] = disclosed
+    return off
+
+
 @section(
     "power",
     title="What a decision on retention would need",
@@ -296,6 +334,11 @@ def power_section(ctx: SectionContext) -> SectionResult:
 
     p = ctx.params
     res = SectionResult()
+    try:
+        retention_groups(ctx, "What the retention comparison could detect")
+    except InsufficientDataError as err:
+        if "hidden" in str(err):
+            raise
     n_pairs = len(ctx.pilot.pairs)
     who = ROLE_LABEL.get(p.primary_population, "participants")
     pc, basis = control_attrition(ctx)
@@ -367,6 +410,7 @@ def power_section(ctx: SectionContext) -> SectionResult:
     part="appendix",
     audiences=("sponsor",),
     order=70,
+    participants=False,
 )
 def benchmarks_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.external import external_benchmarks
@@ -403,6 +447,7 @@ def balance_section(ctx: SectionContext) -> SectionResult:
     from ...metrics.matching import SMD_THRESHOLD, balance_table
 
     r = retention_fit(ctx)
+    retention_groups(ctx, "The comparison of the groups")
     res = SectionResult()
     bal = r.balance_
     rule = (
@@ -439,17 +484,63 @@ def balance_section(ctx: SectionContext) -> SectionResult:
             "SMD before": bal.smd_before.map(lambda v: fmt_value(v, "number", digits=2)),
         }
     names = bal.metric.astype(str).str.replace("=", ": ", regex=False).map(plain)
-    shown = pd.DataFrame({"Covariate": names})
+    off = _levels_hidden(ctx, r, bal)
+    table = pd.DataFrame({"Covariate": names})
     for k, v in cols.items():
-        shown[k] = v.map(lambda x: fmt_value(x, "number", digits=2)) if v.dtype != object else v
-    shown["SMD"] = smd.map(lambda v: fmt_value(v, "number", digits=2))
-    shown["Balanced"] = smd.abs().lt(SMD_THRESHOLD).map({True: "yes", False: "no"})
-    n_off = int((shown.Balanced == "no").sum())
+        table[k] = v.map(lambda x: fmt_value(x, "number", digits=2)) if v.dtype != object else v
+    table["SMD"] = smd.map(lambda v: fmt_value(v, "number", digits=2))
+    table["Balanced"] = smd.abs().lt(SMD_THRESHOLD).map({True: "yes", False: "no"})
+    for col in table.columns[1:]:
+        table[col] = [shown(h, str(v)) for v, h in zip(table[col], off, strict=True)]
+    visible = table[~off.to_numpy()]
+    n_off = int((visible.Balanced == "no").sum())
     res.text.append(
-        "All covariates are balanced."
+        "All covariates shown are balanced."
         if n_off == 0
-        else f"{n_off} of {len(shown)} covariate levels are not balanced: read the retention "
-        "comparison with that in mind."
+        else f"{n_off} of {len(visible)} covariate levels shown are not balanced: read the "
+        "retention comparison with that in mind."
     )
-    res.add_table("Covariate balance (means; categories as shares)", shown)
+    res.add_table(
+        "Covariate balance (means; categories as shares)",
+        table,
+        f"Hidden: categories with fewer than {ctx.privacy.min_group} people in a group, and "
+        "one more of the same covariate where needed so that none can be worked out."
+        if off.any()
+        else "",
+    )
     return res
+
+
+def _levels_hidden(ctx: SectionContext, r, bal: pd.DataFrame) -> pd.Series:
+    """Category rows of the balance table a sponsor must not see: a share of a group that
+    is 1 to ``k - 1`` people (a department share equal to one mentor names them), then per
+    covariate and group the next smallest category (the shares add up to one)."""
+    import numpy as np
+
+    from ..privacy import complement_line
+
+    policy = ctx.privacy
+    off = pd.Series(False, index=bal.index)
+    if not policy.active:
+        return off
+    frame = r.frame_
+    groups = {
+        "treated": int((frame.treated == 1).sum()),
+        "control": int((frame.treated == 0).sum()),
+    }
+    cov = bal.metric.astype(str)
+    level = cov.str.contains("=", regex=False)
+    base = cov.str.split("=", n=1).str[0]
+    cols = {"treated": "mean_treated", "control": "mean_control_before"}
+    if "mean_control_after" in bal and bal.mean_control_after.notna().any():
+        cols["control_after"] = "mean_control_after"
+        groups["control_after"] = groups["control"]
+    for g, col in cols.items():
+        share = pd.to_numeric(bal[col], errors="coerce").fillna(0.0)
+        people = (share * groups[g]).round().to_numpy(float)
+        for b in base[level].unique():
+            sel = (level & base.eq(b)).to_numpy()
+            start = np.array([policy.small(v) for v in people[sel]]) | off[sel].to_numpy()
+            mask, disclosed = complement_line(people[sel], start, policy.min_group)
+            off[sel] = True if disclosed else (mask | off[sel].to_numpy())
+    return off
