@@ -89,8 +89,7 @@ def matching(data: pd.DataFrame, covariates, *, ratio: int = 2, caliper: float =
     mt = t & (set_id >= 0)
     mc = ~t & (set_id >= 0)
     smd_after = (B[mt].mean() - B[mc].mean()) / sd
-    return {"matched": matched, "smd_before": smd_before, "smd_after": smd_after,
-            "params": params}  # fmt: skip
+    return {"matched": matched, "smd_before": smd_before, "smd_after": smd_after, "params": params}
 
 
 # -- retention ----------------------------------------------------------------------------
@@ -111,16 +110,23 @@ def retention(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cph = CoxPHFitter().fit(
-            d, "duration", "event", strata=["cohort_id"], cluster_col="cluster_id",
+            d,
+            "duration",
+            "event",
+            strata=["cohort_id"],
+            cluster_col="cluster_id",
             fit_options={"precision": precision} if precision else None,
-        )  # fmt: skip
+        )
         ph = proportional_hazard_test(cph, d, time_transform="km")
-        out = {"coef": float(cph.params_["treated"]),
-               "se": float(cph.standard_errors_["treated"]),
-               "ph_p": float(ph.summary["p"].iloc[0])}  # fmt: skip
+        out = {
+            "coef": float(cph.params_["treated"]),
+            "se": float(cph.standard_errors_["treated"]),
+            "ph_p": float(ph.summary["p"].iloc[0]),
+        }
         g1 = frame.treated == 1
-        lr = logrank_test(frame.duration[g1], frame.duration[~g1], frame.event[g1],
-                          frame.event[~g1])  # fmt: skip
+        lr = logrank_test(
+            frame.duration[g1], frame.duration[~g1], frame.event[g1], frame.event[~g1]
+        )
         out["logrank"] = lr.test_statistic
         cause = np.where(frame.event == 1, 1, np.where(frame.competing == 1, 2, 0))
         for name, m in (("treated", g1), ("control", ~g1)):
@@ -136,8 +142,9 @@ def retention(
             known = (frame.event == 1) & (frame.duration <= h) | (frame.duration >= h)
             f = frame[known]
             ev = (f.event == 1) & (f.duration <= h)
-            tab = pd.crosstab(f.treated, ev).reindex(index=[1, 0], columns=[True, False],
-                                                     fill_value=0)  # fmt: skip
+            tab = pd.crosstab(f.treated, ev).reindex(
+                index=[1, 0], columns=[True, False], fill_value=0
+            )
             out[f"fisher_{h:g}"] = fisher_exact(tab.to_numpy())[1]
     return out
 
@@ -203,8 +210,13 @@ def skills(pilot) -> dict:
         s = sk[sk.employee_id.isin(who)]
         if s.empty:
             continue
-        wide = s.pivot_table(index=["employee_id", "skill"], columns="phase", values="score",
-                             observed=True, aggfunc="mean").dropna()  # fmt: skip
+        wide = s.pivot_table(
+            index=["employee_id", "skill"],
+            columns="phase",
+            values="score",
+            observed=True,
+            aggfunc="mean",
+        ).dropna()
         per = wide.groupby(level=0).mean()
         d = change[role] = (per["post"] - per["pre"]).to_numpy()
         t = stats.ttest_rel(per["post"], per["pre"])
@@ -212,10 +224,12 @@ def skills(pilot) -> dict:
         _ = t.confidence_interval()
         _ = stats.wilcoxon(d, zero_method="wilcox", correction=True)
         sd = d.std(ddof=1)
-        _ = (d.mean() / sd if sd > 0 else np.nan,
-             d.mean() / ((per["pre"].std() + per["post"].std()) / 2),
-             (per["post"].mean() - per["pre"].mean()) / (5 - per["pre"].mean()),
-             100 * np.mean(d > 0))  # fmt: skip
+        _ = (
+            d.mean() / sd if sd > 0 else np.nan,
+            d.mean() / ((per["pre"].std() + per["post"].std()) / 2),
+            (per["post"].mean() - per["pre"].mean()) / (5 - per["pre"].mean()),
+            100 * np.mean(d > 0),
+        )
         out[role] = (float(d.mean()), float(t.pvalue))
     for role in ("mentees", "mentors"):
         if role not in change or "control" not in change:
@@ -241,10 +255,14 @@ def safety(pilot, as_of: pd.Timestamp) -> dict:
     pairs = pilot.pairs
     members = pd.concat(
         [
-            pairs[["pair_id", "cohort_id", "mentor_id"]].rename(columns={"mentor_id": "respondent_id"}).assign(role="mentor"),
-            pairs[["pair_id", "cohort_id", "mentee_id"]].rename(columns={"mentee_id": "respondent_id"}).assign(role="mentee"),
+            pairs[["pair_id", "cohort_id", "mentor_id"]]
+            .rename(columns={"mentor_id": "respondent_id"})
+            .assign(role="mentor"),
+            pairs[["pair_id", "cohort_id", "mentee_id"]]
+            .rename(columns={"mentee_id": "respondent_id"})
+            .assign(role="mentee"),
         ]
-    )  # fmt: skip
+    )
     ps = ps.merge(members, on=["pair_id", "respondent_id"])
     k = 7
     item = ps["item"].astype(str)
@@ -265,8 +283,11 @@ def safety(pilot, as_of: pd.Timestamp) -> dict:
     rev = ps[item.isin(["ps1", "ps3", "ps5"]).to_numpy() & (ps.value >= k - 1).to_numpy()]
     rev = rev.groupby(["pair_id", "respondent_id", "wave"], observed=True).value.max()
     # the feedback form's one-item safety rating (1-5) below its midpoint, from pair members
-    fb = sv[(sv.survey == "feedback").to_numpy() & (sv["item"] == "safety").to_numpy()
-            & (sv.response_date <= as_of).to_numpy()]  # fmt: skip
+    fb = sv[
+        (sv.survey == "feedback").to_numpy()
+        & (sv["item"] == "safety").to_numpy()
+        & (sv.response_date <= as_of).to_numpy()
+    ]
     fb = fb.merge(members, on=["pair_id", "respondent_id"])
     fb_low = fb[fb.value < 3]
     # CONFLICT_OF_INTEREST: one member in the other's reporting line (manager chain followed
@@ -274,8 +295,9 @@ def safety(pilot, as_of: pd.Timestamp) -> dict:
     emp = pilot.employees
     boss = dict(zip(emp.employee_id.astype(str), emp.manager_id.astype(object), strict=True))
     conflicts = 0
-    for mentor, mentee in zip(pairs.mentor_id.astype(str), pairs.mentee_id.astype(str),
-                              strict=True):  # fmt: skip
+    for mentor, mentee in zip(
+        pairs.mentor_id.astype(str), pairs.mentee_id.astype(str), strict=True
+    ):
         for low_, high in ((mentor, mentee), (mentee, mentor)):
             cur = boss.get(low_)
             for _ in range(50):
@@ -287,8 +309,14 @@ def safety(pilot, as_of: pd.Timestamp) -> dict:
                 cur = boss.get(cur)
         b, b2 = boss.get(mentor), boss.get(mentee)
         conflicts += int(isinstance(b, str) and isinstance(b2, str) and b == b2)
-    return {"low": low, "feedback_low": fb_low, "drop": drop, "divergence": div, "reverse": rev,
-            "conflict": conflicts}  # fmt: skip
+    return {
+        "low": low,
+        "feedback_low": fb_low,
+        "drop": drop,
+        "divergence": div,
+        "reverse": rev,
+        "conflict": conflicts,
+    }
 
 
 # -- ROI -----------------------------------------------------------------------------------
@@ -305,8 +333,12 @@ def roi(pilot, attrition: dict, *, horizon: float = 12.0) -> dict:
     hours = s[s.status.astype(str).eq("held")].groupby("pair_id").duration_minutes.sum() / 60
     ph = pairs.pair_id.map(hours).fillna(0.0)
     session = (ph * pairs.mentor_id.map(rate)).sum() + (ph * pairs.mentee_id.map(rate)).sum()
-    people = pd.concat([pairs[["mentor_id", "cohort_id"]].set_axis(["e", "c"], axis=1),
-                        pairs[["mentee_id", "cohort_id"]].set_axis(["e", "c"], axis=1)])  # fmt: skip
+    people = pd.concat(
+        [
+            pairs[["mentor_id", "cohort_id"]].set_axis(["e", "c"], axis=1),
+            pairs[["mentee_id", "cohort_id"]].set_axis(["e", "c"], axis=1),
+        ]
+    )
     kickoff = 3 * people.drop_duplicates().e.map(rate).sum()
     coordinator = 8 * len(pairs) * rate.median()
     cost = session + kickoff + coordinator

@@ -162,7 +162,7 @@ def _matched_frame(ctx: Context) -> dict:
         ctx.state["kwargs"]["covariates"],
         ratio=ctx.state["kwargs"]["ratio"],
         caliper=ctx.state["kwargs"]["caliper"],
-    ),  # fmt: skip
+    ),
     target=1.25,
     setup=_matching_input,
     warmup=0,
@@ -182,9 +182,16 @@ def matching_stage(ctx: Context):
 
 
 def _retention_args(frame) -> dict:
-    return dict(duration="duration", event="event", group="treated", treated=1,
-                cluster="cluster_id", competing="competing", horizons=[6.0, 12.0, 24.0],
-                strata="cohort_id" if frame.cohort_id.nunique() > 1 else None)  # fmt: skip
+    return dict(
+        duration="duration",
+        event="event",
+        group="treated",
+        treated=1,
+        cluster="cluster_id",
+        competing="competing",
+        horizons=[6.0, 12.0, 24.0],
+        strata="cohort_id" if frame.cohort_id.nunique() > 1 else None,
+    )
 
 
 def _phreg_se(value: float) -> str:
@@ -201,11 +208,13 @@ def _check_retention(ctx: Context, res) -> dict:
     b, se = float(res.cox_.coef[0]), float(res.cox_.se[0])
     ll = plain.retention(f, tau=ctx.state["tau"], precision=1e-12)
     strata = f.cohort_id.to_numpy() if f.cohort_id.nunique() > 1 else None
-    ph = sm.PHReg(f.duration, f[["treated"]].astype(float), status=f.event, ties="efron",
-                  strata=strata).fit(groups=f.cluster_id.to_numpy())  # fmt: skip
+    ph = sm.PHReg(
+        f.duration, f[["treated"]].astype(float), status=f.event, ties="efron", strata=strata
+    ).fit(groups=f.cluster_id.to_numpy())
     if abs(b - ll["coef"]) > 1e-6 or abs(b - float(ph.params[0])) > 1e-6:
-        raise AssertionError(f"log HR differs: package {b}, lifelines {ll['coef']}, "
-                             f"PHReg {ph.params[0]}")  # fmt: skip
+        raise AssertionError(
+            f"log HR differs: package {b}, lifelines {ll['coef']}, PHReg {ph.params[0]}"
+        )
     return {
         "rows": f"{len(f):,}",
         "log HR (package / lifelines, precision 1e-12 / PHReg)": f"{b:.8f} / {ll['coef']:.8f} / {ph.params[0]:.8f}",
@@ -242,13 +251,15 @@ def _cox_frame(ctx: Context) -> dict:
     as_of = pd.Timestamp(ctx.as_of)
     hire, term = pd.to_datetime(emp.hire_date), pd.to_datetime(emp.termination_date)
     stop = term.where(term <= as_of).fillna(as_of)
-    df = pd.DataFrame({
-        "T": np.maximum((stop - hire).dt.days / 30.4375, 0.01),
-        "E": ((term <= as_of) & emp.termination_type.eq("voluntary")).astype(int),
-        "perf": emp.performance_rating.fillna(emp.performance_rating.median()).astype(float),
-        "grade": emp.level.str[1:].astype(float),
-        "cluster": emp.manager_id.fillna("none").astype(str),
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "T": np.maximum((stop - hire).dt.days / 30.4375, 0.01),
+            "E": ((term <= as_of) & emp.termination_type.eq("voluntary")).astype(int),
+            "perf": emp.performance_rating.fillna(emp.performance_rating.median()).astype(float),
+            "grade": emp.level.str[1:].astype(float),
+            "cluster": emp.manager_id.fillna("none").astype(str),
+        }
+    )
     return {"df": df, "covs": ["perf", "grade"]}
 
 
@@ -375,8 +386,13 @@ def _check_skills(ctx: Context, res) -> dict:
     return out
 
 
-@stage("skills", baseline=lambda ctx: plain.skills(ctx.state["pilot"]), target=1.25,
-       setup=load_large, check=_check_skills)  # fmt: skip
+@stage(
+    "skills",
+    baseline=lambda ctx: plain.skills(ctx.state["pilot"]),
+    target=1.25,
+    setup=load_large,
+    check=_check_skills,
+)
 def skills_stage(ctx: Context):
     """pilot_skills (pre/post per role, change vs control) vs pivot + ttest_rel + Welch."""
     from rm_analytics.metrics.skills import pilot_skills
@@ -393,9 +409,13 @@ def _safety_setup(ctx: Context) -> dict:
 def _check_safety(ctx: Context, flags) -> dict:
     flags = flags.flags_  # the FlagResult's list of raised flags
     p = plain.safety(ctx.state["pilot"], ctx.state["as_of"])
-    want = {"LOW_SAFETY": len(p["low"]) + len(p["feedback_low"]), "SAFETY_DROP": len(p["drop"]),
-            "DIVERGENCE": len(p["divergence"]), "REVERSE_ITEM_ALERT": len(p["reverse"]),
-            "CONFLICT_OF_INTEREST": p["conflict"]}  # fmt: skip
+    want = {
+        "LOW_SAFETY": len(p["low"]) + len(p["feedback_low"]),
+        "SAFETY_DROP": len(p["drop"]),
+        "DIVERGENCE": len(p["divergence"]),
+        "REVERSE_ITEM_ALERT": len(p["reverse"]),
+        "CONFLICT_OF_INTEREST": p["conflict"],
+    }
     out = {}
     for code, count in want.items():
         got = int((flags.flag.astype(str) == code).sum())
@@ -406,8 +426,13 @@ def _check_safety(ctx: Context, flags) -> dict:
     return out
 
 
-@stage("safety_flags", baseline=lambda ctx: plain.safety(ctx.state["pilot"], ctx.state["as_of"]),
-       target=1.25, setup=_safety_setup, check=_check_safety)  # fmt: skip
+@stage(
+    "safety_flags",
+    baseline=lambda ctx: plain.safety(ctx.state["pilot"], ctx.state["as_of"]),
+    target=1.25,
+    setup=_safety_setup,
+    check=_check_safety,
+)
 def safety_flags(ctx: Context):
     """flag_pairs (8 flag codes) vs plain pandas scale scores + the 4 pulse-score rules."""
     from rm_analytics.metrics.safety import flag_pairs
@@ -430,26 +455,41 @@ def _roi_setup(ctx: Context) -> dict:
 
 def _check_roi(ctx: Context, res) -> dict:
     p = plain.roi(ctx.state["pilot"], ctx.state["attrition"])
-    return {"cost (package / plain)": f"{res.inputs_['costs']:,.0f} / {p['cost']:,.0f}"
-            if "costs" in res.inputs_ else f"? / {p['cost']:,.0f}",
-            "ROI % (package / plain)": f"{res.roi_pct:.1f} / {p['roi_pct']:.1f}"}  # fmt: skip
+    return {
+        "cost (package / plain)": f"{res.inputs_['costs']:,.0f} / {p['cost']:,.0f}"
+        if "costs" in res.inputs_
+        else f"? / {p['cost']:,.0f}",
+        "ROI % (package / plain)": f"{res.roi_pct:.1f} / {p['roi_pct']:.1f}",
+    }
 
 
-@stage("roi", baseline=lambda ctx: plain.roi(ctx.state["pilot"], ctx.state["attrition"]),
-       target=1.25, setup=_roi_setup, check=_check_roi)  # fmt: skip
+@stage(
+    "roi",
+    baseline=lambda ctx: plain.roi(ctx.state["pilot"], ctx.state["attrition"]),
+    target=1.25,
+    setup=_roi_setup,
+    check=_check_roi,
+)
 def roi_stage(ctx: Context):
     """program_costs + roi_from_retention vs the plain cost and ROI arithmetic."""
     from rm_analytics.metrics.roi import participant_salary, program_costs, roi_from_retention
 
     pilot = ctx.state["pilot"]
     costs = program_costs(pilot)
-    return roi_from_retention(ctx.state["retention"], costs=costs,
-                              salary=participant_salary(pilot))  # fmt: skip
+    return roi_from_retention(ctx.state["retention"], costs=costs, salary=participant_salary(pilot))
 
 
 # -- the report on the committed sample ------------------------------------------------------
-FLOOR_LIBRARIES = ("pandas", "numpy", "scipy", "statsmodels.api", "lifelines",
-                   "matplotlib.pyplot", "seaborn", "rm_analytics")  # fmt: skip
+FLOOR_LIBRARIES = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels.api",
+    "lifelines",
+    "matplotlib.pyplot",
+    "seaborn",
+    "rm_analytics",
+)
 
 
 def report_floor(ctx: Context) -> None:
@@ -463,22 +503,33 @@ def report_floor(ctx: Context) -> None:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(f"data = {ctx.sample!r}\ncohort = None\nas_of = None")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "\n".join(f"import {m}" for m in FLOOR_LIBRARIES))]  # fmt: skip
-    nb.metadata["kernelspec"] = {"name": report.KERNEL_NAME, "language": "python",
-                                 "display_name": "python"}  # fmt: skip
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell("\n".join(f"import {m}" for m in FLOOR_LIBRARIES)),
+    ]
+    nb.metadata["kernelspec"] = {
+        "name": report.KERNEL_NAME,
+        "language": "python",
+        "display_name": "python",
+    }
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         src = tmp / "floor.ipynb"
         nbformat.write(nb, str(src))
         (tmp / "work").mkdir()
         out = pm.execute_notebook(
-            str(src), str(tmp / "executed.ipynb"), parameters={"data": ctx.sample},
-            kernel_name=report.KERNEL_NAME, language="python",
-            kernel_manager_class=report._kernel_manager_class(tmp), start_timeout=120,
-            progress_bar=False, log_output=False, cwd=str(tmp / "work"),
+            str(src),
+            str(tmp / "executed.ipynb"),
+            parameters={"data": ctx.sample},
+            kernel_name=report.KERNEL_NAME,
+            language="python",
+            kernel_manager_class=report._kernel_manager_class(tmp),
+            start_timeout=120,
+            progress_bar=False,
+            log_output=False,
+            cwd=str(tmp / "work"),
             request_save_on_cell_execute=False,
-        )  # fmt: skip
+        )
         html = report.export_html(out, title="floor", audience="sponsor")
         (tmp / "floor.html").write_text(html, encoding="utf-8")
         nbformat.write(out, str(tmp / "floor-out.ipynb"))
@@ -500,8 +551,7 @@ def _render_each(ctx: Context, jobs: int) -> None:
         render(ctx.sample, tmp, cohort="each", jobs=jobs, quiet=True)
 
 
-@stage("report_each_jobs2", baseline=lambda ctx: _render_each(ctx, 1), warmup=0,
-       needs_data=False)  # fmt: skip
+@stage("report_each_jobs2", baseline=lambda ctx: _render_each(ctx, 1), warmup=0, needs_data=False)
 def report_each_jobs2(ctx: Context) -> None:
     """render(cohort="each", jobs=2) vs jobs=1 on the sample (informational: 1/ratio = speed-up)."""
     _render_each(ctx, 2)

@@ -41,8 +41,13 @@ def test_as_of_rules_and_their_log(sample_pilot):
     day = pd.Timestamp("2025-02-01")
     p = sample_pilot.as_of(day)
     # nothing dated after the day is left
-    for name, col in [("sessions", "date"), ("surveys", "response_date"), ("skills", "date"),
-                      ("outcomes", "date"), ("employees", "hire_date")]:  # fmt: skip
+    for name, col in [
+        ("sessions", "date"),
+        ("surveys", "response_date"),
+        ("skills", "date"),
+        ("outcomes", "date"),
+        ("employees", "hire_date"),
+    ]:
         assert (p.tables[name][col] <= day).all(), name
     assert (p.employees.termination_date.dropna() <= day).all()
     assert p.cohort_ids == ["C01"]  # C02 starts in December 2025

@@ -1081,8 +1081,9 @@ def test_analysis_date_after_today_is_an_input_error(base_pilot):
 
 
 def test_report_as_of_in_the_future_exits_two(sample_dir, tmp_path, capsys):
-    code = run(["report", "--data", str(sample_dir), "--out", str(tmp_path / "r"),
-                "--as-of", "2099-01-01"])  # fmt: skip
+    code = run(
+        ["report", "--data", str(sample_dir), "--out", str(tmp_path / "r"), "--as-of", "2099-01-01"]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "2099-01-01" in err and "after today" in err

@@ -31,23 +31,38 @@ def test_quick_run_times_every_stage_against_its_baseline(tmp_path):
         sys.executable,
         str(BENCH / "run.py"),
         "--quick",
-        "--employees", "1500",
-        "--cohorts", "2",
-        "--pairs", "6",
-        "--repeat", "1",
-        "--warmup", "0",
+        "--employees",
+        "1500",
+        "--cohorts",
+        "2",
+        "--pairs",
+        "6",
+        "--repeat",
+        "1",
+        "--warmup",
+        "0",
         # the report stages render the sample report several times (tested in test_report_*)
-        "--skip", "report_sample,report_each_jobs2",
-        "--data-root", str(tmp_path / "data"),
-        "--out", str(out),
-    ]  # fmt: skip
+        "--skip",
+        "report_sample,report_each_jobs2",
+        "--data-root",
+        str(tmp_path / "data"),
+        "--out",
+        str(out),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "median s" in proc.stdout and "load_parquet" in proc.stdout
     report = json.loads(out.read_text())
     by_name = {s["name"]: s for s in report["stages"]}
-    analyses = ["matching", "retention", "cox_robust", "engagement_did", "skills",
-                "safety_flags", "roi"]  # fmt: skip
+    analyses = [
+        "matching",
+        "retention",
+        "cox_robust",
+        "engagement_did",
+        "skills",
+        "safety_flags",
+        "roi",
+    ]
     assert {"load_parquet", "load_csv", "cli_help", "synthetic_generate", *analyses} <= set(by_name)
     assert "report_sample" not in by_name
     # every analysis ran against its baseline, and its agreement check passed
@@ -87,8 +102,9 @@ def test_registry_rejects_duplicates_and_judges_targets(harness):
     assert a.status == "ok"
     info = harness.Result("gen", "", target=None, absolute=False, times_s=[1.0])
     assert info.status == "info"
-    mem = harness.Result("all", "", target=None, absolute=False, times_s=[9.0],
-                         max_peak_mb=4096, peak_rss_mb=5000.0)  # fmt: skip
+    mem = harness.Result(
+        "all", "", target=None, absolute=False, times_s=[9.0], max_peak_mb=4096, peak_rss_mb=5000.0
+    )
     assert mem.status == "MISSED"
     mem.peak_rss_mb = 3000.0
     assert mem.status == "ok"

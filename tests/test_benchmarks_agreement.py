@@ -57,8 +57,9 @@ def test_cox_matches_lifelines_and_phreg_to_1e6(survival, plain):
     assert df["T"].duplicated().sum() > 5_000  # heavily tied
     covs = ["perf", "grade"]
     fit = cox_efron(df["T"], df["E"], df[covs].to_numpy(), cluster=df.cluster.to_numpy())
-    b_ll, se_ll = plain.cox_lifelines(df[["T", "E", *covs]].assign(cluster=df.cluster),
-                                      robust=False, precision=1e-12)  # fmt: skip
+    b_ll, se_ll = plain.cox_lifelines(
+        df[["T", "E", *covs]].assign(cluster=df.cluster), robust=False, precision=1e-12
+    )
     b_ph, se_ph = plain.cox_phreg(df, covs, robust=False)
     se_model = np.sqrt(np.diag(fit.var_model))
     np.testing.assert_allclose(fit.coef, b_ll, atol=1e-6, rtol=0)
@@ -75,10 +76,14 @@ def test_cox_matches_lifelines_and_phreg_to_1e6(survival, plain):
     sfit = cox_efron(df["T"], df["E"], df[covs].to_numpy(), strata=df.dept.to_numpy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        c = CoxPHFitter().fit(df[["T", "E", *covs, "dept"]], "T", "E", strata=["dept"],
-                              fit_options={"precision": 1e-12})  # fmt: skip
-    ph = sm.PHReg(df["T"], df[covs], status=df["E"], ties="efron",
-                  strata=df.dept.to_numpy()).fit()  # fmt: skip
+        c = CoxPHFitter().fit(
+            df[["T", "E", *covs, "dept"]],
+            "T",
+            "E",
+            strata=["dept"],
+            fit_options={"precision": 1e-12},
+        )
+    ph = sm.PHReg(df["T"], df[covs], status=df["E"], ties="efron", strata=df.dept.to_numpy()).fit()
     np.testing.assert_allclose(sfit.coef, c.params_.to_numpy(), atol=1e-6, rtol=0)
     np.testing.assert_allclose(sfit.coef, ph.params, atol=1e-6, rtol=0)
     np.testing.assert_allclose(sfit.se, ph.bse, atol=1e-6, rtol=0)
@@ -91,8 +96,15 @@ def _panel(seed: int = 3, n: int = 400) -> pd.DataFrame:
     treated = (ids % 4 == 0).astype(int)
     post = np.tile([0, 1], n)
     y = rng.normal(3, 1, 2 * n) + 0.4 * treated * post + 0.2 * post + 0.3 * (ids % 5)
-    d = pd.DataFrame({"respondent_id": [f"E{i:04d}" for i in ids], "cohort_id": cohort,
-                      "treated": treated, "post": post, "y": y})  # fmt: skip
+    d = pd.DataFrame(
+        {
+            "respondent_id": [f"E{i:04d}" for i in ids],
+            "cohort_id": cohort,
+            "treated": treated,
+            "post": post,
+            "y": y,
+        }
+    )
     d = d.drop(index=rng.choice(len(d), 40, replace=False))  # some answered one wave only
     d["stack_unit"] = d.cohort_id + ":" + d.respondent_id
     for c in ("B", "C"):
@@ -103,9 +115,16 @@ def _panel(seed: int = 3, n: int = 400) -> pd.DataFrame:
 def test_did_matches_statsmodels_within_ols(plain):
     d = _panel()
     cov = ["post_B", "post_C"]
-    r = difference_in_differences(d, outcome="y", group="treated", period="post",
-                                  unit="stack_unit", cluster="respondent_id",
-                                  covariates=cov, cov_type="cluster")  # fmt: skip
+    r = difference_in_differences(
+        d,
+        outcome="y",
+        group="treated",
+        period="post",
+        unit="stack_unit",
+        cluster="respondent_id",
+        covariates=cov,
+        cov_type="cluster",
+    )
     p = plain.did(d, cov)
     s = r.summary.iloc[0]
     assert s.n == p["n"]
@@ -135,9 +154,13 @@ def test_coded_selection_equals_inner_merge():
     cd = _Coded(odf)
     treated, controls = ["E001", "E007", "E049", "E999"], {"E002", "E003", "E010", "E888"}
     mask = odf.wave.isin(["w1", "w3"])
-    people = pd.concat([pd.DataFrame({"respondent_id": treated, "treated": 1}),
-                        pd.DataFrame({"respondent_id": sorted(controls), "treated": 0})],
-                       ignore_index=True).astype({"respondent_id": "string"})  # fmt: skip
+    people = pd.concat(
+        [
+            pd.DataFrame({"respondent_id": treated, "treated": 1}),
+            pd.DataFrame({"respondent_id": sorted(controls), "treated": 0}),
+        ],
+        ignore_index=True,
+    ).astype({"respondent_id": "string"})
     want = odf[mask].merge(people, on="respondent_id", how="inner")
     pd.testing.assert_frame_equal(cd.select(treated, controls, mask), want)
     want_all = odf.merge(people, on="respondent_id", how="inner")

@@ -96,7 +96,7 @@ CASES = {
         group="treated",
         horizons=[12],
         competing="competing",
-    ),  # fmt: skip
+    ),
     "match_controls": lambda p, r: rm.pilot_retention(p, control="matched").matching_,
     "pilot_engagement": lambda p, r: rm.pilot_engagement(p),
     "difference_in_differences": lambda p, r: rm.difference_in_differences(
@@ -112,7 +112,7 @@ CASES = {
         phase="phase",
         score="score",
         scale=(1, 10),
-    ),  # fmt: skip
+    ),
     "pilot_goals": lambda p, r: rm.pilot_goals(p),
     "goal_progress": lambda p, r: rm.goal_progress(p.checkpoints),
     "pilot_reaction": lambda p, r: rm.pilot_reaction(p),
@@ -125,7 +125,7 @@ CASES = {
         events="promotions",
         first_event="years_to_first",
         treated="treated",
-    ),  # fmt: skip
+    ),
     "pair_delivery": lambda p, r: rm.pair_delivery(p),
     "delivery_summary": lambda p, r: rm.delivery_summary(p),
     "scale_scores": lambda p, r: rm.scale_scores(p),
@@ -138,7 +138,7 @@ CASES = {
         r("pilot_retention"),
         costs=r("program_costs"),
         salary=rm.roi.participant_salary(p),
-    ),  # fmt: skip
+    ),
     "phillips_roi": lambda p, r: rm.phillips_roi(
         n_participants=24,
         attrition_participants=0.05,
@@ -146,7 +146,7 @@ CASES = {
         replacement_cost=15_000,
         costs=r("program_costs"),
         se_difference=0.06,
-    ),  # fmt: skip
+    ),
     "sensitivity": lambda p, r: rm.sensitivity(r("phillips_roi"), salary=60_000),
     "pilot_synthesis": lambda p, r: rm.pilot_synthesis(p, looks=4),
     "meta_analysis": lambda p, r: rm.meta_analysis(
@@ -282,8 +282,15 @@ def test_one_analysis_date(pilot):
     }
     assert {k: r.arguments["as_of"] for k, r in dated.items()} == dict.fromkeys(dated, day)
     later = pilot.today + pd.Timedelta(days=1)
-    for f in (rm.pilot_retention, rm.pilot_promotion, rm.delivery_summary, rm.flag_pairs,
-              rm.pair_view, rm.enrolment_funnel, rm.feedback_by_role):  # fmt: skip
+    for f in (
+        rm.pilot_retention,
+        rm.pilot_promotion,
+        rm.delivery_summary,
+        rm.flag_pairs,
+        rm.pair_view,
+        rm.enrolment_funnel,
+        rm.feedback_by_role,
+    ):
         with pytest.raises(AnalysisDateError, match="after today"):
             f(pilot, as_of=later)
 

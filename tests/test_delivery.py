@@ -191,8 +191,10 @@ def test_pairs_per_health_label(sample_pilot):
     ax = res.plot()  # one bar per label, as long as its count
     assert [b.get_width() for b in ax.patches] == s.estimate.tolist()
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        "on track", "needs check in", "too early to tell"
-    ]  # fmt: skip
+        "on track",
+        "needs check in",
+        "too early to tell",
+    ]
 
 
 def test_sample_stalled_pair_needs_check_in(sample_pilot, synthetic_sample):

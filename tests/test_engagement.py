@@ -65,16 +65,24 @@ def test_did_repeated_cross_section_wooldridge_13_3(kielmc):
 def test_did_with_covariates_wooldridge_13_3(kielmc):
     cov = ["age", "agesq", "intst", "land", "area", "rooms", "baths"]
     r = difference_in_differences(
-        kielmc, outcome="rprice", group="nearinc", period="y81", covariates=cov,
+        kielmc,
+        outcome="rprice",
+        group="nearinc",
+        period="y81",
+        covariates=cov,
         cov_type="classical",
-    )  # fmt: skip
+    )
     assert r.summary.estimate.iloc[0] == pytest.approx(-14177.93, abs=0.01)
     assert r.summary.se.iloc[0] == pytest.approx(4987.27, abs=0.01)
     cov = ["age", "agesq", "lintst", "lland", "larea", "rooms", "baths"]
     r = difference_in_differences(
-        kielmc, outcome="lprice", group="nearinc", period="y81", covariates=cov,
+        kielmc,
+        outcome="lprice",
+        group="nearinc",
+        period="y81",
+        covariates=cov,
         cov_type="classical",
-    )  # fmt: skip
+    )
     assert r.summary.estimate.iloc[0] == pytest.approx(-0.132, abs=0.0005)
     assert r.summary.se.iloc[0] == pytest.approx(0.052, abs=0.0005)
 
@@ -82,9 +90,14 @@ def test_did_with_covariates_wooldridge_13_3(kielmc):
 def test_did_panel_wooldridge_jtrain(jtrain):
     j = jtrain.dropna(subset=["lscrap"])
     r = difference_in_differences(
-        j, outcome="lscrap", group="grant88", period="year", post=1988, unit="fcode",
+        j,
+        outcome="lscrap",
+        group="grant88",
+        period="year",
+        post=1988,
+        unit="fcode",
         cov_type="classical",
-    )  # fmt: skip
+    )
     s = r.summary.iloc[0]
     assert s.estimate == pytest.approx(-0.317, abs=0.0005)
     assert s.se == pytest.approx(0.164, abs=0.0005)
@@ -93,9 +106,14 @@ def test_did_panel_wooldridge_jtrain(jtrain):
     # pooled OLS on the balanced panel gives the same point estimate (saturated model)
     balanced = j[j.fcode.map(j.fcode.value_counts()) == 2]
     r2 = difference_in_differences(
-        balanced, outcome="lscrap", group="grant88", period="year", post=1988, unit="fcode",
+        balanced,
+        outcome="lscrap",
+        group="grant88",
+        period="year",
+        post=1988,
+        unit="fcode",
         unit_effects=False,
-    )  # fmt: skip
+    )
     assert r2.summary.estimate.iloc[0] == pytest.approx(s.estimate)
 
 
@@ -119,8 +137,14 @@ def test_cluster_robust_matches_statsmodels(kielmc):
 
 
 def test_wild_bootstrap_is_seeded_and_says_so(kielmc):
-    kw = dict(outcome="rprice", group="nearinc", period="y81", cluster="nbh",
-              small_sample="wild", n_boot=999)  # fmt: skip
+    kw = dict(
+        outcome="rprice",
+        group="nearinc",
+        period="y81",
+        cluster="nbh",
+        small_sample="wild",
+        n_boot=999,
+    )
     a = difference_in_differences(kielmc, **kw).summary.iloc[0]
     b = difference_in_differences(kielmc, **kw).summary.iloc[0]
     assert a.p_value == b.p_value and a.ci_low == b.ci_low
@@ -182,7 +206,7 @@ def test_engagement_index_min_items():
                 "eng1",
                 "eng2",
                 "eng3",
-            ],  # fmt: skip
+            ],
             "value": [5, 4, 3, 4, 4, 2, 2, 1, np.nan, 3],
         }
     )
@@ -246,9 +270,14 @@ def test_wild_bootstrap_coverage_few_clusters():
         y = delta * d * post + rng.normal(0, 0.4, 8)[g] * post + rng.normal(0, 1, len(g))
         df = pd.DataFrame({"y": y, "d": d, "post": post, "g": g})
         s = difference_in_differences(
-            df, outcome="y", group="d", period="post", cluster="g", small_sample="wild",
+            df,
+            outcome="y",
+            group="d",
+            period="post",
+            cluster="g",
+            small_sample="wild",
             n_boot=399,
-        ).summary.iloc[0]  # fmt: skip
+        ).summary.iloc[0]
         hits += s.ci_low <= delta <= s.ci_high
     assert 0.88 <= hits / reps <= 0.99
 
@@ -314,8 +343,10 @@ def test_pilot_engagement_recovers_truth(synthetic_sample):
     ax = r.plot()  # one point per outcome and role, at its estimate
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[:3] == [
-        "engagement_index (mentor)", "engagement_index (mentee)", "engagement_index (all)"
-    ]  # fmt: skip
+        "engagement_index (mentor)",
+        "engagement_index (mentee)",
+        "engagement_index (all)",
+    ]
     assert ax.get_lines()[0].get_xdata()[2] == pytest.approx(row.estimate)
     # no ids in the sponsor-facing summary
     assert not r.summary.astype(str).apply(lambda c: c.str.contains("E0")).any().any()
@@ -361,8 +392,12 @@ def _noise(i):
 
 def _teams_cross_section():
     """Repeated cross-sections of 12 teams, 3 of them treated, unequal team sizes."""
-    rows = [(team, int(team < 3), post) for team in range(12) for post in (0, 1)
-            for _ in range(3 + (team * 5 + post) % 4)]  # fmt: skip
+    rows = [
+        (team, int(team < 3), post)
+        for team in range(12)
+        for post in (0, 1)
+        for _ in range(3 + (team * 5 + post) % 4)
+    ]
     d = pd.DataFrame(rows, columns=["team", "treated", "post"])
     d["i"] = np.arange(len(d))
     d["x"] = ((d.i * 31) % 17) / 17
@@ -376,8 +411,11 @@ def _teams_panel():
     rows, pid = [], 0
     for team in range(12):
         for _ in range(2 + team % 3):
-            rows += [(team, int(team < 3), post, pid) for post in (0, 1)
-                     if not (post == 1 and pid % 7 == 3)]  # fmt: skip
+            rows += [
+                (team, int(team < 3), post, pid)
+                for post in (0, 1)
+                if not (post == 1 and pid % 7 == 3)
+            ]
             pid += 1
     d = pd.DataFrame(rows, columns=["team", "treated", "post", "person"])
     d["i"] = np.arange(len(d))
@@ -387,8 +425,12 @@ def _teams_panel():
 
 def _big_teams():
     """6 teams of 65 to 135 answers (2 treated): the large-cluster path."""
-    rows = [(team, int(team < 2), post) for team in range(6) for post in (0, 1)
-            for _ in range(30 + 7 * team + 5 * post)]  # fmt: skip
+    rows = [
+        (team, int(team < 2), post)
+        for team in range(6)
+        for post in (0, 1)
+        for _ in range(30 + 7 * team + 5 * post)
+    ]
     d = pd.DataFrame(rows, columns=["team", "treated", "post"])
     d["i"] = np.arange(len(d))
     d["y"] = 3 + 0.2 * d.post + 0.1 * (d.team % 5) + _noise(d.i)
@@ -409,14 +451,14 @@ CR2_R = {
         0.3268546081,
         3.1732872163,
         0.6504439848,
-    ),  # fmt: skip
+    ),
     # the same, cluster = pn$person
     "panel, unit effects, person clusters": (
         -0.1630434783,
         0.2930387574,
         12.2450769485,
         0.5879690046,
-    ),  # fmt: skip
+    ),
     # lm(y ~ treated * post, data = pn), cluster = pn$team
     "panel, pooled": (-0.1315681184, 0.2924030558, 3.2091641534, 0.6814148950),
     # lm(y ~ treated * post, data = bg), cluster = bg$team
@@ -428,14 +470,14 @@ def _cr2_case(name):
     kw = dict(outcome="y", group="treated", period="post")
     if name.startswith("cross-section"):
         x = ["x"] if name.endswith("x") else None
-        return difference_in_differences(_teams_cross_section(), cluster="team", covariates=x,
-                                         **kw)  # fmt: skip
+        return difference_in_differences(_teams_cross_section(), cluster="team", covariates=x, **kw)
     if name == "large clusters":
         return difference_in_differences(_big_teams(), cluster="team", **kw)
     pn = _teams_panel()
     if name == "panel, pooled":
-        return difference_in_differences(pn, unit="person", unit_effects=False, cluster="team",
-                                         **kw)  # fmt: skip
+        return difference_in_differences(
+            pn, unit="person", unit_effects=False, cluster="team", **kw
+        )
     cl = "team" if "team clusters" in name else None
     return difference_in_differences(pn, unit="person", cluster=cl, **kw)
 
@@ -467,14 +509,16 @@ def test_htz_joint_test_matches_clubsandwich():
     fit = fit_ols(cs.y.to_numpy(), X, names, cluster=cs.team.to_numpy())
     w = fit.wald(["treated:post", "x"])
     assert (w["statistic"], w["df2"], w["p_value"]) == (
-        pytest.approx(18.1082187901, abs=1e-8), pytest.approx(5.1166187796, abs=1e-8),
+        pytest.approx(18.1082187901, abs=1e-8),
+        pytest.approx(5.1166187796, abs=1e-8),
         pytest.approx(0.0047731919, abs=1e-9),
-    )  # fmt: skip
+    )
     w3 = fit.wald(["treated", "post", "treated:post"])
     assert (w3["statistic"], w3["df2"], w3["p_value"]) == (
-        pytest.approx(15.5077588308, abs=1e-8), pytest.approx(2.3841364687, abs=1e-8),
+        pytest.approx(15.5077588308, abs=1e-8),
+        pytest.approx(2.3841364687, abs=1e-8),
         pytest.approx(0.0425039984, abs=1e-9),
-    )  # fmt: skip
+    )
 
 
 def test_too_few_clusters_give_no_p_value_by_any_method():
@@ -488,20 +532,31 @@ def test_too_few_clusters_give_no_p_value_by_any_method():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for kw in ({}, {"small_sample": "t"}, {"small_sample": "wild", "n_boot": 199}):
-            r = difference_in_differences(two, outcome="y", group="treated", period="post",
-                                          cluster="team", **kw)  # fmt: skip
+            r = difference_in_differences(
+                two, outcome="y", group="treated", period="post", cluster="team", **kw
+            )
             s = r.summary.iloc[0]
             assert np.isfinite(s.estimate)
             assert np.isnan(s.se) and np.isnan(s.ci_low) and np.isnan(s.p_value)
-            assert any("No standard error, interval or p-value" in n and "here 1 and 1" in n
-                       for n in r.notes)  # fmt: skip
+            assert any(
+                "No standard error, interval or p-value" in n and "here 1 and 1" in n
+                for n in r.notes
+            )
         # four teams, two treated: inference (wide), and no warning from the bootstrap
         four = d[d.team.isin([0, 1, 5, 6])]
-        r = difference_in_differences(four, outcome="y", group="treated", period="post",
-                                      cluster="team", small_sample="wild", n_boot=199)  # fmt: skip
+        r = difference_in_differences(
+            four,
+            outcome="y",
+            group="treated",
+            period="post",
+            cluster="team",
+            small_sample="wild",
+            n_boot=199,
+        )
         assert np.isfinite(r.summary.p_value.iloc[0])
-        r = difference_in_differences(four, outcome="y", group="treated", period="post",
-                                      cluster="team")  # fmt: skip
+        r = difference_in_differences(
+            four, outcome="y", group="treated", period="post", cluster="team"
+        )
         s = r.summary.iloc[0]
         assert np.isfinite(s.p_value) and s.df < 3
 

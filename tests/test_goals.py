@@ -15,10 +15,19 @@ def _data():
     ep = [2, 3, 4, 4, 4, 5, 5, 5, 3, 4]
     met = [False, False, True, True, True, True, True, True, False, True]
     pid = [f"P{i}" for i in range(10)]
-    return pd.DataFrame({
-        "pair_id": pid + pid, "checkpoint": ["week6"] * 10 + ["endpoint"] * 10,
-        "progress": w6 + ep, "goal_met": [None] * 10 + met,
-    }), w6, ep, met  # fmt: skip
+    return (
+        pd.DataFrame(
+            {
+                "pair_id": pid + pid,
+                "checkpoint": ["week6"] * 10 + ["endpoint"] * 10,
+                "progress": w6 + ep,
+                "goal_met": [None] * 10 + met,
+            }
+        ),
+        w6,
+        ep,
+        met,
+    )
 
 
 def test_goal_progress_hand_checked():

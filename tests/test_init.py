@@ -135,13 +135,28 @@ def test_unmapped_columns_are_marked_todo_with_did_you_mean(tmp_path):
 
 def test_semicolon_export_and_qualtrics_rows_are_recognised(tmp_path):
     rows = [
-        {"ResponseId": "ResponseId", "ExternalReference": "External Data Reference",
-         "RecordedDate": "Recorded Date", "Q2_1": "I feel safe", "Q2_2": "Mistakes are held against me"},
-        {"ResponseId": '{"ImportId":"_recordId"}', "ExternalReference": '{"ImportId":"externalDataReference"}',
-         "RecordedDate": '{"ImportId":"recordedDate"}', "Q2_1": '{"ImportId":"QID2_1"}', "Q2_2": '{"ImportId":"QID2_2"}'},
-        {"ResponseId": "R_1", "ExternalReference": "E1", "RecordedDate": "2025-01-10 10:00:00",
-         "Q2_1": "Agree", "Q2_2": "Strongly disagree"},
-    ]  # fmt: skip
+        {
+            "ResponseId": "ResponseId",
+            "ExternalReference": "External Data Reference",
+            "RecordedDate": "Recorded Date",
+            "Q2_1": "I feel safe",
+            "Q2_2": "Mistakes are held against me",
+        },
+        {
+            "ResponseId": '{"ImportId":"_recordId"}',
+            "ExternalReference": '{"ImportId":"externalDataReference"}',
+            "RecordedDate": '{"ImportId":"recordedDate"}',
+            "Q2_1": '{"ImportId":"QID2_1"}',
+            "Q2_2": '{"ImportId":"QID2_2"}',
+        },
+        {
+            "ResponseId": "R_1",
+            "ExternalReference": "E1",
+            "RecordedDate": "2025-01-10 10:00:00",
+            "Q2_1": "Agree",
+            "Q2_2": "Strongly disagree",
+        },
+    ]
     pd.DataFrame(rows).to_csv(tmp_path / "psych_safety_pulse.csv", index=False, sep=";")
     text = starter_mapping(tmp_path)
     entry = yaml.safe_load(text)["tables"]["surveys"]

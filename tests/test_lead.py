@@ -46,8 +46,15 @@ def test_every_started_pair_once_with_its_state(view):
 
 def test_summary_counts_pairs_by_state_and_health(view):
     s = view.summary
-    assert list(s.columns[:7]) == ["metric", "state", "health", "estimate", "ci_low", "ci_high",
-                                   "p_value"]  # fmt: skip
+    assert list(s.columns[:7]) == [
+        "metric",
+        "state",
+        "health",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+    ]
     pairs = view.pairs_
     for r in s[s.metric == "pairs"].itertuples():
         assert r.estimate == (pairs.state.eq(r.state) & pairs.health.eq(r.health)).sum()

@@ -74,9 +74,17 @@ def find(ps, *, file, row=None, column=None, rule):
 
 def test_sample_is_valid_and_complete(sample_pilot):
     assert set(sample_pilot.tables) == {
-        "employees", "cohorts", "pairs", "control", "sessions", "surveys", "skills", "checkpoints", "outcomes",
+        "employees",
+        "cohorts",
+        "pairs",
+        "control",
+        "sessions",
+        "surveys",
+        "skills",
+        "checkpoints",
+        "outcomes",
         "interventions",
-    }  # fmt: skip
+    }
     q = sample_pilot.quality
     assert (q.loc[q.check == "rows read", "rows"] > 0).all()
 

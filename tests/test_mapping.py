@@ -516,8 +516,12 @@ def test_issue_example_validates(issue_example, sample_pilot, capsys):
     assert 'query "select * from mentoring.cohorts"' in capsys.readouterr().out
     pilot = load_pilot(config=issue_example / "rm-mapping.yaml", today=TODAY)
     assert list(pilot.employees.level.cat.categories) == [
-        "Associate", "Analyst", "Manager", "Director", "Vice President",
-    ]  # fmt: skip
+        "Associate",
+        "Analyst",
+        "Manager",
+        "Director",
+        "Vice President",
+    ]
     assert pilot.cohorts.cohort_id.tolist() == sample_pilot.cohorts.cohort_id.tolist()
     eng = pilot.surveys
     native = sample_pilot.surveys[sample_pilot.surveys.survey == "engagement"]

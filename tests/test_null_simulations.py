@@ -116,9 +116,11 @@ def test_attrition_difference_holds_its_level(samples):
         for d, e, g, _ in samples:
             fit = types.SimpleNamespace(
                 arguments={"alpha": ALPHA, "conf_type": "log"},
-                km_={"treated": km_table(d[g == 1], e[g == 1]),
-                     "control": km_table(d[g == 0], e[g == 0])},
-            )  # fmt: skip
+                km_={
+                    "treated": km_table(d[g == 1], e[g == 1]),
+                    "control": km_table(d[g == 0], e[g == 0]),
+                },
+            )
             a = RetentionResult.attrition_at(fit, h)
             rej.append(a["p_value"] < ALPHA)
             assert (a["p_value"] < ALPHA) == (a["ci_low"] > 0 or a["ci_high"] < 0)
@@ -151,8 +153,9 @@ def test_rmst_difference_holds_its_level(samples):
         r0, s0 = rmst_survrm2(km_table(d[g == 0], e[g == 0]), tau)
         wald.append(normal_ci(r1 - r0, np.hypot(s1, s0), ALPHA)[2] < ALPHA)
     rej, zero, wald = np.array(rej), np.array(zero), np.array(wald)
-    print("rmst", rej.mean(), rej[zero].mean(), zero.mean(), "survRM2", wald.mean(),
-          wald[zero].mean())  # fmt: skip
+    print(
+        "rmst", rej.mean(), rej[zero].mean(), zero.mean(), "survRM2", wald.mean(), wald[zero].mean()
+    )
     assert rej.mean() <= 0.07
     assert rej[zero].mean() <= 0.07
     assert wald[zero].mean() > 0.15  # what the fix replaced
@@ -183,9 +186,11 @@ def test_did_with_three_treated_teams_of_twelve_holds_its_level():
             difference_in_differences(d, cov_type="cluster", **kw).summary.p_value.iloc[0] < ALPHA
         )
         rej["wild"].append(
-            difference_in_differences(d, small_sample="wild", n_boot=399, **kw)
-            .summary.p_value.iloc[0] < ALPHA
-        )  # fmt: skip
+            difference_in_differences(
+                d, small_sample="wild", n_boot=399, **kw
+            ).summary.p_value.iloc[0]
+            < ALPHA
+        )
     rates = {k: float(np.mean(v)) for k, v in rej.items()}
     print("did", rates)
     assert rates["cr2"] <= 0.07

@@ -35,9 +35,17 @@ def organisation(*, small: int | None = 3, seed: int = 7, running: int = 0, **kw
     that many pairs (and two controls per pair)."""
     from rm_analytics.data.synthetic import generate
 
-    gen = generate(n_employees=600, n_cohorts=3, pairs_per_cohort=10, seed=seed,
-                   running_cohorts=running, unsafe_pairs=0, stalled_pairs=0, conflict_pairs=0,
-                   **kw)  # fmt: skip
+    gen = generate(
+        n_employees=600,
+        n_cohorts=3,
+        pairs_per_cohort=10,
+        seed=seed,
+        running_cohorts=running,
+        unsafe_pairs=0,
+        stalled_pairs=0,
+        conflict_pairs=0,
+        **kw,
+    )
     if small is not None:
         t = {k: v.copy() for k, v in gen.tables.items()}
         p = t["pairs"]
@@ -167,26 +175,38 @@ def test_linked_counts_are_hidden_together():
 def test_a_breakdown_with_an_overall_row_hides_a_second_part():
     """Engagement by role with "all participants": mentors (3) hidden, and the mentees too,
     since all minus mentees would give the mentors."""
-    s = pd.DataFrame({
-        "outcome": ["eng"] * 3 + ["intent"] * 3,
-        "role": ["mentor", "mentee", "all"] * 2,
-        "estimate": [0.1, 0.2, 0.15, 0.3, 0.1, 0.2],
-        "ci_low": [-0.2, 0.0, 0.0, 0.0, -0.1, 0.0],
-        "ci_high": [0.4, 0.4, 0.3, 0.6, 0.3, 0.4],
-        "n_treated": [3, 20, 23, 8, 20, 28],
-        "n_control": [40] * 6,
-    })  # fmt: skip
-    hidden = PrivacyPolicy(K).rows("engagement", s, id_cols=["outcome", "role"],
-                                   n_cols=["n_treated", "n_control"],
-                                   parts={"all": ["mentor", "mentee"]}, part_col="role",
-                                   line_cols=["outcome"])  # fmt: skip
+    s = pd.DataFrame(
+        {
+            "outcome": ["eng"] * 3 + ["intent"] * 3,
+            "role": ["mentor", "mentee", "all"] * 2,
+            "estimate": [0.1, 0.2, 0.15, 0.3, 0.1, 0.2],
+            "ci_low": [-0.2, 0.0, 0.0, 0.0, -0.1, 0.0],
+            "ci_high": [0.4, 0.4, 0.3, 0.6, 0.3, 0.4],
+            "n_treated": [3, 20, 23, 8, 20, 28],
+            "n_control": [40] * 6,
+        }
+    )
+    hidden = PrivacyPolicy(K).rows(
+        "engagement",
+        s,
+        id_cols=["outcome", "role"],
+        n_cols=["n_treated", "n_control"],
+        parts={"all": ["mentor", "mentee"]},
+        part_col="role",
+        line_cols=["outcome"],
+    )
     assert hidden.tolist() == [True, True, False, False, False, False]
     # one part only (the other missing): the overall row would be that part, so it goes too
     one = s[s.role != "mentee"].reset_index(drop=True)
-    hidden = PrivacyPolicy(K).rows("engagement", one, id_cols=["outcome", "role"],
-                                   n_cols=["n_treated", "n_control"],
-                                   parts={"all": ["mentor", "mentee"]}, part_col="role",
-                                   line_cols=["outcome"])  # fmt: skip
+    hidden = PrivacyPolicy(K).rows(
+        "engagement",
+        one,
+        id_cols=["outcome", "role"],
+        n_cols=["n_treated", "n_control"],
+        parts={"all": ["mentor", "mentee"]},
+        part_col="role",
+        line_cols=["outcome"],
+    )
     assert hidden.tolist() == [True, True, False, False]
 
 
@@ -374,8 +394,16 @@ def test_two_runs_differing_by_one_exit_show_no_count_date_or_step_of_it():
         if m.unit in ("people", "count"):
             assert (m.display, m.n) == (mb[key].display, mb[key].n), key
     changed = {k for k in ma if ma[k].display != mb[k].display}
-    follow_up = ("retention", "hazard", "roi", "break_even", "synthesis", "sequential",
-                 "probability_benefit_retention", "promotion")  # fmt: skip
+    follow_up = (
+        "retention",
+        "hazard",
+        "roi",
+        "break_even",
+        "synthesis",
+        "sequential",
+        "probability_benefit_retention",
+        "promotion",
+    )
     assert "retention_participants" in changed
     assert changed <= {k for k in ma if k.startswith(follow_up)}, changed
     text = visible(rb)

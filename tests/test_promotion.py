@@ -49,10 +49,27 @@ def test_rate_ratio_coverage_simulation():
 
 
 def test_promotion_rates_generic():
-    df = pd.DataFrame({"g": [1] * 6 + [0] * 6, "fu": [2.0] * 12,
-                       "k": [1, 0, 2, 0, 1, 0, 0, 0, 1, 0, 0, 0],
-                       "first": [0.5, np.nan, 1.0, np.nan, 1.5, np.nan,
-                                 np.nan, np.nan, 1.2, np.nan, np.nan, np.nan]})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "g": [1] * 6 + [0] * 6,
+            "fu": [2.0] * 12,
+            "k": [1, 0, 2, 0, 1, 0, 0, 0, 1, 0, 0, 0],
+            "first": [
+                0.5,
+                np.nan,
+                1.0,
+                np.nan,
+                1.5,
+                np.nan,
+                np.nan,
+                np.nan,
+                1.2,
+                np.nan,
+                np.nan,
+                np.nan,
+            ],
+        }
+    )
     r = promotion_rates(df, group="g", followup="fu", events="k", first_event="first")
     rate = r.summary[r.summary.metric.eq("rate")].set_index("group")
     assert rate.loc["treated", "estimate"] == pytest.approx(4 / 12)
@@ -90,8 +107,15 @@ def test_pilot_promotion_recovers_rate_ratio():
     control. Several cohorts for precision."""
     from rm_analytics.data.synthetic import generate
 
-    s = generate(seed=4, n_employees=6000, n_cohorts=6, pairs_per_cohort=40, unsafe_pairs=0,
-                 stalled_pairs=0, conflict_pairs=0)  # fmt: skip
+    s = generate(
+        seed=4,
+        n_employees=6000,
+        n_cohorts=6,
+        pairs_per_cohort=40,
+        unsafe_pairs=0,
+        stalled_pairs=0,
+        conflict_pairs=0,
+    )
     r = pilot_promotion(s.to_pilot(), control="eligible", role="both")
     rr = r.row(metric="rate_ratio")
     truth = s.truth["promotion_hazard_ratio"]

@@ -13,8 +13,12 @@ from rm_analytics.stats.intervals import mean_ci, wilson_ci
 def _form(n=8):
     rows = []
     for i in range(n):
-        base = {"respondent_id": f"E{i}", "survey": "feedback", "wave": "endpoint",
-                "pair_id": f"P{i // 2}"}  # fmt: skip
+        base = {
+            "respondent_id": f"E{i}",
+            "survey": "feedback",
+            "wave": "endpoint",
+            "pair_id": f"P{i // 2}",
+        }
         rows += [
             {**base, "item": "progress", "value": float(1 + i % 5), "text": None},
             {**base, "item": "safety", "value": float(5 - i % 3), "text": None},

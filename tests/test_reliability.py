@@ -227,8 +227,12 @@ def test_confidential_sets_are_private_and_others_follow_the_umask(tmp_path):
 def test_sweep_removes_leftovers_of_dead_processes_only(tmp_path):
     out = tmp_path / "out"
     _publish(out, "r", "good")
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead_pid = int(dead.stdout)
     base = out / STORE / "r"
     stale = base / f".staging-20260101T000000000000Z-{dead_pid}-abcd"
@@ -419,8 +423,13 @@ def test_sigterm_stops_a_parallel_run_and_keeps_the_last_good_sets(hostile_run):
     token = secrets.token_hex(6)
     env = dict(os.environ, RM_TEST_RUN=token)
     args = ["report", "--data", str(data), "--out", str(out), "--cohort", "each", "--jobs", "2"]
-    p = subprocess.Popen([*CLI, *args, "--today", "2026-09-30", "--quiet"], env=env,
-                         stderr=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+    p = subprocess.Popen(
+        [*CLI, *args, "--today", "2026-09-30", "--quiet"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
 
     def kernels():
         return [c for _, c in marked_processes(token) if "ipykernel_launcher" in c]
@@ -449,8 +458,9 @@ def test_sigkill_of_the_parent_ends_workers_and_kernels(tmp_path, sample_dir):
     token = secrets.token_hex(6)
     env = dict(os.environ, RM_TEST_RUN=token)
     args = ["report", "--data", str(sample_dir), "--out", str(out), "--cohort", "each"]
-    p = subprocess.Popen([*CLI, *args, "--jobs", "2", "--quiet"], env=env,
-                         stderr=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+    p = subprocess.Popen(
+        [*CLI, *args, "--jobs", "2", "--quiet"], env=env, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
     assert wait_until(
         lambda: len([c for _, c in marked_processes(token) if "ipykernel_launcher" in c]) == 2,
         120,
@@ -488,8 +498,11 @@ def test_timeout_accepts_fractions_and_keeps_the_failed_notebook(
         folder = tmp_path / f"nb-{sleep}"
         folder.mkdir()
         nb = nbformat.v4.new_notebook()
-        nb.cells = [params, nbformat.v4.new_code_cell(f"import time\ntime.sleep({sleep})"),
-                    nbformat.v4.new_code_cell(publish_cell)]  # fmt: skip
+        nb.cells = [
+            params,
+            nbformat.v4.new_code_cell(f"import time\ntime.sleep({sleep})"),
+            nbformat.v4.new_code_cell(publish_cell),
+        ]
         nb.metadata = src.metadata
         nbformat.write(nb, str(folder / "sponsor_report.ipynb"))
         return folder
@@ -508,8 +521,11 @@ def test_timeout_accepts_fractions_and_keeps_the_failed_notebook(
     failed = out / "sponsor-report.failed.ipynb"
     assert f"failed notebook kept at {failed}" in err
     nb = nbformat.read(str(failed), as_version=4)
-    timed_out = [c for c in nb.cells if any(o.get("ename") == "CellTimeoutError"
-                                             for o in c.get("outputs", []))]  # fmt: skip
+    timed_out = [
+        c
+        for c in nb.cells
+        if any(o.get("ename") == "CellTimeoutError" for o in c.get("outputs", []))
+    ]
     assert len(timed_out) == 1 and "time.sleep(1.8)" in timed_out[0].source
     assert {k: v for k, v in published(out).items() if k != failed.name} == good
 
@@ -542,10 +558,24 @@ def test_file_size_limit_exits_2_and_keeps_the_last_good_report(hostile_run):
 
     cohort = ids["C01"]
     res = subprocess.run(
-        [*CLI, "report", "--data", str(data), "--out", str(out), "--cohort", cohort,
-         "--today", "2026-09-30", "--quiet"],
-        capture_output=True, text=True, cwd=ROOT, preexec_fn=limit,
-    )  # fmt: skip
+        [
+            *CLI,
+            "report",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--cohort",
+            cohort,
+            "--today",
+            "2026-09-30",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=limit,
+    )
     assert res.returncode == 2, res.stderr
     name = report_names("sponsor-report", [cohort])[cohort]
     assert f"cannot write {name}.html in {out}: File too large" in res.stderr

@@ -41,9 +41,17 @@ class FakeRetention:
 
 def _a(diff, lo, hi, p=0.3, treated=0.0):
     return dict(
-        treated=treated, control=treated + diff, difference=diff, ci_low=lo, ci_high=hi,
-        p_value=p, n_treated=24, n_control=48, ci_method="mover", p_method="exact test",
-    )  # fmt: skip
+        treated=treated,
+        control=treated + diff,
+        difference=diff,
+        ci_low=lo,
+        ci_high=hi,
+        p_value=p,
+        n_treated=24,
+        n_control=48,
+        ci_method="mover",
+        p_method="exact test",
+    )
 
 
 NAN = float("nan")

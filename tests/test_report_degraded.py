@@ -41,7 +41,7 @@ CASES = {
             "engagement",
             "promotion",
         },
-    ),  # fmt: skip
+    ),
 }
 
 

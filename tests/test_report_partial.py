@@ -18,8 +18,14 @@ def _small_pilot(tmp_path: Path, sample_dir: Path, case: str) -> tuple[Path, dic
     if case == "one_pair":
         from rm_analytics.data.synthetic import generate
 
-        gen = generate(n_employees=300, n_cohorts=1, pairs_per_cohort=1, unsafe_pairs=0,
-                       stalled_pairs=0, conflict_pairs=0)  # fmt: skip
+        gen = generate(
+            n_employees=300,
+            n_cohorts=1,
+            pairs_per_cohort=1,
+            unsafe_pairs=0,
+            stalled_pairs=0,
+            conflict_pairs=0,
+        )
         gen.write(data)
         return data, {"today": gen.params.as_of}
     shutil.copytree(sample_dir, data)
@@ -94,7 +100,12 @@ def _power_without_privacy(data, today: str) -> None:
 
     pilot = load_pilot(data, today=today)
     day = pilot.snapshot_date()
-    ctx = SectionContext(pilot.as_of(day), ReportParameters(data=str(data)),
-                         MetricsCollector(min_cell_size=None), "sponsor", pd.Timestamp(day))  # fmt: skip
+    ctx = SectionContext(
+        pilot.as_of(day),
+        ReportParameters(data=str(data)),
+        MetricsCollector(min_cell_size=None),
+        "sponsor",
+        pd.Timestamp(day),
+    )
     res = power_section(ctx)
     assert "could not reliably detect" in " ".join(" ".join(res.text).split())

@@ -65,8 +65,14 @@ def test_summary_columns_in_the_contract_order():
 
     s = pd.DataFrame(columns=["se", "n", "estimate", "role", "metric", "p_value", "method"])
     assert list(tidy(s, ["group", "role"]).columns) == [
-        "metric", "role", "estimate", "p_value", "n", "se", "method"
-    ]  # fmt: skip
+        "metric",
+        "role",
+        "estimate",
+        "p_value",
+        "n",
+        "se",
+        "method",
+    ]
 
 
 def test_roles_have_one_spelling_and_the_old_one_still_works():

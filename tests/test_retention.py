@@ -32,16 +32,35 @@ def test_summary_contract_and_attrition_at():
     res = compare_retention(d, duration="months", event="left", group="grp", horizons=[6, 12])
     s = res.summary
     assert list(s.columns) == SUMMARY_COLUMNS
-    assert set(s.metric) == {"hazard_ratio", "logrank", "retention", "attrition",
-                             "cumulative_incidence", "rmst", "rmst_difference", "exact_test"}  # fmt: skip
+    assert set(s.metric) == {
+        "hazard_ratio",
+        "logrank",
+        "retention",
+        "attrition",
+        "cumulative_incidence",
+        "rmst",
+        "rmst_difference",
+        "exact_test",
+    }
     assert set(s.group) == {"treated", "control", "treated vs control"}
     ret = res.row(metric="retention", group="treated", horizon=12)
     att = res.row(metric="attrition", group="treated", horizon=12)
     assert att.estimate == pytest.approx(1 - ret.estimate)
     assert att.ci_low == pytest.approx(1 - ret.ci_high)
     a = res.attrition_at(12)
-    assert set(a) == {"treated", "control", "difference", "se_difference", "ci_low", "ci_high",
-                      "p_value", "p_method", "ci_method", "n_treated", "n_control"}  # fmt: skip
+    assert set(a) == {
+        "treated",
+        "control",
+        "difference",
+        "se_difference",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_method",
+        "ci_method",
+        "n_treated",
+        "n_control",
+    }
     assert a["difference"] == pytest.approx(a["control"] - a["treated"])
     assert a["ci_low"] < a["difference"] < a["ci_high"]
     assert a["n_treated"] == 60
@@ -71,8 +90,9 @@ def test_few_events_not_adjusted_and_bad_input_errors():
         x=lambda f: pd.Categorical(np.arange(len(f)) % 4)
     )
     assert d.left.sum() < 5 * 4  # fewer than 5 events per parameter (treated + 3 dummies)
-    res = compare_retention(d, duration="months", event="left", group="grp",
-                            covariates=["x"], horizons=[12])  # fmt: skip
+    res = compare_retention(
+        d, duration="months", event="left", group="grp", covariates=["x"], horizons=[12]
+    )
     assert any("not adjusted for x" in n for n in res.notes)
     assert res.cox_ is not None and res.cox_.coef.size == 1
     with pytest.raises(KeyError, match="nope"):
@@ -140,14 +160,16 @@ def test_matching_balance_on_sample(sample_pilot):
 def test_exact_matching_on_department(sample_pilot):
     """Controls share their participant's department; the departments balance exactly and a
     participant without a control in their department is counted, not silently dropped."""
-    res = pilot_retention(sample_pilot, control="matched", population="mentee",
-                          exact=("department",))  # fmt: skip
+    res = pilot_retention(
+        sample_pilot, control="matched", population="mentee", exact=("department",)
+    )
     f = res.frame_
     dept_of_set = f.loc[f.treated == 1].set_index("match_set").department.astype(str)
     ctrl = f.loc[f.treated == 0]
     assert len(ctrl) > 0
-    assert (ctrl.department.astype(str).to_numpy() ==
-            ctrl.match_set.map(dept_of_set).to_numpy()).all()  # fmt: skip
+    assert (
+        ctrl.department.astype(str).to_numpy() == ctrl.match_set.map(dept_of_set).to_numpy()
+    ).all()
     bal = res.balance_.set_index("metric")
     dept = bal.loc[bal.index.str.startswith("department=")]
     assert np.allclose(dept.smd_after, 0)
@@ -156,8 +178,10 @@ def test_exact_matching_on_department(sample_pilot):
     left_out = int(everyone.treated.sum() - f.treated.sum())
     assert not any("had no control" in n for n in everyone.attrs["notes"])
     assert left_out > 0  # the sample's small departments leave some mentees without a control
-    assert any(f"{left_out} participant(s) had no control" in n and "same department" in n
-               for n in res.notes)  # fmt: skip
+    assert any(
+        f"{left_out} participant(s) had no control" in n and "same department" in n
+        for n in res.notes
+    )
     with pytest.raises(ValueError, match="nearest"):
         pilot_retention(sample_pilot, control="ipw", population="mentee", exact=("department",))
 
@@ -190,12 +214,14 @@ def test_matching_scales_to_100k_candidates():
 
     rng = np.random.default_rng(0)
     n = 100_000
-    df = pd.DataFrame({
-        "x": rng.normal(size=n),
-        "dept": pd.Categorical(rng.choice(list("ABCDEFGH"), n)),
-        "cohort": rng.choice(["c1", "c2", "c3"], n),
-        "id": np.arange(n),
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "dept": pd.Categorical(rng.choice(list("ABCDEFGH"), n)),
+            "cohort": rng.choice(["c1", "c2", "c3"], n),
+            "id": np.arange(n),
+        }
+    )
     p = 1 / (1 + np.exp(-(-6 + 0.8 * df.x)))
     df["treated"] = (rng.random(n) < p).astype(int)
     t0 = time.perf_counter()
@@ -310,8 +336,9 @@ def test_attrition_difference_p_value_and_interval_agree():
     dur = np.minimum(rng.exponential(30, n_t + n_c), 14.0)
     g = np.r_[np.ones(n_t), np.zeros(n_c)].astype(int)
     df = pd.DataFrame({"t": dur, "e": (dur < 14).astype(int), "g": g})
-    plain = compare_retention(df, duration="t", event="e", group="g", horizons=[6, 12],
-                              conf_type="plain", ph_check=False)  # fmt: skip
+    plain = compare_retention(
+        df, duration="t", event="e", group="g", horizons=[6, 12], conf_type="plain", ph_check=False
+    )
     a = plain.attrition_at(12)
     assert a["ci_method"] == "mover" and a["p_method"] == "mover inversion"
     z = a["difference"] / a["se_difference"]
@@ -322,8 +349,15 @@ def test_attrition_difference_p_value_and_interval_agree():
     none_left = df.assign(e=np.where(df.g == 1, 0, df.e))
     for conf_type in ("log", "log-log", "plain"):
         for data in (df, none_left):
-            res = compare_retention(data, duration="t", event="e", group="g", horizons=[6, 12],
-                                    conf_type=conf_type, ph_check=False)  # fmt: skip
+            res = compare_retention(
+                data,
+                duration="t",
+                event="e",
+                group="g",
+                horizons=[6, 12],
+                conf_type=conf_type,
+                ph_check=False,
+            )
             for h in (6, 12, 9):
                 a0 = res.attrition_at(h)
                 excludes = not a0["ci_low"] <= 0 <= a0["ci_high"]
@@ -332,8 +366,9 @@ def test_attrition_difference_p_value_and_interval_agree():
                 from rm_analytics.stats.survival import mover_difference
 
                 if 1e-12 < a0["p_value"] < 1:
-                    b = mover_difference(res.km_["treated"], res.km_["control"], h,
-                                          a0["p_value"], conf_type)  # fmt: skip
+                    b = mover_difference(
+                        res.km_["treated"], res.km_["control"], h, a0["p_value"], conf_type
+                    )
                     assert min(abs(b[0]), abs(b[1])) < 1e-8
                 # the group intervals are those of the summary (the result's conf_type)
                 r = res.row(metric="retention", group="control", horizon=h) if h != 9 else None

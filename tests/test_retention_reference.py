@@ -142,8 +142,9 @@ def test_stratified_cox_and_logrank_match_lifelines(rossi):
     from lifelines import CoxPHFitter
 
     cols = ["fin", "age", "prio"]
-    cph = CoxPHFitter().fit(rossi[[*cols, "race", "week", "arrest"]], "week", "arrest",
-                            strata=["race"])  # fmt: skip
+    cph = CoxPHFitter().fit(
+        rossi[[*cols, "race", "week", "arrest"]], "week", "arrest", strata=["race"]
+    )
     fit = cox_efron(rossi.week, rossi.arrest, rossi[cols].to_numpy(), strata=rossi.race)
     np.testing.assert_allclose(fit.coef, cph.params_.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(fit.se, cph.standard_errors_.to_numpy(), atol=1e-6)
@@ -159,11 +160,13 @@ def test_robust_variance_matches_lifelines_without_ties(rossi):
     from lifelines import CoxPHFitter
 
     rng = np.random.default_rng(3)
-    d = rossi.assign(week=rossi.week + rng.uniform(0, 0.5, len(rossi)),
-                     w=rng.uniform(0.5, 2, len(rossi)))  # fmt: skip
+    d = rossi.assign(
+        week=rossi.week + rng.uniform(0, 0.5, len(rossi)), w=rng.uniform(0.5, 2, len(rossi))
+    )
     cols = ["fin", "age", "prio"]
-    cph = CoxPHFitter().fit(d[[*cols, "week", "arrest", "w"]], "week", "arrest",
-                            weights_col="w", robust=True)  # fmt: skip
+    cph = CoxPHFitter().fit(
+        d[[*cols, "week", "arrest", "w"]], "week", "arrest", weights_col="w", robust=True
+    )
     fit = cox_efron(d.week, d.arrest, d[cols].to_numpy(), weights=d.w, robust=True)
     np.testing.assert_allclose(fit.coef, cph.params_.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(fit.se, cph.standard_errors_.to_numpy(), rtol=1e-6)
@@ -257,11 +260,59 @@ def test_aalen_johansen_matches_lifelines_without_ties():
 #   ix <- sapply(hs, function(h) max(which(c(0, fm$time) <= h)))
 #   sqrt(colSums(rowsum(w * fm$influence.pstate[, ix, 2], cl)^2))
 #                                   0.0818241297 0.1022997774 0.1345649614   (clustered)
-W_T = [4.3, 7.6, 6.2, 6.2, 9.5, 3.5, 13.1, 6.2, 0.3, 6.6, 2.9, 4.2, 1, 8.2, 21.3, 5, 2, 3.4, 9.9,
-       6.4, 11.5, 0.6, 6.7, 6.2]  # fmt: skip
+W_T = [
+    4.3,
+    7.6,
+    6.2,
+    6.2,
+    9.5,
+    3.5,
+    13.1,
+    6.2,
+    0.3,
+    6.6,
+    2.9,
+    4.2,
+    1,
+    8.2,
+    21.3,
+    5,
+    2,
+    3.4,
+    9.9,
+    6.4,
+    11.5,
+    0.6,
+    6.7,
+    6.2,
+]
 W_CAUSE = [0, 0, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 2, 0, 0, 2, 1, 1]
-W_W = [1.73, 0.88, 0.71, 0.8, 1.22, 0.76, 1.59, 2.91, 2.3, 1.14, 1.13, 2.41, 2.93, 1.96, 0.99,
-       1.51, 0.73, 1.47, 2.7, 0.85, 1.49, 2.01, 2.86, 2]  # fmt: skip
+W_W = [
+    1.73,
+    0.88,
+    0.71,
+    0.8,
+    1.22,
+    0.76,
+    1.59,
+    2.91,
+    2.3,
+    1.14,
+    1.13,
+    2.41,
+    2.93,
+    1.96,
+    0.99,
+    1.51,
+    0.73,
+    1.47,
+    2.7,
+    0.85,
+    1.49,
+    2.01,
+    2.86,
+    2,
+]
 
 
 def test_weighted_km_rmst_cif_use_the_robust_variance_as_r():
@@ -299,11 +350,26 @@ def test_weighted_km_rmst_cif_use_the_robust_variance_as_r():
 
 def test_compare_retention_with_ipw_weights_reports_robust_ses():
     t, c, w = np.array(W_T), np.array(W_CAUSE), np.array(W_W)
-    d = pd.DataFrame({"t": np.r_[t, t], "e": np.r_[c == 1, c == 1].astype(int),
-                      "comp": np.r_[c == 2, c == 2].astype(int), "g": np.repeat([1, 0], 24),
-                      "w": np.r_[np.ones(24), w]})  # fmt: skip
-    res = compare_retention(d, duration="t", event="e", group="g", weights="w", competing="comp",
-                            horizons=[6.2], tau=9, ph_check=False)  # fmt: skip
+    d = pd.DataFrame(
+        {
+            "t": np.r_[t, t],
+            "e": np.r_[c == 1, c == 1].astype(int),
+            "comp": np.r_[c == 2, c == 2].astype(int),
+            "g": np.repeat([1, 0], 24),
+            "w": np.r_[np.ones(24), w],
+        }
+    )
+    res = compare_retention(
+        d,
+        duration="t",
+        event="e",
+        group="g",
+        weights="w",
+        competing="comp",
+        horizons=[6.2],
+        tau=9,
+        ph_check=False,
+    )
     assert res.row(metric="retention", group="control", horizon=6.2).se == pytest.approx(
         0.12231988171, abs=1e-9
     )

@@ -248,8 +248,13 @@ def test_roi_from_retention_on_a_group_without_exits():
     rng = np.random.default_rng(2)
     n_t, n_c = 20, 60
     dur = np.r_[np.full(n_t, 14.0), np.minimum(rng.exponential(40, n_c), 14.0)]
-    df = pd.DataFrame({"t": dur, "e": np.r_[np.zeros(n_t), (dur[n_t:] < 14).astype(int)],
-                       "g": np.r_[np.ones(n_t), np.zeros(n_c)].astype(int)})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "t": dur,
+            "e": np.r_[np.zeros(n_t), (dur[n_t:] < 14).astype(int)],
+            "g": np.r_[np.ones(n_t), np.zeros(n_c)].astype(int),
+        }
+    )
     res = compare_retention(df, duration="t", event="e", group="g", horizons=[12])
     a = res.attrition_at(12)
     assert a["ci_method"] == "mover" and a["treated"] == 0
@@ -417,12 +422,18 @@ def tiny_pilot(salary_s2=103_200.0, with_sessions=True):
     sessions = pd.DataFrame(
         {
             "pair_id": ["P1", "P1", "P1", "P2", "P2", "P2"],
-            "date": ["2024-01-10", "2024-01-24", "2024-02-07", "2024-01-11", "2024-01-25",
-                     "2024-03-20"],
+            "date": [
+                "2024-01-10",
+                "2024-01-24",
+                "2024-02-07",
+                "2024-01-11",
+                "2024-01-25",
+                "2024-03-20",
+            ],
             "duration_minutes": [60, 90, None, 30, None, 60],
             "status": ["held", "held", "cancelled", "held", "no_show", "held"],
         }
-    )  # fmt: skip
+    )
     frames = dict(employees=employees, cohorts=cohorts, pairs=pairs)
     if with_sessions:
         frames["sessions"] = sessions
@@ -462,8 +473,9 @@ def test_program_costs_rate_options():
     assert amounts(c)["mentor session time"] == pytest.approx((2.5 + 1.5) * 10)
     assert c.total == pytest.approx(2 * 4 * 10)
     lv = {"L1": 20, "L3": 30, "L5": 40, "L6": 50}
-    c2 = R.program_costs(p, hourly_rate=lv, kickoff_hours=1, coordinator_hours=2,
-                         coordinator_rate=100)  # fmt: skip
+    c2 = R.program_costs(
+        p, hourly_rate=lv, kickoff_hours=1, coordinator_hours=2, coordinator_rate=100
+    )
     a = amounts(c2)
     assert a["mentee session time"] == pytest.approx(2.5 * 40 + 1.5 * 50)
     assert a["kickoff training"] == pytest.approx(20 + 20 + 40 + 50)

@@ -358,10 +358,20 @@ def test_alpha_per_wave_with_reverse_scoring_and_listwise_deletion():
 #   # negatively correlated with the total scale and probably should be reversed.
 #   a$total$raw_alpha -> -1.854110613; a$item.stats$r.drop -> -0.9323 0.3558 -0.9245 0.4762
 #   -0.7814 0.3295 0.5925
-MISKEYED = [[1, 6, 2, 7, 1, 7, 7], [7, 1, 5, 2, 7, 1, 2], [2, 5, 3, 6, 4, 5, 6],
-            [4, 4, 4, 2, 3, 3, 3], [4, 4, 4, 3, 4, 4, 5], [3, 4, 3, 4, 4, 5, 5],
-            [6, 2, 6, 1, 5, 2, 1], [4, 4, 3, 3, 4, 5, 5], [6, 3, 4, 3, 3, 3, 4],
-            [1, 7, 1, 7, 1, 7, 7], [3, 6, 3, 4, 4, 4, 6], [5, 4, 4, 4, 4, 3, 3]]  # fmt: skip
+MISKEYED = [
+    [1, 6, 2, 7, 1, 7, 7],
+    [7, 1, 5, 2, 7, 1, 2],
+    [2, 5, 3, 6, 4, 5, 6],
+    [4, 4, 4, 2, 3, 3, 3],
+    [4, 4, 4, 3, 4, 4, 5],
+    [3, 4, 3, 4, 4, 5, 5],
+    [6, 2, 6, 1, 5, 2, 1],
+    [4, 4, 3, 3, 4, 5, 5],
+    [6, 3, 4, 3, 3, 3, 4],
+    [1, 7, 1, 7, 1, 7, 7],
+    [3, 6, 3, 4, 4, 4, 6],
+    [5, 4, 4, 4, 4, 3, 3],
+]
 
 
 def test_negative_alpha_names_the_items_that_look_mis_keyed():
@@ -813,9 +823,14 @@ def test_small_groups_keep_their_numbers_and_the_report_hides_them():
     assert np.isfinite(mentors_mid.estimate) and mentors_mid.n == 4
     assert res.row(metric="mean_safety", wave="midpoint", role="mentee").n == 6
     s = res.summary[res.summary.metric == "mean_safety"]
-    hidden = PrivacyPolicy(5).rows("safety", s, id_cols=["wave", "role"],
-                                   parts={"both": ["mentor", "mentee"]}, part_col="role",
-                                   line_cols=["wave"])  # fmt: skip
+    hidden = PrivacyPolicy(5).rows(
+        "safety",
+        s,
+        id_cols=["wave", "role"],
+        parts={"both": ["mentor", "mentee"]},
+        part_col="role",
+        line_cols=["wave"],
+    )
     mid = s.wave == "midpoint"
     assert hidden[mid & (s.role == "mentor")].all() and hidden[mid & (s.role == "mentee")].all()
     assert not hidden[mid & (s.role == "both")].any()

@@ -84,8 +84,13 @@ def test_wilcoxon_follows_r_defaults_with_zeros_and_ties(d, ref):
 def test_identical_changes_give_no_interval_and_say_why():
     """Every pair improved by exactly 1 point: R's t.test(d) stops ("data are essentially
     constant"); no zero-width interval, no t-test, no d_z, and a note."""
-    df = pd.DataFrame({"id": list(range(6)) * 2, "phase": ["pre"] * 6 + ["post"] * 6,
-                       "score": [2, 3, 3, 4, 2, 3] + [3, 4, 4, 5, 3, 4]})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "id": list(range(6)) * 2,
+            "phase": ["pre"] * 6 + ["post"] * 6,
+            "score": [2, 3, 3, 4, 2, 3] + [3, 4, 4, 5, 3, 4],
+        }
+    )
     r = prepost(df, id="id", phase="phase", score="score")
     s = r.summary.iloc[0]
     assert s.estimate == pytest.approx(1.0)
@@ -104,8 +109,9 @@ def test_hedges_correction_exact_and_undefined_with_two_pairs():
     for df, j in ref.items():
         assert hedges_j(df) == pytest.approx(j, abs=1e-11)
     assert np.isnan(hedges_j(1))
-    two = pd.DataFrame({"id": [1, 2, 1, 2], "phase": ["pre", "pre", "post", "post"],
-                        "score": [3.0, 4.0, 5.0, 7.0]})  # fmt: skip
+    two = pd.DataFrame(
+        {"id": [1, 2, 1, 2], "phase": ["pre", "pre", "post", "post"], "score": [3.0, 4.0, 5.0, 7.0]}
+    )
     r = prepost(two, id="id", phase="phase", score="score")
     s = r.summary.iloc[0]
     assert np.isnan(s.hedges_g_av)
@@ -113,8 +119,13 @@ def test_hedges_correction_exact_and_undefined_with_two_pairs():
     # R: t.test(c(5, 7), c(3, 4), paired = TRUE)$conf.int -> -3.853102 8.853102
     assert s.ci_low == pytest.approx(-3.853102, abs=1e-6)
     assert s.ci_high == pytest.approx(8.853102, abs=1e-6)
-    three = pd.DataFrame({"id": [1, 2, 3] * 2, "phase": ["pre"] * 3 + ["post"] * 3,
-                          "score": [3.0, 4.0, 2.0, 5.0, 7.0, 4.0]})  # fmt: skip
+    three = pd.DataFrame(
+        {
+            "id": [1, 2, 3] * 2,
+            "phase": ["pre"] * 3 + ["post"] * 3,
+            "score": [3.0, 4.0, 2.0, 5.0, 7.0, 4.0],
+        }
+    )
     s3 = prepost(three, id="id", phase="phase", score="score").summary.iloc[0]
     sd_av = (np.std([3, 4, 2], ddof=1) + np.std([5, 7, 4], ddof=1)) / 2
     assert s3.hedges_g_av == pytest.approx(0.564189583548 * (7 / 3) / sd_av, abs=1e-10)
@@ -123,10 +134,18 @@ def test_hedges_correction_exact_and_undefined_with_two_pairs():
 def test_prepost_excludes_incomplete_pairs_by_group_and_gain():
     df = _sleep()
     df["grp"] = np.where(df.id < 5, "a", "b")
-    extra = pd.DataFrame({"id": [99, 98], "phase": ["pre", "post"], "score": [1.0, 2.0],
-                          "grp": ["a", "b"]})  # fmt: skip
-    r = prepost(pd.concat([df, extra]), id="id", phase="phase", score="score", by="grp",
-                scale=(-2, 6), mcid=1.0)  # fmt: skip
+    extra = pd.DataFrame(
+        {"id": [99, 98], "phase": ["pre", "post"], "score": [1.0, 2.0], "grp": ["a", "b"]}
+    )
+    r = prepost(
+        pd.concat([df, extra]),
+        id="id",
+        phase="phase",
+        score="score",
+        by="grp",
+        scale=(-2, 6),
+        mcid=1.0,
+    )
     s = r.summary.set_index("grp")
     assert list(s.n) == [5, 5] and list(s.n_excluded) == [1, 1]
     assert any("excluded" in n for n in r.notes)
@@ -174,8 +193,13 @@ def test_prepost_and_change_vs_control_coverage():
         pre, post = ab + rng.normal(0, 0.8, 12), ab + 1.3 + rng.normal(0, 0.8, 12)
         cab = rng.normal(5, 1.3, 24)
         cpre, cpost = cab + rng.normal(0, 0.8, 24), cab + 0.3 + rng.normal(0, 0.8, 24)
-        df = pd.DataFrame({"id": np.tile(np.arange(12), 2), "phase": ["pre"] * 12 + ["post"] * 12,
-                           "score": np.r_[pre, post]})  # fmt: skip
+        df = pd.DataFrame(
+            {
+                "id": np.tile(np.arange(12), 2),
+                "phase": ["pre"] * 12 + ["post"] * 12,
+                "score": np.r_[pre, post],
+            }
+        )
         s = prepost(df, id="id", phase="phase", score="score").summary.iloc[0]
         hit_pp += s.ci_low <= 1.3 <= s.ci_high
         w = welch_difference(post - pre, cpost - cpre)
@@ -201,8 +225,10 @@ def test_pilot_skills_recovers_truth(synthetic_completed):
     assert any("Mentees" in n and "retest" in n for n in r.notes)
     q = pilot.quality
     assert (q.check == "mentors: no post assessment").any()
-    assert r.row(role="mentor", metric="change").n_excluded == q.loc[
-        q.check == "mentors: no post assessment", "rows"].iloc[0]  # fmt: skip
+    assert (
+        r.row(role="mentor", metric="change").n_excluded
+        == q.loc[q.check == "mentors: no post assessment", "rows"].iloc[0]
+    )
     assert list(r.summary.columns[:3]) == ["metric", "role", "skills"]
     ax = r.plot()  # one point per role and comparison, labelled in words
     labels = [t.get_text() for t in ax.get_yticklabels()]

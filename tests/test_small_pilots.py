@@ -21,9 +21,11 @@ def _exact_size(n_t: int, n_c: int, alpha: float = 0.05, method: str = "boschloo
     """Size of the level-alpha test: P(p <= alpha) maximised over the common leaving
     probability (fine grid), every 2x2 table enumerated."""
     p = np.array(
-        [[exact_attrition_p(a, n_t, c, n_c, method) for c in range(n_c + 1)]
-         for a in range(n_t + 1)]
-    )  # fmt: skip
+        [
+            [exact_attrition_p(a, n_t, c, n_c, method) for c in range(n_c + 1)]
+            for a in range(n_t + 1)
+        ]
+    )
     grid = np.linspace(0, 1, 2001)
     b_t = stats.binom.pmf(np.arange(n_t + 1)[:, None], n_t, grid)
     b_c = stats.binom.pmf(np.arange(n_c + 1)[:, None], n_c, grid)
@@ -62,8 +64,14 @@ def test_exact_test_row_uses_known_status():
     t = np.r_[np.full(12, 20.0), np.full(6, 5.0), np.full(6, 20.0)]
     e = np.r_[np.zeros(12), np.ones(6), np.zeros(6)]
     g = np.r_[np.ones(12), np.zeros(12)]
-    res = compare_retention(pd.DataFrame({"t": t, "e": e, "g": g}), duration="t", event="e",
-                            group="g", horizons=[12], ph_check=False)  # fmt: skip
+    res = compare_retention(
+        pd.DataFrame({"t": t, "e": e, "g": g}),
+        duration="t",
+        event="e",
+        group="g",
+        horizons=[12],
+        ph_check=False,
+    )
     row = res.row(metric="exact_test", horizon=12)
     assert row.estimate == pytest.approx(0 - 6 / 12)
     assert row.p_value == pytest.approx(stats.boschloo_exact([[0, 6], [12, 6]]).pvalue)
@@ -74,16 +82,28 @@ def test_exact_test_row_uses_known_status():
 def _four_and_four():
     # participants: censored 1, exit 2, censored 3, exit 4 (the last one left: S = 0 from 4)
     # controls: exit 5, censored 6, exit 7, exit 8
-    return pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [0, 1, 0, 1, 1, 0, 1, 1],
-                         "g": [1, 1, 1, 1, 0, 0, 0, 0]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "t": [1, 2, 3, 4, 5, 6, 7, 8],
+            "e": [0, 1, 0, 1, 1, 0, 1, 1],
+            "g": [1, 1, 1, 1, 0, 0, 0, 0],
+        }
+    )
 
 
 def test_survival_after_the_last_exit_is_the_estimate_not_nan():
     """Once the last person still followed has left, retention is 0 from then on.
     R: summary(survfit(Surv(t, e) ~ 1, subset = g == 1), times = c(4.5, 6, 9),
     extend = TRUE)$surv -> 0 0 0; print(survfit(...), rmean = 6) -> rmean 3.33, se 0.544."""
-    res = compare_retention(_four_and_four(), duration="t", event="e", group="g",
-                            horizons=[4.5, 6, 9], tau=6, ph_check=False)  # fmt: skip
+    res = compare_retention(
+        _four_and_four(),
+        duration="t",
+        event="e",
+        group="g",
+        horizons=[4.5, 6, 9],
+        tau=6,
+        ph_check=False,
+    )
     for h in (4.5, 6, 9):
         assert res.row(metric="retention", group="treated", horizon=h).estimate == 0
         assert res.row(metric="attrition", group="treated", horizon=h).estimate == 1
@@ -94,8 +114,9 @@ def test_survival_after_the_last_exit_is_the_estimate_not_nan():
     assert not any("beyond a group's last follow-up" in n for n in res.notes)
     # a group whose last person was censored is still not extrapolated
     cens = _four_and_four().assign(e=[0, 1, 0, 0, 1, 0, 1, 1])
-    res2 = compare_retention(cens, duration="t", event="e", group="g", horizons=[6], tau=6,
-                             ph_check=False)  # fmt: skip
+    res2 = compare_retention(
+        cens, duration="t", event="e", group="g", horizons=[6], tau=6, ph_check=False
+    )
     assert np.isnan(res2.row(metric="retention", group="treated", horizon=6).estimate)
     assert any("beyond a group's last follow-up" in n for n in res2.notes)
 
@@ -105,15 +126,55 @@ def test_survival_after_the_last_exit_is_the_estimate_not_nan():
 #                                   # coefficient may be infinite.
 #   coef(f): g 0.7932996168, x -21.5776984090; se: g 0.5513945069, x 1.097422330e+04
 #   cox.zph(coxph(Surv(t, e) ~ g), transform = "km")$table["g", "p"] -> 0.461179975
-COX_T = [20.37, 8.0, 13.51, 5.79, 0.8, 4.84, 6.92, 1.65, 1.08, 10.51, 11.4, 12.16, 2.78, 22.32,
-         14.82, 20.64, 5.68, 1.33, 4.88, 6.19, 7.1, 12.91, 8.87, 12.38, 13.3, 6.59, 17.97, 9.18,
-         11.71, 5.86, 5.04, 7.93, 10.13, 18.92, 18.35, 12.21, 11.82, 15.0, 17.88, 10.06]  # fmt: skip
+COX_T = [
+    20.37,
+    8.0,
+    13.51,
+    5.79,
+    0.8,
+    4.84,
+    6.92,
+    1.65,
+    1.08,
+    10.51,
+    11.4,
+    12.16,
+    2.78,
+    22.32,
+    14.82,
+    20.64,
+    5.68,
+    1.33,
+    4.88,
+    6.19,
+    7.1,
+    12.91,
+    8.87,
+    12.38,
+    13.3,
+    6.59,
+    17.97,
+    9.18,
+    11.71,
+    5.86,
+    5.04,
+    7.93,
+    10.13,
+    18.92,
+    18.35,
+    12.21,
+    11.82,
+    15.0,
+    17.88,
+    10.06,
+]
 COX_E = [1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1] + [0] * 20
 
 
 def _cox_frame():
-    return pd.DataFrame({"t": COX_T, "e": COX_E, "g": np.tile([1, 0], 20),
-                         "x": np.repeat([0, 1], 20)})  # fmt: skip
+    return pd.DataFrame(
+        {"t": COX_T, "e": COX_E, "g": np.tile([1, 0], 20), "x": np.repeat([0, 1], 20)}
+    )
 
 
 def test_diverging_adjustment_covariate_gets_a_note_as_r_warns():
@@ -124,19 +185,18 @@ def test_diverging_adjustment_covariate_gets_a_note_as_r_warns():
     assert list(fit.infinite) == [False, True]  # R: "converged before variable 2"
     assert fit.coef[0] == pytest.approx(0.7932996168, abs=1e-6)
     assert fit.se[0] == pytest.approx(0.5513945069, abs=1e-6)
-    res = compare_retention(d, duration="t", event="e", group="g", covariates=["x"],
-                            horizons=[6], ph_check=False)  # fmt: skip
+    res = compare_retention(
+        d, duration="t", event="e", group="g", covariates=["x"], horizons=[6], ph_check=False
+    )
     assert res.hazard_ratio == pytest.approx(np.exp(0.7932996168), rel=1e-6)
     assert any("covariate(s) x runs off towards infinity" in n for n in res.notes)
-    plain = compare_retention(d, duration="t", event="e", group="g", horizons=[6],
-                              ph_check=False)  # fmt: skip
+    plain = compare_retention(d, duration="t", event="e", group="g", horizons=[6], ph_check=False)
     assert not any("infinity" in n for n in plain.notes)
 
 
 def test_everyone_censored_says_so_plainly():
     d = _four_and_four().assign(e=0)
-    res = compare_retention(d, duration="t", event="e", group="g", horizons=[3],
-                            ph_check=False)  # fmt: skip
+    res = compare_retention(d, duration="t", event="e", group="g", horizons=[3], ph_check=False)
     text = " ".join(res.notes)
     assert "either group" in text and "the either group" not in text
     assert "No exits at all" in text and "retention is 100% in both groups" in text
@@ -171,20 +231,35 @@ def _no_exit_pilot():
     t_c[[0, 3, 9, 17]] = [2.5, 7.0, 4.0, 3.0]
     e_c = np.zeros(24)
     e_c[[0, 3, 9, 17]] = 1
-    return pd.DataFrame({"t": np.r_[fu, t_c], "e": np.r_[np.zeros(12), e_c],
-                         "g": np.r_[np.ones(12), np.zeros(24)],
-                         "cohort": np.r_[np.repeat([1, 2, 3], 4), np.repeat([1, 2, 3], 8)]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "t": np.r_[fu, t_c],
+            "e": np.r_[np.zeros(12), e_c],
+            "g": np.r_[np.ones(12), np.zeros(24)],
+            "cohort": np.r_[np.repeat([1, 2, 3], 4), np.repeat([1, 2, 3], 8)],
+        }
+    )
 
 
 def test_rmst_difference_without_exits_uses_the_permutation_test():
     d = _no_exit_pilot()
-    res = compare_retention(d, duration="t", event="e", group="g", strata="cohort",
-                            horizons=[6], tau=12, ph_check=False)  # fmt: skip
+    res = compare_retention(
+        d, duration="t", event="e", group="g", strata="cohort", horizons=[6], tau=12, ph_check=False
+    )
     row = res.row(metric="rmst_difference")
     # survRM2 would give the participants a standard error of 0: its interval is the
     # controls' alone (Wald: 0.15 to 2.69 months, p = 0.029)
-    wald = compare_retention(d, duration="t", event="e", group="g", strata="cohort",
-                             horizons=[6], tau=12, ph_check=False, rmst_test="survrm2")  # fmt: skip
+    wald = compare_retention(
+        d,
+        duration="t",
+        event="e",
+        group="g",
+        strata="cohort",
+        horizons=[6],
+        tau=12,
+        ph_check=False,
+        rmst_test="survrm2",
+    )
     w_row = wald.row(metric="rmst_difference")
     assert w_row.se == pytest.approx(res.row(metric="rmst", group="control").se)
     assert w_row.p_value < 0.05
@@ -195,8 +270,9 @@ def test_rmst_difference_without_exits_uses_the_permutation_test():
     assert row.p_value > 0.05  # 0.29 (interval -0.39 to 3.22)
     assert any("RMST difference: permutation test" in n for n in res.notes)
     # seeded: the same numbers on every run
-    again = compare_retention(d, duration="t", event="e", group="g", strata="cohort",
-                              horizons=[6], tau=12, ph_check=False)  # fmt: skip
+    again = compare_retention(
+        d, duration="t", event="e", group="g", strata="cohort", horizons=[6], tau=12, ph_check=False
+    )
     assert again.row(metric="rmst_difference").p_value == row.p_value
     # the group without exits: RMST = tau, interval from tau (alpha/2)^(1/n followed to tau)
     rm_t = res.row(metric="rmst", group="treated")
@@ -226,8 +302,7 @@ def test_rmst_permutation_p_value_matches_full_enumeration():
     # strata: labels move only within strata, so the treated count per stratum is kept
     from rm_analytics.stats.survival import _permuted_labels
 
-    perm = _permuted_labels(g, np.r_[0, 0, 1, 1, 0, 0, 1, 1], None, 50,
-                            np.random.default_rng(0))  # fmt: skip
+    perm = _permuted_labels(g, np.r_[0, 0, 1, 1, 0, 0, 1, 1], None, 50, np.random.default_rng(0))
     assert (perm[:, [0, 1, 4, 5]].sum(axis=1) == 2).all()
     # clusters that share a group move together; mixed clusters are the blocks
     pairs = np.r_[0, 0, 1, 1, 2, 3, 4, 5]
@@ -244,8 +319,9 @@ def test_weighted_rmst_difference_without_exits_has_no_p_value():
     defers to the other tests."""
     d = _no_exit_pilot()
     d["w"] = np.where(d.g == 1, 1.0, 0.7 + 0.1 * (np.arange(len(d)) % 5))
-    res = compare_retention(d, duration="t", event="e", group="g", weights="w", horizons=[6],
-                            tau=12, ph_check=False)  # fmt: skip
+    res = compare_retention(
+        d, duration="t", event="e", group="g", weights="w", horizons=[6], tau=12, ph_check=False
+    )
     row = res.row(metric="rmst_difference")
     assert np.isfinite(row.estimate)
     assert np.isnan(row.ci_low) and np.isnan(row.p_value)
@@ -253,9 +329,19 @@ def test_weighted_rmst_difference_without_exits_has_no_p_value():
     # one participant exit: the robust Wald p-value would be absurdly small; still none
     one = d.copy()
     one.loc[0, ["t", "e"]] = [5.0, 1]
-    res1 = compare_retention(one, duration="t", event="e", group="g", weights="w",
-                             horizons=[6], tau=12, ph_check=False)  # fmt: skip
+    res1 = compare_retention(
+        one, duration="t", event="e", group="g", weights="w", horizons=[6], tau=12, ph_check=False
+    )
     assert np.isnan(res1.row(metric="rmst_difference").p_value)
-    forced = compare_retention(one, duration="t", event="e", group="g", weights="w",
-                               horizons=[6], tau=12, ph_check=False, rmst_test="survrm2")  # fmt: skip
+    forced = compare_retention(
+        one,
+        duration="t",
+        event="e",
+        group="g",
+        weights="w",
+        horizons=[6],
+        tau=12,
+        ph_check=False,
+        rmst_test="survrm2",
+    )
     assert np.isfinite(forced.row(metric="rmst_difference").p_value)

@@ -467,16 +467,28 @@ class Pilot:
             emp = emp.copy()
             emp.loc[left_later, "termination_date"] = pd.NaT
             emp.loc[left_later, "termination_type"] = pd.NA
-            log.add("employees", "as of", f"left after {day}", int(left_later.sum()), "reset",
-                    f"still employed on {day}")  # fmt: skip
+            log.add(
+                "employees",
+                "as of",
+                f"left after {day}",
+                int(left_later.sum()),
+                "reset",
+                f"still employed on {day}",
+            )
         people = set(emp.employee_id.astype(str))
         if "manager_id" in emp.columns:
             gone = emp.manager_id.notna() & ~emp.manager_id.astype(str).isin(people)
             if gone.any():
                 emp = emp.copy()
                 emp.loc[gone, "manager_id"] = pd.NA
-                log.add("employees", "as of", f"manager hired after {day}", int(gone.sum()),
-                        "reset", "manager_id blanked")  # fmt: skip
+                log.add(
+                    "employees",
+                    "as of",
+                    f"manager hired after {day}",
+                    int(gone.sum()),
+                    "reset",
+                    "manager_id blanked",
+                )
         t["employees"] = emp
 
         # cohorts and pairs
@@ -497,8 +509,14 @@ class Pilot:
             pairs = pairs.copy()
             pairs.loc[ended_later, "end_date"] = pd.NaT
             pairs.loc[ended_later, "status"] = "active"
-            log.add("pairs", "as of", f"ended after {day}", int(ended_later.sum()), "reset",
-                    f"running on {day}: status active, no end date")  # fmt: skip
+            log.add(
+                "pairs",
+                "as of",
+                f"ended after {day}",
+                int(ended_later.sum()),
+                "reset",
+                f"running on {day}: status active, no end date",
+            )
             t["pairs"] = pairs
         pair_ids = set(pairs.pair_id.astype(str))
 
@@ -507,12 +525,18 @@ class Pilot:
 
         if "control" in t:
             c = t["control"]
-            drop("control", c.cohort_id.astype(str).isin(cohort_ids)
-                 & c.employee_id.astype(str).isin(people), f"cohort starting after {day}")  # fmt: skip
+            drop(
+                "control",
+                c.cohort_id.astype(str).isin(cohort_ids) & c.employee_id.astype(str).isin(people),
+                f"cohort starting after {day}",
+            )
         if "sessions" in t:
             s = t["sessions"]
-            drop("sessions", ~after(s.date) & s.pair_id.astype(str).isin(pair_ids),
-                 f"dated after {day}")  # fmt: skip
+            drop(
+                "sessions",
+                ~after(s.date) & s.pair_id.astype(str).isin(pair_ids),
+                f"dated after {day}",
+            )
         if "surveys" in t:
             s = t["surveys"]
             keep = ~after(s.response_date) & s.respondent_id.astype(str).isin(people)
@@ -551,8 +575,11 @@ class Pilot:
             drop("costs", ~after(t["costs"].date), f"dated after {day}")
         if "interventions" in t:
             iv = t["interventions"]
-            drop("interventions", ~after(iv.date) & iv.pair_id.astype(str).isin(pair_ids),
-                 f"dated after {day}")  # fmt: skip
+            drop(
+                "interventions",
+                ~after(iv.date) & iv.pair_id.astype(str).isin(pair_ids),
+                f"dated after {day}",
+            )
         for name, df in t.items():  # categories as a load of the truncated files gives them
             tidy = {
                 col: df[col].cat.remove_unused_categories()

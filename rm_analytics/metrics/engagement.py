@@ -93,8 +93,13 @@ class DiDResult(Result):
         cf = c.get(("treated", "pre"), np.nan) + (
             c.get(("control", "post"), np.nan) - c.get(("control", "pre"), np.nan)
         )
-        ax.plot(x, [c.get(("treated", "pre"), np.nan), cf], "s--", color="grey",
-                label="treated without the program (parallel trends)")  # fmt: skip
+        ax.plot(
+            x,
+            [c.get(("treated", "pre"), np.nan), cf],
+            "s--",
+            color="grey",
+            label="treated without the program (parallel trends)",
+        )
         ax.set_xticks(x, ["before", "after"])
         ax.set_ylabel(self.arguments.get("outcome", "outcome"))
         est = self.summary["estimate"].iloc[0] if len(self.summary) else np.nan
@@ -302,7 +307,7 @@ def difference_in_differences(
                 "period": np.where(p == 1, "post", "pre"),
                 "y": y,
             }
-        )  # fmt: skip
+        )
         .groupby(["group", "period"])["y"]
         .agg(["mean", "std", "count"])
         .rename(columns={"std": "sd", "count": "n"})
@@ -314,10 +319,21 @@ def difference_in_differences(
             + ", ".join(f"{g}/{q}" for g, q in zip(cells.group, cells.period, strict=True))
         )
     fit = fit_ols(
-        y, X, names, absorb=df[unit].to_numpy() if fe else None, cluster=cl, cov_type=cov_type,
-        small_sample=small_sample, alpha=alpha, boot_terms=("treated:post",), n_boot=n_boot,
-        wild_weights=wild_weights, seed=seed, treated=d == 1, treatment_terms=("treated:post",),
-    )  # fmt: skip
+        y,
+        X,
+        names,
+        absorb=df[unit].to_numpy() if fe else None,
+        cluster=cl,
+        cov_type=cov_type,
+        small_sample=small_sample,
+        alpha=alpha,
+        boot_terms=("treated:post",),
+        n_boot=n_boot,
+        wild_weights=wild_weights,
+        seed=seed,
+        treated=d == 1,
+        treatment_terms=("treated:post",),
+    )
     notes += fit.notes
     if fe and covariates:
         notes.append(
@@ -345,9 +361,14 @@ def difference_in_differences(
     }
     notes.insert(0, Note(f"Estimator: {fit.method}.", "method"))
     res = DiDResult(
-        tidy(pd.DataFrame([row])), notes, outcome=outcome, n_input=n_in,
-        design="panel" if unit else "repeated cross-sections", alpha=alpha, seed=seed,
-    )  # fmt: skip
+        tidy(pd.DataFrame([row])),
+        notes,
+        outcome=outcome,
+        n_input=n_in,
+        design="panel" if unit else "repeated cross-sections",
+        alpha=alpha,
+        seed=seed,
+    )
     res.cells_ = cells
     res.coefs_ = pd.DataFrame(fit.columns())
     res.fit_ = fit
@@ -439,9 +460,11 @@ def event_study(
     notes: list[str] = []
     if (~complete).any():
         notes.append(
-            Note(f"{int((~complete).sum())} row(s) with missing values were left out.",
-                 "excluded_rows")
-        )  # fmt: skip
+            Note(
+                f"{int((~complete).sum())} row(s) with missing values were left out.",
+                "excluded_rows",
+            )
+        )
     df = df[complete]
     e = df[event_time].astype(int).to_numpy()
     d = df[group].eq(treated).to_numpy()
@@ -488,21 +511,44 @@ def event_study(
     cl = df[cluster].to_numpy() if cluster else (df[unit].to_numpy() if unit else None)
     effect_terms = tuple(n for n in names if n[0] == "e" and n[1:].lstrip("-").isdigit())
     fit = fit_ols(
-        y, X, names, absorb=df[unit].to_numpy() if fe else None, cluster=cl,
-        small_sample=small_sample, alpha=alpha, boot_terms=effect_terms, n_boot=n_boot,
-        seed=seed, treated=d, treatment_terms=effect_terms,
-    )  # fmt: skip
+        y,
+        X,
+        names,
+        absorb=df[unit].to_numpy() if fe else None,
+        cluster=cl,
+        small_sample=small_sample,
+        alpha=alpha,
+        boot_terms=effect_terms,
+        n_boot=n_boot,
+        seed=seed,
+        treated=d,
+        treatment_terms=effect_terms,
+    )
     notes += fit.notes
     counts = pd.Series(e).value_counts()
     rows = []
     for t in times:
         if t == reference:
-            rows.append({"event_time": t, "estimate": 0.0, "se": np.nan, "ci_low": np.nan,
-                         "ci_high": np.nan, "p_value": np.nan, "n": int(counts.get(t, 0))})  # fmt: skip
+            rows.append(
+                {
+                    "event_time": t,
+                    "estimate": 0.0,
+                    "se": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "p_value": np.nan,
+                    "n": int(counts.get(t, 0)),
+                }
+            )
         else:
             r = fit.term(f"e{t}")
-            rows.append({"event_time": t, **{k: r[k] for k in ("estimate", "se", "ci_low",
-                         "ci_high", "p_value")}, "n": int(counts.get(t, 0))})  # fmt: skip
+            rows.append(
+                {
+                    "event_time": t,
+                    **{k: r[k] for k in ("estimate", "se", "ci_low", "ci_high", "p_value")},
+                    "n": int(counts.get(t, 0)),
+                }
+            )
     pre = [f"e{t}" for t in effect_times if t < reference]
     if pre:
         w = fit.wald(pre)
@@ -528,16 +574,22 @@ def event_study(
     else:
         pretrend = pd.DataFrame(columns=["test", "statistic", "df1", "df2", "p_value", "n_pre"])
         notes.append(
-            Note("Fewer than two waves before the programme start: no pre-trend test.",
-                 "not_estimable")
-        )  # fmt: skip
+            Note(
+                "Fewer than two waves before the programme start: no pre-trend test.",
+                "not_estimable",
+            )
+        )
     notes.insert(0, Note(f"Estimator: {fit.method}; reference event time {reference}.", "method"))
     summary = pd.DataFrame(rows)
     summary.insert(0, "metric", "effect")
     res = EventStudyResult(
-        tidy(summary, ["event_time"]), notes, outcome=outcome, reference=reference, alpha=alpha,
+        tidy(summary, ["event_time"]),
+        notes,
+        outcome=outcome,
+        reference=reference,
+        alpha=alpha,
         seed=seed,
-    )  # fmt: skip
+    )
     res.pretrend_ = pretrend
     res.fit_ = fit
     return res
@@ -594,8 +646,10 @@ def engagement_index(
     if survey is not None:
         need_columns(df, ["survey"], "surveys")
         mask &= df["survey"].eq(survey)
-    sub = df.loc[mask.to_numpy(), [respondent, wave, value] + (
-        ["response_date"] if "response_date" in df.columns else [])]  # fmt: skip
+    sub = df.loc[
+        mask.to_numpy(),
+        [respondent, wave, value] + (["response_date"] if "response_date" in df.columns else []),
+    ]
     if sub.empty:
         raise InsufficientDataError(
             f"no answers to items {', '.join(items)}"
@@ -772,9 +826,13 @@ def pilot_engagement(
     idx = engagement_index(sv, items=items, survey=survey, min_items=min_items)
     n_low = int(idx["index"].isna().sum())
     pilot.log_quality(
-        "surveys", "engagement", "index below min_items", n_low, "excluded",
+        "surveys",
+        "engagement",
+        "index below min_items",
+        n_low,
+        "excluded",
         "respondent-waves with too few answered engagement items",
-    )  # fmt: skip
+    )
     outcomes = {
         "engagement_index": idx.rename(columns={"index": "y"})[["respondent_id", "wave", "y"]]
     }
@@ -782,9 +840,11 @@ def pilot_engagement(
     if has_intent:
         it = sv[(sv["survey"].eq(intent_survey) & sv["item"].eq(intent_item)).to_numpy()]
         outcomes["retention_intent"] = (
-            it.groupby(["respondent_id", "wave"], observed=True)["value"].mean().rename("y")
+            it.groupby(["respondent_id", "wave"], observed=True)["value"]
+            .mean()
+            .rename("y")
             .reset_index()
-        )  # fmt: skip
+        )
     else:
         notes.append(
             Note(
@@ -805,9 +865,16 @@ def pilot_engagement(
     waves_rows, stacks = [], []
     for c in pilot.cohorts.sort_values("start_date").itertuples():
         b, f, n_pre = _pick_waves(dates, c.start_date, c.end_date, baseline, followup)
-        waves_rows.append({"cohort_id": c.cohort_id, "cohort_start": c.start_date,
-                           "cohort_end": c.end_date, "baseline": b, "followup": f,
-                           "n_pre_waves": n_pre})  # fmt: skip
+        waves_rows.append(
+            {
+                "cohort_id": c.cohort_id,
+                "cohort_start": c.start_date,
+                "cohort_end": c.end_date,
+                "baseline": b,
+                "followup": f,
+                "n_pre_waves": n_pre,
+            }
+        )
         if b is None or f is None:
             notes.append(
                 Note(
@@ -880,20 +947,45 @@ def pilot_engagement(
                 continue
             try:
                 r = difference_in_differences(
-                    st, outcome="y", group="treated", period="post", unit="stack_unit",
-                    cluster="respondent_id", covariates=cov or None, small_sample=small_sample,
-                    alpha=alpha, seed=seed,
-                )  # fmt: skip
+                    st,
+                    outcome="y",
+                    group="treated",
+                    period="post",
+                    unit="stack_unit",
+                    cluster="respondent_id",
+                    covariates=cov or None,
+                    small_sample=small_sample,
+                    alpha=alpha,
+                    seed=seed,
+                )
             except ValueError as err:
                 rows.append({**row, "estimate": np.nan, "n": len(st)})
                 notes.append(
-                    Note(f"{oname}, {ROLE_WORDS.get(role, role)}: not estimable ({err}).",
-                         "not_estimable")
-                )  # fmt: skip
+                    Note(
+                        f"{oname}, {ROLE_WORDS.get(role, role)}: not estimable ({err}).",
+                        "not_estimable",
+                    )
+                )
                 continue
             s = r.summary.iloc[0]
-            rows.append({**row, **{k: s[k] for k in ("estimate", "se", "ci_low", "ci_high",
-                         "p_value", "n", "n_clusters", "method")}})  # fmt: skip
+            rows.append(
+                {
+                    **row,
+                    **{
+                        k: s[k]
+                        for k in (
+                            "estimate",
+                            "se",
+                            "ci_low",
+                            "ci_high",
+                            "p_value",
+                            "n",
+                            "n_clusters",
+                            "method",
+                        )
+                    },
+                }
+            )
             single = len(st) - int(s["n"])
             if single:
                 singles.append(f"{oname}/{ROLE_WORDS.get(role, role)}: {single}")
@@ -902,11 +994,14 @@ def pilot_engagement(
                     notes.append(Note(f"{oname}, {ROLE_WORDS.get(role, role)}: {nt}", nt.code))
             if oname == "engagement_index" and role == "both":
                 pilot.log_quality(
-                    "surveys", "engagement", "answers in the difference-in-differences",
-                    int(s["n"]), "kept",
+                    "surveys",
+                    "engagement",
+                    "answers in the difference-in-differences",
+                    int(s["n"]),
+                    "kept",
                     f"index answers of participants and controls at baseline and follow-up; "
                     f"{single} from people who answered only one of the two waves left out",
-                )  # fmt: skip
+                )
     if singles:
         notes.append(
             Note(
@@ -917,8 +1012,20 @@ def pilot_engagement(
                 "excluded_rows",
             )
         )
-    cols = ["metric", "role", "estimate", "ci_low", "ci_high", "p_value", "n", "se",
-            "n_treated", "n_control", "n_clusters", "method"]  # fmt: skip
+    cols = [
+        "metric",
+        "role",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n",
+        "se",
+        "n_treated",
+        "n_control",
+        "n_clusters",
+        "method",
+    ]
     summary = pd.DataFrame(rows).reindex(columns=cols)
     labels = sorted({s[6] for s in stacks})
     notes.insert(
@@ -934,9 +1041,14 @@ def pilot_engagement(
         ),
     )
     res = EngagementResult(
-        summary, notes, roles=roles, control=control, alpha=alpha, small_sample=small_sample,
+        summary,
+        notes,
+        roles=roles,
+        control=control,
+        alpha=alpha,
+        small_sample=small_sample,
         seed=seed,
-    )  # fmt: skip
+    )
     res.waves_ = waves
     res.event_study_ = None
     if event_study_check and stacks and waves.n_pre_waves.max() >= 2:
@@ -960,10 +1072,17 @@ def pilot_engagement(
         )
         try:
             res.event_study_ = event_study(
-                es_data, outcome="y", group="treated", event_time="event_time",
-                unit="stack_unit", stack="cohort_id", cluster="respondent_id",
-                small_sample=small_sample, alpha=alpha, seed=seed,
-            )  # fmt: skip
+                es_data,
+                outcome="y",
+                group="treated",
+                event_time="event_time",
+                unit="stack_unit",
+                stack="cohort_id",
+                cluster="respondent_id",
+                small_sample=small_sample,
+                alpha=alpha,
+                seed=seed,
+            )
             pt = res.event_study_.pretrend_
             if len(pt):
                 res.note(

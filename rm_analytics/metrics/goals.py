@@ -149,8 +149,7 @@ def goal_progress(
     distribution = pd.DataFrame(dist, columns=["checkpoint", "progress", "n_pairs", "share"])
     # pair-level frame (program lead)
     d = data.assign(_cp=cp.to_numpy(), _prog=prog.to_numpy())
-    wide = d.pivot_table(index=pair, columns="_cp", values="_prog", aggfunc="first",
-                         observed=True)  # fmt: skip
+    wide = d.pivot_table(index=pair, columns="_cp", values="_prog", aggfunc="first", observed=True)
     wide = wide.reindex(columns=[week6, endpoint])
     wide.columns = ["progress_week6", "progress_endpoint"]
     gm = d[d._cp.eq(endpoint)].set_index(pair)[goal_met]
@@ -186,8 +185,14 @@ def pilot_goals(pilot, **kwargs) -> GoalsResult:
     pf = pairs.merge(res.pairs_, on="pair_id", how="left")
     res.pairs_ = pf
     no6 = int(pf.progress_week6.isna().sum())
-    pilot.log_quality("checkpoints", "goals", "pairs without a week-6 check", no6,
-                      "not counted", "no week-6 progress recorded for the pair")  # fmt: skip
+    pilot.log_quality(
+        "checkpoints",
+        "goals",
+        "pairs without a week-6 check",
+        no6,
+        "not counted",
+        "no week-6 progress recorded for the pair",
+    )
     if no6:
         res.note(
             f"{no6} of {len(pf)} pair(s) have no week-6 check (too early, stopped or not "

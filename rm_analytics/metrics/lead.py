@@ -759,11 +759,15 @@ def pair_view(
     s["sessions_due"] = s.sessions_due.astype("Int64")
 
     counts = [
-        {"metric": "pairs", "state": state, "health": h,
-         "estimate": float((s.state.eq(state) & s.health.eq(h)).sum())}
+        {
+            "metric": "pairs",
+            "state": state,
+            "health": h,
+            "estimate": float((s.state.eq(state) & s.health.eq(h)).sum()),
+        }
         for state in ("running", "ended")
         for h in HEALTH_STATES
-    ] + [{"metric": "pairs_needing_action", "estimate": float(s.priority.notna().sum())}]  # fmt: skip
+    ] + [{"metric": "pairs_needing_action", "estimate": float(s.priority.notna().sum())}]
     summary = pd.DataFrame(counts).assign(
         ci_low=np.nan, ci_high=np.nan, p_value=np.nan, n=float(len(s))
     )

@@ -110,8 +110,7 @@ class PromotionResult(Result):
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize="small")
         else:
-            ax.text(0.5, 0.5, "no group followed long enough", ha="center",
-                    transform=ax.transAxes)  # fmt: skip
+            ax.text(0.5, 0.5, "no group followed long enough", ha="center", transform=ax.transAxes)
         ax.set_title(self.title)
         return ax
 
@@ -167,13 +166,31 @@ def promotion_rates(
         x, t, n = int(sub[events].sum()), float(sub[followup].sum()), len(sub)
         agg[g] = (x, t, n)
         lo, hi = poisson_rate_ci(x, t, alpha)
-        rows.append({"metric": "rate", "group": g, "estimate": x / t, "ci_low": lo,
-                     "ci_high": hi, "p_value": np.nan, "n": n, "events": x,
-                     "person_years": t})  # fmt: skip
+        rows.append(
+            {
+                "metric": "rate",
+                "group": g,
+                "estimate": x / t,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_value": np.nan,
+                "n": n,
+                "events": x,
+                "person_years": t,
+            }
+        )
     (x1, t1, n1), (x2, t2, n2) = agg[TREATED], agg[CONTROL]
     rr = rate_ratio_exact(x1, t1, x2, t2, alpha)
-    rows.append({"metric": "rate_ratio", "group": CONTRAST, **rr, "n": n1 + n2,
-                 "events": x1 + x2, "person_years": t1 + t2})  # fmt: skip
+    rows.append(
+        {
+            "metric": "rate_ratio",
+            "group": CONTRAST,
+            **rr,
+            "n": n1 + n2,
+            "events": x1 + x2,
+            "person_years": t1 + t2,
+        }
+    )
     km_frames = []
     logrank_p = float("nan")
     if first_event:
@@ -188,19 +205,36 @@ def promotion_rates(
             kmf = KaplanMeierFitter(alpha=alpha).fit(dur[m], ev[m], label=g)
             sf = kmf.survival_function_.iloc[:, 0]
             ev_tab = kmf.event_table
-            km_frames.append(pd.DataFrame({"group": g, "timeline": sf.index.to_numpy(),
-                                           "promoted": 1 - sf.to_numpy(),
-                                           "at_risk": ev_tab["at_risk"].to_numpy()}))  # fmt: skip
+            km_frames.append(
+                pd.DataFrame(
+                    {
+                        "group": g,
+                        "timeline": sf.index.to_numpy(),
+                        "promoted": 1 - sf.to_numpy(),
+                        "at_risk": ev_tab["at_risk"].to_numpy(),
+                    }
+                )
+            )
             ci = kmf.confidence_interval_survival_function_
             s_h = float(kmf.survival_function_at_times(horizon).iloc[0])
             idx = ci.index[ci.index <= horizon]
             lo_s, hi_s = ci.loc[idx[-1]].to_numpy() if len(idx) else (np.nan, np.nan)
-            rows.append({"metric": "promoted_share", "group": g, "estimate": 1 - s_h,
-                         "ci_low": 1 - hi_s, "ci_high": 1 - lo_s, "p_value": np.nan,
-                         "n": int(m.sum()), "events": int(ev[m].sum()),
-                         "person_years": float(df.loc[m, followup].sum())})  # fmt: skip
-        lr = logrank_test(dur[grp == TREATED], dur[grp == CONTROL],
-                          ev[grp == TREATED], ev[grp == CONTROL])  # fmt: skip
+            rows.append(
+                {
+                    "metric": "promoted_share",
+                    "group": g,
+                    "estimate": 1 - s_h,
+                    "ci_low": 1 - hi_s,
+                    "ci_high": 1 - lo_s,
+                    "p_value": np.nan,
+                    "n": int(m.sum()),
+                    "events": int(ev[m].sum()),
+                    "person_years": float(df.loc[m, followup].sum()),
+                }
+            )
+        lr = logrank_test(
+            dur[grp == TREATED], dur[grp == CONTROL], ev[grp == TREATED], ev[grp == CONTROL]
+        )
         logrank_p = float(lr.p_value)
         notes.append(
             Note(
@@ -220,8 +254,11 @@ def promotion_rates(
         ),
     )
     res = PromotionResult(summary, notes, alpha=alpha)
-    res.km_ = (pd.concat(km_frames, ignore_index=True) if km_frames else
-               pd.DataFrame(columns=["group", "timeline", "promoted", "at_risk"]))  # fmt: skip
+    res.km_ = (
+        pd.concat(km_frames, ignore_index=True)
+        if km_frames
+        else pd.DataFrame(columns=["group", "timeline", "promoted", "at_risk"])
+    )
     res.logrank_p_ = logrank_p
     return res
 
@@ -272,9 +309,15 @@ def pilot_promotion(
     part_all = pilot.participants("both")
     part = pilot.participants(role)
     part = part.sort_values("cohort_start_date").drop_duplicates("employee_id")
-    people = [pd.DataFrame({"employee_id": part.employee_id.astype(str).to_numpy(),
-                            "index_date": part.cohort_start_date.to_numpy(),
-                            "group": TREATED})]  # fmt: skip
+    people = [
+        pd.DataFrame(
+            {
+                "employee_id": part.employee_id.astype(str).to_numpy(),
+                "index_date": part.cohort_start_date.to_numpy(),
+                "group": TREATED,
+            }
+        )
+    ]
     notes: list[str] = []
     use_designated = (
         control in ("auto", "designated") and pilot.control is not None and len(pilot.control)
@@ -288,9 +331,15 @@ def pilot_promotion(
         c = pilot.control.merge(pilot.cohorts[["cohort_id", "start_date"]], on="cohort_id")
         c = c.sort_values("start_date").drop_duplicates("employee_id")
         c = c[~c.employee_id.astype(str).isin(ever)]
-        people.append(pd.DataFrame({"employee_id": c.employee_id.astype(str).to_numpy(),
-                                    "index_date": c.start_date.to_numpy(),
-                                    "group": "control"}))  # fmt: skip
+        people.append(
+            pd.DataFrame(
+                {
+                    "employee_id": c.employee_id.astype(str).to_numpy(),
+                    "index_date": c.start_date.to_numpy(),
+                    "group": "control",
+                }
+            )
+        )
         label = "the designated control list"
         if role != "mentor":
             notes.append(
@@ -315,8 +364,15 @@ def pilot_promotion(
             ok = employed & lvl.isin(levels) & ~emp.index.isin(list(ever)) & chosen.isna()
             chosen[ok] = s
         chosen = chosen.dropna()
-        people.append(pd.DataFrame({"employee_id": chosen.index.to_numpy(),
-                                    "index_date": chosen.to_numpy(), "group": "control"}))  # fmt: skip
+        people.append(
+            pd.DataFrame(
+                {
+                    "employee_id": chosen.index.to_numpy(),
+                    "index_date": chosen.to_numpy(),
+                    "group": "control",
+                }
+            )
+        )
         label = "all eligible non-participants at the participants' grades"
         notes.append(
             Note(
@@ -333,8 +389,14 @@ def pilot_promotion(
     ppl["stop"] = pd.to_datetime(stop)
     gone = ppl.stop <= ppl.index_date
     if gone.any():
-        pilot.log_quality("employees", "promotion", "left before the index date", int(gone.sum()),
-                          "excluded", "no follow-up after the cohort start")  # fmt: skip
+        pilot.log_quality(
+            "employees",
+            "promotion",
+            "left before the index date",
+            int(gone.sum()),
+            "excluded",
+            "no follow-up after the cohort start",
+        )
         notes.append(
             Note(
                 f"{int(gone.sum())} person(s) left on or before their index date; excluded.",
@@ -353,14 +415,24 @@ def pilot_promotion(
     fd = first.reindex(ppl.employee_id).to_numpy()
     ppl["years_to_first"] = (pd.to_datetime(fd) - ppl.index_date).dt.days.to_numpy() / DAYS_PER_YEAR
     ppl = ppl[ppl.followup_years > 0]
-    absent = [w for g, w in ((TREATED, "participants"), (CONTROL, "control"))
-              if not ppl["group"].eq(g).any()]  # fmt: skip
+    absent = [
+        w
+        for g, w in ((TREATED, "participants"), (CONTROL, "control"))
+        if not ppl["group"].eq(g).any()
+    ]
     if absent:
         raise InsufficientDataError(
             f"no {' and no '.join(absent)} followed up after a cohort start by {end_date:%Y-%m-%d}"
         )
-    res = promotion_rates(ppl, group="group", followup="followup_years", events="promotions",
-                          first_event="years_to_first", treated=TREATED, alpha=alpha)  # fmt: skip
+    res = promotion_rates(
+        ppl,
+        group="group",
+        followup="followup_years",
+        events="promotions",
+        first_event="years_to_first",
+        treated=TREATED,
+        alpha=alpha,
+    )
     res.notes[1:1] = [
         Note(
             f"Participants: {'mentors and mentees' if role == 'both' else role + 's'}; "

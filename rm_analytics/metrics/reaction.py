@@ -115,22 +115,50 @@ def feedback_summary(
         for it in ratings:
             v = g.loc[g._item.eq(it), value].dropna().to_numpy(float)
             m, lo, hi, n = mean_ci(v, alpha=alpha)
-            rows.append({**lab, "item": it, "metric": "mean", "estimate": m, "ci_low": lo,
-                         "ci_high": hi, "p_value": np.nan, "n": n})  # fmt: skip
+            rows.append(
+                {
+                    **lab,
+                    "item": it,
+                    "metric": "mean",
+                    "estimate": m,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "p_value": np.nan,
+                    "n": n,
+                }
+            )
         if recommend is not None:
             v = g.loc[g._item.eq(recommend), value].dropna().to_numpy(float)
             k, n = float((v == 1).sum()), len(v)
             lo, hi = wilson_ci(k, n, alpha)
-            rows.append({**lab, "item": recommend, "metric": "share_yes",
-                         "estimate": k / n if n else np.nan, "ci_low": lo, "ci_high": hi,
-                         "p_value": np.nan, "n": n})  # fmt: skip
+            rows.append(
+                {
+                    **lab,
+                    "item": recommend,
+                    "metric": "share_yes",
+                    "estimate": k / n if n else np.nan,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "p_value": np.nan,
+                    "n": n,
+                }
+            )
         for it in text_items:
             sub = g[g._item.eq(it)]
             t = sub[text] if text in sub.columns else sub[value]
             answered = t.astype("string").str.strip().fillna("").ne("")
-            rows.append({**lab, "item": it, "metric": "text_answers",
-                         "estimate": float(answered.sum()), "ci_low": np.nan, "ci_high": np.nan,
-                         "p_value": np.nan, "n": n_resp})  # fmt: skip
+            rows.append(
+                {
+                    **lab,
+                    "item": it,
+                    "metric": "text_answers",
+                    "estimate": float(answered.sum()),
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "p_value": np.nan,
+                    "n": n_resp,
+                }
+            )
     summary = tidy(pd.DataFrame(rows).reindex(columns=[*by_cols, *COLUMNS]), [*by_cols, "item"])
     if summary.empty:
         raise InsufficientDataError(

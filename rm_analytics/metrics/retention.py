@@ -215,8 +215,15 @@ class RetentionResult(Result):
             lo, hi = mover_difference(tabs["treated"], tabs["control"], horizon, alpha, conf_type)
             if np.isfinite(lo) and np.isfinite(hi):
                 p = mover_p(tabs["treated"], tabs["control"], horizon, conf_type, diff)
-        out.update(difference=diff, se_difference=se, ci_low=float(lo), ci_high=float(hi),
-                   p_value=float(p), p_method="mover inversion", ci_method="mover")  # fmt: skip
+        out.update(
+            difference=diff,
+            se_difference=se,
+            ci_low=float(lo),
+            ci_high=float(hi),
+            p_value=float(p),
+            p_method="mover inversion",
+            ci_method="mover",
+        )
         return {
             k: out[k]
             for k in (
@@ -509,11 +516,34 @@ def compare_retention(
     hz = [tau] if horizons is None else [float(h) for h in horizons]
     rows: list[dict] = []
 
-    def add(metric, grp, horizon=np.nan, estimate=np.nan, se=np.nan, lo=np.nan, hi=np.nan,
-            p=np.nan, n=np.nan, n_at_risk=np.nan, n_events=np.nan):  # fmt: skip
-        rows.append(dict(metric=metric, group=grp, horizon=horizon, estimate=estimate, se=se,
-                         ci_low=lo, ci_high=hi, p_value=p, n=n, n_at_risk=n_at_risk,
-                         n_events=n_events))  # fmt: skip
+    def add(
+        metric,
+        grp,
+        horizon=np.nan,
+        estimate=np.nan,
+        se=np.nan,
+        lo=np.nan,
+        hi=np.nan,
+        p=np.nan,
+        n=np.nan,
+        n_at_risk=np.nan,
+        n_events=np.nan,
+    ):
+        rows.append(
+            dict(
+                metric=metric,
+                group=grp,
+                horizon=horizon,
+                estimate=estimate,
+                se=se,
+                ci_low=lo,
+                ci_high=hi,
+                p_value=p,
+                n=n,
+                n_at_risk=n_at_risk,
+                n_events=n_events,
+            )
+        )
 
     # -- Cox hazard ratio -------------------------------------------------------------------
     cox_fit = None
@@ -640,13 +670,28 @@ def compare_retention(
                         "method",
                     )
                 )
-    add("hazard_ratio", "treated vs control", estimate=hr["estimate"], se=hr["se"],
-        lo=hr["lo"], hi=hr["hi"], p=hr["p"], n=len(df), n_events=ev_t + ev_c)  # fmt: skip
+    add(
+        "hazard_ratio",
+        "treated vs control",
+        estimate=hr["estimate"],
+        se=hr["se"],
+        lo=hr["lo"],
+        hi=hr["hi"],
+        p=hr["p"],
+        n=len(df),
+        n_events=ev_t + ev_c,
+    )
 
     # -- log-rank ---------------------------------------------------------------------------
     lr = logrank_test(dur, ev, trt, None if strata is None else df[strata].to_numpy())
-    add("logrank", "treated vs control", estimate=lr.statistic, p=lr.p_value, n=len(df),
-        n_events=ev_t + ev_c)  # fmt: skip
+    add(
+        "logrank",
+        "treated vs control",
+        estimate=lr.statistic,
+        p=lr.p_value,
+        n=len(df),
+        n_events=ev_t + ev_c,
+    )
     if strata:
         notes.append(Note(f"Log-rank test stratified by {strata}.", "method"))
 
@@ -654,12 +699,29 @@ def compare_retention(
     for g in ("treated", "control"):
         r = km_at(kms[g], hz, alpha, conf_type)
         for j, h in enumerate(hz):
-            common = dict(n=int(groups[g].sum()), n_at_risk=r["n_risk"][j],
-                          n_events=r["n_event"][j])  # fmt: skip
-            add("retention", g, h, r["surv"][j], r["se"][j], r["ci_low"][j], r["ci_high"][j],
-                **common)  # fmt: skip
-            add("attrition", g, h, 1 - r["surv"][j], r["se"][j], 1 - r["ci_high"][j],
-                1 - r["ci_low"][j], **common)  # fmt: skip
+            common = dict(
+                n=int(groups[g].sum()), n_at_risk=r["n_risk"][j], n_events=r["n_event"][j]
+            )
+            add(
+                "retention",
+                g,
+                h,
+                r["surv"][j],
+                r["se"][j],
+                r["ci_low"][j],
+                r["ci_high"][j],
+                **common,
+            )
+            add(
+                "attrition",
+                g,
+                h,
+                1 - r["surv"][j],
+                r["se"][j],
+                1 - r["ci_high"][j],
+                1 - r["ci_low"][j],
+                **common,
+            )
 
     def _unfollowed(g, h):  # beyond the last follow-up, and not everyone has left
         return h > max_t[g] and bool(kms[g].surv[-1] > 0)
@@ -692,9 +754,18 @@ def compare_retention(
         tab = aalen_johansen(dur[m], cause[m], _wc(m)[0], robust=robust_w, cluster=_wc(m)[1])
         r = cif_at(tab, hz, alpha)
         for j, h in enumerate(hz):
-            add("cumulative_incidence", g, h, r["cif"][j], r["se"][j], r["ci_low"][j],
-                r["ci_high"][j], n=int(m.sum()), n_at_risk=r["n_risk"][j],
-                n_events=r["n_event"][j])  # fmt: skip
+            add(
+                "cumulative_incidence",
+                g,
+                h,
+                r["cif"][j],
+                r["se"][j],
+                r["ci_low"][j],
+                r["ci_high"][j],
+                n=int(m.sum()),
+                n_at_risk=r["n_risk"][j],
+                n_events=r["n_event"][j],
+            )
         full = cif_at(tab, tab.time, alpha)
         cif_frames.append(
             pd.DataFrame(
@@ -740,8 +811,7 @@ def compare_retention(
             n_tau = int(np.sum(groups[g] & (dur >= tau)))
             lo = tau * (alpha / 2) ** (1 / n_tau) if n_tau else float("nan")
             hi, se = tau, float("nan")
-        add("rmst", g, tau, est, se, lo, hi, n=int(groups[g].sum()),
-            n_events=ev_tau[g])  # fmt: skip
+        add("rmst", g, tau, est, se, lo, hi, n=int(groups[g].sum()), n_events=ev_tau[g])
     d = rm["treated"][0] - rm["control"][0]
     sd = float(np.sqrt(rm["treated"][1] ** 2 + rm["control"][1] ** 2))
     lo = hi = p = float("nan")
@@ -765,16 +835,31 @@ def compare_retention(
             rmst_used = "survrm2"
         else:
             pt = rmst_permutation_test(
-                dur, ev, trt, tau,
+                dur,
+                ev,
+                trt,
+                tau,
                 strata=None if strata is None else df[strata].to_numpy(),
                 cluster=None if cluster is None else df[cluster].to_numpy(),
-                alpha=alpha, n_permutations=n_permutations, seed=seed,
-            )  # fmt: skip
+                alpha=alpha,
+                n_permutations=n_permutations,
+                seed=seed,
+            )
             lo, hi, p = pt["ci_low"], pt["ci_high"], pt["p_value"]
             sd = float("nan")
             rmst_used = "permutation"
-    add("rmst_difference", "treated vs control", tau, d, sd, lo, hi, p, n=len(df),
-        n_events=float(ev[dur <= tau].sum()))  # fmt: skip
+    add(
+        "rmst_difference",
+        "treated vs control",
+        tau,
+        d,
+        sd,
+        lo,
+        hi,
+        p,
+        n=len(df),
+        n_events=float(ev[dur <= tau].sum()),
+    )
     if rmst_used == "permutation":
         blocks = (f"within {strata} strata" if strata else "across everyone") + (
             f", respecting {cluster} clusters" if cluster else ""
@@ -864,8 +949,15 @@ def compare_retention(
     for h in hz:
         x = _exact_test(dur, ev, trt, h, exact)
         used_methods.add(x["used"])
-        add("exact_test", "treated vs control", h, x["estimate"], p=x["p"], n=x["n"],
-            n_events=x["events"])  # fmt: skip
+        add(
+            "exact_test",
+            "treated vs control",
+            h,
+            x["estimate"],
+            p=x["p"],
+            n=x["n"],
+            n_events=x["events"],
+        )
     names = {"boschloo": "Boschloo's", "fisher": "Fisher's"}
     used = " / ".join(names[m] for m in sorted(used_methods) if m in names) or "no"
     notes.append(
@@ -988,8 +1080,13 @@ def compare_retention(
 
 #: Covariates of the propensity model and balance table.
 MATCH_COVARIATES = ("department", "level", "tenure_years", "age_band", "performance_rating")
-AGE_BANDS = ((-np.inf, 25, "<25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"),
-             (55, np.inf, "55+"))  # fmt: skip
+AGE_BANDS = (
+    (-np.inf, 25, "<25"),
+    (25, 35, "25-34"),
+    (35, 45, "35-44"),
+    (45, 55, "45-54"),
+    (55, np.inf, "55+"),
+)
 FRAME_COLUMNS = [
     "employee_id",
     "cohort_id",
@@ -1023,8 +1120,14 @@ def _age_band(age: pd.Series) -> pd.Series:
 def _covariates_at_index(pilot: Pilot, rows: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Add hire/termination data and covariates at each row's index date (vectorised)."""
     emp = pilot.employees
-    cols = ["employee_id", "hire_date", "termination_date", "termination_type", "department",
-            "level"] + [c for c in ("birth_year", "performance_rating") if c in emp.columns]  # fmt: skip
+    cols = [
+        "employee_id",
+        "hire_date",
+        "termination_date",
+        "termination_type",
+        "department",
+        "level",
+    ] + [c for c in ("birth_year", "performance_rating") if c in emp.columns]
     out = rows.merge(emp[cols], on="employee_id", how="left", validate="many_to_one")
     idx = out.index_date
     out["tenure_years"] = (idx - out.hire_date).dt.days / 365.25
@@ -1069,8 +1172,14 @@ def _outcome(out: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 def _exclude(pilot, out, mask, check, detail, notes, population):
     k = int(mask.sum())
     if pilot is not None:
-        pilot.log_quality("employees", f"retention ({POPULATION_WORDS[population]})", check, k,
-                          "excluded" if k else "none", detail)  # fmt: skip
+        pilot.log_quality(
+            "employees",
+            f"retention ({POPULATION_WORDS[population]})",
+            check,
+            k,
+            "excluded" if k else "none",
+            detail,
+        )
     if k:
         notes.append(Note(f"{k} person(s) excluded: {detail}.", "excluded_rows"))
     return out[~mask]
@@ -1172,9 +1281,14 @@ def cohort_frame(
     part = part.sort_values(["cohort_start_date", "pair_start", "pair_id"], kind="stable")
     dup = part.duplicated("employee_id")
     if dup.any():
-        pilot.log_quality("pairs", f"retention ({who})", "repeat participation",
-                          int(dup.sum()), "ignored",
-                          "a person's first cohort/pair is their index")  # fmt: skip
+        pilot.log_quality(
+            "pairs",
+            f"retention ({who})",
+            "repeat participation",
+            int(dup.sum()),
+            "ignored",
+            "a person's first cohort/pair is their index",
+        )
         notes.append(
             Note(
                 f"{int(dup.sum())} repeat participation(s): each person is followed from their "
@@ -1218,11 +1332,24 @@ def cohort_frame(
     first_part = all_pairs.groupby("employee_id", observed=True).cohort_start_date.min()
 
     t = _covariates_at_index(pilot, treated_rows.reset_index(drop=True), as_of)
-    t = _exclude(pilot, t, t.hire_date > t.index_date, "hired after index date",
-                 "hired after their cohort's start date", notes, population)  # fmt: skip
-    t = _exclude(pilot, t, t.termination_date <= t.index_date, "left before index date",
-                 "participants who left on or before their cohort's start date", notes,
-                 population)  # fmt: skip
+    t = _exclude(
+        pilot,
+        t,
+        t.hire_date > t.index_date,
+        "hired after index date",
+        "hired after their cohort's start date",
+        notes,
+        population,
+    )
+    t = _exclude(
+        pilot,
+        t,
+        t.termination_date <= t.index_date,
+        "left before index date",
+        "participants who left on or before their cohort's start date",
+        notes,
+        population,
+    )
     matching = None
     if kind == "designated":
         c = pilot.control
@@ -1246,9 +1373,15 @@ def cohort_frame(
         )
         fp = c.employee_id.map(first_part)
         joined_before = fp.notna() & (fp <= c.index_date)
-        c = _exclude(pilot, c, joined_before.to_numpy(), "control already a participant",
-                     "controls who were already in the program at the index date", notes,
-                     population)  # fmt: skip
+        c = _exclude(
+            pilot,
+            c,
+            joined_before.to_numpy(),
+            "control already a participant",
+            "controls who were already in the program at the index date",
+            notes,
+            population,
+        )
         fp = c.employee_id.map(first_part)
         c["censor_at"] = fp.where(fp > c.index_date)
         if c.censor_at.notna().any():
@@ -1259,13 +1392,24 @@ def cohort_frame(
                     "method",
                 )
             )
-        c = _exclude(pilot, c, (c.hire_date > c.index_date).to_numpy(), "control hired after index",
-                     "controls hired after the cohort's start date", notes,
-                     population)  # fmt: skip
-        c = _exclude(pilot, c, (c.termination_date <= c.index_date).to_numpy(),
-                     "control left before index date",
-                     "controls who left on or before the cohort's start date", notes,
-                     population)  # fmt: skip
+        c = _exclude(
+            pilot,
+            c,
+            (c.hire_date > c.index_date).to_numpy(),
+            "control hired after index",
+            "controls hired after the cohort's start date",
+            notes,
+            population,
+        )
+        c = _exclude(
+            pilot,
+            c,
+            (c.termination_date <= c.index_date).to_numpy(),
+            "control left before index date",
+            "controls who left on or before the cohort's start date",
+            notes,
+            population,
+        )
         frame = pd.concat([t, c], ignore_index=True)
         frame["match_set"] = pd.NA
         frame["weight"] = 1.0
@@ -1278,8 +1422,15 @@ def cohort_frame(
         pools = []
         for cid in t.cohort_id.unique():
             idx = start[cid]
-            pools.append(cand.assign(cohort_id=cid, index_date=idx, treated=0, role="control",
-                                     pair_id=pd.Series(pd.NA, index=cand.index, dtype="string")))  # fmt: skip
+            pools.append(
+                cand.assign(
+                    cohort_id=cid,
+                    index_date=idx,
+                    treated=0,
+                    role="control",
+                    pair_id=pd.Series(pd.NA, index=cand.index, dtype="string"),
+                )
+            )
         pool = pd.concat(pools, ignore_index=True) if pools else cand.iloc[:0]
         pool = _covariates_at_index(pilot, pool, as_of)
         employed = (pool.hire_date <= pool.index_date) & ~(pool.termination_date <= pool.index_date)
@@ -1332,8 +1483,9 @@ def cohort_frame(
     for c in ("employee_id", "cohort_id", "pair_id", "match_set", "cluster_id"):
         frame[c] = frame[c].astype("string")
     frame["department"] = frame.department.astype("category")
-    frame = frame[FRAME_COLUMNS].sort_values(["cohort_id", "treated", "employee_id"],
-                                             ascending=[True, False, True], ignore_index=True)  # fmt: skip
+    frame = frame[FRAME_COLUMNS].sort_values(
+        ["cohort_id", "treated", "employee_id"], ascending=[True, False, True], ignore_index=True
+    )
     frame.attrs["notes"] = notes
     frame.attrs["control"] = kind
     frame.attrs["as_of"] = str(as_of.date())
@@ -1375,8 +1527,16 @@ def pilot_retention(
         balance table when matched or weighted, else None), ``matching_`` and ``cif_``.
     """
     population = normalise_role(population, argument="population")
-    frame = cohort_frame(pilot, population=population, as_of=as_of, cohort=cohort,
-                         control=control, ratio=ratio, caliper=caliper, exact=exact)  # fmt: skip
+    frame = cohort_frame(
+        pilot,
+        population=population,
+        as_of=as_of,
+        cohort=cohort,
+        control=control,
+        ratio=ratio,
+        caliper=caliper,
+        exact=exact,
+    )
     kind = frame.attrs["control"]
     if frame.treated.sum() == 0 or (frame.treated == 0).sum() == 0:
         raise InsufficientDataError(

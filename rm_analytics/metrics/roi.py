@@ -419,24 +419,52 @@ def program_costs(
         return amount / qty if qty > 0 else float("nan")
 
     rows = [
-        ("mentor session time", f"{basis}; {rate_rule}", h_total, "hours",
-         rate(mentor_amount, h_total), mentor_amount, True),
-        ("mentee session time", f"{basis}; {rate_rule}", h_total, "hours",
-         rate(mentee_amount, h_total), mentee_amount, True),
-        ("kickoff training", f"{kickoff_hours:g} h x {n_people} participants; {rate_rule}",
-         kickoff_hours * n_people, "hours", rate(kickoff_amount, kickoff_hours * n_people),
-         kickoff_amount, True),
+        (
+            "mentor session time",
+            f"{basis}; {rate_rule}",
+            h_total,
+            "hours",
+            rate(mentor_amount, h_total),
+            mentor_amount,
+            True,
+        ),
+        (
+            "mentee session time",
+            f"{basis}; {rate_rule}",
+            h_total,
+            "hours",
+            rate(mentee_amount, h_total),
+            mentee_amount,
+            True,
+        ),
+        (
+            "kickoff training",
+            f"{kickoff_hours:g} h x {n_people} participants; {rate_rule}",
+            kickoff_hours * n_people,
+            "hours",
+            rate(kickoff_amount, kickoff_hours * n_people),
+            kickoff_amount,
+            True,
+        ),
         ("coordinator time", c_basis, c_hours, "hours", c_rate, c_hours * c_rate, True),
         ("software", "given", 1.0, "item", float(software), float(software), False),
-    ]  # fmt: skip
+    ]
     rows += [(str(n), "given", 1.0, "item", float(a), float(a), False) for n, a in items]
     table = pd.DataFrame(
         [(*r[:6], currency, r[6]) for r in rows],
         columns=COST_COLUMNS,
     )
     total = float(table["amount"].sum())
-    table.loc[len(table)] = ["total", "sum of the lines", np.nan, "", np.nan, total, currency,
-                             False]  # fmt: skip
+    table.loc[len(table)] = [
+        "total",
+        "sum of the lines",
+        np.nan,
+        "",
+        np.nan,
+        total,
+        currency,
+        False,
+    ]
     table = table.astype(
         {"quantity": float, "unit_cost": float, "amount": float, "time_cost": bool}
     )
@@ -548,8 +576,12 @@ class RoiResult(Result):
     @property
     def demonstrated(self) -> bool:
         """Whether the retention difference is supported by the data (CI excludes 0)."""
-        return self.verdict_ in ("pays back", "payback uncertain", "does not pay back",
-                                "retention worse")  # fmt: skip
+        return self.verdict_ in (
+            "pays back",
+            "payback uncertain",
+            "does not pay back",
+            "retention worse",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
@@ -760,8 +792,10 @@ def phillips_roi(
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
     if p_difference is not None and not 0 <= p_difference <= 1:
         raise ValueError(f"p_difference must lie in [0, 1], got {p_difference!r}")
-    for name, v in (("attrition_participants", attrition_participants),
-                    ("attrition_control", attrition_control)):  # fmt: skip
+    for name, v in (
+        ("attrition_participants", attrition_participants),
+        ("attrition_control", attrition_control),
+    ):
         if v is not None and np.isfinite(v) and not 0 <= v <= 1:
             raise ValueError(f"{name} must be a share in [0, 1], got {v!r}")
     other, items = _business_total(business_outcomes)
@@ -855,15 +889,31 @@ def phillips_roi(
 
     rows = [
         ("attrition_participants", pt, nan, nan, nan, n, "proportion"),
-        ("attrition_control", pc, nan, nan, nan,
-         float(n_control) if n_control is not None else nan, "proportion"),
+        (
+            "attrition_control",
+            pc,
+            nan,
+            nan,
+            nan,
+            float(n_control) if n_control is not None else nan,
+            "proportion",
+        ),
         ("attrition_difference", diff, lo, hi, p_value, n, "proportion"),
-    ]  # fmt: skip
+    ]
     for key, unit in (("avoided_exits", "people"),):
         rows.append((key, est(key), lows[key], highs[key], nan, n, unit))
     rows.append(("replacement_cost", rc, nan, nan, nan, nan, currency))
-    rows.append(("retention_benefits", est("retention_benefits"), lows["retention_benefits"],
-                 highs["retention_benefits"], nan, n, currency))  # fmt: skip
+    rows.append(
+        (
+            "retention_benefits",
+            est("retention_benefits"),
+            lows["retention_benefits"],
+            highs["retention_benefits"],
+            nan,
+            n,
+            currency,
+        )
+    )
     rows.append(("other_benefits", other, nan, nan, nan, nan, currency))
     for key, unit in (
         ("benefits", currency),
@@ -980,10 +1030,18 @@ def roi_from_retention(
     a = retention_result.attrition_at(horizon)
     missing = [
         k
-        for k in ("treated", "control", "difference", "se_difference", "ci_low", "ci_high",
-                  "n_treated", "n_control")
+        for k in (
+            "treated",
+            "control",
+            "difference",
+            "se_difference",
+            "ci_low",
+            "ci_high",
+            "n_treated",
+            "n_control",
+        )
         if k not in a
-    ]  # fmt: skip
+    ]
     if missing:
         raise KeyError(f"attrition_at({horizon}) lacks {', '.join(missing)}")
     if replacement_cost is None:
@@ -1121,14 +1179,28 @@ def sensitivity(
     sal = salary if salary is not None else inp.get("salary")
     if replacement_cost_range is not None:
         lo_rc, hi_rc = map(float, replacement_cost_range)
-        rows.append(("replacement cost", lo_rc, hi_rc,
-                     roi_with(replacement_cost=lo_rc), roi_with(replacement_cost=hi_rc),
-                     inp["currency"]))  # fmt: skip
+        rows.append(
+            (
+                "replacement cost",
+                lo_rc,
+                hi_rc,
+                roi_with(replacement_cost=lo_rc),
+                roi_with(replacement_cost=hi_rc),
+                inp["currency"],
+            )
+        )
     elif sal is not None:
         lo_s, hi_s = map(float, replacement_share_range)
-        rows.append(("replacement cost", lo_s, hi_s,
-                     roi_with(replacement_cost=lo_s * sal), roi_with(replacement_cost=hi_s * sal),
-                     "x annual salary"))  # fmt: skip
+        rows.append(
+            (
+                "replacement cost",
+                lo_s,
+                hi_s,
+                roi_with(replacement_cost=lo_s * sal),
+                roi_with(replacement_cost=hi_s * sal),
+                "x annual salary",
+            )
+        )
     else:
         rows.append(("replacement cost", nan, nan, nan, nan, "x annual salary"))
         notes.append(
@@ -1141,9 +1213,16 @@ def sensitivity(
     tc = inp.get("time_cost")
     f_lo, f_hi = map(float, hourly_rate_factor)
     if tc is not None:
-        rows.append(("hourly rate", f_lo, f_hi,
-                     roi_with(costs=inp["costs"] + tc * (f_lo - 1)),
-                     roi_with(costs=inp["costs"] + tc * (f_hi - 1)), "x hourly rates"))  # fmt: skip
+        rows.append(
+            (
+                "hourly rate",
+                f_lo,
+                f_hi,
+                roi_with(costs=inp["costs"] + tc * (f_lo - 1)),
+                roi_with(costs=inp["costs"] + tc * (f_hi - 1)),
+                "x hourly rates",
+            )
+        )
     else:
         rows.append(("hourly rate", f_lo, f_hi, nan, nan, "x hourly rates"))
         notes.append(
@@ -1158,14 +1237,29 @@ def sensitivity(
     given = inp["costs"] - time_cost if time_cost is not None else None
     if given is not None and given > 0:
         g_lo, g_hi = map(float, given_cost_factor)
-        rows.append(("given costs", g_lo, g_hi,
-                     roi_with(costs=inp["costs"] + given * (g_lo - 1)),
-                     roi_with(costs=inp["costs"] + given * (g_hi - 1)), "x given cost lines"))  # fmt: skip
+        rows.append(
+            (
+                "given costs",
+                g_lo,
+                g_hi,
+                roi_with(costs=inp["costs"] + given * (g_lo - 1)),
+                roi_with(costs=inp["costs"] + given * (g_hi - 1)),
+                "x given cost lines",
+            )
+        )
     # effect size
     lo, hi = inp["ci_difference"]
     if np.isfinite(lo) and np.isfinite(hi):
-        rows.append(("attrition difference", lo, hi, _roi_line(lo, inp)["roi_pct"],
-                     _roi_line(hi, inp)["roi_pct"], "proportion"))  # fmt: skip
+        rows.append(
+            (
+                "attrition difference",
+                lo,
+                hi,
+                _roi_line(lo, inp)["roi_pct"],
+                _roi_line(hi, inp)["roi_pct"],
+                "proportion",
+            )
+        )
     else:
         rows.append(("attrition difference", nan, nan, nan, nan, "proportion"))
         notes.append(
@@ -1213,13 +1307,23 @@ def plot_tornado(sens: SensitivityResult | RoiResult, ax=None):
         _, ax = plt.subplots(figsize=(6, 0.6 + 0.5 * len(t)))
     base = t["base_roi"].iloc[0] if len(t) else float("nan")
     for i, r in t.iterrows():
-        lo, hi = sorted([r.roi_at_low, r.roi_at_high]) if np.isfinite(
-            [r.roi_at_low, r.roi_at_high]).all() else (np.nan, np.nan)  # fmt: skip
+        lo, hi = (
+            sorted([r.roi_at_low, r.roi_at_high])
+            if np.isfinite([r.roi_at_low, r.roi_at_high]).all()
+            else (np.nan, np.nan)
+        )
         if np.isfinite(lo):
             ax.barh(i, hi - lo, left=lo, color="#4C72B0", alpha=0.7)
         else:
-            ax.text(0.5, i, "not shown", transform=ax.get_yaxis_transform(), ha="center",
-                    va="center", color="grey")  # fmt: skip
+            ax.text(
+                0.5,
+                i,
+                "not shown",
+                transform=ax.get_yaxis_transform(),
+                ha="center",
+                va="center",
+                color="grey",
+            )
     ax.set_yticks(range(len(t)))
     ax.set_yticklabels(t["metric"])
     ax.axvline(0, color="grey", lw=1, ls="--")

@@ -348,14 +348,29 @@ def scale_scores(
     ValueError
         As :func:`scale_score_frame`.
     """
-    scores = scale_score_frame(surveys, items=items, reverse=reverse, scale_points=scale_points,
-                               min_items=min_items, survey=survey)  # fmt: skip
+    scores = scale_score_frame(
+        surveys,
+        items=items,
+        reverse=reverse,
+        scale_points=scale_points,
+        min_items=min_items,
+        survey=survey,
+    )
     rows = []
     for wave, g in scores.groupby("wave", observed=True, sort=True):
         m, lo, hi, n = mean_ci(g.score.dropna().to_numpy(dtype=float), alpha)
-        rows.append({"metric": "mean_score", "wave": wave, "estimate": m, "ci_low": lo,
-                     "ci_high": hi, "p_value": np.nan, "n": n,
-                     "n_no_score": int(g.score.isna().sum())})  # fmt: skip
+        rows.append(
+            {
+                "metric": "mean_score",
+                "wave": wave,
+                "estimate": m,
+                "ci_low": lo,
+                "ci_high": hi,
+                "p_value": np.nan,
+                "n": n,
+                "n_no_score": int(g.score.isna().sum()),
+            }
+        )
     cols = ["metric", "wave", "estimate", "ci_low", "ci_high", "p_value", "n", "n_no_score"]
     notes = [
         Note(
@@ -369,13 +384,21 @@ def scale_scores(
     n_none = int(scores.score.isna().sum())
     if n_none:
         notes.append(
-            Note(f"{n_none} respondent-wave(s) answered fewer than {min_items} items: no score.",
-                 "excluded_rows")
-        )  # fmt: skip
+            Note(
+                f"{n_none} respondent-wave(s) answered fewer than {min_items} items: no score.",
+                "excluded_rows",
+            )
+        )
     res = ScaleScores(
-        pd.DataFrame(rows, columns=cols), notes, items=list(items), reverse=list(reverse),
-        scale_points=scale_points, min_items=min_items, survey=survey, alpha=alpha,
-    )  # fmt: skip
+        pd.DataFrame(rows, columns=cols),
+        notes,
+        items=list(items),
+        reverse=list(reverse),
+        scale_points=scale_points,
+        min_items=min_items,
+        survey=survey,
+        alpha=alpha,
+    )
     res.scores_ = scores
     return res
 
@@ -605,13 +628,21 @@ def cronbach_alpha(
     n_exc = int(summary.n_excluded.sum())
     if n_exc:
         notes.append(
-            Note(f"{n_exc} respondent(s) with a missing item left out (listwise deletion).",
-                 "excluded_rows")
-        )  # fmt: skip
+            Note(
+                f"{n_exc} respondent(s) with a missing item left out (listwise deletion).",
+                "excluded_rows",
+            )
+        )
     return AlphaResult(
-        tidy(summary, by_cols), notes, items=list(items), reverse=list(reverse),
-        scale_points=scale_points, survey=survey, by=by_cols, ci=ci,
-    )  # fmt: skip
+        tidy(summary, by_cols),
+        notes,
+        items=list(items),
+        reverse=list(reverse),
+        scale_points=scale_points,
+        survey=survey,
+        by=by_cols,
+        ci=ci,
+    )
 
 
 # -- flags ----------------------------------------------------------------------------------------
@@ -1209,8 +1240,9 @@ def flag_pairs(
     if pulse.ok:
         frames += _pulse_flags(pulse, th, stamp, pilot)
     else:
-        checked.update(dict.fromkeys(
-            ("SAFETY_DROP", "DIVERGENCE", "NO_RESPONSE", "REVERSE_ITEM_ALERT"), False))  # fmt: skip
+        checked.update(
+            dict.fromkeys(("SAFETY_DROP", "DIVERGENCE", "NO_RESPONSE", "REVERSE_ITEM_ALERT"), False)
+        )
     fb = None
     if pilot.surveys is not None and hasattr(pulse, "fb"):
         fb = _feedback_flags(pulse, th)
@@ -1267,17 +1299,33 @@ def flag_pairs(
     )
     started = set(pilot.pairs.pair_id[pilot.pairs.start_date <= stamp].astype(str))
     n_started = len(started)
-    rows = [{"metric": "pairs_flagged", "flag": "any", "severity": pd.NA, "action": pd.NA,
-             "estimate": float(out.pair_id.nunique()), "flags": len(out),
-             "checked": all(checked.values())}]  # fmt: skip
+    rows = [
+        {
+            "metric": "pairs_flagged",
+            "flag": "any",
+            "severity": pd.NA,
+            "action": pd.NA,
+            "estimate": float(out.pair_id.nunique()),
+            "flags": len(out),
+            "checked": all(checked.values()),
+        }
+    ]
     for code in FLAG_CODES:
         hit = out[out.flag.eq(code)]
-        rows.append({"metric": "pairs_flagged", "flag": code, "severity": _SEVERITY[code],
-                     "action": _ACTION[code],
-                     "estimate": float(hit.pair_id.nunique()) if checked[code] else np.nan,
-                     "flags": len(hit), "checked": checked[code]})  # fmt: skip
-    summary = pd.DataFrame(rows).assign(ci_low=np.nan, ci_high=np.nan, p_value=np.nan,
-                                        n=float(n_started))  # fmt: skip
+        rows.append(
+            {
+                "metric": "pairs_flagged",
+                "flag": code,
+                "severity": _SEVERITY[code],
+                "action": _ACTION[code],
+                "estimate": float(hit.pair_id.nunique()) if checked[code] else np.nan,
+                "flags": len(hit),
+                "checked": checked[code],
+            }
+        )
+    summary = pd.DataFrame(rows).assign(
+        ci_low=np.nan, ci_high=np.nan, p_value=np.nan, n=float(n_started)
+    )
     notes.append(
         Note(
             "Flags use heuristic thresholds (e.g. a score below the scale midpoint): the scale "
@@ -1285,8 +1333,12 @@ def flag_pairs(
             "assumption",
         )
     )
-    res = FlagResult(tidy(summary, ["flag", "severity", "action"]), notes,
-                     thresholds=dict(thresholds or {}), as_of=f"{stamp:%Y-%m-%d}")  # fmt: skip
+    res = FlagResult(
+        tidy(summary, ["flag", "severity", "action"]),
+        notes,
+        thresholds=dict(thresholds or {}),
+        as_of=f"{stamp:%Y-%m-%d}",
+    )
     res.flags_ = out
     res.thresholds_ = th
     res.as_of_ = stamp

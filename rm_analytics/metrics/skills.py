@@ -60,10 +60,22 @@ class PrePostResult(Result):
 
 
 PREPOST_COLUMNS = [
-    "estimate", "ci_low", "ci_high", "p_value", "n", "n_excluded", "mean_pre", "mean_post",
-    "mean_change", "t", "wilcoxon_p", "cohen_dz", "hedges_g_av", "normalized_gain",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n",
+    "n_excluded",
+    "mean_pre",
+    "mean_post",
+    "mean_change",
+    "t",
+    "wilcoxon_p",
+    "cohen_dz",
+    "hedges_g_av",
+    "normalized_gain",
     "pct_improved",
-]  # fmt: skip
+]
 
 
 def wilcoxon_signed_rank_p(d: np.ndarray) -> float:
@@ -235,9 +247,12 @@ def prepost(
         ok = complete.loc[w.index]
         c = w[ok.to_numpy()]
         r = _paired_stats(
-            c[pre].to_numpy(float), c[post].to_numpy(float),
-            scale_max=scale[1] if scale else None, mcid=mcid, alpha=alpha,
-        )  # fmt: skip
+            c[pre].to_numpy(float),
+            c[post].to_numpy(float),
+            scale_max=scale[1] if scale else None,
+            mcid=mcid,
+            alpha=alpha,
+        )
         r["n_excluded"] = int((~ok).sum())
         key = key if isinstance(key, tuple) else (key,)
         for text in r.pop("_notes", []):
@@ -307,8 +322,10 @@ class SkillsResult(Result):
         for yi in y[hide]:
             hidden_row(ax, yi)
         ax.axvline(0, color="grey", lw=0.8)
-        words = [f"{ROLE_WORDS.get(r, r)} ({m.replace('_', ' ')})"
-                 for r, m in zip(s.role, s.metric, strict=True)]  # fmt: skip
+        words = [
+            f"{ROLE_WORDS.get(r, r)} ({m.replace('_', ' ')})"
+            for r, m in zip(s.role, s.metric, strict=True)
+        ]
         ax.set_yticks(y, words)
         ax.invert_yaxis()
         ax.set_xlabel("skill points (95% CI)")
@@ -330,8 +347,16 @@ def welch_difference(a, b, alpha: float = 0.05) -> dict[str, float]:
     b = np.asarray(b, dtype=float)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     nan = float("nan")
-    out = {"estimate": nan, "se": nan, "ci_low": nan, "ci_high": nan, "p_value": nan,
-           "df": nan, "n_a": len(a), "n_b": len(b)}  # fmt: skip
+    out = {
+        "estimate": nan,
+        "se": nan,
+        "ci_low": nan,
+        "ci_high": nan,
+        "p_value": nan,
+        "df": nan,
+        "n_a": len(a),
+        "n_b": len(b),
+    }
     if len(a) == 0 or len(b) == 0:
         return out
     est = float(a.mean() - b.mean())
@@ -345,8 +370,13 @@ def welch_difference(a, b, alpha: float = 0.05) -> dict[str, float]:
     df = float((va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)))
     q = stats.t.ppf(1 - alpha / 2, df)
     t = est / se
-    out.update(se=se, ci_low=est - q * se, ci_high=est + q * se, df=df,
-               p_value=float(2 * stats.t.sf(abs(t), df)))  # fmt: skip
+    out.update(
+        se=se,
+        ci_low=est - q * se,
+        ci_high=est + q * se,
+        df=df,
+        p_value=float(2 * stats.t.sf(abs(t), df)),
+    )
     return out
 
 
@@ -357,8 +387,13 @@ def _person_scores(sk: pd.DataFrame, ids: set[str]) -> tuple[pd.DataFrame, list[
     s = sk[sk.employee_id.isin(ids)]
     if s.empty:
         return pd.DataFrame(columns=["employee_id", "phase", "score"]), [], 0
-    wide = s.pivot_table(index=["employee_id", "skill"], columns="phase", values="score",
-                         observed=True, aggfunc="mean")  # fmt: skip
+    wide = s.pivot_table(
+        index=["employee_id", "skill"],
+        columns="phase",
+        values="score",
+        observed=True,
+        aggfunc="mean",
+    )
     wide = wide.reindex(columns=["pre", "post"])
     both = wide.dropna()
     persons_any = set(wide.index.get_level_values(0))
@@ -405,13 +440,22 @@ def pilot_skills(
         r = sk["rater"].astype(object).where(sk["rater"].notna(), "self")
         other = ~r.eq(rater)
         if other.any():
-            pilot.log_quality("skills", "skills", f"rater other than {rater}", int(other.sum()),
-                              "ignored", "analysis uses one rater")  # fmt: skip
+            pilot.log_quality(
+                "skills",
+                "skills",
+                f"rater other than {rater}",
+                int(other.sum()),
+                "ignored",
+                "analysis uses one rater",
+            )
         sk = sk[~other.to_numpy()]
     if sk.empty:
         raise InsufficientDataError(f"no skill assessments by rater {rater!r}")
-    sk = sk.assign(employee_id=sk.employee_id.astype(str), skill=sk.skill.astype(str),
-                   phase=sk.phase.astype(str))  # fmt: skip
+    sk = sk.assign(
+        employee_id=sk.employee_id.astype(str),
+        skill=sk.skill.astype(str),
+        phase=sk.phase.astype(str),
+    )
     part = pilot.participants("both")
     groups = {
         "mentee": set(part.employee_id[part.role.eq("mentee")].astype(str)),
@@ -433,20 +477,41 @@ def pilot_skills(
         who = ROLE_WORDS[role]
         long, skills, n_nopost = _person_scores(sk, ids)
         if n_nopost:
-            pilot.log_quality("skills", "skills", f"{who}: no post assessment", n_nopost,
-                              "excluded", "person has a pre but no post score")  # fmt: skip
+            pilot.log_quality(
+                "skills",
+                "skills",
+                f"{who}: no post assessment",
+                n_nopost,
+                "excluded",
+                "person has a pre but no post score",
+            )
         if long.empty:
             if role != "control":
-                notes.append(Note(f"No {who} with both a pre and a post assessment.",
-                                  "missing_data"))  # fmt: skip
+                notes.append(
+                    Note(f"No {who} with both a pre and a post assessment.", "missing_data")
+                )
             continue
         sub = sk[sk.employee_id.isin(ids) & sk.skill.isin(skills)]
         scale = (float(sub.scale_min.min()), float(sub.scale_max.max()))
         if sub.scale_max.nunique() > 1 or sub.scale_min.nunique() > 1:
-            notes.append(Note(f"{who}: skills on different scales; normalised gain uses the "
-                              "widest.", "method"))  # fmt: skip
-        pp = prepost(long, id="employee_id", phase="phase", score="score", scale=scale,
-                     mcid=mcid, alpha=alpha).summary.iloc[0].to_dict()  # fmt: skip
+            notes.append(
+                Note(
+                    f"{who}: skills on different scales; normalised gain uses the widest.", "method"
+                )
+            )
+        pp = (
+            prepost(
+                long,
+                id="employee_id",
+                phase="phase",
+                score="score",
+                scale=scale,
+                mcid=mcid,
+                alpha=alpha,
+            )
+            .summary.iloc[0]
+            .to_dict()
+        )
         pp["n_excluded"] = n_nopost
         wide = long.pivot(index="employee_id", columns="phase", values="score")
         changes[role] = (wide["post"] - wide["pre"]).to_numpy()
@@ -476,11 +541,16 @@ def pilot_skills(
             )
             continue
         w = welch_difference(changes[role], changes["control"], alpha=alpha)
-        rows.append({"metric": "change_vs_control", "role": role,
-                     "skills": ", ".join(sorted(skills_of[role] & skills_of["control"])),
-                     **{k: w[k] for k in ("estimate", "se", "ci_low", "ci_high", "p_value",
-                                          "df")},
-                     "n": w["n_a"], "n_control": w["n_b"]})  # fmt: skip
+        rows.append(
+            {
+                "metric": "change_vs_control",
+                "role": role,
+                "skills": ", ".join(sorted(skills_of[role] & skills_of["control"])),
+                **{k: w[k] for k in ("estimate", "se", "ci_low", "ci_high", "p_value", "df")},
+                "n": w["n_a"],
+                "n_control": w["n_b"],
+            }
+        )
         if skills_of[role] != skills_of["control"]:
             notes.append(
                 Note(
@@ -489,8 +559,16 @@ def pilot_skills(
                     "method",
                 )
             )
-    cols = ["metric", "role", "skills", *PREPOST_COLUMNS[:6], "se", "df", "n_control",
-            *PREPOST_COLUMNS[6:]]  # fmt: skip
+    cols = [
+        "metric",
+        "role",
+        "skills",
+        *PREPOST_COLUMNS[:6],
+        "se",
+        "df",
+        "n_control",
+        *PREPOST_COLUMNS[6:],
+    ]
     summary = pd.DataFrame(rows).reindex(columns=cols)
     notes.append(
         Note(

@@ -13,10 +13,27 @@ LABEL = "hidden"
 
 def hidden_bar(ax, x: float, width: float, height: float, *, colour=None) -> None:
     """A hidden bar at ``x``: an empty hatched frame of ``height`` with the word "hidden"."""
-    ax.bar(x, height, width, fill=False, hatch=HATCH, edgecolor=colour or "grey",
-           linewidth=0.6, alpha=0.5, label="_hidden")  # fmt: skip
-    ax.text(x, height / 2, LABEL, rotation=90, ha="center", va="center",
-            fontsize="x-small", color="dimgrey")  # fmt: skip
+    ax.bar(
+        x,
+        height,
+        width,
+        fill=False,
+        hatch=HATCH,
+        edgecolor=colour or "grey",
+        linewidth=0.6,
+        alpha=0.5,
+        label="_hidden",
+    )
+    ax.text(
+        x,
+        height / 2,
+        LABEL,
+        rotation=90,
+        ha="center",
+        va="center",
+        fontsize="x-small",
+        color="dimgrey",
+    )
 
 
 def hidden_row(ax, y: float, *, height: float = 0.6) -> None:
@@ -24,12 +41,29 @@ def hidden_row(ax, y: float, *, height: float = 0.6) -> None:
     word "hidden" in its middle (the row keeps its label on the axis)."""
     from matplotlib.patches import Rectangle
 
-    band = Rectangle((0, y - height / 2), 1, height, transform=ax.get_yaxis_transform(),
-                     fill=False, hatch=HATCH, edgecolor="grey", linewidth=0.0, alpha=0.5)  # fmt: skip
+    band = Rectangle(
+        (0, y - height / 2),
+        1,
+        height,
+        transform=ax.get_yaxis_transform(),
+        fill=False,
+        hatch=HATCH,
+        edgecolor="grey",
+        linewidth=0.0,
+        alpha=0.5,
+    )
     band.set_label("_hidden")
     ax.add_patch(band)
-    ax.text(0.5, y, LABEL, transform=ax.get_yaxis_transform(), ha="center", va="center",
-            fontsize="x-small", color="dimgrey")  # fmt: skip
+    ax.text(
+        0.5,
+        y,
+        LABEL,
+        transform=ax.get_yaxis_transform(),
+        ha="center",
+        va="center",
+        fontsize="x-small",
+        color="dimgrey",
+    )
 
 
 def hidden_point(ax, x: float, *, width: float = 0.12) -> None:
@@ -37,9 +71,27 @@ def hidden_point(ax, x: float, *, width: float = 0.12) -> None:
     ``x`` with the word "hidden"."""
     from matplotlib.patches import Rectangle
 
-    band = Rectangle((x - width / 2, 0), width, 1, transform=ax.get_xaxis_transform(),
-                     fill=False, hatch=HATCH, edgecolor="grey", linewidth=0.0, alpha=0.5)  # fmt: skip
+    band = Rectangle(
+        (x - width / 2, 0),
+        width,
+        1,
+        transform=ax.get_xaxis_transform(),
+        fill=False,
+        hatch=HATCH,
+        edgecolor="grey",
+        linewidth=0.0,
+        alpha=0.5,
+    )
     band.set_label("_hidden")
     ax.add_patch(band)
-    ax.text(x, 0.5, LABEL, rotation=90, transform=ax.get_xaxis_transform(), ha="center",
-            va="center", fontsize="x-small", color="dimgrey")  # fmt: skip
+    ax.text(
+        x,
+        0.5,
+        LABEL,
+        rotation=90,
+        transform=ax.get_xaxis_transform(),
+        ha="center",
+        va="center",
+        fontsize="x-small",
+        color="dimgrey",
+    )

@@ -42,8 +42,14 @@ def plot_km(
     axis rounded to a multiple of 5 and "hidden" below ``min_group``.
     """
     if min_group is not None:
-        return _plot_km_coarse(result, ax, min_group=min_group, every=every,
-                               risk_table=risk_table, time_label=time_label)  # fmt: skip
+        return _plot_km_coarse(
+            result,
+            ax,
+            min_group=min_group,
+            every=every,
+            risk_table=risk_table,
+            time_label=time_label,
+        )
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
 
@@ -94,16 +100,30 @@ def plot_km(
         dur = result.arguments.get("duration")
         grp = result.arguments.get("group")
         trt_val = result.arguments.get("treated", 1)
-        ax.text(0, -0.2, "Number at risk", transform=ax.transAxes, fontsize=8, ha="left",
-                fontweight="bold")  # fmt: skip
+        ax.text(
+            0,
+            -0.2,
+            "Number at risk",
+            transform=ax.transAxes,
+            fontsize=8,
+            ha="left",
+            fontweight="bold",
+        )
         if dur in frame.columns and grp in frame.columns:
             for i, g in enumerate(("treated", "control")):
                 m = (frame[grp] == trt_val) if g == "treated" else (frame[grp] != trt_val)
                 d = frame.loc[m, dur].to_numpy(dtype=float)
                 y = -0.27 - 0.07 * i
                 for x in ticks:
-                    ax.text(x, y, str(int((d >= x).sum())), transform=tr, ha="center",
-                            fontsize=8, color=COLORS[g])  # fmt: skip
+                    ax.text(
+                        x,
+                        y,
+                        str(int((d >= x).sum())),
+                        transform=tr,
+                        ha="center",
+                        fontsize=8,
+                        color=COLORS[g],
+                    )
         if created:
             ax.figure.subplots_adjust(bottom=0.3)
     ax.set_title(result.title)
@@ -116,8 +136,7 @@ def _rounded(n: float, k: int, base: int = 5) -> str:
     return "hidden" if n < k else f"{int(base * round(n / base)):,}"
 
 
-def _plot_km_coarse(result, ax, *, min_group: int, every: float, risk_table: bool,
-                    time_label: str):  # fmt: skip
+def _plot_km_coarse(result, ax, *, min_group: int, every: float, risk_table: bool, time_label: str):
     """Retention every ``every`` months with intervals, only where ``min_group`` or more are
     still followed (see :func:`plot_km`)."""
     import matplotlib.pyplot as plt
@@ -148,8 +167,16 @@ def _plot_km_coarse(result, ax, *, min_group: int, every: float, risk_table: boo
         hi = np.where(np.isnan(at["ci_high"]), at["surv"], at["ci_high"])[keep]
         c = COLORS[g]
         dx = (j - 0.5) * every * 0.06
-        ax.errorbar(x + dx, s, yerr=[s - lo, hi - s], fmt="o", ls=":", color=c, capsize=3,
-                    label=f"{LABELS[g]} (n={int(round(tab.n))})")  # fmt: skip
+        ax.errorbar(
+            x + dx,
+            s,
+            yerr=[s - lo, hi - s],
+            fmt="o",
+            ls=":",
+            color=c,
+            capsize=3,
+            label=f"{LABELS[g]} (n={int(round(tab.n))})",
+        )
         drawn[g] = (grid, n_risk)
         tmax = max(tmax, float(x.max()) if x.size else 0.0)
     ax.set_ylim(-0.02, 1.05)
@@ -160,8 +187,15 @@ def _plot_km_coarse(result, ax, *, min_group: int, every: float, risk_table: boo
     ax.legend(loc="lower left", frameon=False)
     if risk_table and drawn:
         tr = blended_transform_factory(ax.transData, ax.transAxes)
-        ax.text(0, -0.2, "Still followed (rounded to 5)", transform=ax.transAxes, fontsize=8,
-                ha="left", fontweight="bold")  # fmt: skip
+        ax.text(
+            0,
+            -0.2,
+            "Still followed (rounded to 5)",
+            transform=ax.transAxes,
+            fontsize=8,
+            ha="left",
+            fontweight="bold",
+        )
         for i, g in enumerate(("treated", "control")):
             if g not in drawn:
                 continue
@@ -169,8 +203,15 @@ def _plot_km_coarse(result, ax, *, min_group: int, every: float, risk_table: boo
             for x, n in zip(times, n_risk, strict=True):
                 if x > tmax + 1e-9:
                     break
-                ax.text(x, -0.27 - 0.07 * i, _rounded(n, min_group), transform=tr,
-                        ha="center", fontsize=8, color=COLORS[g])  # fmt: skip
+                ax.text(
+                    x,
+                    -0.27 - 0.07 * i,
+                    _rounded(n, min_group),
+                    transform=tr,
+                    ha="center",
+                    fontsize=8,
+                    color=COLORS[g],
+                )
         if created:
             ax.figure.subplots_adjust(bottom=0.3)
     ax.set_title(result.title)
@@ -194,8 +235,12 @@ def plot_cumulative_incidence(result, ax=None, *, time_label: str = "Months sinc
         hi = np.concatenate([[0.0], d.ci_high.fillna(d.cumulative_incidence).to_numpy()])
         ax.step(t, f, where="post", color=COLORS[g], label=LABELS[g])
         ax.fill_between(t, lo, hi, step="post", color=COLORS[g], alpha=0.15, lw=0)
-    ax.set_ylim(0, max(0.05, float(np.nanmax(cif.ci_high.fillna(cif.cumulative_incidence))) * 1.1)
-                if len(cif) else 1)  # fmt: skip
+    ax.set_ylim(
+        0,
+        max(0.05, float(np.nanmax(cif.ci_high.fillna(cif.cumulative_incidence))) * 1.1)
+        if len(cif)
+        else 1,
+    )
     ax.set_xlabel(time_label)
     ax.set_ylabel("Cumulative incidence of voluntary exit")
     ax.legend(loc="upper left", frameon=False)

@@ -190,8 +190,13 @@ class MetricsCollector:
         sizes = [m.n] if groups is None else list(groups)
         if unit == "people" and groups is None:
             sizes = [m.estimate, m.n]
-        why = policy.reason(*sizes, estimate=m.estimate, ci=(m.ci_low, m.ci_high),
-                            key=f"metric:{key}", equal=unit in ("number", "points"))  # fmt: skip
+        why = policy.reason(
+            *sizes,
+            estimate=m.estimate,
+            ci=(m.ci_low, m.ci_high),
+            key=f"metric:{key}",
+            equal=unit in ("number", "points"),
+        )
         if why is None and policy.active and hide:
             why = hide
         policy.note(f"metric:{key}", sizes, why is not None)

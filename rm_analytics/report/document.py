@@ -245,8 +245,12 @@ class Report:
     def _sentences(self) -> dict[str, str]:
         """The first page's sentence per headline slot (a reason when not available)."""
         out = dict(self.ctx.sentences)
-        for slot, key in (("retention", "retention"), ("engagement", "engagement"),
-                          ("skills", "skills"), ("roi", "roi")):  # fmt: skip
+        for slot, key in (
+            ("retention", "retention"),
+            ("engagement", "engagement"),
+            ("skills", "skills"),
+            ("roi", "roi"),
+        ):
             res = self.results.get(key)
             if slot not in out and res is not None and res.status != "ok":
                 out[slot] = f"Not available: {res.reason}."
@@ -369,8 +373,12 @@ class Report:
             f"{html.escape(str(rec.get('action', '')))}</strong>. "
             f"{html.escape(sentence(str(rec.get('reason', ''))))}</p>"
         )
-        names = {"retention": "Retention", "engagement": "Engagement", "skills": "Skills",
-                 "roi": "Return on investment"}  # fmt: skip
+        names = {
+            "retention": "Retention",
+            "engagement": "Engagement",
+            "skills": "Skills",
+            "roi": "Return on investment",
+        }
         said = self.metrics.sentences
         items = "".join(
             f"<li><strong>{names[slot]}.</strong> {html.escape(sentence(said[slot]))}</li>"

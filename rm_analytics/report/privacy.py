@@ -543,8 +543,13 @@ def release_waves(pilot, as_of, window_days: int = SURVEY_WINDOW_DAYS):
         tables["checkpoints"] = ck.drop(columns="_what")
     from ..data.pilot import Pilot
 
-    out = Pilot(tables, sources=pilot.sources, quality=pilot.quality_log.copy(),
-                extra_columns=pilot.extra_columns, today=pilot.today)  # fmt: skip
+    out = Pilot(
+        tables,
+        sources=pilot.sources,
+        quality=pilot.quality_log.copy(),
+        extra_columns=pilot.extra_columns,
+        today=pilot.today,
+    )
     out.cutoff = pilot.cutoff
     return out, held
 

@@ -133,8 +133,11 @@ def _worker_main(conn, parent_pid: int, fn: Callable[[Any], Any]) -> None:
             try:
                 outcome = fn(task)
             except Exception as exc:  # a bug: report it, with its traceback, to the parent
-                outcome = ("error", ("internal", f"{type(exc).__name__}: {exc}", None),
-                           traceback.format_exc())  # fmt: skip
+                outcome = (
+                    "error",
+                    ("internal", f"{type(exc).__name__}: {exc}", None),
+                    traceback.format_exc(),
+                )
             try:
                 conn.send((index, outcome))
             except (EOFError, OSError):
@@ -258,9 +261,12 @@ def run_in_workers(
                     name = getattr(tasks[w.index], "name", f"task {w.index}")
                     results[w.index] = (
                         "error",
-                        ("internal", f"{name}: the worker process ended with exit code "
-                                     f"{w.process.exitcode}", None),
-                    )  # fmt: skip
+                        (
+                            "internal",
+                            f"{name}: the worker process ended with exit code {w.process.exitcode}",
+                            None,
+                        ),
+                    )
                     w.index = None
                     if pending:  # carry on with a fresh worker
                         nw = _start(ctx, fn)

@@ -81,8 +81,14 @@ class OLSFit:
         df = self.df_of(name)
         if not np.isfinite(se) or (df is not None and not df > 0):
             nan = float("nan")
-            return {"estimate": b, "se": se, "ci_low": nan, "ci_high": nan, "p_value": nan,
-                    "statistic": nan}  # fmt: skip
+            return {
+                "estimate": b,
+                "se": se,
+                "ci_low": nan,
+                "ci_high": nan,
+                "p_value": nan,
+                "statistic": nan,
+            }
         t = b / se
         if df is None:
             q = stats.norm.ppf(1 - self.alpha / 2)
@@ -90,8 +96,14 @@ class OLSFit:
         else:
             q = stats.t.ppf(1 - self.alpha / 2, df)
             p = 2 * stats.t.sf(abs(t), df)
-        return {"estimate": b, "se": se, "ci_low": b - q * se, "ci_high": b + q * se,
-                "p_value": float(p), "statistic": float(t)}  # fmt: skip
+        return {
+            "estimate": b,
+            "se": se,
+            "ci_low": b - q * se,
+            "ci_high": b + q * se,
+            "p_value": float(p),
+            "statistic": float(t),
+        }
 
     def columns(self) -> dict[str, np.ndarray | list]:
         """:meth:`term` for every coefficient as columns (``term``, ``estimate``, ``se``,
@@ -111,8 +123,15 @@ class OLSFit:
         with np.errstate(invalid="ignore", divide="ignore"):
             t = b / se
         p = 2 * dist.sf(np.abs(t))
-        cols = {"term": list(self.names), "estimate": b, "se": se, "ci_low": b - q * se,
-                "ci_high": b + q * se, "p_value": p, "statistic": t}  # fmt: skip
+        cols = {
+            "term": list(self.names),
+            "estimate": b,
+            "se": se,
+            "ci_low": b - q * se,
+            "ci_high": b + q * se,
+            "p_value": p,
+            "statistic": t,
+        }
         cols = {k: (v if k == "term" else np.array(v, dtype=float)) for k, v in cols.items()}
         # bootstrap terms, and terms without a finite SE, exactly as term() gives them
         for i, name in enumerate(self.names):
@@ -144,8 +163,12 @@ class OLSFit:
                 "p_value": float("nan"),
             }
         if self.df is None:
-            return {"statistic": w / q, "df1": q, "df2": float("inf"),
-                    "p_value": float(stats.chi2.sf(w, q))}  # fmt: skip
+            return {
+                "statistic": w / q,
+                "df1": q,
+                "df2": float("inf"),
+                "p_value": float(stats.chi2.sf(w, q)),
+            }
         df2 = float(self.df)
         return {
             "statistic": w / q,
@@ -242,8 +265,10 @@ def _cr2_p_parts(AX, X, M, ccodes, G, C):
     U = AX @ (M @ C.T)  # n x q
     q = C.shape[0]
     W = [group_sums(ccodes, X * U[:, [s]], G) for s in range(q)]
-    a = [[np.bincount(ccodes, weights=U[:, s] * U[:, t], minlength=G) for t in range(q)]
-         for s in range(q)]  # fmt: skip
+    a = [
+        [np.bincount(ccodes, weights=U[:, s] * U[:, t], minlength=G) for t in range(q)]
+        for s in range(q)
+    ]
     return a, W
 
 
@@ -282,8 +307,11 @@ def htz_test(fit: OLSFit, idx: list[int]) -> dict[str, float]:
     w_eig, V = np.linalg.eigh(omega)
     nsqrt = V @ np.diag(np.where(w_eig > _CR2_TOL, w_eig**-0.5, 0.0)) @ V.T
     a2, W2 = _cr2_p_parts(AX, X, M, ccodes, G, nsqrt @ C)  # rotated contrasts
-    var = sum(_p_inner(a2, W2, M, s, t, t, s) + _p_inner(a2, W2, M, s, s, t, t)
-              for s in range(q) for t in range(q))  # fmt: skip
+    var = sum(
+        _p_inner(a2, W2, M, s, t, t, s) + _p_inner(a2, W2, M, s, s, t, t)
+        for s in range(q)
+        for t in range(q)
+    )
     nu = q * (q + 1) / var if var > 0 else float("nan")
     b = fit.coef[idx]
     v = fit.vcov[np.ix_(idx, idx)]
@@ -503,9 +531,21 @@ def fit_ols(
                 if term in no_inf:
                     continue  # degenerate: no bootstrap computed
                 boot[term] = wild_bootstrap(
-                    X, u, a, scores, ccodes, G, c, names.index(term), coef, vcov, alpha,
-                    n_boot, wts, seed,
-                )  # fmt: skip
+                    X,
+                    u,
+                    a,
+                    scores,
+                    ccodes,
+                    G,
+                    c,
+                    names.index(term),
+                    coef,
+                    vcov,
+                    alpha,
+                    n_boot,
+                    wts,
+                    seed,
+                )
             notes.append(
                 Note(
                     f"Inference uses an unrestricted wild cluster bootstrap-t over {G} "

@@ -415,8 +415,14 @@ def rmst_permutation_test(
     g = np.asarray(group, dtype=float)
     d = float(_rmst_by_labels(t, e, g[None, :], tau)[0])
     nan = float("nan")
-    out = dict(estimate=d, ci_low=nan, ci_high=nan, p_value=nan, null_sd=nan,
-               n_permutations=int(n_permutations))  # fmt: skip
+    out = dict(
+        estimate=d,
+        ci_low=nan,
+        ci_high=nan,
+        p_value=nan,
+        null_sd=nan,
+        n_permutations=int(n_permutations),
+    )
     if e.sum() == 0:
         return out
     rng = np.random.default_rng(seed)

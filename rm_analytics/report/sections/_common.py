@@ -232,8 +232,13 @@ def shown(hidden: bool, text: str) -> str:
     return "hidden" if hidden else text
 
 
-def cells(frame: pd.DataFrame, hidden: pd.Series, unit: str | pd.Series = "number", *,
-          digits: int | None = None) -> list[str]:  # fmt: skip
+def cells(
+    frame: pd.DataFrame,
+    hidden: pd.Series,
+    unit: str | pd.Series = "number",
+    *,
+    digits: int | None = None,
+) -> list[str]:
     """The "estimate (interval)" cells of a summary ``frame`` ("hidden" where ``hidden``)."""
     from ..formatting import fmt_interval
 

@@ -356,8 +356,9 @@ def goals_section(ctx: SectionContext) -> SectionResult:
     return res
 
 
-def _distribution_hidden(ctx: SectionContext, dist: pd.DataFrame, summary: pd.DataFrame,
-                         hidden: pd.Series):  # fmt: skip
+def _distribution_hidden(
+    ctx: SectionContext, dist: pd.DataFrame, summary: pd.DataFrame, hidden: pd.Series
+):
     """Cells of the progress distribution a sponsor must not see: every rating of a goal
     check where one rating was given by 1 to ``k - 1`` pairs (the check's number of pairs,
     mean progress and share off track, shown in the table, are equations enough to work out
@@ -409,10 +410,17 @@ def delivery_summary_section(ctx: SectionContext) -> SectionResult:
         if key not in s.index:
             continue
         row = s.loc[key]
-        m = add_row(ctx, key, row, label=label, unit=unit,
-            section="behaviour", method=str(row.get("method", "")), who="pairs",
+        m = add_row(
+            ctx,
+            key,
+            row,
+            label=label,
+            unit=unit,
+            section="behaviour",
+            method=str(row.get("method", "")),
+            who="pairs",
             hide="complement" if hidden[key] else None,
-        )  # fmt: skip
+        )
         rows.append((label, m.display))
     if "sessions_planned" in s.index and is_finite(s.loc["sessions_planned"].estimate):
         rows.append(
@@ -448,18 +456,29 @@ def safety_summary_section(ctx: SectionContext) -> SectionResult:
     hidden = pd.Series(False, index=s.index)
     means = s.metric == "mean_safety"
     hidden[means] = policy.rows(
-        "safety", s[means], id_cols=["metric", "wave", "role"], parts={"both": ["mentor", "mentee"]},
-        part_col="role", line_cols=["wave"],
-    ).to_numpy()  # fmt: skip
+        "safety",
+        s[means],
+        id_cols=["metric", "wave", "role"],
+        parts={"both": ["mentor", "mentee"]},
+        part_col="role",
+        line_cols=["wave"],
+    ).to_numpy()
     others = ~means
     hidden[others] = policy.rows("safety", s[others], id_cols=["metric", "wave", "role"]).to_numpy()
     flag = s[s.metric == "pairs_any_flag"]
     if len(flag):
         row = flag.iloc[0]
-        m = add_row(ctx, "pairs_any_flag", row,
-            label="Pairs with at least one pair-health flag", unit="share", section="behaviour", method="Wilson 95% interval",
-            hide="complement" if hidden[flag.index[0]] else None, who="pairs",
-        )  # fmt: skip
+        m = add_row(
+            ctx,
+            "pairs_any_flag",
+            row,
+            label="Pairs with at least one pair-health flag",
+            unit="share",
+            section="behaviour",
+            method="Wilson 95% interval",
+            hide="complement" if hidden[flag.index[0]] else None,
+            who="pairs",
+        )
         res.text.append(
             f"The share of pairs that raised a pair-health flag is {m.display}; the program "
             "lead receives the list with actions."
@@ -555,12 +574,17 @@ def retention_section(ctx: SectionContext) -> SectionResult:
         ]
         if len(row):
             row = row.iloc[0]
-            add_row(ctx, key, row,
+            add_row(
+                ctx,
+                key,
+                row,
                 label=f"Retained at {h} months: {'participants' if g == 'treated' else 'control'}",
-                unit="share", section="results", method="Kaplan-Meier, Greenwood 95% interval "
+                unit="share",
+                section="results",
+                method="Kaplan-Meier, Greenwood 95% interval "
                 "(exact Clopper-Pearson lower limit on those followed when no one left)",
                 groups=[row.n, row.n_at_risk],
-            )  # fmt: skip
+            )
     sentence = (
         f"Retention of the {head.who} against the control group at {h} months is "
         f"{hm.display}: fewer than {ctx.privacy.min_group} people of a group were followed "
@@ -655,8 +679,17 @@ def retention_section(ctx: SectionContext) -> SectionResult:
 
 def _mark_horizon(ax, horizon: int) -> None:
     ax.axvline(horizon, color="dimgrey", lw=1, ls=":")
-    ax.text(horizon, 0.5, f" {horizon} months (headline)", color="dimgrey", fontsize=8,
-            rotation=90, ha="right", va="center", transform=ax.get_xaxis_transform())  # fmt: skip
+    ax.text(
+        horizon,
+        0.5,
+        f" {horizon} months (headline)",
+        color="dimgrey",
+        fontsize=8,
+        rotation=90,
+        ha="right",
+        va="center",
+        transform=ax.get_xaxis_transform(),
+    )
 
 
 @section(
@@ -716,17 +749,29 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
             "controls answering yet"
         )
     hidden = ctx.privacy.rows(
-        "engagement", s, id_cols=["metric", "role"], n_cols=["n_treated", "n_control"],
-        parts={"both": ["mentor", "mentee"]}, part_col="role", line_cols=["metric"],
-    )  # fmt: skip
+        "engagement",
+        s,
+        id_cols=["metric", "role"],
+        n_cols=["n_treated", "n_control"],
+        parts={"both": ["mentor", "mentee"]},
+        part_col="role",
+        line_cols=["metric"],
+    )
     row = main.iloc[0]
-    m = add_row(ctx, "engagement_did", row,
-        label="Engagement change vs control (points, 1-5 index)", unit="points",
-        section="results", headline="engagement", better="higher", method=str(row.method),
+    m = add_row(
+        ctx,
+        "engagement_did",
+        row,
+        label="Engagement change vs control (points, 1-5 index)",
+        unit="points",
+        section="results",
+        headline="engagement",
+        better="higher",
+        method=str(row.method),
         no_interval="too few groups (teams or people) with participants, or with controls, for an interval",
         groups=[row.n_treated, row.n_control],
         hide="complement" if hidden[main.index[0]] else None,
-    )  # fmt: skip
+    )
     sentence = (
         f"Participants' engagement change relative to the control group's is {m.display}."
         if m.suppressed
@@ -739,11 +784,18 @@ def engagement_section(ctx: SectionContext) -> SectionResult:
     intent = s[(s.metric == "retention_intent") & (s.role == "both")]
     if len(intent):
         row = intent.iloc[0]
-        mi = add_row(ctx, "retention_intent_did", row,
-            label="Intention to stay, change vs control (points, 1-5)", unit="points", section="results", better="higher", method=str(row.method),
+        mi = add_row(
+            ctx,
+            "retention_intent_did",
+            row,
+            label="Intention to stay, change vs control (points, 1-5)",
+            unit="points",
+            section="results",
+            better="higher",
+            method=str(row.method),
             groups=[row.n_treated, row.n_control],
             hide="complement" if hidden[intent.index[0]] else None,
-        )  # fmt: skip
+        )
         res.text.append(
             f"Participants' stated intention to stay, relative to the control group's, is "
             f"{mi.display}."
@@ -805,12 +857,18 @@ def promotion_section(ctx: SectionContext) -> SectionResult:
     rr = s[s.metric == "rate_ratio"]
     if len(rr):
         row = rr.iloc[0]
-        m = add_row(ctx, "promotion_rate_ratio", row,
-            label=f"Promotion rate ratio, {role}s vs control", unit="ratio",
-            section="results", better="higher", scale="log",
+        m = add_row(
+            ctx,
+            "promotion_rate_ratio",
+            row,
+            label=f"Promotion rate ratio, {role}s vs control",
+            unit="ratio",
+            section="results",
+            better="higher",
+            scale="log",
             method="promotions per person-year; exact conditional binomial interval",
             hide="complement" if hidden[rr.index[0]] else None,
-        )  # fmt: skip
+        )
         res.text.append(
             f"Participants were promoted at {m.display} times the control group's rate: "
             f"{_verdict_phrase(m.verdict)}."

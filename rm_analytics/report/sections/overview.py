@@ -61,12 +61,32 @@ def glance_section(ctx: SectionContext) -> SectionResult:
     any_total_hidden = bool(total_hidden.any()) or policy.hides(*list(totals.values())[:3])
     hide = "complement" if any_total_hidden else None
     m.add("cohorts", len(p.cohorts), label="Cohorts", unit="count", section="glance")
-    m.add("pairs", totals["Pairs"], label="Pairs", unit="count", n=totals["Pairs"],
-          section="glance", hide=hide, who="pairs")  # fmt: skip
-    m.add("mentors", totals["Mentors"], label="Junior mentors", unit="people", section="glance",
-          hide=hide)  # fmt: skip
-    m.add("mentees", totals["Mentees"], label="Senior mentees", unit="people", section="glance",
-          hide=hide)  # fmt: skip
+    m.add(
+        "pairs",
+        totals["Pairs"],
+        label="Pairs",
+        unit="count",
+        n=totals["Pairs"],
+        section="glance",
+        hide=hide,
+        who="pairs",
+    )
+    m.add(
+        "mentors",
+        totals["Mentors"],
+        label="Junior mentors",
+        unit="people",
+        section="glance",
+        hide=hide,
+    )
+    m.add(
+        "mentees",
+        totals["Mentees"],
+        label="Senior mentees",
+        unit="people",
+        section="glance",
+        hide=hide,
+    )
     if p.control is not None:
         m.add(
             "control_group",

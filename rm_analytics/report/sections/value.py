@@ -105,9 +105,13 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     salary = participant_salary(ctx.pilot, role=role)
     horizon = min(p.horizon_months, 12)
     roi = roi_from_retention(
-        r, costs=costs, salary=salary, replacement_share=p.replacement_cost_share,
-        horizon=horizon, currency=p.currency,
-    )  # fmt: skip
+        r,
+        costs=costs,
+        salary=salary,
+        replacement_share=p.replacement_cost_share,
+        horizon=horizon,
+        currency=p.currency,
+    )
     res = SectionResult()
     cur = p.currency
 
@@ -115,11 +119,18 @@ def roi_section(ctx: SectionContext) -> SectionResult:
         return fmt_currency(x, cur)
 
     row = roi.row(metric="roi_pct")
-    m = add_row(ctx, "roi_pct", row,
-        label="Return on investment, first year (%)", unit="percent", n=None,
-        section="roi", headline="roi", method="Phillips ROI on the measured retention difference; "
+    m = add_row(
+        ctx,
+        "roi_pct",
+        row,
+        label="Return on investment, first year (%)",
+        unit="percent",
+        n=None,
+        section="roi",
+        headline="roi",
+        method="Phillips ROI on the measured retention difference; "
         "interval maps the difference's 95% interval (exact: ROI is linear in it)",
-    )  # fmt: skip
+    )
     m.verdict = roi.verdict_
     if not is_finite(row.estimate) and is_finite(row.ci_low) and is_finite(row.ci_high):
         # Phillips: no improvement claimed on noise; the range is all there is to show
@@ -135,9 +146,12 @@ def roi_section(ctx: SectionContext) -> SectionResult:
     )
     be = roi.row(metric="break_even_exits")
     ctx.metrics.add(
-        "break_even_exits", be.estimate, label="Prevented exits needed to pay for the program",
-        unit="number", section="roi",
-    )  # fmt: skip
+        "break_even_exits",
+        be.estimate,
+        label="Prevented exits needed to pay for the program",
+        unit="number",
+        section="roi",
+    )
 
     # -- the words ----------------------------------------------------------------------------
     c = costs.summary
@@ -377,14 +391,20 @@ def power_section(ctx: SectionContext) -> SectionResult:
             "and the cost."
         )
     ctx.metrics.add(
-        "retention_pairs_needed", f.pairs_needed, unit="count", section="power",
+        "retention_pairs_needed",
+        f.pairs_needed,
+        unit="count",
+        section="power",
         label=f"Pairs needed to detect a {1 - f.plausible_hazard_ratio:.0%} lower rate of leaving",
         method="Freedman's formula, 80% power, two-sided alpha 0.05",
-    )  # fmt: skip
+    )
     ctx.metrics.add(
-        "retention_realistic_pairs", f.realistic_pairs, unit="count", section="power",
+        "retention_realistic_pairs",
+        f.realistic_pairs,
+        unit="count",
+        section="power",
         label="Pairs a realistic program runs",
-    )  # fmt: skip
+    )
     if n_pairs >= 2:
         dz = mde_paired(n_pairs)
         z = n_paired(0.5)
@@ -396,11 +416,15 @@ def power_section(ctx: SectionContext) -> SectionResult:
             f"pairs ({k} cohort{'s' if k != 1 else ''} of {f.pairs_per_cohort})."
         )
         ctx.metrics.add(
-            "mde_paired_dz", dz, unit="number", section="power", digits=2,
+            "mde_paired_dz",
+            dz,
+            unit="number",
+            section="power",
+            digits=2,
             label=f"Smallest before-and-after change detectable with {n_pairs} pairs "
             "(standard deviations of the change)",
             method="paired t-test, 80% power, two-sided alpha 0.05",
-        )  # fmt: skip
+        )
     return res
 
 
