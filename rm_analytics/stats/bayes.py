@@ -22,7 +22,17 @@ import math
 
 
 def sceptical_prior_sd(effect: float, tail: float = 0.05) -> float:
-    """SD of a normal prior centred at 0 giving ``P(theta beyond effect) = tail``."""
+    """SD of a normal prior centred at 0 giving ``P(theta beyond effect) = tail``.
+
+    Examples
+    --------
+    A prior that gives a hazard ratio of 0.7 or better only a 5% chance:
+
+    >>> import math
+    >>> from rm_analytics.stats.bayes import sceptical_prior_sd
+    >>> round(sceptical_prior_sd(math.log(0.7)), 4)
+    0.2168
+    """
     from scipy import stats
 
     if effect == 0 or not math.isfinite(effect):
@@ -35,7 +45,19 @@ def sceptical_prior_sd(effect: float, tail: float = 0.05) -> float:
 def normal_posterior(
     estimate: float, se: float, prior_mean: float = 0.0, prior_sd: float = math.inf
 ) -> tuple[float, float]:
-    """Posterior mean and SD of a normal likelihood times a normal prior (closed form)."""
+    """Posterior mean and SD of a normal likelihood times a normal prior (closed form).
+
+    Examples
+    --------
+    An estimated log hazard ratio of -0.4 (SE 0.2), with a flat and with a sceptical prior:
+
+    >>> from rm_analytics.stats.bayes import normal_posterior
+    >>> normal_posterior(-0.4, 0.2)
+    (-0.4, 0.2)
+    >>> mean, sd = normal_posterior(-0.4, 0.2, prior_mean=0.0, prior_sd=0.2)
+    >>> print(f"{mean:.3f} {sd:.4f}")
+    -0.200 0.1414
+    """
     if not (math.isfinite(estimate) and math.isfinite(se) and se > 0):
         raise ValueError(f"need a finite estimate and a standard error > 0, got {estimate}, {se}")
     if not prior_sd > 0:
@@ -54,7 +76,19 @@ def probability_below(
     prior_mean: float = 0.0,
     prior_sd: float = math.inf,
 ) -> float:
-    """Posterior probability that the effect is below ``threshold``."""
+    """Posterior probability that the effect is below ``threshold``.
+
+    Examples
+    --------
+    With a flat prior this is one minus the one-sided p-value (z = -2); a sceptical prior pulls
+    it towards 0.5:
+
+    >>> from rm_analytics.stats.bayes import probability_below
+    >>> print(f"{probability_below(-0.4, 0.2):.4f}")
+    0.9772
+    >>> print(f"{probability_below(-0.4, 0.2, prior_sd=0.2):.4f}")
+    0.9214
+    """
     from scipy import stats
 
     m, s = normal_posterior(estimate, se, prior_mean, prior_sd)

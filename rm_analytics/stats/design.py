@@ -11,7 +11,23 @@ import pandas as pd
 
 def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
     """Numeric design matrix of covariates: numbers as they are, other columns as dummies
-    (first level dropped), constant columns removed."""
+    (first level dropped), constant columns removed.
+
+    Examples
+    --------
+    Numbers stay, categories become dummies (first level dropped), constant columns go:
+
+    >>> import pandas as pd
+    >>> from rm_analytics.stats.design import design_matrix
+    >>> frame = pd.DataFrame({"age": [34, 51, 28, 45], "level": ["junior", "senior", "junior", "mid"],
+    ...                       "remote": [True, False, True, True], "site": ["HQ"] * 4})
+    >>> design_matrix(frame, ["age", "level", "remote", "site"])
+        age  level=mid  level=senior  remote
+    0  34.0        0.0           0.0     1.0
+    1  51.0        0.0           1.0     0.0
+    2  28.0        0.0           0.0     1.0
+    3  45.0        1.0           0.0     1.0
+    """
     parts = []
     for c in covariates:
         s = frame[c]
@@ -31,7 +47,18 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFram
 
 
 def independent_columns(X: np.ndarray, names: list[str]) -> list[int]:
-    """Indices of a maximal set of linearly independent columns (first ones kept)."""
+    """Indices of a maximal set of linearly independent columns (first ones kept).
+
+    Examples
+    --------
+    The third column is the sum of the first two, so it is dropped:
+
+    >>> import numpy as np
+    >>> from rm_analytics.stats.design import independent_columns
+    >>> X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 1.0, 2.0], [0.0, 0.0, 0.0]])
+    >>> independent_columns(X, ["a", "b", "a_plus_b"])
+    [0, 1]
+    """
     keep: list[int] = []
     for j in range(X.shape[1]):
         cand = keep + [j]

@@ -32,7 +32,28 @@ _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt
 
 @dataclass
 class OLSFit:
-    """Result of :func:`fit_ols` (internal)."""
+    """Result of :func:`fit_ols` (internal).
+
+    Examples
+    --------
+    Six teams of three people, teams 0-2 mentored (``treated``). As R's clubSandwich on ``lm(y ~
+    treated + tenure)`` with ``vcov = "CR2"`` and ``cluster = team``: SEs 0.2514, 0.2004, 0.0384
+    and Satterthwaite df 3.64, 3.97, 3.82:
+
+    >>> import numpy as np
+    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
+    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
+    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
+    >>> team = np.repeat(np.arange(6), 3)
+    >>> X = np.column_stack([np.ones(18), team < 3, tenure])
+    >>> from rm_analytics.stats.ols import fit_ols
+    >>> fit = fit_ols(y, X, ["const", "treated", "tenure"], cluster=team)
+    >>> fit.cov_type, fit.n, fit.n_clusters
+    ('cr2', 18, 6)
+    >>> cols = fit.columns()
+    >>> print(np.round(cols["se"], 4), np.round(fit.dfs, 2))
+    [0.2514 0.2004 0.0384] [3.64 3.97 3.82]
+    """
 
     names: list[str]
     coef: np.ndarray
@@ -179,7 +200,15 @@ class OLSFit:
 
 
 def factorize(values) -> tuple[np.ndarray, int]:
-    """Integer codes of ``values`` in order of first appearance, and the number of groups."""
+    """Integer codes of ``values`` in order of first appearance, and the number of groups.
+
+    Examples
+    --------
+    >>> from rm_analytics.stats.ols import factorize
+    >>> codes, n_groups = factorize(["team b", "team a", "team b", "team c"])
+    >>> print(codes, n_groups)
+    [0 1 0 2] 3
+    """
     a = np.asarray(values)
     if a.dtype == object:
         seen: dict = {}
@@ -192,7 +221,18 @@ def factorize(values) -> tuple[np.ndarray, int]:
 
 
 def group_sums(codes: np.ndarray, a: np.ndarray, n_groups: int) -> np.ndarray:
-    """Column sums of ``a`` within groups (rows added in order, as ``np.add.at``; faster)."""
+    """Column sums of ``a`` within groups (rows added in order, as ``np.add.at``; faster).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rm_analytics.stats.ols import group_sums
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
+    >>> print(group_sums(np.array([0, 1, 0, 2]), a, 3))
+    [[6. 8.]
+     [3. 4.]
+     [7. 8.]]
+    """
     out = np.zeros((n_groups, a.shape[1]))
     for j in range(a.shape[1]):  # columns, not rows
         out[:, j] = np.bincount(codes, weights=a[:, j], minlength=n_groups)
@@ -200,6 +240,18 @@ def group_sums(codes: np.ndarray, a: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def demean(a: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Deviations of ``a`` (a vector, or each column of a matrix) from their group means.
+
+    Examples
+    --------
+    Within-group deviations (what absorbing unit fixed effects does to each column):
+
+    >>> import numpy as np
+    >>> from rm_analytics.stats.ols import demean
+    >>> print(demean(np.array([1.0, 3.0, 5.0, 10.0, 20.0]), np.array([0, 0, 0, 1, 1]), 2))
+    [-2.  0.  2. -5.  5.]
+    """
+
     counts = np.bincount(codes, minlength=n_groups).astype(float)
     if a.ndim == 1:
         means = np.bincount(codes, weights=a, minlength=n_groups) / counts
@@ -222,6 +274,27 @@ def cr2_adjusted(X: np.ndarray, M: np.ndarray, ccodes: np.ndarray, G: int) -> np
     columns and the residuals lie, so the product is the full model's. Clusters of up to 64
     rows are done in batches of equal size (eigendecomposition of the small matrix); larger
     ones through the rank-k structure of ``H_gg`` (thin SVD of ``X_g L``, ``M = L L'``).
+
+    Examples
+    --------
+    Six teams of three people, teams 0-2 mentored (``treated``). The CR2 standard errors from
+    the adjusted design, as R's clubSandwich on ``lm(y ~ treated + tenure)`` with ``vcov =
+    "CR2"`` and ``cluster = team``: 0.2514, 0.2004, 0.0384:
+
+    >>> import numpy as np
+    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
+    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
+    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
+    >>> team = np.repeat(np.arange(6), 3)
+    >>> X = np.column_stack([np.ones(18), team < 3, tenure])
+    >>> from rm_analytics.stats.ols import cr2_adjusted, factorize, group_sums
+    >>> codes, G = factorize(team)
+    >>> M = np.linalg.inv(X.T @ X)
+    >>> AX = cr2_adjusted(X, M, codes, G)
+    >>> u = y - X @ (M @ X.T @ y)
+    >>> scores = group_sums(codes, AX * u[:, None], G)
+    >>> print(np.round(np.sqrt(np.diag(M @ scores.T @ scores @ M)), 4))
+    [0.2514 0.2004 0.0384]
     """
     n, k = X.shape
     out = np.empty_like(X)
@@ -285,7 +358,26 @@ def _p_trace(a, W, M, s, t) -> float:
 
 
 def satterthwaite_dfs(AX, X, M, ccodes, G) -> np.ndarray:
-    """Satterthwaite degrees of freedom of every coefficient (clubSandwich's coef_test)."""
+    """Satterthwaite degrees of freedom of every coefficient (clubSandwich's coef_test).
+
+    Examples
+    --------
+    Six teams of three people, teams 0-2 mentored (``treated``). As R's clubSandwich
+    ``coef_test(..., vcov = "CR2", test = "Satterthwaite")``: df 3.64, 3.97 and 3.82:
+
+    >>> import numpy as np
+    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
+    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
+    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
+    >>> team = np.repeat(np.arange(6), 3)
+    >>> X = np.column_stack([np.ones(18), team < 3, tenure])
+    >>> from rm_analytics.stats.ols import cr2_adjusted, factorize, satterthwaite_dfs
+    >>> codes, G = factorize(team)
+    >>> M = np.linalg.inv(X.T @ X)
+    >>> AX = cr2_adjusted(X, M, codes, G)
+    >>> print(np.round(satterthwaite_dfs(AX, X, M, codes, G), 2))
+    [3.64 3.97 3.82]
+    """
     k = X.shape[1]
     dfs = np.empty(k)
     for j in range(k):
@@ -297,7 +389,26 @@ def satterthwaite_dfs(AX, X, M, ccodes, G) -> np.ndarray:
 
 
 def htz_test(fit: OLSFit, idx: list[int]) -> dict[str, float]:
-    """HTZ Wald test (Pustejovsky & Tipton 2018) that the coefficients ``idx`` are 0."""
+    """HTZ Wald test (Pustejovsky & Tipton 2018) that the coefficients ``idx`` are 0.
+
+    Examples
+    --------
+    Six teams of three people, teams 0-2 mentored (``treated``). The joint test that ``treated``
+    and ``tenure`` are 0, as R's clubSandwich ``Wald_test(..., constraints =
+    constrain_zero(2:3), vcov = "CR2", test = "HTZ")``: F 24.4 on 2 and 3.05 df, p 0.0133:
+
+    >>> import numpy as np
+    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
+    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
+    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
+    >>> team = np.repeat(np.arange(6), 3)
+    >>> X = np.column_stack([np.ones(18), team < 3, tenure])
+    >>> from rm_analytics.stats.ols import fit_ols, htz_test
+    >>> fit = fit_ols(y, X, ["const", "treated", "tenure"], cluster=team)
+    >>> r = htz_test(fit, [1, 2])
+    >>> print(f"{r['statistic']:.1f} {r['df1']} {r['df2']:.2f} {r['p_value']:.4f}")
+    24.4 2 3.05 0.0133
+    """
     pieces = fit.cr2_
     AX, X, M, ccodes, G = (pieces[k] for k in ("AX", "X", "M", "ccodes", "G"))
     q = len(idx)
@@ -353,6 +464,26 @@ def fit_ols(
     ``"wild"``), else HC1. ``treated`` (rows, boolean) counts the clusters with treated and
     with control observations; with fewer than :data:`MIN_CLUSTERS_PER_ARM` of either, the
     ``treatment_terms`` get no standard error, interval or p-value (a note says why).
+
+    Examples
+    --------
+    Six teams of three people, teams 0-2 mentored (``treated``). As R's clubSandwich on ``lm(y ~
+    treated + tenure)`` with ``vcov = "CR2"`` and ``cluster = team`` (``coef_test(..., test =
+    "Satterthwaite")``): treated 1.611, SE 0.2004, df 3.97, p 0.00134:
+
+    >>> import numpy as np
+    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
+    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
+    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
+    >>> team = np.repeat(np.arange(6), 3)
+    >>> X = np.column_stack([np.ones(18), team < 3, tenure])
+    >>> from rm_analytics.stats.ols import fit_ols
+    >>> fit = fit_ols(y, X, ["const", "treated", "tenure"], cluster=team)
+    >>> t = fit.term("treated")
+    >>> print(f"{t['estimate']:.3f} {t['se']:.4f} {fit.df_of('treated'):.2f} {t['p_value']:.5f}")
+    1.611 0.2004 3.97 0.00134
+    >>> print(fit.method)
+    OLS, cluster-robust SE (CR2, 6 clusters), t reference with Satterthwaite degrees of freedom
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
@@ -593,7 +724,32 @@ def fit_ols(
 
 
 def wild_bootstrap(X, u, a, scores, ccodes, G, c, j, coef, vcov, alpha, n_boot, weights, seed):
-    """Unrestricted wild cluster bootstrap-t for coefficient ``j`` (vectorised)."""
+    """Unrestricted wild cluster bootstrap-t for coefficient ``j`` (vectorised).
+
+    Examples
+    --------
+    Six teams of three people, teams 0-2 mentored (``treated``). The wild cluster bootstrap-t of
+    ``treated`` (Webb weights, 999 draws) from the CR1 pieces, as ``fit_ols(...,
+    small_sample="wild")`` computes them:
+
+    >>> import numpy as np
+    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
+    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
+    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
+    >>> team = np.repeat(np.arange(6), 3)
+    >>> X = np.column_stack([np.ones(18), team < 3, tenure])
+    >>> from rm_analytics.stats.ols import factorize, group_sums, wild_bootstrap
+    >>> codes, G = factorize(team)
+    >>> a = np.linalg.inv(X.T @ X)
+    >>> coef = a @ X.T @ y
+    >>> u = y - X @ coef
+    >>> scores = group_sums(codes, X * u[:, None], G)
+    >>> c = G / (G - 1) * (18 - 1) / (18 - 3)
+    >>> vcov = c * a @ scores.T @ scores @ a
+    >>> r = wild_bootstrap(X, u, a, scores, codes, G, c, 1, coef, vcov, 0.05, 999, "webb", 1)
+    >>> print({k: round(v, 3) for k, v in r.items()})
+    {'ci_low': 1.088, 'ci_high': 2.134, 'p_value': 0.006, 'statistic': 8.479}
+    """
     rng = np.random.default_rng(seed)
     k = X.shape[1]
     aj = a[j]

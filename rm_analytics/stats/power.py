@@ -110,6 +110,14 @@ def power_paired(d_z: float, n: int, alpha: float = 0.05) -> float:
     float
         Power from the noncentral t distribution with ``n - 1`` df and noncentrality
         ``d_z * sqrt(n)``; matches ``statsmodels.stats.power.TTestPower().power``.
+
+    Examples
+    --------
+    As R's ``pwr.t.test(n = 10, d = 0.8, type = "paired")$power`` (0.6162):
+
+    >>> from rm_analytics.stats.power import power_paired
+    >>> round(power_paired(0.8, 10), 4)
+    0.6162
     """
     if n < 2:
         raise InsufficientDataError(f"a paired t-test needs n >= 2 pairs, got {n}")
@@ -124,6 +132,14 @@ def power_two_sample(
 
     ``n_per_group`` is the size of group 1; group 2 has ``ratio * n_per_group`` members
     (statsmodels' ``TTestIndPower`` convention: ``nobs2 = ratio * nobs1``).
+
+    Examples
+    --------
+    As R's ``pwr.t.test(n = 64, d = 0.5)$power`` (0.8015):
+
+    >>> from rm_analytics.stats.power import power_two_sample
+    >>> round(power_two_sample(0.5, 64), 4)
+    0.8015
     """
     n1 = _check_positive("n_per_group", n_per_group)
     n2 = n1 * _check_positive("ratio", ratio)
@@ -161,6 +177,14 @@ def mde_paired(n: int, alpha: float = 0.05, power: float = 0.8) -> float:
     -------
     float
         The ``d_z`` (mean change / SD of changes) detected with the given power.
+
+    Examples
+    --------
+    As R's ``pwr.t.test(n = 12, power = 0.8, type = "paired")$d`` (0.8887):
+
+    >>> from rm_analytics.stats.power import mde_paired
+    >>> round(mde_paired(12), 4)
+    0.8887
     """
     _check_prob("power", power)
     _check_prob("alpha", alpha)
@@ -176,6 +200,15 @@ def mde_two_sample(
 
     Group 1 has ``n_per_group`` people, group 2 ``ratio * n_per_group``. Matches
     ``statsmodels.stats.power.TTestIndPower().solve_power(nobs1=n, ratio=ratio, ...)``.
+
+    Examples
+    --------
+    As R's ``pwr.t.test(n = 20, power = 0.8)$d`` (0.909; pwr's root finder stops at a tolerance
+    of 1e-4, this one at 1e-12):
+
+    >>> from rm_analytics.stats.power import mde_two_sample
+    >>> round(mde_two_sample(20), 3)
+    0.909
     """
     _check_prob("power", power)
     _check_prob("alpha", alpha)
@@ -203,6 +236,14 @@ def n_paired(d_z: float, alpha: float = 0.05, power: float = 0.8) -> int:
 
     The continuous solution rounded up (statsmodels / G*Power convention): ``d_z`` = 0.5 needs
     34 pairs at alpha 0.05 and 80% power.
+
+    Examples
+    --------
+    R's ``pwr.t.test(d = 0.5, power = 0.8, type = "paired")$n`` is 33.37, rounded up:
+
+    >>> from rm_analytics.stats.power import n_paired
+    >>> n_paired(0.5)
+    34
     """
     d = abs(_check_positive("d_z", abs(d_z)))
     _check_prob("power", power)
@@ -214,6 +255,16 @@ def n_two_sample(d: float, alpha: float = 0.05, power: float = 0.8, ratio: float
 
     Rounded up from the continuous solution; Cohen (1988, Table 2.4.1) gives 64 per group
     for d = 0.5 at alpha 0.05 two-sided and 80% power.
+
+    Examples
+    --------
+    Cohen's (1988) table and R's ``pwr.t.test(d = 0.5, power = 0.8)$n`` (63.77, rounded up):
+
+    >>> from rm_analytics.stats.power import n_two_sample
+    >>> n_two_sample(0.5)
+    64
+    >>> n_two_sample(0.5, ratio=2)
+    48
     """
     dd = abs(_check_positive("d", abs(d)))
     _check_prob("power", power)
@@ -223,7 +274,18 @@ def n_two_sample(d: float, alpha: float = 0.05, power: float = 0.8, ratio: float
 
 # -- retention (log-rank / Cox) ----------------------------------------------------------------
 class RetentionSampleSize(NamedTuple):
-    """Per-arm sample sizes for a retention comparison (rounded up), and expected events."""
+    """Per-arm sample sizes for a retention comparison (rounded up), and expected events.
+
+    Examples
+    --------
+    lifelines' documented example (``sample_size_necessary_under_cph(0.8, 1, 0.25, 0.35, 0.7)``:
+    421 per arm):
+
+    >>> from rm_analytics.stats.power import retention_sample_size
+    >>> ss = retention_sample_size(hazard_ratio=0.7, p_event_treated=0.25, p_event_control=0.35)
+    >>> ss.n_treated, ss.n_control, round(ss.events, 1)
+    (421, 421, 252.0)
+    """
 
     n_treated: int
     n_control: int
@@ -236,6 +298,14 @@ def p_event_under_ph(p_event_control: float, hazard_ratio: float) -> float:
 
     ``1 - (1 - p_event_control) ** hazard_ratio`` (survival of the treated is the control
     survival raised to the power HR).
+
+    Examples
+    --------
+    30% of controls leave; participants leaving at 70% of their hazard:
+
+    >>> from rm_analytics.stats.power import p_event_under_ph
+    >>> round(p_event_under_ph(0.3, 0.7), 4)
+    0.2209
     """
     p = _check_prob("p_event_control", p_event_control)
     hr = _check_positive("hazard_ratio", hazard_ratio)
@@ -297,6 +367,16 @@ def retention_sample_size(
     RetentionSampleSize
         ``n_treated``, ``n_control`` (each rounded up) and ``events`` (expected leavers in
         both arms together, unrounded).
+
+    Examples
+    --------
+    Rosner's Example 14.42, as R's ``powerSurvEpi::ssizeCT.default`` (252.04 events, 294 per
+    arm):
+
+    >>> from rm_analytics.stats.power import retention_sample_size
+    >>> ss = retention_sample_size(hazard_ratio=0.7, p_event_treated=0.3707, p_event_control=0.4890)
+    >>> ss.n_treated, ss.n_control, round(ss.events, 2)
+    (294, 294, 252.04)
     """
     hr = _check_positive("hazard_ratio", hazard_ratio)
     if hr == 1:
@@ -330,6 +410,14 @@ def retention_power(
     Expected events ``m = n_treated p_treated + n_control p_control``; ``p_event_treated``
     defaults to the proportional-hazards value. Freedman's formula (default) is identical to
     lifelines' ``power_under_cph`` and R ``powerSurvEpi::powerCT.default``.
+
+    Examples
+    --------
+    >>> from rm_analytics.stats.power import retention_power
+    >>> round(retention_power(100, 100, 0.7, 0.3), 3)
+    0.246
+    >>> round(retention_power(100, 100, 0.7, 0.3, method="schoenfeld"), 3)
+    0.251
     """
     nt = _check_positive("n_treated", n_treated)
     nc = _check_positive("n_control", n_control)
@@ -365,6 +453,17 @@ def mde_hazard_ratio(
     float
         Hazard ratio in (0, 1): effects at least this strong (HR this low or lower) are
         detected with the given power; NaN when none is.
+
+    Examples
+    --------
+    60 participants and 60 controls, 20% of controls leaving within the year; with 10 of each no
+    reduction is detectable:
+
+    >>> from rm_analytics.stats.power import mde_hazard_ratio
+    >>> round(mde_hazard_ratio(60, 60, 0.2), 3)
+    0.141
+    >>> mde_hazard_ratio(10, 10, 0.2)
+    nan
     """
     _check_positive("n_treated", n_treated)
     _check_positive("n_control", n_control)

@@ -28,7 +28,22 @@ N_PERMUTATIONS = 1999
 
 @dataclass
 class KMTable:
-    """Kaplan-Meier estimate at each distinct observed time (events and censorings)."""
+    """Kaplan-Meier estimate at each distinct observed time (events and censorings).
+
+    Examples
+    --------
+    The table of the maintained group of R's ``survival::aml`` data (``survfit``'s rows):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import km_table
+    >>> tab = km_table(time, event)
+    >>> tab.variance, tab.n
+    ('greenwood', 11.0)
+    >>> print(tab.time[:4], tab.n_risk[:4], tab.n_event[:4], np.round(tab.surv[:4], 3))
+    [ 9. 13. 18. 23.] [11. 10.  8.  7.] [1. 1. 1. 1.] [0.909 0.818 0.716 0.614]
+    """
 
     time: np.ndarray
     n_risk: np.ndarray
@@ -45,7 +60,16 @@ class KMTable:
 
 def robust_default(weights, cluster) -> bool:
     """R's ``survfit`` rule: the robust variance when a weight is not a whole number (sampling
-    or inverse-probability weights) or a cluster is given; whole-number weights are counts."""
+    or inverse-probability weights) or a cluster is given; whole-number weights are counts.
+
+    Examples
+    --------
+    >>> from rm_analytics.stats.survival import robust_default
+    >>> robust_default(None, None), robust_default([1, 2, 1], None)
+    (False, False)
+    >>> robust_default([0.5, 1.5, 1.0], None), robust_default(None, ["a", "a", "b"])
+    (True, True)
+    """
     if cluster is not None:
         return True
     if weights is None:
@@ -64,6 +88,21 @@ def km_table(time, event, weights=None, *, robust: bool | None = None, cluster=N
     when given (:func:`km_influence`), as R's ``survfit(..., weights = w)`` computes by
     default for such weights (``robust = TRUE``). ``robust`` forces either choice.
     Steps where everyone at risk has the event contribute 0 (S = 0 there).
+
+    Examples
+    --------
+    As R's ``survival::survfit`` on the aml data (maintained group), survival at the event times
+    (0.909 at 9 weeks, 0.614 at 23, 0.368 at 34):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import km_table
+    >>> tab = km_table(time, event)
+    >>> print(tab.time[tab.n_event > 0])
+    [ 9. 13. 18. 23. 31. 34. 48.]
+    >>> print(np.round(tab.surv[tab.n_event > 0], 3))
+    [0.909 0.818 0.716 0.614 0.491 0.368 0.184]
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
@@ -104,7 +143,23 @@ def _km_parts(t: np.ndarray, e: np.ndarray, w: np.ndarray) -> dict:
 
 
 def robust_var(infl: np.ndarray, cluster=None) -> np.ndarray:
-    """Sum of squared influences (rows), after summing them within clusters."""
+    """Sum of squared influences (rows), after summing them within clusters.
+
+    Examples
+    --------
+    The infinitesimal-jackknife variance of S(23) in the aml maintained group, without and with
+    clusters (here pairs of people):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import km_influence, robust_var
+    >>> infl = km_influence(time, event, None, [23])
+    >>> print(np.round(np.sqrt(robust_var(infl)), 4))
+    [0.1526]
+    >>> print(np.round(np.sqrt(robust_var(infl, cluster=np.arange(11) // 2)), 4))
+    [0.1697]
+    """
     if cluster is not None:
         codes = group_codes(cluster)
         infl = np.stack(
@@ -122,6 +177,25 @@ def km_influence(time, event, weights, at) -> np.ndarray:
     d_j / (Y_j (Y_j - d_j))]``.
 
     The variance is the sum of squares (within clusters first, when there are any).
+
+    Examples
+    --------
+    One row per person, one column per time (aml, maintained group); the sum of squares is the
+    robust variance of S(t):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import km_influence
+    >>> infl = km_influence(time, event, None, [9, 23])
+    >>> infl.shape
+    (11, 2)
+    >>> print(np.round(infl[:3], 4))
+    [[-0.0826 -0.0558]
+     [ 0.0083 -0.0558]
+     [ 0.0083  0.0124]]
+    >>> print(np.round(np.sqrt((infl**2).sum(axis=0)), 4))
+    [0.0867 0.1526]
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
@@ -152,6 +226,19 @@ def rmst_robust(time, event, weights, tau: float, cluster=None) -> tuple[float, 
     under S from s to tau, ``B(s)`` the integral of S C from 0 to s and ``C`` as in
     :func:`km_influence` (times after tau contribute nothing). Matches R's
     ``survfit(..., weights = w)`` influence integrated to tau.
+
+    Examples
+    --------
+    Restricted mean survival time of the aml maintained group up to 48 weeks, with its robust SE
+    (R's ``print(survfit(Surv(time, status) ~ 1), rmean = 48)``: rmean 31.8, se(rmean) 4.53):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import rmst_robust
+    >>> est, se = rmst_robust(time, event, None, tau=48)
+    >>> print(f"{est:.3f} {se:.3f}")
+    31.843 4.528
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
@@ -180,6 +267,21 @@ def aj_influence(time, cause, weights, at) -> np.ndarray:
 
     with ``P_m = sum_{j<=m} dF_j C_(j-1)``, ``R_m = sum_{j<=m} dF_j / Y_j``, ``C`` as in
     :func:`km_influence` (all causes) and ``e_i`` / ``e1_i`` an exit of any cause / cause 1.
+
+    Examples
+    --------
+    A small competing-risks sample (cause 1: the event of interest, 2: competing, 0: censored);
+    the SEs at 4 and 9 are R's ``survfit(Surv(time, factor(cause)) ~ 1, id = ...)`` std.err:
+
+    >>> import numpy as np
+    >>> time = np.array([1, 2, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> cause = np.array([1, 2, 0, 1, 1, 0, 2, 1, 0, 1])
+    >>> from rm_analytics.stats.survival import aj_influence
+    >>> infl = aj_influence(time, cause, None, [4, 9])
+    >>> infl.shape
+    (10, 2)
+    >>> print(np.round(np.sqrt((infl**2).sum(axis=0)), 4))
+    [0.1562 0.1521]
     """
     t = np.asarray(time, dtype=float)
     c = np.asarray(cause)
@@ -219,7 +321,15 @@ def aj_influence(time, cause, weights, at) -> np.ndarray:
 
 
 def step_index(times: np.ndarray, at) -> np.ndarray:
-    """Index of the last table time <= each ``at`` (-1 when before the first)."""
+    """Index of the last table time <= each ``at`` (-1 when before the first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rm_analytics.stats.survival import step_index
+    >>> print(step_index(np.array([2.0, 5.0, 9.0]), [1, 2, 6, 10]))
+    [-1  0  1  2]
+    """
     return np.searchsorted(times, np.asarray(at, dtype=float), side="right") - 1
 
 
@@ -230,6 +340,24 @@ def ci_survival(surv, se_log, alpha: float = 0.05, conf_type: str = "log"):
     ``"log"`` (R's default): S exp(+-z se); ``"log-log"`` (lifelines' default): on
     log(-log S); ``"plain"``: S +- z S se. Bounds are clipped to [0, 1]; where S is 0 or (for
     log-log) 1, the interval is undefined (NaN) except that ``"log"`` gives [1, 1] at S = 1.
+
+    Examples
+    --------
+    The interval of S(23) = 0.614 in the aml maintained group, as R's
+    ``summary(survfit(..., conf.type = conf_type), times = 23)``:
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import ci_survival, km_table
+    >>> tab = km_table(time, event)
+    >>> s, se_log = tab.surv[4], np.sqrt(tab.greenwood[4])
+    >>> for conf_type in ("log", "log-log", "plain"):
+    ...     lo, hi = ci_survival(s, se_log, conf_type=conf_type)
+    ...     print(conf_type, np.round([lo, hi], 4))
+    log [0.3769 0.9992]
+    log-log [0.2658 0.8353]
+    plain [0.3145 0.9128]
     """
     s = np.asarray(surv, dtype=float)
     se = np.asarray(se_log, dtype=float)
@@ -266,6 +394,25 @@ def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict
     have. There the lower limit is the exact (Clopper-Pearson) one for 0 events among the
     n(h) people followed through ``h``, ``(alpha / 2) ** (1 / n(h))`` (conservative: people
     censored earlier add nothing; cf. Dorey and Korn's modified lower limit, Stat Med 1987).
+
+    Examples
+    --------
+    As R's ``summary(survfit(Surv(time, status) ~ 1), times = c(9, 23, 34))`` on the aml
+    maintained group (survival 0.909, 0.614, 0.368; std.err 0.0867, 0.1526, 0.1627; 95% CI
+    0.754-1, 0.377-0.999, 0.155-0.875):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import km_at, km_table
+    >>> r = km_at(km_table(time, event), [9, 23, 34])
+    >>> for key in ("n_risk", "surv", "se", "ci_low", "ci_high"):
+    ...     print(key, np.round(r[key], 4))
+    n_risk [11.  7.  4.]
+    surv [0.9091 0.6136 0.3682]
+    se [0.0867 0.1526 0.1627]
+    ci_low [0.7541 0.3769 0.1549]
+    ci_high [1.     0.9992 0.8753]
     """
     at = np.atleast_1d(np.asarray(at, dtype=float))
     i = step_index(tab.time, at)
@@ -305,6 +452,19 @@ def rmst_survrm2(tab: KMTable, tau: float) -> tuple[float, float]:
     estimator ``sum_j [int_{t_j}^{tau} S(u) du]^2 d_j / (n_j (n_j - d_j))`` over event times
     t_j <= tau (``survRM2:::rmst1``). This is the sampling variance of the estimator, not
     lifelines' ``return_variance`` (the variance of min(T, tau)).
+
+    Examples
+    --------
+    Restricted mean survival time of the aml maintained group up to 48 weeks, as R's
+    ``print(survfit(Surv(time, status) ~ 1), rmean = 48)`` (rmean 31.8, se(rmean) 4.53):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import km_table, rmst_survrm2
+    >>> est, se = rmst_survrm2(km_table(time, event), tau=48)
+    >>> print(f"{est:.3f} {se:.3f}")
+    31.843 4.528
     """
     keep = tab.time <= tau
     t = tab.time[keep]
@@ -409,6 +569,22 @@ def rmst_permutation_test(
 
     Returns ``estimate, ci_low, ci_high, p_value, null_sd`` (the SD of the permuted
     differences) and ``n_permutations``.
+
+    Examples
+    --------
+    The RMST difference up to 45 weeks, maintained minus nonmaintained (aml), with 999
+    permutations:
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
+    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
+    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
+    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.survival import rmst_permutation_test
+    >>> r = rmst_permutation_test(time, event, maintained, 45, n_permutations=999, seed=1)
+    >>> print({k: round(v, 3) for k, v in r.items()})
+    {'estimate': 8.03, 'ci_low': -4.882, 'ci_high': 20.942, 'p_value': 0.22, 'null_sd': 6.379, 'n_permutations': 999}
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float) * (t <= tau)
@@ -441,6 +617,26 @@ def rmst_permutation_test(
 
 @dataclass
 class LogRank:
+    """Result of :func:`logrank_test`: the chi-square statistic, its p-value, and the observed
+    and expected events and the variance of group 1.
+
+    Examples
+    --------
+    As R's ``survdiff(Surv(time, status) ~ x, data = aml)``: the maintained group has 7 deaths
+    where 10.69 were expected:
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
+    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
+    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
+    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.survival import logrank_test
+    >>> lr = logrank_test(time, event, maintained)
+    >>> print(f"{lr.observed:.0f} {lr.expected:.2f} {lr.variance:.3f}")
+    7 10.69 4.008
+    """
+
     statistic: float
     p_value: float
     observed: float  # events in group 1
@@ -453,6 +649,22 @@ def logrank_test(time, event, group, strata=None) -> LogRank:
 
     ``group`` is 1 for the group of interest, 0 otherwise. Hypergeometric variance with the
     (n - d) / (n - 1) ties correction; strata are summed before squaring.
+
+    Examples
+    --------
+    As R's ``survdiff(Surv(time, status) ~ x, data = aml)``: chi-square 3.396 on 1 df, p 0.0653
+    (maintained vs nonmaintained):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
+    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
+    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
+    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.survival import logrank_test
+    >>> lr = logrank_test(time, event, maintained)
+    >>> print(f"{lr.statistic:.3f} {lr.p_value:.4f}")
+    3.396 0.0653
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
@@ -480,6 +692,25 @@ def logrank_test(time, event, group, strata=None) -> LogRank:
 
 @dataclass
 class CIFTable:
+    """Aalen-Johansen cumulative incidence of cause 1 at each distinct time (:func:`aalen_johansen`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> time = np.array([1, 2, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> cause = np.array([1, 2, 0, 1, 1, 0, 2, 1, 0, 1])
+    >>> from rm_analytics.stats.survival import aalen_johansen
+    >>> tab = aalen_johansen(time, cause)
+    >>> print(tab.time)
+    [1. 2. 3. 4. 5. 6. 7. 8. 9.]
+    >>> print(tab.n_risk)
+    [10.  9.  7.  6.  5.  4.  3.  2.  1.]
+    >>> print(tab.n_event)
+    [1. 0. 1. 1. 0. 0. 1. 0. 1.]
+    >>> print(tab.n_competing)
+    [0. 1. 0. 0. 0. 1. 0. 0. 0.]
+    """
+
     time: np.ndarray
     n_risk: np.ndarray
     n_event: np.ndarray  # events of the cause of interest
@@ -501,6 +732,21 @@ def aalen_johansen(
     Valsecchi (1995), which reduces to Greenwood's formula for 1 - S when there are no
     competing events; with weights that are not whole numbers (or a ``cluster``) the robust
     infinitesimal-jackknife variance (:func:`aj_influence`), as R's multi-state ``survfit``.
+
+    Examples
+    --------
+    Cumulative incidence of cause 1 (cause 2 competes, 0 is censored), as R's
+    ``survfit(Surv(time, factor(cause)) ~ 1)`` (pstate and std.err of state 1):
+
+    >>> import numpy as np
+    >>> time = np.array([1, 2, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> cause = np.array([1, 2, 0, 1, 1, 0, 2, 1, 0, 1])
+    >>> from rm_analytics.stats.survival import aalen_johansen
+    >>> tab = aalen_johansen(time, cause)
+    >>> print(np.round(tab.cif, 4))
+    [0.1    0.1    0.2143 0.3286 0.3286 0.3286 0.4714 0.4714 0.7571]
+    >>> print(np.round(np.sqrt(tab.var), 4))
+    [0.0949 0.0949 0.135  0.1562 0.1562 0.1562 0.1756 0.1756 0.1521]
     """
     t = np.asarray(time, dtype=float)
     c = np.asarray(cause)
@@ -542,6 +788,24 @@ def cif_at(tab: CIFTable, at, alpha: float = 0.05) -> dict:
     ``exp(-exp(log(-log F) -+ z se / (F |log F|)))``; undefined (NaN) where F is 0 or 1.
     Times beyond the last observation give NaN, unless everyone still followed then had an
     exit (the cumulative incidence is then final).
+
+    Examples
+    --------
+    As R's ``summary(survfit(Surv(time, factor(cause)) ~ 1), times = c(4, 8))``: cumulative
+    incidence 0.3286 and 0.4714, std.err 0.1562 and 0.1756:
+
+    >>> import numpy as np
+    >>> time = np.array([1, 2, 2, 3, 4, 5, 6, 7, 8, 9])
+    >>> cause = np.array([1, 2, 0, 1, 1, 0, 2, 1, 0, 1])
+    >>> from rm_analytics.stats.survival import aalen_johansen, cif_at
+    >>> r = cif_at(aalen_johansen(time, cause), [4, 8])
+    >>> for key in ("cif", "se", "ci_low", "ci_high", "n_risk"):
+    ...     print(key, np.round(r[key], 4))
+    cif [0.3286 0.4714]
+    se [0.1562 0.1756]
+    ci_low [0.0765 0.1374]
+    ci_high [0.6176 0.7521]
+    n_risk [6. 2.]
     """
     at = np.atleast_1d(np.asarray(at, dtype=float))
     i = step_index(tab.time, at)
@@ -575,7 +839,21 @@ def cif_at(tab: CIFTable, at, alpha: float = 0.05) -> dict:
 
 def group_limits(tab: KMTable, horizon: float, conf_type: str):
     """The retention interval of one group at ``horizon`` as a function of alpha (vectorised):
-    :func:`km_at`'s interval, computed once up to the normal quantile."""
+    :func:`km_at`'s interval, computed once up to the normal quantile.
+
+    Examples
+    --------
+    The interval of S(23) in the aml maintained group at any level (here 95% and 80%):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.survival import group_limits, km_table
+    >>> limits = group_limits(km_table(time, event), 23, "log")
+    >>> s, lo, hi = limits(np.array([0.05, 0.2]))
+    >>> print(round(s, 3), np.round(lo, 4), np.round(hi, 4))
+    0.614 [0.3769 0.4461] [0.9992 0.844 ]
+    """
     r = km_at(tab, [horizon], 0.05, conf_type)
     s, se_log, n_risk = float(r["surv"][0]), float(r["se_log"][0]), float(r["n_risk"][0])
     none = s == 1 and r["n_event"][0] == 0 and n_risk > 0
@@ -591,7 +869,25 @@ def group_limits(tab: KMTable, horizon: float, conf_type: str):
 
 
 def mover_difference(tab_t, tab_c, horizon, alpha, conf_type) -> tuple[float, float]:
-    """MOVER interval of S_t - S_c (= attrition control - treated) at ``horizon``."""
+    """MOVER interval of S_t - S_c (= attrition control - treated) at ``horizon``.
+
+    Examples
+    --------
+    Survival at 23 weeks, maintained minus nonmaintained (aml), with its MOVER interval:
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
+    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
+    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
+    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.survival import km_table, mover_difference
+    >>> tab_t = km_table(time[maintained == 1], event[maintained == 1])
+    >>> tab_c = km_table(time[maintained == 0], event[maintained == 0])
+    >>> lo, hi = mover_difference(tab_t, tab_c, 23, 0.05, "log")
+    >>> print(f"{lo:.3f} {hi:.3f}")
+    -0.335 0.571
+    """
     lo, hi = mover_bounds(
         group_limits(tab_t, horizon, conf_type), group_limits(tab_c, horizon, conf_type), alpha
     )
@@ -599,6 +895,27 @@ def mover_difference(tab_t, tab_c, horizon, alpha, conf_type) -> tuple[float, fl
 
 
 def mover_bounds(lim_t, lim_c, alpha):
+    """Lower and upper MOVER bounds of S_t - S_c from each group's interval function
+    (:func:`group_limits`), at one or several levels ``alpha``.
+
+    Examples
+    --------
+    The bounds of :func:`mover_difference`, from the two groups' interval functions:
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
+    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
+    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
+    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.survival import group_limits, km_table, mover_bounds
+    >>> lim_t = group_limits(km_table(time[maintained == 1], event[maintained == 1]), 23, "log")
+    >>> lim_c = group_limits(km_table(time[maintained == 0], event[maintained == 0]), 23, "log")
+    >>> lo, hi = mover_bounds(lim_t, lim_c, np.array([0.05, 0.5]))
+    >>> print(np.round(lo, 3), np.round(hi, 3))
+    [-0.335 -0.018] [0.571 0.271]
+    """
+
     s_t, l_t, u_t = lim_t(alpha)
     s_c, l_c, u_c = lim_c(alpha)
     d = s_t - s_c
@@ -607,7 +924,25 @@ def mover_bounds(lim_t, lim_c, alpha):
 
 def mover_p(tab_t, tab_c, horizon, conf_type, diff) -> float:
     """Two-sided p-value by inverting the MOVER interval: the level at which it touches 0
-    (the interval narrows as alpha grows; 1 when even the narrowest one covers 0)."""
+    (the interval narrows as alpha grows; 1 when even the narrowest one covers 0).
+
+    Examples
+    --------
+    The p-value that goes with :func:`mover_difference`'s interval (aml, 23 weeks):
+
+    >>> import numpy as np
+    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
+    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
+    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
+    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
+    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.survival import km_at, km_table, mover_p
+    >>> tab_t = km_table(time[maintained == 1], event[maintained == 1])
+    >>> tab_c = km_table(time[maintained == 0], event[maintained == 0])
+    >>> diff = km_at(tab_t, [23])["surv"][0] - km_at(tab_c, [23])["surv"][0]
+    >>> print(f"{diff:.3f} {mover_p(tab_t, tab_c, 23, 'log', diff):.4f}")
+    0.128 0.5542
+    """
     if diff == 0:
         return 1.0
     lim_t = group_limits(tab_t, horizon, conf_type)
@@ -651,6 +986,16 @@ def exact_attrition_p(left_t: int, n_t: int, left_c: int, n_c: int, method: str 
     exact here: the size of the 0.05-level test, enumerated over every table and a fine grid
     of the nuisance probability, stays at or below 0.05 (``tests/test_small_pilots.py``).
     Returns 1 when nobody, or everybody, left.
+
+    Examples
+    --------
+    2 of 12 participants and 7 of 12 controls left (Fisher's p as R's ``fisher.test``):
+
+    >>> from rm_analytics.stats.survival import exact_attrition_p
+    >>> print(f"{exact_attrition_p(2, 12, 7, 12, 'boschloo'):.4f}")
+    0.0419
+    >>> print(f"{exact_attrition_p(2, 12, 7, 12, 'fisher'):.4f}")
+    0.0894
     """
     if n_t == 0 or n_c == 0:
         return float("nan")
