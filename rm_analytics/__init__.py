@@ -27,6 +27,7 @@ from ._version import __version__
 # public name -> module that defines it
 _API = {
     "load_pilot": "data.pilot",
+    "load_sample": "data.sample",
     "Pilot": "data.pilot",
     "DataValidationError": "errors",
     "InsufficientDataError": "errors",
@@ -135,6 +136,7 @@ __all__ = [
     "goal_progress",
     "goals",
     "load_pilot",
+    "load_sample",
     "match_controls",
     "matching",
     "meta_analysis",
@@ -175,6 +177,7 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from .data import contract, synthetic
     from .data.pilot import Pilot, load_pilot
+    from .data.sample import load_sample
     from .data.synthetic import generate as generate_sample
     from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
     from .metrics import (
