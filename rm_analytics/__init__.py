@@ -4,8 +4,12 @@ The public API is small and imported lazily, so ``import rm_analytics`` and the 
 start fast; pandas, lifelines, statsmodels and matplotlib load on first use.
 
 >>> import rm_analytics as rm
->>> pilot = rm.load_pilot("data/sample")          # validated, typed tables
->>> pilot.quality                                   # data-quality table
+>>> pilot = rm.load_sample()                 # the synthetic sample; rm.load_pilot(folder) for yours
+>>> print(pilot.quality[["table", "check", "rows", "action"]].head(3).to_string(index=False))
+    table     check  rows action
+employees rows read  1500   kept
+  cohorts rows read     3   kept
+    pairs rows read    36   kept
 
 The package is layered (``stats`` <- ``data`` <- ``metrics`` <- ``report`` <- ``cli``; see
 ``docs/architecture.md``). The module paths of version 0.1 (``rm_analytics.retention``,

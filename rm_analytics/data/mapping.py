@@ -14,8 +14,13 @@ not in the file, a value left unmapped, an unknown key) raise :class:`MappingErr
 mapping file, the line and the entry. Nothing is dropped silently: a value without a mapping
 is an error.
 
->>> from rm_analytics import load_pilot
->>> pilot = load_pilot(config="hr-exports/rm-mapping.yaml")
+.. code-block:: python
+
+    from rm_analytics import load_pilot
+
+    pilot = load_pilot(config="hr-exports/rm-mapping.yaml")
+
+(a runnable example, from the sample's files, is in :func:`starter_mapping`).
 """
 
 from __future__ import annotations

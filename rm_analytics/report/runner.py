@@ -1,10 +1,16 @@
 """Render the evaluation report: parameterized notebooks executed with papermill, exported to
 HTML (and PDF) for sponsors, the program lead or analysts.
 
->>> from rm_analytics.report import render
->>> render("data/sample", "reports")                        # sponsor report, cohorts pooled
->>> render("data/sample", "reports", cohort="each", jobs=2)  # one report per cohort
->>> render("data/sample", "reports", audience="program-lead", formats=("html", "pdf"))
+Rendering runs notebooks on a Jupyter kernel and writes files, so these lines are not run as
+doctests:
+
+.. code-block:: python
+
+    from rm_analytics.report import render
+
+    render("data/sample", "reports")                        # sponsor report, cohorts pooled
+    render("data/sample", "reports", cohort="each", jobs=2)  # one report per cohort
+    render("data/sample", "reports", audience="program-lead", formats=("html", "pdf"))
 
 Per report ``NAME`` (``sponsor-report``, ``sponsor-report-C01``, ``program-lead-report``,
 ``exploration``) the output folder receives ``NAME.html``, ``NAME.ipynb`` (the executed
