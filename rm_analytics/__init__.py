@@ -4,8 +4,12 @@ The public API is small and imported lazily, so ``import rm_analytics`` and the 
 start fast; pandas, lifelines, statsmodels and matplotlib load on first use.
 
 >>> import rm_analytics as rm
->>> pilot = rm.load_pilot("data/sample")          # validated, typed tables
->>> pilot.quality                                   # data-quality table
+>>> pilot = rm.load_sample()                 # the synthetic sample; rm.load_pilot(folder) for yours
+>>> print(pilot.quality[["table", "check", "rows", "action"]].head(3).to_string(index=False))
+    table     check  rows action
+employees rows read  1500   kept
+  cohorts rows read     3   kept
+    pairs rows read    36   kept
 
 The package is layered (``stats`` <- ``data`` <- ``metrics`` <- ``report`` <- ``cli``; see
 ``docs/architecture.md``). The module paths of version 0.1 (``rm_analytics.retention``,
@@ -27,6 +31,7 @@ from ._version import __version__
 # public name -> module that defines it
 _API = {
     "load_pilot": "data.pilot",
+    "load_sample": "data.sample",
     "Pilot": "data.pilot",
     "DataValidationError": "errors",
     "InsufficientDataError": "errors",
@@ -135,6 +140,7 @@ __all__ = [
     "goal_progress",
     "goals",
     "load_pilot",
+    "load_sample",
     "match_controls",
     "matching",
     "meta_analysis",
@@ -175,6 +181,7 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover
     from .data import contract, synthetic
     from .data.pilot import Pilot, load_pilot
+    from .data.sample import load_sample
     from .data.synthetic import generate as generate_sample
     from .errors import DataValidationError, InsufficientDataError, RmAnalyticsError
     from .metrics import (

@@ -53,7 +53,22 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 class RmAnalyticsError(Exception):
-    """Base class of the package's own errors."""
+    """Base class of the package's own errors.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> issubclass(rm.DataValidationError, rm.RmAnalyticsError)
+    True
+    >>> issubclass(rm.InsufficientDataError, rm.RmAnalyticsError)
+    True
+    >>> pilot = rm.load_sample()
+    >>> try:
+    ...     rm.pilot_synthesis(pilot.select("C01"))
+    ... except rm.RmAnalyticsError as err:
+    ...     print(type(err).__name__)
+    InsufficientDataError
+    """
 
 
 class DataValidationError(RmAnalyticsError, ValueError):
@@ -64,6 +79,24 @@ class DataValidationError(RmAnalyticsError, ValueError):
     date format explains thousands of rows) and then summarises the other problems by file,
     column and rule with the first ``per_rule`` rows of each, while ``problems`` and
     :meth:`to_frame` always hold all of them.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> pairs = pilot.pairs.copy()
+    >>> pairs.loc[pairs.index[0], "mentor_id"] = "E999999"
+    >>> try:
+    ...     rm.Pilot.from_frames(employees=pilot.employees, cohorts=pilot.cohorts, pairs=pairs)
+    ... except rm.DataValidationError as err:
+    ...     print(err)
+    ...     problems = err.to_frame()
+    1 problem in the input data:
+      - pairs (DataFrame), row 2, column 'mentor_id': value 'E999999': unknown employee_id (not in
+    employees)
+    >>> print(problems[["file", "row", "column", "value"]].to_string(index=False))
+                 file  row    column   value
+    pairs (DataFrame)    2 mentor_id E999999
     """
 
     per_rule = 10
@@ -135,4 +168,17 @@ class AnalysisDateError(RmAnalyticsError, ValueError):
 
 
 class InsufficientDataError(RmAnalyticsError, ValueError):
-    """An analysis cannot run on the data given (e.g. a required table is absent)."""
+    """An analysis cannot run on the data given (e.g. a required table is absent).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> try:
+    ...     rm.pilot_synthesis(pilot.select("C01"))
+    ... except rm.InsufficientDataError as err:
+    ...     print(err)
+    a synthesis across cohorts needs two or more cohorts
+
+    A report shows such a figure as "not available" with this reason.
+    """

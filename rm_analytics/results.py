@@ -138,9 +138,23 @@ class Note(str):
     """A note on a result: the message (the string itself) and a ``code`` from
     :data:`NOTE_CODES`.
 
-    >>> n = Note("no mentor left by month 12", code="no_events")
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> n = rm.Note("no mentor left by month 12", code="no_events")
     >>> n, n.code
     ('no mentor left by month 12', 'no_events')
+    >>> n.to_dict()
+    {'code': 'no_events', 'message': 'no mentor left by month 12'}
+
+    Every result's notes are Notes, so they can be filtered by code:
+
+    >>> res = rm.roi_from_retention(rm.pilot_retention(rm.load_sample(), horizons=(12,)),
+    ...                             costs=40_000, replacement_cost=10_000)
+    >>> print(res.notes_with("not_estimable")[0])
+    ROI not demonstrated: the 95% confidence interval of the attrition difference (-0.118 to +0.089)
+    includes 0, so no point ROI is claimed (Phillips: without supported improvement, assume none);
+    the ROI range over that interval is reported instead.
     """
 
     code: str
@@ -215,7 +229,39 @@ class Result:
     """A fitted analysis: ``summary`` (tidy DataFrame), ``notes`` (list of :class:`Note`),
     ``arguments`` (the call's arguments), :meth:`plot`, :meth:`to_frame`, :meth:`to_dict`.
 
-    See the module docstring for the contract and its vocabulary."""
+    See the module docstring for the contract and its vocabulary.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.pilot_goals(rm.load_sample())
+    >>> res.title
+    'SMART-goal progress'
+    >>> cols = ["metric", "checkpoint", "estimate", "n"]
+    >>> print(res.summary[cols].round(3).to_string(index=False))
+             metric checkpoint  estimate  n
+      mean_progress      week6     3.143 35
+      mean_progress   endpoint     3.913 23
+     share_goal_met   endpoint     0.478 23
+    share_off_track      week6     0.171 35
+    >>> round(float(res.row(metric="share_goal_met").estimate), 3)
+    0.478
+    >>> sorted(res.to_dict())
+    ['arguments', 'notes', 'summary', 'title']
+
+    A Result can be built directly, e.g. to pass figures to a report:
+
+    >>> import pandas as pd
+    >>> mine = rm.Result(pd.DataFrame({"metric": ["pairs"], "estimate": [12.0]}),
+    ...                  notes=[("one cohort only", "small_sample")], cohort="C01")
+    >>> mine
+    <Result: Result>
+    metric  estimate
+     pairs      12.0
+    note [small_sample]: one cohort only
+    >>> mine.notes_with("small_sample"), mine.arguments
+    (['one cohort only'], {'cohort': 'C01'})
+    """
 
     #: Short title used in HTML reprs and reports.
     title: str = "Result"

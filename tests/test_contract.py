@@ -23,6 +23,7 @@ from rm_analytics.results import ESTIMATE_COLUMNS, NOTE_CODES, Note, Result
 #: return a DataFrame or a sentence, classes, errors, modules).
 NOT_ANALYSES = {
     "load_pilot",
+    "load_sample",
     "generate_sample",
     "cohort_frame",
     "planning_statement",

@@ -14,8 +14,13 @@ not in the file, a value left unmapped, an unknown key) raise :class:`MappingErr
 mapping file, the line and the entry. Nothing is dropped silently: a value without a mapping
 is an error.
 
->>> from rm_analytics import load_pilot
->>> pilot = load_pilot(config="hr-exports/rm-mapping.yaml")
+.. code-block:: python
+
+    from rm_analytics import load_pilot
+
+    pilot = load_pilot(config="hr-exports/rm-mapping.yaml")
+
+(a runnable example, from the sample's files, is in :func:`starter_mapping`).
 """
 
 from __future__ import annotations
@@ -290,7 +295,42 @@ class Mapping:
 
 
 def read_mapping(path: str | os.PathLike) -> Mapping:
-    """Read and check a mapping file; :class:`MappingError` lists every mistake with its line."""
+    """Read and check a mapping file; :class:`MappingError` lists every mistake with its line.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> exports = Path(folder.name)
+    >>> files = pilot.save(exports)
+    >>> (exports / "employees.csv").unlink()
+    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
+    ...           "department": "Department", "manager_id": "Manager ID"}
+    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> from rm_analytics.data.mapping import MappingError, read_mapping, write_starter_mapping
+    >>> mapping = read_mapping(write_starter_mapping(exports))
+    >>> spec = mapping.tables["employees"][0]
+    >>> spec.file.name, spec.columns["level"], spec.line
+    ('workers.csv', 'Grade', 8)
+
+    A mistake in the file is reported with its line:
+
+    >>> bad = exports / "bad.yaml"
+    >>> import yaml
+    >>> _ = bad.write_text(yaml.safe_dump({"tables": {"employes": {"file": "workers.csv"}}}))
+    >>> try:
+    ...     read_mapping(bad)
+    ... except MappingError as err:
+    ...     print(err)
+    1 problem in the mapping file bad.yaml (fix these first; nothing was validated yet):
+      - bad.yaml, line 2 (tables.employes): unknown table 'employes'; did you mean 'employees'?
+    (tables: employees, cohorts, pairs, control, sessions, surveys, skills, checkpoints, outcomes,
+    interventions, costs)
+    >>> folder.cleanup()
+    """
     import yaml
 
     p = Path(path)
@@ -746,7 +786,30 @@ def load_raw(
     only: Sequence[str] | None = None,
 ) -> Loaded:
     """Read every table: the mapped ones as the mapping says, the others from ``data`` (default:
-    the mapping file's folder). Mapping mistakes raise :class:`MappingError`."""
+    the mapping file's folder). Mapping mistakes raise :class:`MappingError`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> exports = Path(folder.name)
+    >>> files = pilot.save(exports)
+    >>> (exports / "employees.csv").unlink()
+    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
+    ...           "department": "Department", "manager_id": "Manager ID"}
+    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> from rm_analytics.data.mapping import load_raw, read_mapping, write_starter_mapping
+    >>> loaded = load_raw(read_mapping(write_starter_mapping(exports)))
+    >>> raw = loaded.raws["employees"]
+    >>> raw.source, raw.frame.columns[:3].tolist()
+    ('workers.csv', ['employee_id', 'hire_date', 'termination_date'])
+    >>> folder.cleanup()
+
+    The raw tables carry contract column names; :func:`rm_analytics.load_pilot` validates them.
+    """
     from .readers import find_tables, read_table
     from .sources import Connections, resolve_file_url
 
@@ -1483,7 +1546,16 @@ SYNONYMS: dict[tuple[str, str], tuple[str, ...]] = {
 
 def suggest_header(table: str, column: str, headers: Sequence[str]) -> str | None:
     """The header of ``headers`` that most likely holds the contract column: its own name,
-    then the vendor synonyms in order; None when nothing fits."""
+    then the vendor synonyms in order; None when nothing fits.
+
+    Examples
+    --------
+    >>> from rm_analytics.data.mapping import suggest_header
+    >>> suggest_header("employees", "hire_date", ["Worker ID", "Hire Date", "Dept"])
+    'Hire Date'
+    >>> suggest_header("employees", "employee_id", ["Worker ID", "Hire Date", "Dept"])
+    'Worker ID'
+    """
     by_norm: dict[str, str] = {}
     for h in headers:
         by_norm.setdefault(_norm(h), h)
@@ -1717,7 +1789,39 @@ def _looks_wide_survey(stem: str, raw: RawTable) -> list[str]:
 
 
 def starter_mapping(folder: str | os.PathLike) -> str:
-    """A mapping file (YAML text) proposed from the headers and values found in ``folder``."""
+    """A mapping file (YAML text) proposed from the headers and values found in ``folder``.
+
+    Examples
+    --------
+    A folder of exports: the sample in the contract's layout, except the roster, which comes
+    from an HRIS with its own headers.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> exports = Path(folder.name)
+    >>> files = pilot.save(exports)
+    >>> (exports / "employees.csv").unlink()
+    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
+    ...           "department": "Department", "manager_id": "Manager ID"}
+    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> from rm_analytics.data.mapping import starter_mapping
+    >>> text = starter_mapping(exports)
+    >>> for line in text.splitlines()[6:15]:
+    ...     print(line)
+    tables:
+      employees:
+        file: workers.csv
+        columns:
+          employee_id: Worker ID
+          hire_date: Hire Date
+          department: Department
+          level: Grade
+          manager_id: Manager ID
+    >>> folder.cleanup()
+    """
     from .contract import EXTENSIONS
     from .validation import guess_date_formats, natural_key
 
@@ -1916,7 +2020,31 @@ def write_starter_mapping(
     folder: str | os.PathLike, out: str | os.PathLike | None = None, *, force: bool = False
 ) -> Path:
     """Write :func:`starter_mapping` of ``folder`` to ``out`` (default ``folder/rm-mapping.yaml``);
-    an existing file is replaced only with ``force``."""
+    an existing file is replaced only with ``force``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> exports = Path(folder.name)
+    >>> files = pilot.save(exports)
+    >>> (exports / "employees.csv").unlink()
+    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
+    ...           "department": "Department", "manager_id": "Manager ID"}
+    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> from rm_analytics.data.mapping import write_starter_mapping
+    >>> path = write_starter_mapping(exports)
+    >>> path.name
+    'rm-mapping.yaml'
+    >>> rm.load_pilot(config=path, today="2026-09-30").employees.shape
+    (1500, 12)
+    >>> folder.cleanup()
+
+    Check the proposal (lines marked TODO especially) before relying on it.
+    """
     target = Path(out) if out is not None else Path(folder) / MAPPING_FILE
     if target.exists() and not force:
         raise FileExistsError(f"{target} exists; pass --force to replace it")
@@ -1930,7 +2058,14 @@ def near_header(
     table: str, column: str, headers: Sequence[str], cutoff: float = 0.75
 ) -> str | None:
     """The header spelled most like the column's name or one of its synonyms (for "did you
-    mean"), or None."""
+    mean"), or None.
+
+    Examples
+    --------
+    >>> from rm_analytics.data.mapping import near_header
+    >>> near_header("employees", "hire_date", ["Worker ID", "Hir Date", "Dept"])
+    'Hir Date'
+    """
     names = [_norm(n) for n in (column, *SYNONYMS.get((table, column), ()))]
     best, score = None, cutoff
     for h in headers:

@@ -177,6 +177,38 @@ class Pilot:
         File each table came from.
     extra_columns : dict
         Columns beyond the contract, per table (kept as covariates).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> pilot.cohort_ids, pilot.today.date()
+    (['C01', 'C02', 'C03'], datetime.date(2026, 9, 30))
+    >>> print(pilot.summary().head(3).to_string(index=False))
+        table  rows                source
+    employees  1500 employees (DataFrame)
+      cohorts     3   cohorts (DataFrame)
+        pairs    36     pairs (DataFrame)
+    >>> people = pilot.participants()
+    >>> print(people[["employee_id", "role", "pair_id"]].head(2).to_string(index=False))
+    employee_id   role pair_id
+        E000966 mentor C01-P01
+        E001172 mentor C01-P02
+
+    Restrict to cohorts, or see the data as they stood on an earlier date:
+
+    >>> pilot.select("C01")
+    Pilot(employees=1500, cohorts=1, pairs=12, control=24, sessions=137, surveys=24406, skills=527,
+    checkpoints=22, outcomes=425, interventions=2)
+    >>> earlier = pilot.as_of("2025-06-30")
+    >>> len(earlier.pairs), earlier.cutoff.date()
+    (12, datetime.date(2025, 6, 30))
+
+    Build a pilot from DataFrames; the tables are validated as if read from files:
+
+    >>> rm.Pilot.from_frames(employees=pilot.employees, cohorts=pilot.cohorts,
+    ...                      pairs=pilot.pairs, today="2026-09-30")
+    Pilot(employees=1500, cohorts=3, pairs=36)
     """
 
     TABLE_NAMES = tuple(C.TABLES)
@@ -780,6 +812,25 @@ def load_pilot(
     ------
     DataValidationError
         Listing every problem found, each with file, row, column, value and rule.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import rm_analytics as rm
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> files = rm.load_sample().save(folder.name)
+    >>> pilot = rm.load_pilot(folder.name, today="2026-09-30")
+    >>> pilot
+    Pilot(checkpoints=58, cohorts=3, control=72, employees=1500, interventions=8, outcomes=425,
+    pairs=36, sessions=383, skills=527, surveys=25459)
+    >>> print(pilot.quality[["table", "check", "rows", "action"]].head(3).to_string(index=False))
+          table     check  rows action
+    checkpoints rows read    58   kept
+        cohorts rows read     3   kept
+        control rows read    72   kept
+    >>> folder.cleanup()
+
+    The quality table says what was read, kept, excluded or ignored, and why.
     """
     if config is not None and str(config) != "":
         return _load_mapped(

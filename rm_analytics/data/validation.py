@@ -109,7 +109,16 @@ def _fmt(v) -> str | None:
 
 
 def natural_key(label: str) -> tuple:
-    """Sort key that orders 'L2' before 'L10' and '2' before '10'."""
+    """Sort key that orders 'L2' before 'L10' and '2' before '10'.
+
+    Examples
+    --------
+    >>> from rm_analytics.data.validation import natural_key
+    >>> sorted(["L10", "L2", "L1"])
+    ['L1', 'L10', 'L2']
+    >>> sorted(["L10", "L2", "L1"], key=natural_key)
+    ['L1', 'L2', 'L10']
+    """
     parts = _DIGITS.split(str(label))
     return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in parts)
 
@@ -293,6 +302,18 @@ def _as_category(s: pd.Series) -> _Typed:
 
 
 def parse_dates(u: pd.Index, date_format: str | None) -> pd.Index:
+    """Dates of text labels: ISO ``YYYY-MM-DD`` (a time of day after it is allowed) or
+    ``date_format``; NaT where a label is not a date.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from rm_analytics.data.validation import parse_dates
+    >>> parse_dates(pd.Index(["2024-01-31", "2024-02-30"]), None)
+    DatetimeIndex(['2024-01-31', 'NaT'], dtype='datetime64[ns]', freq=None)
+    >>> parse_dates(pd.Index(["31/01/2024"]), "%d/%m/%Y")
+    DatetimeIndex(['2024-01-31'], dtype='datetime64[ns]', freq=None)
+    """
     text = pd.Series(u.astype(str), dtype=object).str.strip()
     if date_format:
         parsed = pd.to_datetime(text, format=date_format, errors="coerce")
@@ -332,7 +353,18 @@ def _as_date(s: pd.Series, date_format: str | None) -> _Typed:
 
 def guess_date_formats(values: Sequence[str]) -> list[str]:
     """The formats of :data:`DATE_FORMATS` that read every one of ``values`` (a time of day
-    after the date is allowed), best first; empty when none does."""
+    after the date is allowed), best first; empty when none does.
+
+    Examples
+    --------
+    >>> from rm_analytics.data.validation import guess_date_formats
+    >>> guess_date_formats(["03/02/2024", "25/12/2023"])
+    ['%d/%m/%Y']
+    >>> guess_date_formats(["03/02/2024"])
+    ['%m/%d/%Y', '%d/%m/%Y']
+
+    ``25/12`` can only be day first; ``03/02`` alone could be either.
+    """
     sample = pd.Index([str(v) for v in values][:500], dtype=object)
     if len(sample) == 0:
         return []
@@ -494,7 +526,14 @@ def _as_level(s: pd.Series, level_order: Sequence[str] | None) -> _Typed:
 
 def level_spelling(label: str) -> str:
     """The spelling scheme of a grade label: lower case, every number replaced by ``#``
-    (``L7`` -> ``l#``, ``Level 4`` -> ``level #``, ``Manager`` -> ``manager``)."""
+    (``L7`` -> ``l#``, ``Level 4`` -> ``level #``, ``Manager`` -> ``manager``).
+
+    Examples
+    --------
+    >>> from rm_analytics.data.validation import level_spelling
+    >>> level_spelling("L7"), level_spelling("Level 4"), level_spelling("Manager")
+    ('l#', 'level #', 'manager')
+    """
     return _DIGITS.sub("#", str(label).strip().lower())
 
 
@@ -1374,7 +1413,17 @@ def _check_interventions(
 
 def order_waves(sv: pd.DataFrame) -> pd.DataFrame:
     """Make ``wave`` an ordered categorical, ordered by each wave's median response date
-    (the named pulse waves baseline < midpoint < endpoint always in that order)."""
+    (the named pulse waves baseline < midpoint < endpoint always in that order).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.data.validation import order_waves
+    >>> surveys = rm.load_sample().surveys
+    >>> pulse = surveys[surveys.survey.eq("psych_safety")]
+    >>> list(order_waves(pulse).wave.cat.categories[:4])
+    ['baseline', 'midpoint', 'endpoint']
+    """
     if len(sv) == 0 or sv["wave"].isna().all():
         return sv
     med = sv.groupby("wave", observed=True)["response_date"].median()
@@ -1398,7 +1447,33 @@ def validate_raw(
     level_order: Sequence[str] | None = None,
     today: pd.Timestamp | None = None,
 ) -> ValidationResult:
-    """Type and validate raw tables; returns typed tables and every problem found."""
+    """Type and validate raw tables; returns typed tables and every problem found.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.data.readers import find_tables, read_table
+    >>> from rm_analytics.data.validation import validate_raw
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> pilot = rm.load_sample()
+    >>> files = pilot.save(folder.name)
+    >>> found, problems, ignored = find_tables(folder.name)
+    >>> raws = {name: read_table(name, file, sheet) for name, (file, sheet) in found.items()}
+    >>> result = validate_raw(raws, today=pd.Timestamp("2026-09-30"))
+    >>> result.problems
+    []
+    >>> result.tables["pairs"].dtypes[["pair_id", "status", "start_date"]]
+    pair_id       string[python]
+    status              category
+    start_date    datetime64[ns]
+    dtype: object
+    >>> folder.cleanup()
+
+    :func:`rm_analytics.load_pilot` does the same and raises
+    :class:`~rm_analytics.DataValidationError` with every problem found.
+    """
     today = (today or pd.Timestamp.today()).normalize()
     out = _Problems()
     tables: dict[str, pd.DataFrame] = {}

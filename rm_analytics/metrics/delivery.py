@@ -86,7 +86,23 @@ _DAY = np.timedelta64(1, "D")
 
 # -- inputs -------------------------------------------------------------------------------------
 def delivery_inputs(pilot_or_frames: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
-    """(pairs with cohort columns, sessions, cohorts, pilot or None) from a Pilot or frames."""
+    """(pairs with cohort columns, sessions, cohorts, pilot or None) from a Pilot or frames.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.metrics.delivery import delivery_inputs
+    >>> info, sessions, cohorts, pilot = delivery_inputs(rm.load_sample())
+    >>> len(info), len(sessions), len(cohorts)
+    (36, 383, 3)
+    >>> print(info[["pair_id", "start_date", "cohort_planned_sessions"]].head(2)
+    ...       .to_string(index=False))
+    pair_id start_date  cohort_planned_sessions
+    C01-P01 2024-12-23                       12
+    C01-P02 2024-12-23                       12
+
+    The pairs carry their cohort's dates and plan (``cohort_*`` columns).
+    """
     from ..data.pilot import Pilot
 
     if isinstance(pilot_or_frames, Pilot):
@@ -191,6 +207,24 @@ def delivery_core(
     """Per-pair delivery metrics with a per-pair as-of date (aligned to ``info``'s rows).
 
     Returns the frame and the exclusions {check: (rows, detail)}.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.metrics import delivery
+    >>> info, sessions, cohorts, _ = delivery.delivery_inputs(rm.load_sample())
+    >>> as_of = pd.Series(pd.Timestamp("2026-09-30"), index=info.index)
+    >>> per_pair, excluded = delivery.delivery_core(info, sessions, as_of,
+    ...                                             delivery.DEFAULT_HEALTH_RULES)
+    >>> cols = ["pair_id", "sessions_held", "adherence", "longest_gap_days", "health"]
+    >>> print(per_pair[cols].head(3).round(3).to_string(index=False))
+    pair_id  sessions_held  adherence  longest_gap_days         health
+    C01-P01              7      0.583              32.0 needs_check_in
+    C01-P02             10      0.833              14.0       on_track
+    C01-P03             10      0.833              16.0       on_track
+    >>> excluded
+    {}
     """
     n = len(info)
     pair_id = info.pair_id.astype("string").to_numpy()
@@ -421,6 +455,25 @@ def pair_delivery(
           held session or, when none was held, since the start), ``longest_gap_days``;
         - ``health``: ``on_track``, ``needs_check_in`` or ``too_early_to_tell``;
         - ``cadence_days``, ``observed_until``.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.pair_delivery(rm.load_sample())
+    >>> cols = ["metric", "health", "estimate", "n", "share"]
+    >>> print(res.summary[cols].round(3).to_string(index=False))
+    metric            health  estimate    n  share
+     pairs          on_track      34.0 36.0  0.944
+     pairs    needs_check_in       2.0 36.0  0.056
+     pairs too_early_to_tell       0.0 36.0  0.000
+    >>> cols = ["pair_id", "sessions_held", "expected_by_now", "adherence", "health"]
+    >>> print(res.pairs_[cols].head(3).round(3).to_string(index=False))
+    pair_id  sessions_held  expected_by_now  adherence         health
+    C01-P01              7               12      0.583 needs_check_in
+    C01-P02             10               12      0.833       on_track
+    C01-P03             10               12      0.833       on_track
+
+    34 of the 36 pairs are on track; two need a check-in.
     """
     info, sessions, _, pilot = delivery_inputs(pilot_or_frames)
     stamp = _analysis_date(pilot_or_frames, as_of)
@@ -557,6 +610,26 @@ def delivery_summary(
     DeliverySummary
         ``summary`` columns: ``metric, estimate, ci_low, ci_high, p_value, n, method``
         (``p_value`` is NaN: these are descriptive estimates, no test).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.delivery_summary(rm.load_sample())
+    >>> cols = ["metric", "estimate", "ci_low", "ci_high", "n"]
+    >>> print(res.summary[cols].round(3).to_string(index=False))
+                      metric  estimate  ci_low  ci_high    n
+            pairs_3plus_held     1.000   0.904    1.000 36.0
+               sessions_held     8.500   7.831    9.169 36.0
+            sessions_planned    12.000     NaN      NaN 36.0
+                   adherence     0.826   0.771    0.882 36.0
+                no_show_rate     0.055   0.032    0.077 36.0
+                 cancel_rate     0.146   0.110    0.183 36.0
+             health_on_track    34.000     NaN      NaN 36.0
+       health_needs_check_in     2.000     NaN      NaN 36.0
+    health_too_early_to_tell     0.000     NaN      NaN 36.0
+
+    Every pair held at least three sessions; on average 8.5 of the 12 planned sessions were
+    held, and 15% were cancelled.
     """
     deprecated_min_cell_size(min_cell_size, "delivery_summary")
     delivered = pair_delivery(pilot_or_frames, as_of=as_of, rules=rules)

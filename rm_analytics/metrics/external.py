@@ -163,6 +163,20 @@ def external_benchmarks() -> pd.DataFrame:
         rather than a study of its own), ``use`` (always
         ``"context only, not comparable, never used in ROI"``). ``DataFrame.attrs["label"]``
         carries the same label.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> bench = rm.external_benchmarks()
+    >>> print(bench[["value", "year"]].to_string(index=False))
+     value  year
+      0.96  2019
+      0.43  2018
+      0.61  2018
+    >>> print(bench.benchmark.iloc[0])
+    Pershing (BNY Mellon) reverse mentoring: retention of millennial mentors
+
+    Context only: these figures come from other programmes and never enter the ROI.
     """
     df = pd.DataFrame(_BENCHMARKS)
     df["use"] = CONTEXT_LABEL
@@ -182,6 +196,19 @@ def replacement_cost_benchmarks() -> pd.DataFrame:
         Columns ``source, figure, share_low, share_high`` (cost of one leaver as a share of
         annual salary; 6-9 months = 0.5-0.75), ``basis``, ``year``, ``used_in_roi`` (the role
         the figure plays: default, sensitivity range or not used), ``reported_in``.
+
+    Examples
+    --------
+    >>> from rm_analytics.metrics.external import replacement_cost_benchmarks
+    >>> bench = replacement_cost_benchmarks()
+    >>> print(bench[["share_low", "share_high", "used_in_roi"]].to_string(index=False))
+     share_low  share_high                             used_in_roi
+          0.21        0.21 default replacement cost (conservative)
+          0.50        2.00             sensitivity range (tornado)
+          0.50        0.75                      not used (context)
+
+    The default replacement cost is the conservative 21% of a year's salary; 0.5 to 2 times a
+    salary bounds the sensitivity analysis.
     """
     df = pd.DataFrame(_REPLACEMENT)[REPLACEMENT_COLUMNS]
     return df.astype({"share_low": float, "share_high": float, "year": "Int64"})

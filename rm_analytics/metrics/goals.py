@@ -112,6 +112,21 @@ def goal_progress(
     Returns
     -------
     GoalsResult
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.goal_progress(rm.load_sample().checkpoints)
+    >>> cols = ["metric", "checkpoint", "estimate", "ci_low", "ci_high", "n"]
+    >>> print(res.summary[cols].round(3).to_string(index=False))
+             metric checkpoint  estimate  ci_low  ci_high  n
+      mean_progress      week6     3.143   2.865    3.421 35
+      mean_progress   endpoint     3.913   3.546    4.280 23
+     share_goal_met   endpoint     0.478   0.292    0.670 23
+    share_off_track      week6     0.171   0.081    0.327 35
+
+    Progress (1-5) rose from 3.1 at week 6 to 3.9 at the end; about half the pairs met their
+    goal, and one in six was off track at week 6 (progress 2 or less).
     """
     deprecated_min_cell_size(min_cell_size, "goal_progress")
     need_columns(as_frame(data), (pair, checkpoint, progress, goal_met))
@@ -175,6 +190,18 @@ def pilot_goals(pilot, **kwargs) -> GoalsResult:
 
     Pairs without a week-6 check are counted in a note and the quality log; the pair-level
     frame gains ``cohort_id`` and ``pair_status``.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.pilot_goals(rm.load_sample())
+    >>> cols = ["metric", "checkpoint", "estimate", "ci_low", "ci_high", "n"]
+    >>> print(res.summary[cols].round(3).to_string(index=False))
+             metric checkpoint  estimate  ci_low  ci_high  n
+      mean_progress      week6     3.143   2.865    3.421 35
+      mean_progress   endpoint     3.913   3.546    4.280 23
+     share_goal_met   endpoint     0.478   0.292    0.670 23
+    share_off_track      week6     0.171   0.081    0.327 35
     """
     pilot.require("checkpoints", purpose="the SMART-goal analysis")
     ck = pilot.checkpoints

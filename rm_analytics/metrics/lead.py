@@ -173,7 +173,18 @@ def _day(ts) -> str:
 
 
 def display_names(employees: pd.DataFrame) -> pd.Series:
-    """Display name of each employee id: the roster's ``name`` when given, else the id."""
+    """Display name of each employee id: the roster's ``name`` when given, else the id.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.metrics.lead import display_names
+    >>> display_names(rm.load_sample().employees).head(3)
+    E000001     Jamal Walsh
+    E000002      Maya Bauer
+    E000003    Aisha Garcia
+    dtype: string
+    """
     ids = employees.employee_id.astype("string")
     if "name" in employees.columns:
         names = employees["name"].astype("string").str.strip()
@@ -572,12 +583,41 @@ def pair_view(
         (columns in :class:`PairView`), running pairs needing action first (by urgency), then
         other running pairs, then ended pairs.
 
+
     Examples
     --------
     >>> import rm_analytics as rm
-    >>> view = rm.pair_view(rm.load_pilot("data/sample", today="2026-09-30"))
-    >>> view.this_week()[["pair_id", "health"]].head(2).shape
-    (2, 2)
+    >>> res = rm.pair_view(rm.load_sample())
+    >>> cols = ["metric", "state", "health", "estimate"]
+    >>> print(res.summary[cols].to_string(index=False))
+                  metric   state         health  estimate
+                   pairs running        act_now       3.0
+                   pairs running needs_check_in       3.0
+                   pairs running      too_early       0.0
+                   pairs running       on_track       6.0
+                   pairs   ended        act_now       1.0
+                   pairs   ended needs_check_in       7.0
+                   pairs   ended      too_early       0.0
+                   pairs   ended       on_track      16.0
+    pairs_needing_action     NaN            NaN       6.0
+    >>> print(res.pairs_[["pair_id", "state", "health"]].head(2).to_string(index=False))
+    pair_id   state  health
+    C03-P01 running act_now
+    C03-P02 running act_now
+    >>> print(res.pairs_.action.iloc[0])
+    Rematch before anything else: one member is in the other's reporting line; end this pair and
+    give both a partner outside it.
+    >>> print(res.this_week()[["pair_id", "health"]].to_string(index=False))
+    pair_id         health
+    C03-P01        act_now
+    C03-P02        act_now
+    C03-P06        act_now
+    C03-P03 needs_check_in
+    C03-P07 needs_check_in
+    C03-P10 needs_check_in
+
+    The program lead's confidential view: six of the twelve running pairs are on this week's
+    list (three to act on now, three for a check-in), the planted reporting-line conflict first.
     """
     from .delivery import pair_delivery
     from .safety import DEFAULT_THRESHOLDS, flag_pairs
@@ -907,6 +947,19 @@ def pair_comments(pilot, *, as_of: str | pd.Timestamp | None = None) -> pd.DataF
         ``pair_id, date, source`` (``mentor``, ``mentee``, ``week-6 check``, ``endpoint
         check``), ``question`` (in words) and ``text``, sorted by pair and date; answers
         after ``as_of`` are left out.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.metrics.lead import pair_comments
+    >>> comments = pair_comments(rm.load_sample())
+    >>> print(comments[["pair_id", "source", "question"]].head(3).to_string(index=False))
+    pair_id       source              question
+    C01-P01       mentee One thing that worked
+    C01-P01       mentor       One improvement
+    C01-P01 week-6 check            Roadblocks
+    >>> print(comments.text.iloc[0])
+    Hands-on practice with the tools between sessions
     """
     from ..data.contract import is_free_text_item
 

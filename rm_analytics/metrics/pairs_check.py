@@ -92,6 +92,16 @@ def reporting_conflicts(
         ``shared_manager``), ``direction`` (``mentee_above_mentor``,
         ``mentor_above_mentee`` or ``shared_manager``), ``levels`` (steps up the chain; 1 for a
         shared manager) and ``detail`` (a sentence for the program lead).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.metrics.pairs_check import reporting_conflicts
+    >>> pilot = rm.load_sample()
+    >>> conflicts = reporting_conflicts(pilot.employees, pilot.pairs)
+    >>> print(conflicts[["pair_id", "check", "direction", "levels"]].to_string(index=False))
+    pair_id          check           direction  levels
+    C03-P01 reporting_line mentee_above_mentor       3
     """
     if "manager_id" not in employees.columns:
         raise InsufficientDataError(
@@ -194,6 +204,29 @@ def check_pairs(
     DataValidationError
         A required column is missing, an id is blank, a pair_id repeats, or a mentor/mentee id
         is not in the roster.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> res = rm.check_pairs(pilot.employees, pilot.pairs)
+    >>> cols = ["metric", "check", "kind", "estimate"]
+    >>> print(res.summary[cols].to_string(index=False))
+              metric           check      kind  estimate
+    pairs_with_issue     same_person      data       0.0
+    pairs_with_issue   double_booked      data       0.0
+    pairs_with_issue    not_employed      data       0.0
+    pairs_with_issue  reporting_line  conflict       1.0
+    pairs_with_issue  shared_manager same_team       0.0
+    pairs_with_issue same_department same_team       1.0
+    >>> print(res.issues_[["pair_id", "check", "kind"]].to_string(index=False))
+    pair_id           check      kind
+    C03-P01  reporting_line  conflict
+    C03-P01 same_department same_team
+    >>> print(res.issues_.detail.iloc[0])
+    the mentee is 3 levels above the mentor in the reporting line
+
+    The planted conflict is found: in pair C03-P01 the mentee is in the mentor's reporting line.
     """
     problems: list[Problem] = []
     for name, df, cols in (

@@ -89,6 +89,19 @@ def planning_statement(
     -------
     str
         One or two sentences in plain language.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> print(rm.planning_statement(24, p_event_control=0.15, controls_per_participant=2))
+    With 24 pairs this pilot could not reliably detect any reduction in leaving, not even to zero:
+    too few leavers are expected (80% power, 5% two-sided significance, 15% of controls leaving
+    within 12 months); to detect a hazard ratio of 0.70 (a 30% lower leaving rate) you need 781
+    pairs with 2 control(s) per mentor (about 66 cohorts of 12).
+    >>> print(rm.planning_statement(12, outcome="paired"))
+    With 12 pairs this pilot could only detect a pre/post change of at least 0.89 standard
+    deviations of the individual changes (d_z; 80% power, 5% two-sided significance); to detect d_z
+    = 0.50 you need 34 pairs (about 3 cohorts of 12).
     """
     if n_pairs < 1:
         raise ValueError(f"n_pairs must be at least 1, got {n_pairs}")

@@ -81,6 +81,22 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
     FunnelResult
         ``summary`` one row per stage and cohort, plus ``cohort_id = "all"`` (sums over the
         cohorts; a person in two cohorts counts twice).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.enrolment_funnel(rm.load_sample())
+    >>> cols = ["stage", "cohort_id", "estimate", "share_of_previous"]
+    >>> print(res.summary[cols].head(5).round(3).to_string(index=False))
+                 stage cohort_id  estimate  share_of_previous
+      Eligible juniors       C01       537                NaN
+    Enrolled (applied)       C01        36              0.067
+     Matched in a pair       C01        12              0.333
+      3+ sessions held       C01        12              1.000
+             Completed       C01        11              0.917
+
+    Of 537 eligible juniors, 36 applied for the first cohort and 12 were matched; 11 of the 12
+    pairs completed.
     """
     stamp = pilot.analysis_date(as_of)
     emp = pilot.employees
@@ -216,6 +232,20 @@ def sessions_by_week(pilot, *, as_of: str | pd.Timestamp | None = None) -> Weekl
     slots from its start to its end (or the cohort's end). Week ``w`` covers days
     ``7 (w - 1)`` to ``7 w - 1`` after the cohort's start. Weeks after ``as_of`` are not
     shown; sessions after ``as_of`` are ignored.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.sessions_by_week(rm.load_sample())
+    >>> cols = ["cohort_id", "week", "planned", "held", "cancelled", "no_show"]
+    >>> print(res.summary[cols].head(4).to_string(index=False))
+    cohort_id  week  planned  held  cancelled  no_show
+          C01     1       12    12          2        0
+          C01     2       12    10          2        1
+          C01     3       12    10          1        0
+          C01     4       12     9          3        1
+
+    Twelve sessions were planned each week (one per pair); cancellations showed up from week 1.
     """
     pilot.require("sessions", purpose="sessions per week")
     stamp = pilot.analysis_date(as_of)
@@ -296,6 +326,17 @@ def feedback_by_role(
     against the SMART goal and safety in the relationship (1-5, mean with t interval),
     would recommend (share yes, Wilson interval), each with its ``n`` (the program lead's
     view; ``min_cell_size`` is deprecated and ignored).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.feedback_by_role(rm.load_sample())
+    >>> cols = ["cohort_id", "role", "wave", "item", "estimate", "n"]
+    >>> print(res.summary[cols].head(3).round(3).to_string(index=False))
+    cohort_id   role     wave      item  estimate  n
+          C01 mentee endpoint  progress     2.727 11
+          C01 mentee endpoint    safety     3.909 11
+          C01 mentee endpoint recommend     1.000 11
     """
     from ._inputs import deprecated_min_cell_size
 

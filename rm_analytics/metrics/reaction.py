@@ -96,6 +96,21 @@ def feedback_summary(
     Returns
     -------
     ReactionResult
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.feedback_summary(rm.load_sample().surveys, by=None)
+    >>> cols = ["metric", "item", "estimate", "ci_low", "ci_high", "n"]
+    >>> print(res.summary[cols].round(3).to_string(index=False))
+          metric      item  estimate  ci_low  ci_high   n
+            mean  progress     3.481   3.312    3.650 104
+            mean    safety     3.981   3.863    4.099 104
+       share_yes recommend     0.817   0.732    0.880 104
+    text_answers    worked    61.000     NaN      NaN  68
+    text_answers   improve    48.000     NaN      NaN  68
+
+    82% of the answers would recommend the program; the text rows count answers, not shares.
     """
     deprecated_min_cell_size(min_cell_size, "feedback_summary")
     df = _filter(data, survey)
@@ -192,6 +207,17 @@ def feedback_text(
     ``data`` is a DataFrame in the ``surveys`` layout or a :class:`~rm_analytics.Pilot`.
     Returns ``keep`` columns (default wave and pair id, when present), ``item`` and ``text``;
     respondent ids are not included.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.metrics.reaction import feedback_text
+    >>> text = feedback_text(rm.load_sample().surveys)
+    >>> print(text.head(3).to_string(index=False))
+        wave pair_id   item                                                            text
+    midpoint C01-P02 worked                               The weekly rhythm made it a habit
+    midpoint C01-P04 worked                               The weekly rhythm made it a habit
+    midpoint C01-P07 worked Honest conversations about how decisions land with junior staff
     """
     if hasattr(data, "surveys") and not isinstance(data, pd.DataFrame):
         data.require("surveys", purpose="the feedback text")
@@ -217,6 +243,19 @@ def pilot_reaction(
     """:func:`feedback_summary` on a pilot's feedback answers.
 
     ``by`` may include ``"role"`` (mentor / mentee, from the pair the answer is about).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.pilot_reaction(rm.load_sample())
+    >>> cols = ["metric", "wave", "item", "estimate", "ci_low", "ci_high", "n"]
+    >>> print(res.summary[cols].head(5).round(3).to_string(index=False))
+          metric     wave      item  estimate  ci_low  ci_high  n
+            mean midpoint  progress     3.517   3.301    3.732 60
+            mean midpoint    safety     3.967   3.802    4.131 60
+       share_yes midpoint recommend     0.800   0.682    0.882 60
+    text_answers midpoint    worked    34.000     NaN      NaN 60
+    text_answers midpoint   improve    28.000     NaN      NaN 60
     """
     pilot.require("surveys", purpose="the feedback summary")
     sv = pilot.surveys

@@ -149,6 +149,22 @@ class RetentionResult(Result):
         The Cox fit behind the hazard ratio (None when not estimable).
     balance_ : pandas.DataFrame or None
         Covariate balance before and after matching (set by :func:`pilot_retention`).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.pilot_retention(rm.load_sample(), horizons=(12,))
+    >>> type(res).__name__, res.title
+    ('RetentionResult', 'Retention of mentors: participants vs designated control')
+    >>> print(f"{res.row(metric='hazard_ratio').estimate:.2f}")
+    0.42
+    >>> print(res.frame_[["employee_id", "treated", "duration", "event"]].head(2).round(2)
+    ...       .to_string(index=False))
+    employee_id  treated  duration  event
+        E000656        1     21.22      0
+        E000844        1     21.22      0
+    >>> print(res.notes[0])
+    Follow-up censored at 2026-09-30 (as_of).
     """
 
     title = "Retention: treated vs control"
@@ -445,6 +461,25 @@ def compare_retention(
     explains why, while the log-rank, exact, Kaplan-Meier and RMST results are still reported.
     Competing exits are censored in the Cox, log-rank, KM, RMST and exact analyses
     (cause-specific hazard of voluntary exit); the cumulative incidence accounts for them.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> frame = rm.cohort_frame(rm.load_sample())
+    >>> res = rm.compare_retention(frame, duration="duration", event="event", group="treated",
+    ...                            horizons=[12], competing="competing")
+    >>> cols = ["metric", "group", "estimate", "ci_low", "ci_high", "p_value"]
+    >>> keep = ["hazard_ratio", "retention", "rmst_difference"]
+    >>> print(res.summary.loc[res.summary.metric.isin(keep), cols].round(3).to_string(index=False))
+             metric              group  estimate  ci_low  ci_high  p_value
+       hazard_ratio treated vs control     0.423   0.091    1.960    0.271
+          retention            treated     0.930   0.839    1.000      NaN
+          retention            control     0.937   0.871    1.000      NaN
+    rmst_difference treated vs control     0.848  -1.361    3.058    0.458
+
+    Without ``tau`` the restricted mean survival time runs to the shorter follow-up of the two
+    groups (21.2 months here): the mentors stayed 0.85 months longer on average, with an
+    interval that includes no difference.
     """
     for col in (duration, event, group, *(covariates or ()), weights, cluster, strata, competing):
         if col is not None and col not in data.columns:
@@ -1244,6 +1279,25 @@ def cohort_frame(
     who left on or before the index date, were hired after it, or whose cohort starts after
     ``as_of``. A designated control who later joins the program is censored at that cohort's
     start.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> frame = rm.cohort_frame(rm.load_sample())
+    >>> cols = ["employee_id", "cohort_id", "treated", "duration", "event", "exit_type"]
+    >>> print(frame[cols].head(3).round(3).to_string(index=False))
+    employee_id cohort_id  treated  duration  event exit_type
+        E000656       C01        1    21.224      0      none
+        E000844       C01        1    21.224      0      none
+        E000874       C01        1    21.224      0      none
+    >>> frame.groupby("treated").size()
+    treated
+    0    72
+    1    36
+    dtype: int64
+
+    One row per person: the 36 mentors and the 72 people of the designated waitlist control,
+    followed in months from their cohort's start.
     """
     population = normalise_role(population, argument="population")
     who = POPULATION_WORDS[population]
@@ -1525,6 +1579,25 @@ def pilot_retention(
     RetentionResult
         As :func:`compare_retention`, with ``frame_`` (the analysis frame), ``balance_`` (the
         balance table when matched or weighted, else None), ``matching_`` and ``cif_``.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> res = rm.pilot_retention(pilot, horizons=(12,))
+    >>> cols = ["metric", "group", "estimate", "ci_low", "ci_high", "p_value", "n"]
+    >>> print(res.summary[cols].head(6).round(3).to_string(index=False))
+          metric              group  estimate  ci_low  ci_high  p_value   n
+    hazard_ratio treated vs control     0.422   0.091    1.956    0.270 108
+         logrank treated vs control     1.293     NaN      NaN    0.256 108
+       retention            treated     0.930   0.839    1.000      NaN  36
+       retention            control     0.937   0.871    1.000      NaN  72
+       attrition            treated     0.070   0.000    0.161      NaN  36
+       attrition            control     0.063   0.000    0.129      NaN  72
+
+    The mentors' hazard of leaving was less than half the waitlist control's (hazard ratio
+    0.42), but with 11 exits the interval runs from 0.09 to 1.96: the sample cannot tell a
+    benefit from none, and by month 12 about 7% of both groups had left.
     """
     population = normalise_role(population, argument="population")
     frame = cohort_frame(

@@ -273,6 +273,23 @@ def program_costs(
     Only sessions with status ``held`` carry time (their ``duration_minutes``, for both the
     mentor and the mentee); cancelled sessions and no-shows are excluded and counted in the
     data-quality log. The table is aggregated over people and holds no ids.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.program_costs(rm.load_sample())
+    >>> cols = ["metric", "quantity", "unit", "unit_cost", "amount"]
+    >>> print(res.summary[cols].round(1).to_string(index=False))
+                 metric  quantity  unit  unit_cost  amount
+    mentor session time     281.5 hours       30.0  8456.1
+    mentee session time     281.5 hours       91.2 25676.1
+       kickoff training     216.0 hours       59.6 12863.9
+       coordinator time     288.0 hours       36.6 10535.4
+               software       1.0  item        0.0     0.0
+                  total       NaN              NaN 57531.5
+
+    The senior mentees' time is the largest cost: their loaded hourly rate is three times the
+    junior mentors'.
     """
     for name, v in (
         ("salary_hours_per_year", salary_hours_per_year),
@@ -488,6 +505,14 @@ def participant_salary(
 
     The mean (not the median) is the right average for the expected total replacement cost of
     avoided exits. Blank salaries are left out; raises when no salary is known.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> round(rm.roi.participant_salary(rm.load_sample()))
+    39683
+
+    The mentors' mean annual salary, the basis of the replacement cost of one who leaves.
     """
     ids = pilot.participants(role, cohort)["employee_id"].unique()
     if "annual_salary" not in pilot.employees.columns:
@@ -760,6 +785,33 @@ def phillips_roi(
     ``break_even_exits = costs / (replacement_cost x isolation x confidence)`` (retention
     alone). The interval maps the difference's interval through this linear function, which is
     exact (the delta method is exact for a linear function).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.phillips_roi(n_participants=24, attrition_participants=0.05,
+    ...                       attrition_control=0.20, replacement_cost=15_000,
+    ...                       costs=40_000, se_difference=0.06)
+    >>> cols = ["metric", "estimate", "ci_low", "ci_high", "unit"]
+    >>> print(res.summary[cols].round(2).to_string(index=False))
+                    metric  estimate    ci_low  ci_high       unit
+    attrition_participants      0.05       NaN      NaN proportion
+         attrition_control      0.20       NaN      NaN proportion
+      attrition_difference      0.15      0.03     0.27 proportion
+             avoided_exits      3.60      0.78     6.42     people
+          replacement_cost  15000.00       NaN      NaN        EUR
+        retention_benefits  54000.00  11664.78 96335.22        EUR
+            other_benefits      0.00       NaN      NaN        EUR
+                  benefits  54000.00  11664.78 96335.22        EUR
+                     costs  40000.00       NaN      NaN        EUR
+               net_benefit  14000.00 -28335.22 56335.22        EUR
+                   roi_pct     35.00    -70.84   140.84    percent
+                       bcr      1.35      0.29     2.41      ratio
+          break_even_exits      2.67       NaN      NaN     people
+     break_even_difference      0.11       NaN      NaN proportion
+
+    15 points less attrition among 24 participants avoids 3.6 exits worth 54,000 against
+    40,000 of costs: an ROI of 35%, but its interval (-71% to 141%) includes a loss.
     """
     cost_result = costs if isinstance(costs, CostResult) else None
     total_cost = cost_result.total if cost_result is not None else float(costs)
@@ -1021,6 +1073,34 @@ def roi_from_retention(
     p-value when it gives one (for :class:`~rm_analytics.retention.RetentionResult` both come
     from one method, MOVER and its inversion, so they agree), else
     ``difference +- z(1 - alpha/2) se`` and the z-test.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> pilot = rm.load_sample()
+    >>> res = rm.roi_from_retention(rm.pilot_retention(pilot, horizons=(12,)),
+    ...                             costs=rm.program_costs(pilot),
+    ...                             salary=rm.roi.participant_salary(pilot))
+    >>> cols = ["metric", "estimate", "ci_low", "ci_high", "unit"]
+    >>> print(res.summary[cols].round(2).to_string(index=False))
+                    metric  estimate    ci_low   ci_high       unit
+    attrition_participants      0.07       NaN       NaN proportion
+         attrition_control      0.06       NaN       NaN proportion
+      attrition_difference     -0.01     -0.12      0.09 proportion
+             avoided_exits       NaN     -4.25      3.19     people
+          replacement_cost   8333.50       NaN       NaN        EUR
+        retention_benefits       NaN -35420.01  26616.67        EUR
+            other_benefits      0.00       NaN       NaN        EUR
+                  benefits       NaN -35420.01  26616.67        EUR
+                     costs  57531.46       NaN       NaN        EUR
+               net_benefit       NaN -92951.48 -30914.80        EUR
+                   roi_pct       NaN   -161.57    -53.74    percent
+                       bcr       NaN     -0.62      0.46      ratio
+          break_even_exits      6.90       NaN       NaN     people
+     break_even_difference      0.19       NaN       NaN proportion
+
+    In the sample the mentors' attrition at 12 months is no lower than the control's, so no
+    point ROI is claimed (NaN): only the range the attrition difference's interval allows.
     """
     if not callable(getattr(retention_result, "attrition_at", None)):
         raise TypeError(
@@ -1157,6 +1237,24 @@ def sensitivity(
         demonstrated and ``at_difference`` is not given, the assumption rows are NaN (there is
         no point estimate to vary around) and only the effect row, the ROI range, is given.
         ``arguments["at_difference"]`` holds the difference the rows are evaluated at.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> roi = rm.phillips_roi(n_participants=24, attrition_participants=0.05,
+    ...                       attrition_control=0.20, replacement_cost=30_000,
+    ...                       costs=40_000, se_difference=0.06)
+    >>> res = rm.sensitivity(roi, salary=60_000)
+    >>> cols = ["metric", "setting_low", "setting_high", "roi_at_low", "roi_at_high", "base_roi"]
+    >>> print(res.summary[cols].round(2).to_string(index=False))
+                  metric  setting_low  setting_high  roi_at_low  roi_at_high  base_roi
+        replacement cost         0.50          2.00      170.00       980.00     170.0
+    attrition difference         0.03          0.27      -41.68       381.68     170.0
+             hourly rate         0.80          1.20         NaN          NaN     170.0
+
+    The ROI depends most on the replacement cost: 170% at half a salary of 60,000 (the base
+    case), 980% at twice it. With costs given as one number, the hourly rates cannot move it
+    (NaN).
     """
     inp = result.inputs_
     nan = float("nan")
@@ -1297,7 +1395,18 @@ def sensitivity(
 
 
 def plot_tornado(sens: SensitivityResult | RoiResult, ax=None):
-    """Tornado plot of a sensitivity table (or of a ROI result's default sensitivity)."""
+    """Tornado plot of a sensitivity table (or of a ROI result's default sensitivity).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> roi = rm.phillips_roi(n_participants=24, attrition_participants=0.05,
+    ...                       attrition_control=0.20, replacement_cost=30_000,
+    ...                       costs=40_000, se_difference=0.06)
+    >>> ax = rm.roi.plot_tornado(rm.sensitivity(roi, salary=60_000))
+    >>> [label.get_text() for label in ax.get_yticklabels()]
+    ['hourly rate', 'attrition difference', 'replacement cost']
+    """
     import matplotlib.pyplot as plt
 
     if isinstance(sens, RoiResult):

@@ -361,7 +361,20 @@ def heterogeneity_statement(
 ) -> str:
     """How much the studies' results differ, in plain words (from I^2 and the number of
     studies; Higgins et al. 2003's rough bands 25 / 50 / 75%). ``show_i2=False`` leaves out
-    the "(I² = ..%)" for readers who do not know it."""
+    the "(I² = ..%)" for readers who do not know it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.metrics.synthesis import heterogeneity_statement
+    >>> cohorts = pd.DataFrame({"cohort": ["C1", "C2", "C3"], "log_hr": [-0.6, -0.1, -0.9],
+    ...                         "se": [0.35, 0.30, 0.40]})
+    >>> res = rm.meta_analysis(cohorts, estimate="log_hr", se="se", label="cohort")
+    >>> print(heterogeneity_statement(res))
+    The cohorts' results differ somewhat more than chance alone would make them (I² = 30%). With
+    only 3 cohorts, this cannot be judged reliably yet.
+    """
     fit = result.fit_
     if fit is None:
         raise ValueError("the result has no fit")
@@ -463,6 +476,16 @@ def planned_information(
     dict
         ``fixed_information``, ``inflation_factor``, ``max_information`` (pass it as the
         plan's total information), ``events`` (leavers over both groups) and ``looks``.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> plan = rm.planned_information(0.7, looks=4)
+    >>> round(plan["max_information"], 1), round(plan["events"])
+    (62.9, 283)
+
+    To detect a hazard ratio of 0.7 with 80% power over four looks, the plan needs about 283
+    leavers in all: far more than one pilot provides, hence a synthesis across cohorts.
     """
     from ..stats.sequential import inflation_factor, sequential_bounds
     from .power import retention_sample_size
@@ -584,6 +607,24 @@ def sequential_monitor(
     -------
     SequentialResult
         See the class for the columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import rm_analytics as rm
+    >>> cohorts = pd.DataFrame({"cohort": ["C1", "C2", "C3"], "log_hr": [-0.6, -0.1, -0.9],
+    ...                         "se": [0.35, 0.30, 0.40]})
+    >>> res = rm.sequential_monitor(cohorts, estimate="log_hr", se="se", label="cohort", looks=4)
+    >>> cols = ["look", "label", "fraction", "z", "z_bound", "status"]
+    >>> print(res.summary[cols].round(3).to_string(index=False))
+     look  label  fraction     z  z_bound     status
+        1     C1      0.25 1.714    4.333 keep going
+        2     C2      0.50 1.369    2.963 keep going
+        3     C3      0.75 2.303    2.351 keep going
+        4 look 4      1.00   NaN    2.013    planned
+
+    After the third cohort the evidence (z = 2.30) is close to, but not past, the O'Brien-Fleming
+    boundary (2.35): keep going.
     """
     from ..stats.sequential import alpha_spent, conditional_power, two_sided_bounds
 
@@ -801,7 +842,15 @@ def prior_statement(
     *,
     outcome: str = "retention",
 ) -> str:
-    """The sceptical prior's meaning in one sentence a sponsor can read."""
+    """The sceptical prior's meaning in one sentence a sponsor can read.
+
+    Examples
+    --------
+    >>> from rm_analytics.metrics.synthesis import prior_statement
+    >>> print(prior_statement())
+    The starting assumption is deliberately sceptical: before seeing the data, the program most
+    likely makes no difference, with only a 5% chance that it cuts voluntary exits by 30% or more.
+    """
     if outcome == "retention":
         cut = 1 - math.exp(-abs(effect))
         what = f"cuts voluntary exits by {cut:.0%} or more"
@@ -1134,6 +1183,30 @@ def pilot_synthesis(
         than the z-test's when cohorts are few), so that with the neutral prior the
         probability agrees with the interval shown beside it (the interval excludes no effect
         exactly when the probability exceeds ``1 - alpha/2``).
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.pilot_synthesis(rm.load_sample(), looks=4)
+    >>> cols = ["metric", "outcome", "estimate", "ci_low", "ci_high", "p_value"]
+    >>> print(res.summary[cols].head(6).round(3).to_string(index=False))
+             metric    outcome  estimate  ci_low  ci_high  p_value
+    pooled_analysis  retention    -0.863  -2.396    0.671    0.270
+             pooled  retention    -0.606 -10.664    9.452    0.584
+               tau2  retention     0.334     NaN      NaN      NaN
+                 i2  retention    19.380     NaN      NaN      NaN
+         prediction  retention    -0.606 -13.057   11.844      NaN
+    pooled_analysis engagement     0.427   0.185    0.668    0.001
+    >>> cohorts = res.cohorts_[["outcome", "cohort_id", "estimate", "se", "status"]]
+    >>> print(cohorts.head(3).round(3).to_string(index=False))
+      outcome cohort_id  estimate    se        status
+    retention       C01    -1.050 0.700            ok
+    retention       C02     0.805 1.511            ok
+    retention       C03       NaN   NaN not estimable
+
+    Retention is on the log hazard-ratio scale: the pooled analysis (-0.86, a hazard ratio of
+    0.42) and the random-effects synthesis of the two completed cohorts both lean towards fewer
+    exits, with intervals that include none. The running third cohort cannot be estimated yet.
     """
     from .retention import pilot_retention
 

@@ -8,7 +8,10 @@ orange, so a reader learns the code once.
 >>> theme.use()                              # matplotlib / seaborn defaults
 >>> fig, ax = theme.figure()
 >>> theme.label(ax, title="Sessions held per pair", x="sessions", y="pairs")
+<Axes: title={'left': 'Sessions held per pair'}, xlabel='sessions', ylabel='pairs'>
 >>> html = theme.figure_html(fig, caption="Figure 1. ...")   # embedded PNG + caption
+>>> html[:4]
+'<fig'
 """
 
 from __future__ import annotations

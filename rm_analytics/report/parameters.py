@@ -58,6 +58,21 @@ class ReportParameters:
     Privacy of the sponsor report (:mod:`rm_analytics.report.privacy`): ``min_cell_size`` is
     the minimum group size (5 or more); a survey wave, skills phase or goal check counts
     ``survey_window_days`` after its first answer, with the answers given by then.
+
+    Examples
+    --------
+    >>> from rm_analytics.report import ReportParameters
+    >>> params = ReportParameters(currency="USD", horizon_months=24)
+    >>> params.currency, params.horizon_months, params.min_cell_size
+    ('USD', 24, 5)
+    >>> ReportParameters.from_mapping({"currency": "GBP", "not_a_parameter": 1}).currency
+    'GBP'
+    >>> try:
+    ...     ReportParameters(min_cell_size=2).check()
+    ... except ValueError as err:
+    ...     print(err)
+    parameter min_cell_size=2: expected a whole number >= 5: the sponsor report never shows a group
+    of fewer than 5 people (a larger value hides more)
     """
 
     data: str = "data/sample"
@@ -106,7 +121,17 @@ class ReportParameters:
 
 
 def check_parameter_values(values: dict[str, Any]) -> list[str]:
-    """Range checks of known parameters (names absent from ``values`` are not checked)."""
+    """Range checks of known parameters (names absent from ``values`` are not checked).
+
+    Examples
+    --------
+    >>> from rm_analytics.report.parameters import check_parameter_values
+    >>> check_parameter_values({"min_cell_size": 10})
+    []
+    >>> check_parameter_values({"min_cell_size": 0})
+    ['parameter min_cell_size=0: expected a whole number >= 5: the sponsor report never shows a
+    group of fewer than 5 people (a larger value hides more)']
+    """
     problems: list[str] = []
 
     def bad(name: str, rule: str) -> None:
@@ -235,6 +260,15 @@ def notebook_parameters(path: str | os.PathLike) -> dict[str, NotebookParameter]
     The cell must hold plain assignments of literals (``name = 12``, ``name: str = "x"``,
     comments); anything else is an error, because papermill only passes plain values and a
     computed default would hide what the report depends on.
+
+    Examples
+    --------
+    >>> from rm_analytics.report import notebook_parameters, notebook_path
+    >>> declared = notebook_parameters(notebook_path("sponsor"))
+    >>> list(declared)[:5]
+    ['data', 'config', 'cohort', 'as_of', 'today']
+    >>> declared["currency"]
+    NotebookParameter(name='currency', default='EUR', type='str')
     """
     # plain JSON (nbformat v4: "source" is a string or a list of lines): reading it through
     # nbformat would import nbformat and jsonschema (~2 s) before the data are even validated
@@ -332,6 +366,18 @@ def check_parameters(
     Unknown names and values of the wrong type raise :class:`ReportParameterError` (with
     ``from_text=True`` strings from the command line are converted to the declared type).
     Value ranges are checked by :func:`check_parameter_values`.
+
+    Examples
+    --------
+    >>> from rm_analytics.report import check_parameters, notebook_parameters, notebook_path
+    >>> declared = notebook_parameters(notebook_path("sponsor"))
+    >>> check_parameters(declared, {"currency": "USD", "horizon_months": "24"}, from_text=True)
+    {'currency': 'USD', 'horizon_months': 24}
+    >>> try:
+    ...     check_parameters(declared, {"curency": "USD"})
+    ... except ValueError as err:
+    ...     print(str(err).split(";")[0])
+    unknown parameter curency for the notebook
     """
 
     unknown = sorted(set(given) - set(declared))
@@ -365,7 +411,14 @@ def check_parameters(
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
-    """``["a=1", "b=x y"] -> {"a": "1", "b": "x y"}`` (the ``-p name=value`` options)."""
+    """``["a=1", "b=x y"] -> {"a": "1", "b": "x y"}`` (the ``-p name=value`` options).
+
+    Examples
+    --------
+    >>> from rm_analytics.report import parse_assignments
+    >>> parse_assignments(["currency=USD", "title=Pilot review"])
+    {'currency': 'USD', 'title': 'Pilot review'}
+    """
     out: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")

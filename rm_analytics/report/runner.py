@@ -1,10 +1,16 @@
 """Render the evaluation report: parameterized notebooks executed with papermill, exported to
 HTML (and PDF) for sponsors, the program lead or analysts.
 
->>> from rm_analytics.report import render
->>> render("data/sample", "reports")                        # sponsor report, cohorts pooled
->>> render("data/sample", "reports", cohort="each", jobs=2)  # one report per cohort
->>> render("data/sample", "reports", audience="program-lead", formats=("html", "pdf"))
+Rendering runs notebooks on a Jupyter kernel and writes files, so these lines are not run as
+doctests:
+
+.. code-block:: python
+
+    from rm_analytics.report import render
+
+    render("data/sample", "reports")                        # sponsor report, cohorts pooled
+    render("data/sample", "reports", cohort="each", jobs=2)  # one report per cohort
+    render("data/sample", "reports", audience="program-lead", formats=("html", "pdf"))
 
 Per report ``NAME`` (``sponsor-report``, ``sponsor-report-C01``, ``program-lead-report``,
 ``exploration``) the output folder receives ``NAME.html``, ``NAME.ipynb`` (the executed
@@ -131,7 +137,21 @@ class NotebookExecutionError(RuntimeError):
 
 @dataclass
 class RenderedReport:
-    """Files of one rendered report."""
+    """Files of one rendered report.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from rm_analytics.report import RenderedReport
+    >>> out = Path("reports")
+    >>> report = RenderedReport(name="sponsor-report", audience="sponsor", cohort="all",
+    ...                         html=out / "sponsor-report.html",
+    ...                         notebook=out / "sponsor-report.ipynb",
+    ...                         metrics=out / "sponsor-report.metrics.json",
+    ...                         manifest=out / "sponsor-report.manifest.json")
+    >>> report.html.name, report.pdf
+    ('sponsor-report.html', None)
+    """
 
     name: str
     audience: str
@@ -156,7 +176,15 @@ def notebook_dirs() -> list[Path]:
 
 
 def notebook_path(audience: str) -> Path:
-    """The notebook of an audience."""
+    """The notebook of an audience.
+
+    Examples
+    --------
+    >>> from rm_analytics.report import notebook_path
+    >>> path = notebook_path("sponsor")
+    >>> path.name, path.exists()
+    ('sponsor_report.ipynb', True)
+    """
     if audience not in AUDIENCES:
         raise ReportParameterError(
             f"unknown audience {audience!r}; audiences are {', '.join(AUDIENCES)}"
@@ -187,6 +215,20 @@ def input_fingerprint(
     With a mapping file: the mapping file, the files it names and the folder's other tables;
     SQL queries are listed with their database URL, password redacted (their rows are not
     hashed: a database changes under the same query).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import rm_analytics as rm
+    >>> from rm_analytics.report import input_fingerprint
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> files = rm.load_sample().save(folder.name)
+    >>> fingerprint = input_fingerprint(folder.name)
+    >>> sorted(fingerprint)
+    ['files', 'path', 'sha256']
+    >>> sorted(fingerprint["files"])[:3], len(fingerprint["sha256"])
+    (['checkpoints.csv', 'cohorts.csv', 'control.csv'], 64)
+    >>> folder.cleanup()
     """
     from ..data.readers import find_tables
 
@@ -220,7 +262,15 @@ def input_fingerprint(
 
 
 def library_versions() -> dict[str, str | None]:
-    """Installed versions of Python, rm-analytics and the libraries the report uses."""
+    """Installed versions of Python, rm-analytics and the libraries the report uses.
+
+    Examples
+    --------
+    >>> from rm_analytics.report import library_versions
+    >>> versions = library_versions()
+    >>> list(versions)[:4]
+    ['python', 'rm_analytics', 'pandas', 'numpy']
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     from .._version import __version__
@@ -402,7 +452,17 @@ def _clean_for_html(nb, *, show_code: bool):
 
 
 def export_html(nb, *, title: str, audience: str, footer: str = "") -> str:
-    """HTML of an executed notebook with the report template (no code unless exploration)."""
+    """HTML of an executed notebook with the report template (no code unless exploration).
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> from rm_analytics.report import export_html
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Retention")])
+    >>> page = export_html(nb, title="Pilot evaluation", audience="sponsor")
+    >>> page.startswith("<!DOCTYPE html>"), "<title>Pilot evaluation</title>" in page
+    (True, True)
+    """
     from nbconvert import HTMLExporter
 
     show_code = AUDIENCES[audience][2]
@@ -725,6 +785,13 @@ def report_names(base: str, cohorts: Sequence[str]) -> dict[str, str]:
 
     >>> report_names("sponsor-report", ["all", "C01", "Sales/EMEA"])
     {'all': 'sponsor-report', 'C01': 'sponsor-report-C01', 'Sales/EMEA': 'sponsor-report-Sales_EMEA-a2b21beb'}
+
+    Examples
+    --------
+    >>> from rm_analytics.report import report_names
+    >>> report_names("sponsor-report", ["all", "C01", "C 02/x"])
+    {'all': 'sponsor-report', 'C01': 'sponsor-report-C01', 'C 02/x':
+    'sponsor-report-C_02_x-6a2db0b7'}
     """
     out: dict[str, str] = {}
     for c in cohorts:
@@ -826,6 +893,28 @@ def render(
         SIGTERM, SIGHUP or SIGINT (a ``KeyboardInterrupt``; exit code 128 + the signal): the
         worker processes and kernels are stopped, reports not yet published keep their last
         good set.
+
+    Examples
+    --------
+    Rendering executes notebooks on a Jupyter kernel and writes files, so these lines are not
+    run as doctests:
+
+    >>> from rm_analytics.report import render
+    >>> reports = render("data/sample", "reports")  # doctest: +SKIP
+    >>> reports[0].name, reports[0].html.name  # doctest: +SKIP
+    ('sponsor-report', 'sponsor-report.html')
+    >>> render("data/sample", "reports", cohort="each", jobs=2)  # doctest: +SKIP
+    >>> render("data/sample", "reports", audience="program-lead",  # doctest: +SKIP
+    ...        parameters={"currency": "USD"}, formats=("html", "pdf"))
+
+    Parameters are checked before anything runs or is written:
+
+    >>> from rm_analytics.report import ReportParameterError
+    >>> try:
+    ...     render("data/sample", "reports", parameters={"curency": "USD"})
+    ... except ReportParameterError as err:
+    ...     print(str(err).split(";")[0])
+    unknown parameter curency for sponsor_report.ipynb
     """
     t0 = time.perf_counter()
     if audience not in AUDIENCES:
@@ -979,5 +1068,16 @@ class _RemoteTraceback(Exception):
 
 
 def manifest_of(report: RenderedReport) -> dict[str, Any]:
-    """The run manifest of a rendered report, as a dict."""
+    """The run manifest of a rendered report, as a dict.
+
+    Examples
+    --------
+    The manifest of a report that :func:`render` wrote (not run as a doctest: rendering needs a
+    Jupyter kernel):
+
+    >>> from rm_analytics.report import manifest_of, render
+    >>> manifest = manifest_of(render("data/sample", "reports")[0])  # doctest: +SKIP
+    >>> manifest["report"], manifest["status"]  # doctest: +SKIP
+    ('sponsor-report', 'ok')
+    """
     return json.loads(Path(report.manifest).read_text(encoding="utf-8"))

@@ -1,0 +1,55 @@
+"""rm_analytics.load_sample(): the committed sample (data/sample), generated in memory."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+import rm_analytics as rm
+
+
+def test_the_tables_equal_the_committed_sample(sample_pilot):
+    """Table by table, values and dtypes, the same as ``load_pilot("data/sample")`` read with
+    the sample's snapshot date as today. Only the bookkeeping differs: the sources name
+    DataFrames instead of files, and the quality log has no entries for the files of
+    data/sample that are not tables (PARAMETERS.json, README.md)."""
+    pilot = rm.load_sample()
+    assert pilot.today == sample_pilot.today == pd.Timestamp("2026-09-30")
+    assert sorted(pilot.tables) == sorted(sample_pilot.tables)
+    for name, table in sample_pilot.tables.items():
+        pd.testing.assert_frame_equal(pilot.tables[name], table, obj=name)
+    assert pilot.extra_columns == sample_pilot.extra_columns
+    read = sample_pilot.quality
+    read = read[read.action.ne("ignored")]
+    assert sorted(pilot.quality.table) == sorted(read.table)
+    assert pilot.quality.set_index("table").rows.to_dict() == read.set_index("table").rows.to_dict()
+
+
+def test_each_call_is_an_independent_copy():
+    before = rm.load_sample()
+    a = rm.load_sample()
+    a.pairs["status"] = "paused"
+    a.surveys.loc[a.surveys.index[0], "value"] = -99.0
+    a.cohorts.loc[a.cohorts.index[0], "name"] = "renamed"
+    a.log_quality("pairs", "analysis", "test", 1, "excluded")
+    b = rm.load_sample()
+    for name, table in before.tables.items():
+        pd.testing.assert_frame_equal(b.tables[name], table, obj=name)
+    pd.testing.assert_frame_equal(b.quality, before.quality)
+    for name, table in a.tables.items():
+        assert table is not b.tables[name]
+
+
+def test_the_second_call_is_fast():
+    rm.load_sample()  # generated and validated at most once per process
+    start = time.perf_counter()
+    rm.load_sample()
+    assert time.perf_counter() - start < 0.5
+
+
+def test_it_is_public():
+    assert "load_sample" in rm.__all__
+    from rm_analytics.data.sample import load_sample
+
+    assert rm.load_sample is load_sample
