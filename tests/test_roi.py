@@ -169,7 +169,9 @@ def test_interval_is_the_exact_linear_map():
 def test_roi_plot_returns_axes():
     import matplotlib.pyplot as plt
 
-    for r in (base(), base(se_difference=0.15)):
+    cases = (base(), base(se_difference=0.15))
+    assert [r.demonstrated for r in cases] == [True, False]  # both branches below run
+    for r in cases:
         ax = r.plot()
         roi = r.row(metric="roi_pct")
         points = [line for line in ax.get_lines() if line.get_marker() == "o"]

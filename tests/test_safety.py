@@ -847,4 +847,12 @@ def test_summary_plot_returns_axes():
     fig, ax = plt.subplots()
     res = safety_summary(pilot_of(base_frames()), as_of="2025-03-31")
     assert res.plot(ax=ax) is ax
+    # one line with intervals per group (all, mentor, mentee), one point per pulse wave
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["all", "mentor", "mentee"]
+    waves = list(dict.fromkeys(res.summary.loc[res.summary.metric == "mean_safety", "wave"]))
+    assert len(waves) >= 2
+    assert [t.get_text() for t in ax.get_xticklabels()] == waves
+    assert len(ax.containers) == 3
+    assert all(len(c.lines[0].get_xdata()) == len(waves) for c in ax.containers)
+    assert ax.get_ylabel().startswith("mean safety")
     plt.close(fig)
