@@ -3,8 +3,8 @@
 :func:`tiny_pilot` builds a valid pilot from scratch: one cohort of ``n_pairs`` pairs (``P1``,
 ``P2``, ... with junior mentors ``M1``, ... and senior mentees ``S1``, ...), optionally a
 waitlist control group (``W1``, ...), weekly held sessions, and the exits you plant
-(``exits={"M2": ("2025-06-30", "voluntary")}``). Tests edit ``.tables`` (plain DataFrames)
-for what they are about, then take ``.pilot()`` (validated by
+(``exits={"M2": ("2025-06-30", "voluntary")}``). Tests edit ``.tables`` (DataFrames, dates
+as timestamps) for what they are about, then take ``.pilot()`` (validated by
 :meth:`rm_analytics.Pilot.from_frames`) or ``.write(folder)`` (one CSV per table, for
 :func:`rm_analytics.load_pilot`, the command line and the report).
 
@@ -109,8 +109,8 @@ def tiny_pilot(
     employees = pd.DataFrame(
         {
             "employee_id": ids,
-            "hire_date": hire_date,
-            "termination_date": [exits.get(e, (None, None))[0] for e in ids],
+            "hire_date": pd.Timestamp(hire_date),
+            "termination_date": pd.to_datetime([exits.get(e, (None, None))[0] for e in ids]),
             "termination_type": [exits.get(e, (None, None))[1] for e in ids],
             "department": ["Technology"] * n_pairs
             + ["Finance"] * n_pairs
@@ -125,8 +125,8 @@ def tiny_pilot(
     cohorts = pd.DataFrame(
         {
             "cohort_id": ["C1"],
-            "start_date": [t0.strftime("%Y-%m-%d")],
-            "end_date": [t1.strftime("%Y-%m-%d")],
+            "start_date": [t0],
+            "end_date": [t1],
             "cadence_days": [cadence_days],
             "planned_sessions": [planned_sessions],
         }
@@ -139,8 +139,8 @@ def tiny_pilot(
             "mentor_id": mentors,
             "mentee_id": mentees,
             "status": status,
-            "start_date": t0.strftime("%Y-%m-%d"),
-            "end_date": t1.strftime("%Y-%m-%d") if ended else None,
+            "start_date": t0,
+            "end_date": t1 if ended else pd.NaT,
         }
     )
     tables = {"employees": employees, "cohorts": cohorts, "pairs": pairs}
@@ -152,7 +152,7 @@ def tiny_pilot(
             if t0 + pd.Timedelta(days=cadence_days * j) <= last
         ]
         tables["sessions"] = pd.DataFrame(
-            [(p, d.strftime("%Y-%m-%d"), 60.0, "held") for p in pairs.pair_id for d in days],
+            [(p, d, 60.0, "held") for p in pairs.pair_id for d in days],
             columns=["pair_id", "date", "duration_minutes", "status"],
         )
     if controls:
