@@ -134,6 +134,7 @@ def test_did_matches_statsmodels_within_ols(plain):
     n, k = p["n"], 4  # slopes: post, treated:post, post_B, post_C; plus the absorbed mean
     assert s.se == pytest.approx(p["se"] * np.sqrt((n - k) / (n - k - 1)), rel=1e-9)
     # coefs_ (vectorised table) equals term() for every coefficient
+    assert len(r.coefs_) >= 2
     for _, row in r.coefs_.iterrows():
         t = r.fit_.term(row.term)
         for key in ("estimate", "se", "ci_low", "ci_high", "p_value", "statistic"):

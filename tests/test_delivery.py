@@ -199,7 +199,9 @@ def test_pairs_per_health_label(sample_pilot):
 
 def test_sample_stalled_pair_needs_check_in(sample_pilot, synthetic_sample):
     d = pair_delivery(sample_pilot).pairs_.set_index("pair_id")
-    for pair in synthetic_sample.truth["stalled_pairs"]:
+    stalled = synthetic_sample.truth["stalled_pairs"]
+    assert stalled, "the sample has no planted stalled pair"
+    for pair in stalled:
         assert d.loc[pair, "health"] == "needs_check_in"
         assert d.loc[pair, "sessions_held"] <= 3
 
@@ -280,5 +282,20 @@ def test_delivery_plot(sample_pilot):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots()
-    assert delivery_summary(sample_pilot).plot(ax=ax) is ax
+    res = delivery_summary(sample_pilot)
+    assert res.plot(ax=ax) is ax
+    # one point with its interval per share, labelled in words, on a 0-1 axis
+    (bars,) = ax.containers
+    points = bars.lines[0].get_xdata()
+    shares = res.summary.set_index("metric").loc[
+        ["pairs_3plus_held", "adherence", "no_show_rate", "cancel_rate"]
+    ]
+    assert list(points) == pytest.approx(shares.estimate.tolist())
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "pairs with 3+ sessions",
+        "sessions held / due",
+        "no-show rate",
+        "cancellation rate",
+    ]
+    assert ax.get_xlabel() == "share (95% CI)" and ax.get_xlim()[0] == 0
     plt.close(fig)

@@ -194,6 +194,8 @@ def test_timeline_plot_draws_every_kind_of_event(view):
     plt.close(ax.figure)
     fig, ax2 = plt.subplots()
     assert view.plot(ax=ax2, pairs=["A1"]) is ax2
+    ticks = [t.get_text() for t in ax2.get_yticklabels()]
+    assert len(ticks) == 1 and ticks[0].startswith("A1")  # only the pair asked for
     plt.close(fig)
 
 

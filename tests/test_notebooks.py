@@ -39,3 +39,99 @@ def test_each_audience_has_a_notebook_with_literal_parameters(audience):
         for name, p in params.items():
             if name != "title" and name != "organisation":
                 assert p.default == getattr(defaults, name), name
+
+
+# -- the exploration notebook: every analysis on the sample, in the report's order -----------------
+EXPLORATION_PARTS = (
+    "1. Load and validate",
+    "2. Retention",
+    "3. Matching balance",
+    "4. Engagement",
+    "5. Skills pre/post",
+    "6. Goals",
+    "7. Delivery",
+    "8. Safety and pair flags",
+    "9. Reaction and feedback",
+    "10. Return on investment",
+    "11. Power and the next cohort",
+    "12. Evidence across cohorts",
+)
+FIGURE_PARTS = ("2. Retention", "3. Matching balance", "10. Return on investment")
+
+
+def _parts(nb) -> dict[str, list]:
+    """Code cells per part: from a part's ``## N. ...`` heading up to the next ``## `` heading."""
+    parts: dict[str, list] = {}
+    current = None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            heading = cell.source.splitlines()[0][3:]
+            current = next((p for p in EXPLORATION_PARTS if heading.startswith(p)), None)
+            if current is not None:
+                assert current not in parts, f"part {current!r} twice"
+                parts[current] = []
+        elif cell.cell_type == "code" and current is not None:
+            parts[current].append(cell)
+    return parts
+
+
+def test_exploration_notebook_has_every_part_in_order():
+    nb = nbformat.read(str(notebook_path("exploration")), as_version=4)
+    parts = _parts(nb)
+    assert list(parts) == list(EXPLORATION_PARTS)
+    for part, cells in parts.items():
+        assert cells, f"part {part!r} has no code"
+        for cell in cells:
+            assert cell.outputs == [] and cell.execution_count is None, part
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "import rm_analytics as rm" in code
+    assert "def " not in code and "class " not in code  # no reusable logic in the notebook
+
+
+@pytest.fixture(scope="module")
+def exploration(tmp_path_factory, sample_dir):
+    """The exploration notebook executed by papermill on the sample (``render``), in a tmp dir."""
+    from rm_analytics.report.runner import render
+
+    out = tmp_path_factory.mktemp("exploration")
+    (rep,) = render(sample_dir, out, audience="exploration", quiet=True)
+    return rep
+
+
+@pytest.mark.slow
+def test_exploration_runs_without_errors(exploration):
+    nb = nbformat.read(str(exploration.notebook), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(c.execution_count is not None for c in code)
+    for i, cell in enumerate(code):
+        for o in cell.outputs:
+            assert o.output_type != "error", f"code cell {i}: {o.get('ename')}: {o.get('evalue')}"
+            stderr = o.output_type == "stream" and o.name == "stderr"
+            assert not stderr, f"code cell {i} wrote to stderr: {o.text[:500]}"
+
+
+@pytest.mark.slow
+def test_exploration_shows_every_part(exploration):
+    nb = nbformat.read(str(exploration.notebook), as_version=4)
+    parts = _parts(nb)
+    assert list(parts) == list(EXPLORATION_PARTS)
+
+    def shown(o) -> bool:
+        if o.output_type == "stream":
+            return bool(o.text.strip())
+        data = o.get("data", {})
+        return bool(data) and any(str(v).strip() for v in data.values())
+
+    for part, cells in parts.items():
+        outputs = [o for c in cells for o in c.outputs if shown(o)]
+        assert outputs, f"part {part!r} shows nothing"
+        if part in FIGURE_PARTS:
+            assert any("image/png" in o.get("data", {}) for o in outputs), f"{part!r}: no figure"
+
+
+@pytest.mark.slow
+def test_exploration_html_shows_the_api(exploration):
+    html = exploration.html.read_text()
+    assert "load_pilot" in html  # code is shown to analysts
+    assert "data:image/png;base64," in html
+    assert "Traceback" not in html

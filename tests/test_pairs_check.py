@@ -191,5 +191,7 @@ def test_cli_bad_input_exit_2_without_traceback(tmp_path, capsys, setup):
 def test_cli_on_the_sample_finds_the_planted_conflict(sample_dir, synthetic_sample, capsys):
     assert check_pairs_cli(sample_dir) == 3
     out = capsys.readouterr().out
-    for pair in synthetic_sample.truth["conflict_pairs"]:
+    planted = synthetic_sample.truth["conflict_pairs"]
+    assert planted, "the sample has no planted conflict of interest"
+    for pair in planted:
         assert pair in out

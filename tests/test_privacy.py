@@ -226,10 +226,13 @@ def test_the_sponsor_survival_figure_shows_no_single_exit(synthetic_completed):
     lines = ax.get_lines()
     assert not [ln for ln in lines if ln.get_drawstyle().startswith("steps")]
     assert not [ln for ln in lines if ln.get_marker() == "|"]  # no censoring tick
+    points = 0
     for ln in lines:
         x = np.asarray(ln.get_xdata(), float)
         if x.size and ln.get_marker() == "o":
+            points += x.size
             assert np.allclose(np.round(x / 6) * 6, x, atol=0.5)  # the 6-month grid (dodged)
+    assert points, "no retention point drawn"
     followed = [t.get_text() for t in ax.texts if re.fullmatch(r"[\d,]+|hidden", t.get_text())]
     assert followed and all(t == "hidden" or int(t.replace(",", "")) % 5 == 0 for t in followed)
     # the analyst's figure draws the steps and ticks (so the checks above can fail)
@@ -502,8 +505,10 @@ def test_a_three_pair_cohort_report_shows_no_figure_about_them(small_cohort_repo
     table = page[page.index('id="section-glance"') :].split("</table>", 1)[0]
     assert re.findall(r"<td>(?:3|6)</td>", table) == []
     # every figure about the participants is hidden as a whole, with the reason
+    about_people = ("reaction", "skills", "goals", "retention", "engagement", "roi", "power")
+    assert set(about_people) <= set(m["sections"])
     for key, sec in m["sections"].items():
-        if key in ("reaction", "skills", "goals", "retention", "engagement", "roi", "power"):
+        if key in about_people:
             assert sec["status"] == "unavailable" and "fewer than 5 pairs" in sec["reason"], key
     assert "<img" not in page
     # no interval of no width, no number shown from fewer than 5 people

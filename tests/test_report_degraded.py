@@ -7,10 +7,9 @@ page stays in plain language.
 from __future__ import annotations
 
 import re
-import shutil
 
-import pandas as pd
 import pytest
+from builders import copy_pilot
 from test_sponsor_report import visible_text
 
 from rm_analytics.cli import run
@@ -46,14 +45,11 @@ CASES = {
 
 
 def _degrade(sample_dir, folder, drop):
-    shutil.copytree(sample_dir, folder)
     if drop == "feedback":
-        s = pd.read_csv(folder / "surveys.csv", dtype=str, keep_default_na=False)
-        s[s.survey != "feedback"].to_csv(folder / "surveys.csv", index=False)
-    else:
-        for table in drop:
-            (folder / f"{table}.csv").unlink()
-    return folder
+        return copy_pilot(
+            sample_dir, folder, keep_rows={"surveys": lambda s: s.survey != "feedback"}
+        )
+    return copy_pilot(sample_dir, folder, drop=drop)
 
 
 @pytest.mark.parametrize("case", list(CASES))

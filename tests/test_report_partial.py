@@ -5,15 +5,13 @@ to fail the whole report with exit 1)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
+from builders import copy_pilot
 
 
 def _small_pilot(tmp_path: Path, sample_dir: Path, case: str) -> tuple[Path, dict]:
-    import pandas as pd
-
     data = tmp_path / case
     if case == "one_pair":
         from rm_analytics.data.synthetic import generate
@@ -28,17 +26,13 @@ def _small_pilot(tmp_path: Path, sample_dir: Path, case: str) -> tuple[Path, dic
         )
         gen.write(data)
         return data, {"today": gen.params.as_of}
-    shutil.copytree(sample_dir, data)
     if case == "blank_salaries":
-        f = data / "employees.csv"
-        df = pd.read_csv(f, dtype=str, keep_default_na=False)
-        df["annual_salary"] = ""
-        df.to_csv(f, index=False)
+        copy_pilot(sample_dir, data, blank={"employees": ["annual_salary"]})
     elif case == "no_engagement_survey":
-        f = data / "surveys.csv"
-        df = pd.read_csv(f, dtype=str, keep_default_na=False)
-        df[df.survey != "engagement"].to_csv(f, index=False)
-    elif case == "as_of_before_first_cohort":
+        copy_pilot(sample_dir, data, keep_rows={"surveys": lambda df: df.survey != "engagement"})
+    else:
+        copy_pilot(sample_dir, data)
+    if case == "as_of_before_first_cohort":
         return data, {"today": "2026-09-30", "as_of": "2024-11-23"}  # C01 starts 2024-12-23
     return data, {"today": "2026-09-30"}
 

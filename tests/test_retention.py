@@ -197,6 +197,9 @@ def test_plots(sample_pilot):
     assert res.plot_cumulative_incidence().get_ylabel().startswith("Cumulative incidence")
     fig, ax2 = plt.subplots()
     assert res.plot(ax=ax2) is ax2
+    # the same figure on the axes given: one legend entry per group
+    labels = ax2.get_legend_handles_labels()[1]
+    assert len(labels) == 2 and labels == ax.get_legend_handles_labels()[1]
     m = pilot_retention(sample_pilot, control="matched")
     love = m.matching_.plot()  # a Love plot: before (open) and after (filled), one row each
     bal = m.balance_

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import math
 
+import builders
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from rm_analytics import Pilot
 from rm_analytics import roi as R
 
 Z = stats.norm.ppf(0.975)
@@ -169,7 +169,9 @@ def test_interval_is_the_exact_linear_map():
 def test_roi_plot_returns_axes():
     import matplotlib.pyplot as plt
 
-    for r in (base(), base(se_difference=0.15)):
+    cases = (base(), base(se_difference=0.15))
+    assert [r.demonstrated for r in cases] == [True, False]  # both branches below run
+    for r in cases:
         ax = r.plot()
         roi = r.row(metric="roi_pct")
         points = [line for line in ax.get_lines() if line.get_marker() == "o"]
@@ -388,56 +390,39 @@ def test_tornado_plot():
 # =============================================================================================
 def tiny_pilot(salary_s2=103_200.0, with_sessions=True):
     # loaded rate = salary x 1.3 / 1720: 34,400 -> 26; 51,600 -> 39; 68,800 -> 52; 103,200 -> 78
-    employees = pd.DataFrame(
-        {
-            "employee_id": ["M1", "M2", "S1", "S2", "E5", "E6"],
-            "hire_date": ["2015-01-01"] * 6,
-            "termination_date": [None] * 6,
-            "termination_type": [None] * 6,
-            "department": ["A", "B", "C", "D", "E", "F"],
-            "level": ["L1", "L1", "L5", "L6", "L3", "L6"],
-            "annual_salary": [34_400, 34_400, 68_800, salary_s2, 51_600, 103_200],
-        }
+    b = builders.tiny_pilot(
+        2,
+        start="2024-01-08",
+        end="2024-03-29",
+        cadence_days=14,
+        planned_sessions=6,
+        hire_date="2015-01-01",
+        sessions=False,
+        today="2025-01-01",
     )
-    cohorts = pd.DataFrame(
-        {
-            "cohort_id": ["C1"],
-            "start_date": ["2024-01-08"],
-            "end_date": ["2024-03-29"],
-            "cadence_days": [14],
-            "planned_sessions": [6],
-        }
-    )
-    pairs = pd.DataFrame(
-        {
-            "pair_id": ["P1", "P2"],
-            "cohort_id": ["C1", "C1"],
-            "mentor_id": ["M1", "M2"],
-            "mentee_id": ["S1", "S2"],
-            "status": ["completed", "completed"],
-            "start_date": ["2024-01-08", "2024-01-08"],
-            "end_date": ["2024-03-29", "2024-03-29"],
-        }
-    )
-    sessions = pd.DataFrame(
-        {
-            "pair_id": ["P1", "P1", "P1", "P2", "P2", "P2"],
-            "date": [
-                "2024-01-10",
-                "2024-01-24",
-                "2024-02-07",
-                "2024-01-11",
-                "2024-01-25",
-                "2024-03-20",
-            ],
-            "duration_minutes": [60, 90, None, 30, None, 60],
-            "status": ["held", "held", "cancelled", "held", "no_show", "held"],
-        }
-    )
-    frames = dict(employees=employees, cohorts=cohorts, pairs=pairs)
+    e = b.tables["employees"]
+    e = pd.concat([e, e.iloc[:2].assign(employee_id=["E5", "E6"])], ignore_index=True)
+    e["department"] = ["A", "B", "C", "D", "E", "F"]  # M1, M2, S1, S2, E5, E6
+    e["level"] = ["L1", "L1", "L5", "L6", "L3", "L6"]
+    e["annual_salary"] = [34_400, 34_400, 68_800, salary_s2, 51_600, 103_200]
+    b.tables["employees"] = e
     if with_sessions:
-        frames["sessions"] = sessions
-    return Pilot.from_frames(today="2025-01-01", **frames)
+        b.tables["sessions"] = pd.DataFrame(
+            {
+                "pair_id": ["P1", "P1", "P1", "P2", "P2", "P2"],
+                "date": [
+                    "2024-01-10",
+                    "2024-01-24",
+                    "2024-02-07",
+                    "2024-01-11",
+                    "2024-01-25",
+                    "2024-03-20",
+                ],
+                "duration_minutes": [60, 90, None, 30, None, 60],
+                "status": ["held", "held", "cancelled", "held", "no_show", "held"],
+            }
+        )
+    return b.pilot()
 
 
 def amounts(c):

@@ -8,6 +8,7 @@ and a near-threshold variant that must not raise it.
 
 from __future__ import annotations
 
+import builders
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,35 +61,10 @@ def employees() -> pd.DataFrame:
 
 
 def base_frames() -> dict[str, pd.DataFrame]:
-    cohorts = pd.DataFrame(
-        {
-            "cohort_id": ["C1"],
-            "start_date": [START],
-            "end_date": [END],
-            "cadence_days": [7],
-            "planned_sessions": [12],
-        }
-    )
-    pairs = pd.DataFrame(
-        {
-            "pair_id": [f"P{i}" for i in range(1, N_PAIRS + 1)],
-            "cohort_id": "C1",
-            "mentor_id": [f"M{i}" for i in range(1, N_PAIRS + 1)],
-            "mentee_id": [f"S{i}" for i in range(1, N_PAIRS + 1)],
-            "status": "completed",
-            "start_date": START,
-            "end_date": END,
-            "goal": "Post weekly on the internal network for six weeks",
-        }
-    )
-    sessions = pd.DataFrame(
-        [
-            (pid, START + pd.Timedelta(days=7 * j), 60.0, "held")
-            for pid in pairs.pair_id
-            for j in range(12)
-        ],
-        columns=["pair_id", "date", "duration_minutes", "status"],
-    )
+    # one cohort of N_PAIRS completed pairs meeting weekly, 12 sessions from START to END
+    t = builders.tiny_pilot(N_PAIRS, start=str(START.date())).tables
+    cohorts, sessions = t["cohorts"], t["sessions"]
+    pairs = t["pairs"].assign(goal="Post weekly on the internal network for six weeks")
     rows = []
     for _, p in pairs.iterrows():
         for who in (p.mentor_id, p.mentee_id):
@@ -847,4 +823,12 @@ def test_summary_plot_returns_axes():
     fig, ax = plt.subplots()
     res = safety_summary(pilot_of(base_frames()), as_of="2025-03-31")
     assert res.plot(ax=ax) is ax
+    # one line with intervals per group (all, mentor, mentee), one point per pulse wave
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["all", "mentor", "mentee"]
+    waves = list(dict.fromkeys(res.summary.loc[res.summary.metric == "mean_safety", "wave"]))
+    assert len(waves) >= 2
+    assert [t.get_text() for t in ax.get_xticklabels()] == waves
+    assert len(ax.containers) == 3
+    assert all(len(c.lines[0].get_xdata()) == len(waves) for c in ax.containers)
+    assert ax.get_ylabel().startswith("mean safety")
     plt.close(fig)

@@ -90,6 +90,7 @@ def test_at_most_ten_pages_and_page_one_is_the_answer(pages, metrics):
     for label in ("Retention of junior mentors", "Engagement change", "Skill gain", "Return on"):
         assert label in first, label
     heads = {m["headline"]: m for m in metrics["metrics"].values() if m["headline"]}
+    assert set(heads) == {"retention", "engagement", "skills", "roi"}
     for slot, m in heads.items():
         assert " ".join(m["display"].split()) in first, slot
         assert m["verdict"] in first, slot
@@ -98,6 +99,7 @@ def test_at_most_ten_pages_and_page_one_is_the_answer(pages, metrics):
     assert f"Recommendation: {action}" in first
     for name in ("Retention.", "Engagement.", "Skills.", "Return on investment."):
         assert name in first, name
+    assert metrics["summary_sentences"]
     for slot, said in metrics["summary_sentences"].items():
         assert " ".join(said.split())[:60] in first, slot
     # and nothing else starts on page 1

@@ -228,6 +228,7 @@ def test_heterogeneity_knobs_in_the_written_parameters(tmp_path):
     assert len(c) == 3
     # the same standard-normal draws, scaled by the knob
     d2 = rm.generate_sample(n_employees=600, n_cohorts=3, pairs_per_cohort=4, effect_sd=1.0)
+    assert d2.truth["cohort_effects"].keys() == c.keys()
     for k, e in d2.truth["cohort_effects"].items():
         assert e["log_hazard_ratio"] - math.log(0.6) == pytest.approx(
             2 * (c[k]["log_hazard_ratio"] - math.log(0.6))
