@@ -25,11 +25,8 @@ class CoxFit:
     (``fit$loglik``: -42.72 at 0, -41.03 at the solution):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.cox import cox_efron
     >>> fit = cox_efron(time, event, maintained)
     >>> fit.converged, fit.n, fit.n_events, fit.robust
@@ -211,11 +208,8 @@ def cox_efron(
     error 0.465:
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.cox import cox_efron
     >>> fit = cox_efron(time, event, maintained)
     >>> print(f"{fit.coef[0]:.3f} {np.exp(fit.coef[0]):.3f} {fit.se[0]:.3f}")

@@ -51,12 +51,8 @@ class MetaFit:
     metafor's ``rma(yi, vi)``: Q 152.23 on 12 df, I^2 92.2%, H^2 12.86:
 
     >>> import numpy as np
-    >>> tpos = np.array([4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27])
-    >>> tneg = np.array([119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886])
-    >>> cpos = np.array([11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29])
-    >>> cneg = np.array([128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825])
-    >>> yi = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
-    >>> vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
+    >>> from rm_analytics.stats.datasets import bcg
+    >>> yi, vi = bcg()
     >>> from rm_analytics.stats.meta import meta_fit
     >>> fit = meta_fit(yi, np.sqrt(vi))
     >>> print(f"{fit.q:.2f} {fit.q_df} {fit.i2:.1f} {fit.h2:.2f}")
@@ -120,12 +116,8 @@ def tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
     tau^2 = 0.309:
 
     >>> import numpy as np
-    >>> tpos = np.array([4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27])
-    >>> tneg = np.array([119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886])
-    >>> cpos = np.array([11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29])
-    >>> cneg = np.array([128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825])
-    >>> yi = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
-    >>> vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
+    >>> from rm_analytics.stats.datasets import bcg
+    >>> yi, vi = bcg()
     >>> from rm_analytics.stats.meta import tau2_dl
     >>> print(f"{tau2_dl(yi, vi):.3f}")
     0.309
@@ -156,12 +148,8 @@ def tau2_reml(
     The BCG vaccine trials (metafor's ``dat.bcg``), as ``rma(yi, vi)`` (REML): tau^2 = 0.313:
 
     >>> import numpy as np
-    >>> tpos = np.array([4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27])
-    >>> tneg = np.array([119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886])
-    >>> cpos = np.array([11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29])
-    >>> cneg = np.array([128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825])
-    >>> yi = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
-    >>> vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
+    >>> from rm_analytics.stats.datasets import bcg
+    >>> yi, vi = bcg()
     >>> from rm_analytics.stats.meta import tau2_reml
     >>> tau2, iterations, converged = tau2_reml(yi, vi)
     >>> print(f"{tau2:.3f}", converged)
@@ -220,12 +208,8 @@ def meta_fit(
     and ``predict()``'s prediction interval -1.996 to 0.567:
 
     >>> import numpy as np
-    >>> tpos = np.array([4, 6, 3, 62, 33, 180, 8, 505, 29, 17, 186, 5, 27])
-    >>> tneg = np.array([119, 300, 228, 13536, 5036, 1361, 2537, 87886, 7470, 1699, 50448, 2493, 16886])
-    >>> cpos = np.array([11, 29, 11, 248, 47, 372, 10, 499, 45, 65, 141, 3, 29])
-    >>> cneg = np.array([128, 274, 209, 12619, 5761, 1079, 619, 87892, 7232, 1600, 27197, 2338, 17825])
-    >>> yi = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
-    >>> vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
+    >>> from rm_analytics.stats.datasets import bcg
+    >>> yi, vi = bcg()
     >>> from rm_analytics.stats.meta import meta_fit
     >>> fit = meta_fit(yi, np.sqrt(vi), method="REML", test="knha")
     >>> print(f"{fit.estimate:.3f} ({fit.ci_low:.3f} to {fit.ci_high:.3f}), tau2 {fit.tau2:.3f}")

@@ -35,8 +35,8 @@ class KMTable:
     The table of the maintained group of R's ``survival::aml`` data (``survfit``'s rows):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import km_table
     >>> tab = km_table(time, event)
     >>> tab.variance, tab.n
@@ -95,8 +95,8 @@ def km_table(time, event, weights=None, *, robust: bool | None = None, cluster=N
     (0.909 at 9 weeks, 0.614 at 23, 0.368 at 34):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import km_table
     >>> tab = km_table(time, event)
     >>> print(tab.time[tab.n_event > 0])
@@ -151,8 +151,8 @@ def robust_var(infl: np.ndarray, cluster=None) -> np.ndarray:
     clusters (here pairs of people):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import km_influence, robust_var
     >>> infl = km_influence(time, event, None, [23])
     >>> print(np.round(np.sqrt(robust_var(infl)), 4))
@@ -184,8 +184,8 @@ def km_influence(time, event, weights, at) -> np.ndarray:
     robust variance of S(t):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import km_influence
     >>> infl = km_influence(time, event, None, [9, 23])
     >>> infl.shape
@@ -233,8 +233,8 @@ def rmst_robust(time, event, weights, tau: float, cluster=None) -> tuple[float, 
     (R's ``print(survfit(Surv(time, status) ~ 1), rmean = 48)``: rmean 31.8, se(rmean) 4.53):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import rmst_robust
     >>> est, se = rmst_robust(time, event, None, tau=48)
     >>> print(f"{est:.3f} {se:.3f}")
@@ -347,8 +347,8 @@ def ci_survival(surv, se_log, alpha: float = 0.05, conf_type: str = "log"):
     ``summary(survfit(..., conf.type = conf_type), times = 23)``:
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import ci_survival, km_table
     >>> tab = km_table(time, event)
     >>> s, se_log = tab.surv[4], np.sqrt(tab.greenwood[4])
@@ -402,8 +402,8 @@ def km_at(tab: KMTable, at, alpha: float = 0.05, conf_type: str = "log") -> dict
     0.754-1, 0.377-0.999, 0.155-0.875):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import km_at, km_table
     >>> r = km_at(km_table(time, event), [9, 23, 34])
     >>> for key in ("n_risk", "surv", "se", "ci_low", "ci_high"):
@@ -459,8 +459,8 @@ def rmst_survrm2(tab: KMTable, tau: float) -> tuple[float, float]:
     ``print(survfit(Surv(time, status) ~ 1), rmean = 48)`` (rmean 31.8, se(rmean) 4.53):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import km_table, rmst_survrm2
     >>> est, se = rmst_survrm2(km_table(time, event), tau=48)
     >>> print(f"{est:.3f} {se:.3f}")
@@ -576,11 +576,8 @@ def rmst_permutation_test(
     permutations:
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.survival import rmst_permutation_test
     >>> r = rmst_permutation_test(time, event, maintained, 45, n_permutations=999, seed=1)
     >>> print({k: round(v, 3) for k, v in r.items()})
@@ -626,11 +623,8 @@ class LogRank:
     where 10.69 were expected:
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.survival import logrank_test
     >>> lr = logrank_test(time, event, maintained)
     >>> print(f"{lr.observed:.0f} {lr.expected:.2f} {lr.variance:.3f}")
@@ -656,11 +650,8 @@ def logrank_test(time, event, group, strata=None) -> LogRank:
     (maintained vs nonmaintained):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.survival import logrank_test
     >>> lr = logrank_test(time, event, maintained)
     >>> print(f"{lr.statistic:.3f} {lr.p_value:.4f}")
@@ -846,8 +837,8 @@ def group_limits(tab: KMTable, horizon: float, conf_type: str):
     The interval of S(23) in the aml maintained group at any level (here 95% and 80%):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, _ = aml(maintained_only=True)
     >>> from rm_analytics.stats.survival import group_limits, km_table
     >>> limits = group_limits(km_table(time, event), 23, "log")
     >>> s, lo, hi = limits(np.array([0.05, 0.2]))
@@ -876,11 +867,8 @@ def mover_difference(tab_t, tab_c, horizon, alpha, conf_type) -> tuple[float, fl
     Survival at 23 weeks, maintained minus nonmaintained (aml), with its MOVER interval:
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.survival import km_table, mover_difference
     >>> tab_t = km_table(time[maintained == 1], event[maintained == 1])
     >>> tab_c = km_table(time[maintained == 0], event[maintained == 0])
@@ -903,11 +891,8 @@ def mover_bounds(lim_t, lim_c, alpha):
     The bounds of :func:`mover_difference`, from the two groups' interval functions:
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.survival import group_limits, km_table, mover_bounds
     >>> lim_t = group_limits(km_table(time[maintained == 1], event[maintained == 1]), 23, "log")
     >>> lim_c = group_limits(km_table(time[maintained == 0], event[maintained == 0]), 23, "log")
@@ -931,11 +916,8 @@ def mover_p(tab_t, tab_c, horizon, conf_type, diff) -> float:
     The p-value that goes with :func:`mover_difference`'s interval (aml, 23 weeks):
 
     >>> import numpy as np
-    >>> time = np.array([9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161,
-    ...                  5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45])
-    >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0,
-    ...                   1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1])
-    >>> maintained = np.repeat([1, 0], [11, 12])
+    >>> from rm_analytics.stats.datasets import aml
+    >>> time, event, maintained = aml()
     >>> from rm_analytics.stats.survival import km_at, km_table, mover_p
     >>> tab_t = km_table(time[maintained == 1], event[maintained == 1])
     >>> tab_c = km_table(time[maintained == 0], event[maintained == 0])
