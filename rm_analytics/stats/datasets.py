@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["aml", "bcg"]
+__all__ = ["aml", "bcg", "six_teams"]
 
 _AML_TIME = (9, 13, 13, 18, 23, 28, 31, 34, 45, 48, 161, 5, 5, 8, 8, 12, 16, 23, 27, 30, 33, 43, 45)
 _AML_EVENT = (1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1)
@@ -83,3 +83,32 @@ def bcg() -> tuple[np.ndarray, np.ndarray]:
     yi = np.log(tpos / (tpos + tneg)) - np.log(cpos / (cpos + cneg))
     vi = 1 / tpos - 1 / (tpos + tneg) + 1 / cpos - 1 / (cpos + cneg)
     return yi, vi
+
+
+def six_teams() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Six teams of three people, teams 0-2 mentored: a small clustered data set.
+
+    The cluster-robust examples fit ``y ~ treated + tenure`` with ``treated = team < 3`` and
+    compare with R's clubSandwich on the same data (``cluster = team``).
+
+    Returns
+    -------
+    y : ndarray of float
+        The outcome (e.g. an engagement score).
+    tenure : ndarray of float
+        Years in the organisation.
+    team : ndarray of int
+        Team 0 to 5.
+
+    Examples
+    --------
+    >>> from rm_analytics.stats.datasets import six_teams
+    >>> y, tenure, team = six_teams()
+    >>> print(y[:3], tenure[:3], team[:6])
+    [4.  5.  3.7] [2. 5. 1.] [0 0 0 1 1 1]
+    """
+    y = np.array(
+        [4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4, 3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1]
+    )
+    tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5], dtype=float)
+    return y, tenure, np.repeat(np.arange(6), 3)

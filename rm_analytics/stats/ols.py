@@ -41,10 +41,8 @@ class OLSFit:
     and Satterthwaite df 3.64, 3.97, 3.82:
 
     >>> import numpy as np
-    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
-    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
-    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
-    >>> team = np.repeat(np.arange(6), 3)
+    >>> from rm_analytics.stats.datasets import six_teams
+    >>> y, tenure, team = six_teams()
     >>> X = np.column_stack([np.ones(18), team < 3, tenure])
     >>> from rm_analytics.stats.ols import fit_ols
     >>> fit = fit_ols(y, X, ["const", "treated", "tenure"], cluster=team)
@@ -282,10 +280,8 @@ def cr2_adjusted(X: np.ndarray, M: np.ndarray, ccodes: np.ndarray, G: int) -> np
     "CR2"`` and ``cluster = team``: 0.2514, 0.2004, 0.0384:
 
     >>> import numpy as np
-    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
-    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
-    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
-    >>> team = np.repeat(np.arange(6), 3)
+    >>> from rm_analytics.stats.datasets import six_teams
+    >>> y, tenure, team = six_teams()
     >>> X = np.column_stack([np.ones(18), team < 3, tenure])
     >>> from rm_analytics.stats.ols import cr2_adjusted, factorize, group_sums
     >>> codes, G = factorize(team)
@@ -366,10 +362,8 @@ def satterthwaite_dfs(AX, X, M, ccodes, G) -> np.ndarray:
     ``coef_test(..., vcov = "CR2", test = "Satterthwaite")``: df 3.64, 3.97 and 3.82:
 
     >>> import numpy as np
-    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
-    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
-    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
-    >>> team = np.repeat(np.arange(6), 3)
+    >>> from rm_analytics.stats.datasets import six_teams
+    >>> y, tenure, team = six_teams()
     >>> X = np.column_stack([np.ones(18), team < 3, tenure])
     >>> from rm_analytics.stats.ols import cr2_adjusted, factorize, satterthwaite_dfs
     >>> codes, G = factorize(team)
@@ -398,10 +392,8 @@ def htz_test(fit: OLSFit, idx: list[int]) -> dict[str, float]:
     constrain_zero(2:3), vcov = "CR2", test = "HTZ")``: F 24.4 on 2 and 3.05 df, p 0.0133:
 
     >>> import numpy as np
-    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
-    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
-    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
-    >>> team = np.repeat(np.arange(6), 3)
+    >>> from rm_analytics.stats.datasets import six_teams
+    >>> y, tenure, team = six_teams()
     >>> X = np.column_stack([np.ones(18), team < 3, tenure])
     >>> from rm_analytics.stats.ols import fit_ols, htz_test
     >>> fit = fit_ols(y, X, ["const", "treated", "tenure"], cluster=team)
@@ -472,10 +464,8 @@ def fit_ols(
     "Satterthwaite")``): treated 1.611, SE 0.2004, df 3.97, p 0.00134:
 
     >>> import numpy as np
-    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
-    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
-    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
-    >>> team = np.repeat(np.arange(6), 3)
+    >>> from rm_analytics.stats.datasets import six_teams
+    >>> y, tenure, team = six_teams()
     >>> X = np.column_stack([np.ones(18), team < 3, tenure])
     >>> from rm_analytics.stats.ols import fit_ols
     >>> fit = fit_ols(y, X, ["const", "treated", "tenure"], cluster=team)
@@ -733,10 +723,8 @@ def wild_bootstrap(X, u, a, scores, ccodes, G, c, j, coef, vcov, alpha, n_boot, 
     small_sample="wild")`` computes them:
 
     >>> import numpy as np
-    >>> y = np.array([4.0, 5.0, 3.7, 4.3, 4.5, 4.5, 4.3, 3.4, 4.4,
-    ...               3.0, 2.4, 2.6, 2.2, 3.0, 2.1, 3.0, 2.2, 3.1])
-    >>> tenure = np.array([2, 5, 1, 7, 3, 4, 6, 2, 8, 1, 5, 3, 4, 9, 2, 6, 3, 5])
-    >>> team = np.repeat(np.arange(6), 3)
+    >>> from rm_analytics.stats.datasets import six_teams
+    >>> y, tenure, team = six_teams()
     >>> X = np.column_stack([np.ones(18), team < 3, tenure])
     >>> from rm_analytics.stats.ols import factorize, group_sums, wild_bootstrap
     >>> codes, G = factorize(team)
