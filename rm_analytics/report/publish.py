@@ -235,12 +235,26 @@ def _links_supported(folder: Path) -> bool:
 class Staging:
     """Where one report's files are written before they are published together.
 
-    >>> with Staging("reports", "sponsor-report") as st:          # doctest: +SKIP
-    ...     st.write_text("sponsor-report.html", html)
-    ...     st.publish(["sponsor-report.html"])
-
     Leaving the block without :meth:`publish` (an error, a signal) removes the staging
     folder; the published set is untouched.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = Path(tempfile.mkdtemp())
+    >>> with Staging(out, "sponsor-report") as st:
+    ...     page = st.write_text("sponsor-report.html", "<p>first</p>")
+    ...     version = st.publish(["sponsor-report.html"])
+    >>> (out / "sponsor-report.html").read_text(), (out / "sponsor-report.html").is_symlink()
+    ('<p>first</p>', True)
+    >>> with Staging(out, "sponsor-report") as st:  # a run that fails before publishing
+    ...     page = st.write_text("sponsor-report.html", "<p>half written</p>")
+    ...     raise RuntimeError("kernel died")
+    Traceback (most recent call last):
+    RuntimeError: kernel died
+    >>> (out / "sponsor-report.html").read_text()  # the last good report stays
+    '<p>first</p>'
     """
 
     def __init__(self, out: str | os.PathLike, name: str, *, private: bool = False):

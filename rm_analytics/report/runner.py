@@ -1072,12 +1072,14 @@ def manifest_of(report: RenderedReport) -> dict[str, Any]:
 
     Examples
     --------
-    The manifest of a report that :func:`render` wrote (not run as a doctest: rendering needs a
-    Jupyter kernel):
+    The manifest of a report that :func:`render` wrote (shown, not run as a doctest: rendering
+    needs a Jupyter kernel and writes files):
 
-    >>> from rm_analytics.report import manifest_of, render
-    >>> manifest = manifest_of(render("data/sample", "reports")[0])  # doctest: +SKIP
-    >>> manifest["report"], manifest["status"]  # doctest: +SKIP
-    ('sponsor-report', 'ok')
+    .. code-block:: python
+
+        from rm_analytics.report import manifest_of, render
+
+        manifest = manifest_of(render("data/sample", "reports")[0])
+        manifest["report"], manifest["status"]  # ('sponsor-report', 'ok')
     """
     return json.loads(Path(report.manifest).read_text(encoding="utf-8"))
