@@ -498,7 +498,7 @@ def report_floor(ctx: Context) -> None:
     import nbformat
     import papermill as pm
 
-    from rm_analytics import report
+    from rm_analytics.report import runner as report
 
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(f"data = {ctx.sample!r}\ncohort = None\nas_of = None")
