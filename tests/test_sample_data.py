@@ -59,3 +59,20 @@ def test_it_is_public():
     from rm_analytics.data.sample import load_sample
 
     assert rm.load_sample is load_sample
+
+
+def test_the_vendor_style_exports_read_back_through_a_starter_mapping(tmp_path):
+    """save_sample_exports writes the roster with an HRIS's headers; the mapping that `init`
+    proposes reads it back to the sample's own roster, and nothing else moved."""
+    from rm_analytics.data.mapping import write_starter_mapping
+    from rm_analytics.data.sample import VENDOR_ROSTER_HEADERS, save_sample_exports
+
+    exports = save_sample_exports(tmp_path / "exports")
+    header = (exports / "workers.csv").read_text().splitlines()[0].split(",")
+    assert set(VENDOR_ROSTER_HEADERS.values()) <= set(header)
+    assert not (exports / "employees.csv").exists()
+    pilot = rm.load_pilot(config=write_starter_mapping(exports), today="2026-09-30")
+    sample = rm.load_sample()
+    assert pilot.sources["employees"].endswith("workers.csv")
+    for name, table in sample.tables.items():
+        pd.testing.assert_frame_equal(pilot.tables[name], table, obj=name)

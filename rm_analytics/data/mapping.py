@@ -300,16 +300,9 @@ def read_mapping(path: str | os.PathLike) -> Mapping:
     Examples
     --------
     >>> import tempfile
-    >>> from pathlib import Path
-    >>> import rm_analytics as rm
-    >>> pilot = rm.load_sample()
+    >>> from rm_analytics.data.sample import save_sample_exports
     >>> folder = tempfile.TemporaryDirectory()
-    >>> exports = Path(folder.name)
-    >>> files = pilot.save(exports)
-    >>> (exports / "employees.csv").unlink()
-    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
-    ...           "department": "Department", "manager_id": "Manager ID"}
-    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> exports = save_sample_exports(folder.name)
     >>> from rm_analytics.data.mapping import MappingError, read_mapping, write_starter_mapping
     >>> mapping = read_mapping(write_starter_mapping(exports))
     >>> spec = mapping.tables["employees"][0]
@@ -791,16 +784,9 @@ def load_raw(
     Examples
     --------
     >>> import tempfile
-    >>> from pathlib import Path
-    >>> import rm_analytics as rm
-    >>> pilot = rm.load_sample()
+    >>> from rm_analytics.data.sample import save_sample_exports
     >>> folder = tempfile.TemporaryDirectory()
-    >>> exports = Path(folder.name)
-    >>> files = pilot.save(exports)
-    >>> (exports / "employees.csv").unlink()
-    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
-    ...           "department": "Department", "manager_id": "Manager ID"}
-    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> exports = save_sample_exports(folder.name)
     >>> from rm_analytics.data.mapping import load_raw, read_mapping, write_starter_mapping
     >>> loaded = load_raw(read_mapping(write_starter_mapping(exports)))
     >>> raw = loaded.raws["employees"]
@@ -1797,16 +1783,9 @@ def starter_mapping(folder: str | os.PathLike) -> str:
     from an HRIS with its own headers.
 
     >>> import tempfile
-    >>> from pathlib import Path
-    >>> import rm_analytics as rm
-    >>> pilot = rm.load_sample()
+    >>> from rm_analytics.data.sample import save_sample_exports
     >>> folder = tempfile.TemporaryDirectory()
-    >>> exports = Path(folder.name)
-    >>> files = pilot.save(exports)
-    >>> (exports / "employees.csv").unlink()
-    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
-    ...           "department": "Department", "manager_id": "Manager ID"}
-    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> exports = save_sample_exports(folder.name)
     >>> from rm_analytics.data.mapping import starter_mapping
     >>> text = starter_mapping(exports)
     >>> for line in text.splitlines()[6:15]:
@@ -2025,20 +2004,14 @@ def write_starter_mapping(
     Examples
     --------
     >>> import tempfile
-    >>> from pathlib import Path
-    >>> import rm_analytics as rm
-    >>> pilot = rm.load_sample()
+    >>> from rm_analytics.data.sample import save_sample_exports
     >>> folder = tempfile.TemporaryDirectory()
-    >>> exports = Path(folder.name)
-    >>> files = pilot.save(exports)
-    >>> (exports / "employees.csv").unlink()
-    >>> vendor = {"employee_id": "Worker ID", "hire_date": "Hire Date", "level": "Grade",
-    ...           "department": "Department", "manager_id": "Manager ID"}
-    >>> pilot.employees.rename(columns=vendor).to_csv(exports / "workers.csv", index=False)
+    >>> exports = save_sample_exports(folder.name)
     >>> from rm_analytics.data.mapping import write_starter_mapping
     >>> path = write_starter_mapping(exports)
     >>> path.name
     'rm-mapping.yaml'
+    >>> import rm_analytics as rm
     >>> rm.load_pilot(config=path, today="2026-09-30").employees.shape
     (1500, 12)
     >>> folder.cleanup()

@@ -9,7 +9,9 @@ independent copy.
 from __future__ import annotations
 
 import copy
+import os
 from functools import lru_cache
+from pathlib import Path
 
 from .pilot import Pilot
 from .synthetic import SAMPLE, generate
@@ -76,4 +78,54 @@ def load_sample() -> Pilot:
         today=base.today,
     )
     out.cutoff = base.cutoff
+    return out
+
+
+#: The roster's headers in :func:`save_sample_exports` (as a Workday-style HRIS names them).
+VENDOR_ROSTER_HEADERS = {
+    "employee_id": "Worker ID",
+    "hire_date": "Hire Date",
+    "level": "Grade",
+    "department": "Department",
+    "manager_id": "Manager ID",
+}
+
+
+def save_sample_exports(folder: str | os.PathLike) -> Path:
+    """Write the sample as an HRIS would export it, to try the mapping route on.
+
+    The roster is ``workers.csv`` with an HRIS's headers (:data:`VENDOR_ROSTER_HEADERS`:
+    ``Worker ID``, ``Hire Date``, ``Grade``, ``Department``, ``Manager ID``) instead of
+    ``employees.csv``; the other tables are written in the contract's layout. ``rm-analytics
+    init --data FOLDER`` then proposes the mapping that reads it.
+
+    Parameters
+    ----------
+    folder : path
+        Where to write (created if missing).
+
+    Returns
+    -------
+    Path
+        ``folder``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from rm_analytics.data.sample import save_sample_exports
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> exports = save_sample_exports(folder.name)
+    >>> sorted(p.name for p in exports.glob("*.csv"))[-3:]
+    ['skills.csv', 'surveys.csv', 'workers.csv']
+    >>> (exports / "workers.csv").read_text().splitlines()[0][:40]
+    'Worker ID,Hire Date,termination_date,ter'
+    >>> folder.cleanup()
+    """
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    pilot = load_sample()
+    pilot.save(out)
+    (out / "employees.csv").unlink()
+    roster = pilot.employees.rename(columns=VENDOR_ROSTER_HEADERS)
+    roster.to_csv(out / "workers.csv", index=False)
     return out
