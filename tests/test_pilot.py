@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+import rm_analytics as rm
 from rm_analytics.data.pilot import snapshot_date
 
 
@@ -32,3 +33,25 @@ def test_select_restricts_pair_tables(sample_pilot):
     assert set(one.pairs.cohort_id) == {"C01"}
     assert set(one.sessions.pair_id) <= set(one.pairs.pair_id)
     assert len(one.employees) == len(sample_pilot.employees)  # organisation-wide tables whole
+
+
+def test_a_selection_saved_reads_back_unchanged(tmp_path):
+    """A cohort chosen with select() and saved is a valid pilot: outcomes about another
+    cohort's pair (and no person) leave with that cohort; outcomes about people stay."""
+    pilot = rm.load_sample()
+    o = pilot.outcomes
+    about_pairs = o[o.pair_id.notna() & o.employee_id.isna()]
+    assert len(about_pairs) and not about_pairs.pair_id.str.startswith("C01").all()
+    one = pilot.select("C01")
+    assert set(one.outcomes.pair_id.dropna()) <= set(one.pairs.pair_id)
+    assert one.outcomes.employee_id.notna().sum() == o.employee_id.notna().sum()
+    one.save(tmp_path)
+    back = rm.load_pilot(tmp_path, today=one.today)
+    for name, table in one.tables.items():
+        # the order of survey waves is derived from the answers present, so it is re-derived
+        pd.testing.assert_frame_equal(
+            back.tables[name].reset_index(drop=True),
+            table.reset_index(drop=True),
+            obj=name,
+            check_categorical=False,
+        )

@@ -378,8 +378,9 @@ class Pilot:
 
     def select(self, cohorts: str | Sequence[str]) -> Pilot:
         """The pilot restricted to some cohorts (pairs, sessions, checkpoints, interventions,
-        control, pair surveys). Organisation-wide tables (employees, engagement waves, skills, outcomes)
-        are kept whole."""
+        control, pair surveys, outcomes about a pair and no person). Organisation-wide tables
+        (employees, engagement waves, skills, outcomes about people or units) are kept whole,
+        so the selection saved with :meth:`save` reads back with :func:`load_pilot`."""
         wanted = [cohorts] if isinstance(cohorts, str) else list(cohorts)
         unknown = sorted(set(wanted) - set(self.cohorts.cohort_id))
         if unknown:
@@ -397,6 +398,10 @@ class Pilot:
             t["control"] = t["control"][t["control"].cohort_id.isin(wanted)]
         if "surveys" in t:
             t["surveys"] = t["surveys"][self._of_pairs("surveys", chosen, keep_blank=True)]
+        if "outcomes" in t and "pair_id" in t["outcomes"].columns:
+            o = t["outcomes"]
+            person = o.employee_id.notna() if "employee_id" in o.columns else False
+            t["outcomes"] = o[self._of_pairs("outcomes", chosen, keep_blank=True) | person]
         out = Pilot(
             t,
             sources=self.sources,
