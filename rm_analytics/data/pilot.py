@@ -199,7 +199,7 @@ class Pilot:
 
     >>> pilot.select("C01")
     Pilot(employees=1500, cohorts=1, pairs=12, control=24, sessions=137, surveys=24406, skills=527,
-    checkpoints=22, outcomes=425, interventions=2)
+    checkpoints=22, outcomes=424, interventions=2)
     >>> earlier = pilot.as_of("2025-06-30")
     >>> len(earlier.pairs), earlier.cutoff.date()
     (12, datetime.date(2025, 6, 30))
