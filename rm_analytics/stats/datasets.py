@@ -1,4 +1,4 @@
-"""Textbook data sets used by the examples and the reference tests (numpy only).
+"""Textbook data sets used by the docstring examples (numpy only).
 
 Each function returns the data exactly as R ships it, so an example's printed values can be
 compared with R's output on the same call.
