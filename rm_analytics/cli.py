@@ -276,7 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="write a synthetic pilot dataset with known effects")
     p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--seed", type=_positive_int, default=20250113)
+    p.add_argument(
+        "--seed", type=_positive_int, default=20250113, help="random seed (default: the sample's)"
+    )
     p.add_argument("--employees", type=_positive_int, help="organisation size (default 1500)")
     p.add_argument("--cohorts", type=_positive_int, help="number of cohorts (default 3)")
     p.add_argument(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -885,9 +884,3 @@ def _load_mapped(config, path, *, date_format, level_order, today) -> Pilot:
         f"{mapping.name}: {', '.join(mapping.tables) or 'no tables'}",
     )
     return pilot
-
-
-def data_root(path: str | os.PathLike) -> Path:
-    """The folder holding the pilot's files (the workbook's folder for a workbook)."""
-    p = Path(path)
-    return p if p.is_dir() else p.parent

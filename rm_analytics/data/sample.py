@@ -14,10 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .pilot import Pilot
-from .synthetic import SAMPLE, generate
-
-#: Seed of the committed sample (``make sample``).
-SAMPLE_SEED = 20250113
+from .synthetic import SAMPLE, SAMPLE_SEED, generate
 
 
 @lru_cache(maxsize=1)

@@ -127,6 +127,9 @@ ROADBLOCKS = (
 #: completed cohorts of 12 pairs with a waitlist control, and a third still running.
 SAMPLE = {"n_cohorts": 3, "running_cohorts": 1}
 
+#: Seed of the committed sample (``make sample``) and the generator's default.
+SAMPLE_SEED = 20250113
+
 FIRST_NAMES = (
     "Aisha",
     "Alex",
@@ -264,7 +267,7 @@ class SyntheticParams:
     running_cohorts: int = 0
     running_weeks: int = 8
     pairs_per_cohort: int = 12
-    seed: int = 20250113
+    seed: int = SAMPLE_SEED
     as_of: str = "2026-09-30"
     years: float = 5.0
     cohort_weeks: int = 12

@@ -51,6 +51,7 @@ import pandas as pd
 
 from ..errors import InsufficientDataError
 from ..results import Note, Result, normalise_role, tidy
+from ..stats import DEFAULT_SEED
 from ..stats.ols import (
     fit_ols,
 )
@@ -149,7 +150,7 @@ def difference_in_differences(
     alpha: float = 0.05,
     n_boot: int = 9999,
     wild_weights: str = "auto",
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
 ) -> DiDResult:
     """Two-group, two-period difference-in-differences from an OLS with an interaction.
 
@@ -451,7 +452,7 @@ def event_study(
     small_sample: str = "auto",
     alpha: float = 0.05,
     n_boot: int = 9999,
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
 ) -> EventStudyResult:
     """Dynamic difference-in-differences: one coefficient per event time.
 
@@ -839,7 +840,7 @@ def pilot_engagement(
     alpha: float = 0.05,
     min_cell_size: int | None = None,
     event_study_check: bool = True,
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
 ) -> EngagementResult:
     """Engagement delta of a pilot: participants vs control, baseline to follow-up.
 

@@ -38,6 +38,7 @@ from scipy import stats
 
 from ..errors import InsufficientDataError
 from ..results import Note, Result, normalise_role
+from ..stats import DEFAULT_SEED
 from ..stats.cox import (
     MAX_ABS_LOG_HR,
     CoxFit,
@@ -353,7 +354,7 @@ def compare_retention(
     ph_check: bool = True,
     rmst_test: str = "auto",
     n_permutations: int = N_PERMUTATIONS,
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
 ) -> RetentionResult:
     """Compare retention (time to an exit event) of a treated group with a control group.
 
@@ -1562,7 +1563,7 @@ def pilot_retention(
     caliper: float | None = 0.2,
     exact: Sequence[str] = (),
     n_permutations: int = N_PERMUTATIONS,
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
 ) -> RetentionResult:
     """Retention of a pilot's participants vs control, months from the cohort start.
 

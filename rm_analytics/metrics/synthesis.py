@@ -32,6 +32,7 @@ import pandas as pd
 
 from ..errors import InsufficientDataError
 from ..results import Note, Result, normalise_role
+from ..stats import DEFAULT_SEED
 from ..stats.meta import METHODS, TESTS, MetaFit, fixed_effect_z, meta_fit
 from ..stats.sequential import SPENDING
 from ._inputs import as_frame, need_columns
@@ -1127,7 +1128,7 @@ def pilot_synthesis(
     prior_engagement: float = PRIOR_ENGAGEMENT_POINTS,
     prior_tail: float = PRIOR_TAIL,
     retention_fit=None,
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
 ) -> SynthesisResult:
     """Per-cohort estimates of the headline outcomes, their synthesis and what it means.
 

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import RmAnalyticsError
+from ..stats import DEFAULT_SEED
 
 
 class ReportParameterError(RmAnalyticsError, ValueError):
@@ -88,7 +89,7 @@ class ReportParameters:
     primary_population: str = "mentor"
     min_cell_size: int = 5
     survey_window_days: int = 21
-    seed: int = 20250113
+    seed: int = DEFAULT_SEED
     date_format: str = ""
     level_order: list = field(default_factory=list)
     # costs not in the data (added to the program cost; a ``costs`` table adds more lines)

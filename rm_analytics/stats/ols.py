@@ -14,6 +14,7 @@ from scipy import stats
 
 from ..errors import InsufficientDataError
 from ..results import Note
+from . import DEFAULT_SEED
 
 #: Below this many clusters the cluster-robust t(G-1) reference is used by ``small_sample="auto"``
 #: (at or above it, the normal approximation). 42 follows Angrist & Pischke's rule of thumb.
@@ -442,7 +443,7 @@ def fit_ols(
     boot_terms: tuple[str, ...] = (),
     n_boot: int = 9999,
     wild_weights: str = "auto",
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
     treated=None,
     treatment_terms: tuple[str, ...] = (),
 ) -> OLSFit:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from . import DEFAULT_SEED
 from .strata import group_codes, stratum_bounds, suffix_sum_by
 
 #: Boschloo's exact test is used up to this many people per group, Fisher's above (speed).
@@ -553,7 +554,7 @@ def rmst_permutation_test(
     cluster=None,
     alpha: float = 0.05,
     n_permutations: int = N_PERMUTATIONS,
-    seed: int | None = 20250113,
+    seed: int | None = DEFAULT_SEED,
 ) -> dict[str, float]:
     """Permutation test of the RMST difference (group 1 minus group 0) up to ``tau``.
 
