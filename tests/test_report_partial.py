@@ -83,6 +83,29 @@ def test_not_enough_data_loses_one_section_not_the_report(
         assert status[key] == "ok", (key, m["sections"][key])
 
 
+@pytest.mark.slow
+def test_the_lead_view_before_the_first_cohort_says_nothing_has_started(tmp_path, sample_dir):
+    """The program lead's view at a date before the first cohort failed the whole report
+    (exit 1, a KeyError in the funnel); every section that needs a started cohort or pair
+    now says so, and the view renders."""
+    from rm_analytics.report import render
+
+    data, kw = _small_pilot(tmp_path, sample_dir, "as_of_before_first_cohort")
+    (rep,) = render(data, tmp_path / "out", audience="program-lead", quiet=True, **kw)
+    m = json.loads(rep.metrics.read_text())
+    for key, reason in (
+        ("funnel", "no cohort had started by 23 November 2024"),
+        ("glance", "no cohort had started by 23 November 2024"),
+        ("pair_list", "no pair had started by 23 November 2024"),
+    ):
+        assert m["sections"][key]["status"] == "unavailable", (key, m["sections"][key])
+        assert m["sections"][key]["reason"].lower() == reason.lower()
+    assert m["pairs"] == []
+    text = " ".join(rep.html.read_text().split())
+    assert "No pair is running on 2024-11-23: there is nothing to do this week." in text
+    assert "are history" not in text
+
+
 def _power_without_privacy(data, today: str) -> None:
     import pandas as pd
 

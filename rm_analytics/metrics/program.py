@@ -82,6 +82,12 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
         ``summary`` one row per stage and cohort, plus ``cohort_id = "all"`` (sums over the
         cohorts; a person in two cohorts counts twice).
 
+    Raises
+    ------
+    InsufficientDataError
+        The pilot has no cohort (e.g. a pilot cut at a date before its first cohort with
+        :meth:`Pilot.as_of`).
+
     Examples
     --------
     >>> import rm_analytics as rm
@@ -144,6 +150,10 @@ def enrolment_funnel(pilot, *, as_of: str | pd.Timestamp | None = None) -> Funne
             "completed": completed,
         }
         rows += _funnel_rows(str(cid), counts, running)
+    if not rows:
+        from ..errors import InsufficientDataError
+
+        raise InsufficientDataError(f"no cohort had started by {stamp:%d %B %Y}")
     total: dict[str, int] = {}
     for r in rows:
         total[r["metric"]] = total.get(r["metric"], 0) + int(r["estimate"])

@@ -25,6 +25,8 @@ def glance_section(ctx: SectionContext) -> SectionResult:
     minimum group size, with complementary cells so that no hidden count follows from the
     totals of the first page."""
     p, m, res, policy = ctx.pilot, ctx.metrics, SectionResult(), ctx.privacy
+    if p.cohorts.empty:
+        raise InsufficientDataError(f"no cohort had started by {ctx.as_of:%d %B %Y}")
     pairs = p.pairs
     c = p.cohorts.set_index("cohort_id")
     per = pd.DataFrame(

@@ -86,9 +86,9 @@ def this_week_section(ctx: SectionContext) -> SectionResult:
     todo = view.this_week()
     as_of = ctx.as_of.date().isoformat()
     if running.empty:
+        history = " The pairs below are history." if len(s) else ""
         res.text.append(
-            f"No pair is running on {as_of}: there is nothing to do this week. The pairs below "
-            "are history."
+            f"No pair is running on {as_of}: there is nothing to do this week.{history}"
         )
         return res
     act = int(todo.health.eq("act_now").sum())
@@ -136,6 +136,8 @@ def pair_list_section(ctx: SectionContext) -> SectionResult:
     running = s[s.state.eq("running")].sort_values(
         ["priority", "cohort_id", "pair_id"], na_position="last", kind="stable"
     )
+    if s.empty:
+        raise InsufficientDataError(f"no pair had started by {ctx.as_of:%d %B %Y}")
     if len(running):
         res.add_table(
             "Running pairs",
