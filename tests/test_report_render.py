@@ -292,12 +292,17 @@ def test_failing_cell_exits_1_and_keeps_the_last_good_report(
     shutil.copytree(sponsor.html.parent, out, symlinks=True)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     store = sorted(str(p.relative_to(out)) for p in (out / ".rm-analytics").rglob("*"))
-    monkeypatch.setenv("RM_ANALYTICS_NOTEBOOKS", str(_notebooks_with(tmp_path, "1 / 0")))
+    cell = "x = 1\n\nx / 0  # the second statement fails"
+    monkeypatch.setenv("RM_ANALYTICS_NOTEBOOKS", str(_notebooks_with(tmp_path, cell)))
     code = run(["report", "--data", str(sample_dir), "--out", str(out), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "ZeroDivisionError" in err and "1 / 0" in err
-    assert re.search(r"cell \d+ \(execution count \d+\)", err)
+    # the message names the line that failed, not the cell's first line
+    assert re.search(
+        r"cell \d+ \(execution count \d+\), line 3: x / 0  # the second statement fails "
+        r"failed with ZeroDivisionError",
+        err,
+    ), err
     failed = out / "sponsor-report.failed.ipynb"
     assert failed.is_file()
     assert "ZeroDivisionError" in failed.read_text()

@@ -736,18 +736,35 @@ def _keep_failed(
     return str(failed)
 
 
+def _failing_line_number(traceback: Sequence[str] | None) -> int | None:
+    """The line of the failing cell in an IPython traceback (``Cell In[3], line 5``): the
+    first frame is the cell's own."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(traceback or ()))
+    m = re.search(r"Cell In\[\d+\], line (\d+)", text)
+    return int(m.group(1)) if m else None
+
+
 def _failure_message(task: _Task, exc, source: Path) -> str:
-    """``NAME: cell 7 (execution count 5): report.show_part(...) failed with KeyError: 'x'``.
+    """``NAME: cell 7 (execution count 5), line 2: report.show_part(...) failed with KeyError:
+    'x'``.
 
     The cell index counts the executed notebook's cells from 0 (including the injected
-    parameters cell), as shown in the kept ``NAME.failed.ipynb``.
+    parameters cell), as shown in the kept ``NAME.failed.ipynb``; the line is the cell's line
+    that raised (from the kernel's traceback), else the cell's first line.
     """
     src = str(getattr(exc, "source", "") or "")
-    first_line = next((ln.strip() for ln in src.splitlines() if ln.strip()), "")
-    where = f"cell {exc.cell_index}" + (
-        f" (execution count {exc.exec_count})" if exc.exec_count is not None else ""
+    lines = src.splitlines()
+    number = _failing_line_number(getattr(exc, "traceback", None))
+    if number is not None and 1 <= number <= len(lines) and lines[number - 1].strip():
+        line, at = lines[number - 1].strip(), f", line {number}"
+    else:
+        line, at = next((ln.strip() for ln in lines if ln.strip()), ""), ""
+    where = (
+        f"cell {exc.cell_index}"
+        + (f" (execution count {exc.exec_count})" if exc.exec_count is not None else "")
+        + at
     )
-    code = f": {first_line[:80]}" if first_line else ""
+    code = f": {line[:80]}" if line else ""
     return (
         f"{task.name}: {where}{code} failed with {exc.ename}: {exc.evalue}; the failed "
         f"notebook of {source.name} is kept for debugging"
