@@ -243,6 +243,9 @@ def test_duplicate_employee_id(work):
         rule="duplicate employee_id",
     )
     assert "first on row 5" in p.rule
+    # the first row of the set names the next one, not itself
+    first = find(problems(work), file="employees.csv", row=5, column="employee_id", rule="")
+    assert first.rule == "duplicate employee_id (also on row 7)"
 
 
 def test_own_manager(work):
@@ -378,8 +381,13 @@ def test_survey_key_duplicates(work):
     sv = read(work, "surveys")
     sv = pd.concat([sv, sv.iloc[[0]]], ignore_index=True)
     write(work, "surveys", sv)
-    p = find(problems(work), file="surveys.csv", row=len(sv) + 1, rule="duplicate of row 2")
+    p = find(
+        problems(work), file="surveys.csv", row=len(sv) + 1, rule="duplicate row (first on row 2;"
+    )
     assert "respondent_id" in p.column
+    find(
+        problems(work), file="surveys.csv", row=2, rule=f"duplicate row (also on row {len(sv) + 1};"
+    )
 
 
 # -- whole-file rules -----------------------------------------------------------------------

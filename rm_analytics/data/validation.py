@@ -774,13 +774,15 @@ def _type_table(
             dup = c.take(counts > 1, False)
             if dup.any():
                 rows = index[dup]
-                first = pd.Series(rows).groupby(c.codes[dup]).transform("min")
                 out.add(
                     src,
                     rows,
                     col.name,
                     t[dup],
-                    [f"duplicate {col.name} (first on row {f})" for f in first],
+                    [
+                        f"duplicate {col.name} ({'also' if first else 'first'} on row {other})"
+                        for first, other in _duplicate_rows(pd.Series(rows), c.codes[dup])
+                    ],
                 )
         typed[col.name] = t
         if r.coded is not None:
@@ -796,19 +798,30 @@ def _type_table(
         dup = _duplicated_all(_combined_key(parts, n)) if n else np.zeros(0, dtype=bool)
         if dup.any():
             rows = result.index[dup]
-            first = (
-                pd.Series(rows, index=rows)
-                .groupby([result.loc[dup, k].astype("string").fillna("<blank>") for k in key])
-                .transform("min")
-            )
+            groups = [result.loc[dup, k].astype("string").fillna("<blank>").to_numpy() for k in key]
             out.add(
                 src,
                 rows,
                 ", ".join(key),
                 result.loc[dup, key].astype("string").fillna("").agg(" / ".join, axis=1),
-                [f"duplicate of row {f} (these columns must be unique together)" for f in first],
+                [
+                    f"duplicate row ({'also' if first else 'first'} on row {other}; these "
+                    "columns must be unique together)"
+                    for first, other in _duplicate_rows(pd.Series(rows), groups)
+                ],
             )
     return result, extra
+
+
+def _duplicate_rows(rows: pd.Series, groups) -> list[tuple[bool, int]]:
+    """For each row of a set of duplicates: (True, the set's next row) for its first row,
+    (False, the set's first row) for the later ones, so no row is named its own duplicate."""
+    first = rows.groupby(groups).transform("min")
+    following = rows.where(rows != first).groupby(groups).transform("min")
+    return [
+        (True, int(n)) if r == f else (False, int(f))
+        for r, f, n in zip(rows, first, following, strict=True)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
