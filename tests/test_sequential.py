@@ -30,7 +30,15 @@ import pytest
 
 import rm_analytics as rm
 from rm_analytics.metrics.retention import logrank_test
-from rm_analytics.metrics.synthesis import EFFECTIVE, FUTILITY, HARMFUL, KEEP_GOING, PLANNED
+from rm_analytics.metrics.synthesis import (
+    AFTER_PLAN,
+    EFFECTIVE,
+    FUTILITY,
+    HARMFUL,
+    KEEP_GOING,
+    NOT_DEMONSTRATED,
+    PLANNED,
+)
 from rm_analytics.stats.sequential import (
     alpha_spent,
     conditional_power,
@@ -173,6 +181,24 @@ def test_monitor_statuses_and_planned_looks():
     # the final look without crossing
     last = rm.sequential_monitor(_frame([-0.1, 0.0], [0.3, 0.3]), estimate="y", se="se", looks=2)
     assert last.status_ == "final look: benefit not demonstrated"
+
+
+def test_cohorts_after_the_plan_keep_the_final_looks_verdict():
+    """Six cohorts under a four-look plan: the verdict is the final look's; the two later
+    cohorts are 'after the plan's last look' and change nothing (the status read "after the
+    plan's last look" and the report showed a boundary of nan)."""
+    d = _frame([-0.1, 0.0, -0.2, 0.1, -0.9, -1.0], [0.35] * 6)
+    res = rm.sequential_monitor(d, estimate="y", se="se", label="cohort", looks=4)
+    s = res.summary
+    assert list(s.status) == [KEEP_GOING] * 3 + [NOT_DEMONSTRATED] + [AFTER_PLAN] * 2
+    assert res.status_ == NOT_DEMONSTRATED and res.status_look_ == 4
+    assert res.decision_look_ is None
+    assert np.isfinite(s.z_bound.iloc[3]) and s.z_bound.iloc[4:].isna().all()
+    # a crossing keeps its look
+    early = rm.sequential_monitor(
+        _frame([-1.5, -1.5, -1.5, 0.0, 0.0], [0.3] * 5), estimate="y", se="se", looks=3
+    )
+    assert early.status_ == EFFECTIVE and early.status_look_ == early.decision_look_
 
 
 def test_monitor_plan_by_information():

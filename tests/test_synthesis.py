@@ -301,6 +301,30 @@ def test_sponsor_part_of_a_six_cohort_program(program):
 
 
 @pytest.mark.slow
+def test_sponsor_part_with_more_cohorts_than_planned_looks(program):
+    """Six cohorts under a four-look plan: the verdict is the fourth look's, the later cohorts
+    are named as outside the plan (the text read "look 6 of 4 ... a boundary of nan")."""
+    _, pilot = program
+    rep = _report(pilot, sequential_looks=4)
+    import html
+
+    text = html.unescape(_text(rep.section_html("synthesis")))
+    assert "After C04 (look 4 of 4) the evidence score is 1.30 against a boundary of 1.99" in text
+    assert "Status: final look: benefit not demonstrated" in text
+    assert "C05 and C06 came after the plan's last look: their data enter the estimates" in text
+    assert "nan" not in text.lower().split() and "of 4) the evidence score" in text
+    m = rep.metrics.metrics
+    assert m["sequential_evidence"].display == "1.30"
+    assert m["sequential_boundary"].display == "1.99"
+    assert m["sequential_evidence"].note == "final look: benefit not demonstrated"
+    _, table, _ = rep.results["synthesis"].tables[0]
+    assert list(table.Boundary)[4:] == ["none", "none"]
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.mark.slow
 def test_sponsor_part_with_one_cohort_or_no_plan(sample_pilot):
     one = _report(sample_pilot.select("C01"))
     assert one.results["synthesis"].status == "unavailable"

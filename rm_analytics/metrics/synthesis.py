@@ -528,9 +528,12 @@ class SequentialResult(Result):
         ``cumulative_alpha``, ``conditional_power`` and ``status``.
     status_ : str
         The program's status now: the decision when a boundary was crossed, else the status
-        at the latest observed look.
+        at the latest observed look within the plan (its final look once more cohorts than
+        planned have been seen: the later ones do not change the plan's verdict).
     decision_look_ : int or None
         The look at which a boundary was crossed.
+    status_look_ : int
+        The look ``status_`` was taken at.
     """
 
     title = "Sequential monitoring"
@@ -539,6 +542,7 @@ class SequentialResult(Result):
         super().__init__(summary, notes, **arguments)
         self.status_: str = ""
         self.decision_look_: int | None = None
+        self.status_look_: int = 0
 
     def plot(self, ax=None, *, title: str | None = None):
         """The z-statistic look by look against the boundaries. Returns the axes."""
@@ -763,7 +767,8 @@ def sequential_monitor(
         futility=futility,
         futility_from=futility_from,
     )
-    res.status_ = status[decided - 1] if decided else status[-1]
+    res.status_look_ = decided or min(y.size, n_plan)
+    res.status_ = status[res.status_look_ - 1]
     res.decision_look_ = decided
     return res
 

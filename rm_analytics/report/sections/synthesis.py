@@ -331,7 +331,6 @@ def _sequential_text(ctx, res, s, planned: str) -> None:
         return
     t = seq.summary
     seen = t[t.status != planned]
-    last = seen.iloc[-1]
     looks = p.sequential_looks
     kind = (
         "strict at first, close to the usual level at the end"
@@ -347,8 +346,7 @@ def _sequential_text(ctx, res, s, planned: str) -> None:
         f"Decision plan, set before the first cohort: up to {looks} looks ({plan}), with "
         f"boundaries {kind}, which keep the overall chance of a false 'it works' at 5%."
     )
-    decided = seq.decision_look_
-    row = t.iloc[decided - 1] if decided else last
+    row = t.iloc[seq.status_look_ - 1]
     words = _STATUS_WORDS.get(seq.status_, seq.status_)
     res.text.append(
         f"After {row.label} (look {int(row.look)} of {looks}) the evidence score is "
@@ -357,6 +355,14 @@ def _sequential_text(ctx, res, s, planned: str) -> None:
         "analysis of all participants does; the combined estimate above also allows the "
         "cohorts to differ, so it can be more cautious."
     )
+    later = seen.label[seen.look > seq.status_look_].astype(str).tolist()
+    if later and seq.decision_look_ is None:
+        res.text.append(
+            f"{join_words(later)} came after the plan's last look: "
+            f"{'its' if len(later) == 1 else 'their'} data enter the estimates above but "
+            "not the plan's verdict (a further decision needs a new plan, set before the next "
+            "cohort)."
+        )
     ctx.metrics.add(
         "sequential_evidence",
         row.z,
