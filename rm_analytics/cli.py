@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_INPUT = 2
+#: Standard output closed by its reader (128 + SIGPIPE), as the shell reports a killed command.
+EXIT_BROKEN_PIPE = 141
 
 
 class CliError(Exception):
@@ -415,6 +417,12 @@ def run(
             what += "; finished reports were published, the others keep their last good set"
         print(f"rm-analytics {args.command}: {what}", file=sys.stderr)
         return 128 + signum
+    except BrokenPipeError:
+        # the reader of standard output went away (``rm-analytics validate | head``): stop
+        # quietly, as a command killed by SIGPIPE does, with nothing more written to the pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
         if exc.errno not in INPUT_ERRNOS:
             if args.debug:

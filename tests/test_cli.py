@@ -65,6 +65,21 @@ def test_validate_bad_data_exits_two_without_traceback(sample_dir, tmp_path):
     assert "ongoing" in res.stderr
 
 
+def test_a_closed_output_pipe_stops_quietly(sample_dir, monkeypatch, capsys):
+    """``rm-analytics validate | head -1``: the reader closes the pipe; the command stops with
+    128 + SIGPIPE and no message (it printed "internal error: BrokenPipeError ... a bug")."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone: every write now fails with EPIPE
+    with open(write_end, "w", buffering=1) as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        code = run(["validate", "--data", str(sample_dir)])
+        monkeypatch.undo()
+    assert code == 141
+    assert capsys.readouterr().err == ""
+
+
 def test_validate_missing_folder_exits_two(tmp_path, capsys):
     assert run(["validate", "--data", str(tmp_path / "nope")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
