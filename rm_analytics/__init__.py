@@ -38,6 +38,8 @@ _API = {
     "RmAnalyticsError": "errors",
     "Result": "results",
     "Note": "results",
+    "Unavailable": "results",
+    "attempt": "results",
     "generate_sample": "data.synthetic",
     "program_costs": "metrics.roi",
     "phillips_roi": "metrics.roi",
@@ -119,7 +121,9 @@ __all__ = [
     "Result",
     "RetentionResult",
     "RmAnalyticsError",
+    "Unavailable",
     "__version__",
+    "attempt",
     "check_pairs",
     "cohort_frame",
     "compare_retention",
@@ -227,7 +231,7 @@ if TYPE_CHECKING:  # pragma: no cover
         sequential_boundaries,
         sequential_monitor,
     )
-    from .results import Note, Result
+    from .results import Note, Result, Unavailable, attempt
 
 
 def __getattr__(name: str) -> Any:

@@ -349,3 +349,87 @@ class Result:
         )
         notes_html = f"<ul class='rm-notes'>{notes}</ul>" if notes else ""
         return f"<div class='rm-result'><strong>{html.escape(self.title)}</strong>{table}{notes_html}</div>"
+
+
+class Unavailable(Result):
+    """The stand-in :func:`attempt` returns for an analysis the pilot has not enough data for:
+    an empty ``summary``, the reason as a ``not_estimable`` note (and as :attr:`reason`),
+    false in a boolean test, and a :meth:`plot` that states the reason.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> res = rm.Unavailable("pilot_skills", "no skills table")
+    >>> bool(res), res.reason
+    (False, 'no skills table')
+    >>> res
+    <Unavailable: pilot_skills>
+    not available: no skills table
+    """
+
+    def __init__(self, title: str, reason: str, **arguments: Any) -> None:
+        super().__init__(None, [(reason, "not_estimable")], **arguments)
+        self.title = title
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return False
+
+    def plot(self, ax=None):
+        """An empty panel that says why there is no figure. Returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 1.2))
+        ax.set_axis_off()
+        ax.text(0, 0.5, f"Not available: {self.reason}", va="center", wrap=True)
+        return ax
+
+    def __repr__(self) -> str:
+        return f"<Unavailable: {self.title}>\nnot available: {self.reason}"
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div class='rm-result'><strong>{html.escape(self.title)}</strong>"
+            f"<p>Not available: {html.escape(self.reason)}</p></div>"
+        )
+
+
+def attempt(analysis, *args: Any, **kwargs: Any) -> Result:
+    """Run ``analysis(*args, **kwargs)``; when the pilot has not enough data for it, return
+    an :class:`Unavailable` that says why instead of raising.
+
+    "Not enough data" is :class:`~rm_analytics.InsufficientDataError` (a missing optional
+    table or survey, too few people, no cohort started by the analysis date); any other
+    error is raised as usual. An argument that is itself :class:`Unavailable` (e.g. the
+    retention result an ROI needs) makes the result unavailable too, naming it. A notebook
+    that walks through every analysis then runs to the end on any pilot the data contract
+    allows, and each part says what it could not compute.
+
+    Examples
+    --------
+    >>> import rm_analytics as rm
+    >>> sample = rm.load_sample()                   # a pilot of the required tables only:
+    >>> minimal = rm.Pilot({t: sample.tables[t] for t in ("employees", "cohorts", "pairs")})
+    >>> skills = rm.attempt(rm.pilot_skills, minimal)
+    >>> bool(skills), skills.reason
+    (False, 'the skills analysis needs the skills table, which the pilot data do not have')
+    >>> delivery = rm.attempt(rm.pair_delivery, sample)  # an available one returns as usual
+    >>> bool(delivery), type(delivery).__name__
+    (True, 'PairDelivery')
+    >>> rm.attempt(rm.prepost, skills)
+    <Unavailable: prepost>
+    not available: it needs pilot_skills, which is not available: the skills analysis needs ...
+    """
+    from .errors import InsufficientDataError
+
+    title = getattr(analysis, "__name__", type(analysis).__name__)
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, Unavailable):
+            return Unavailable(
+                title, f"it needs {value.title}, which is not available: {value.reason}"
+            )
+    try:
+        return analysis(*args, **kwargs)
+    except InsufficientDataError as exc:
+        return Unavailable(title, str(exc))

@@ -22,6 +22,7 @@ from rm_analytics.results import ESTIMATE_COLUMNS, NOTE_CODES, Note, Result
 #: Public names that are not analyses of a pilot (loaders, generators, building blocks that
 #: return a DataFrame or a sentence, classes, errors, modules).
 NOT_ANALYSES = {
+    "attempt",
     "load_pilot",
     "load_sample",
     "generate_sample",

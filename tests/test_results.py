@@ -95,3 +95,33 @@ def test_renamed_fitted_attributes_warn():
     r.verdict_ = "pays back"
     with pytest.warns(DeprecationWarning, match=r"R.verdict is now R.verdict_"):
         assert r.verdict == "pays back"
+
+
+def test_attempt_turns_not_enough_data_into_an_unavailable_result(sample_pilot):
+    import matplotlib.pyplot as plt
+
+    import rm_analytics as rm
+
+    minimal = rm.Pilot({t: sample_pilot.tables[t] for t in ("employees", "cohorts", "pairs")})
+    res = rm.attempt(rm.pilot_engagement, minimal)
+    assert isinstance(res, rm.Unavailable) and not res
+    assert res.title == "pilot_engagement"
+    assert (
+        res.reason
+        == "the engagement analysis needs the surveys table, which the pilot data do not have"
+    )
+    assert res.notes_with("not_estimable") == [res.reason]
+    assert res.summary.empty and res.to_dict()["notes"][0]["code"] == "not_estimable"
+    assert "Not available: the engagement analysis needs" in res._repr_html_()
+    ax = res.plot()
+    assert [t.get_text() for t in ax.texts] == [f"Not available: {res.reason}"]
+    assert not ax.axison
+    plt.close("all")
+    # an input that is unavailable makes what needs it unavailable, without calling it
+    called = []
+    roi = rm.attempt(lambda r: called.append(r), res)
+    assert not roi and not called and "it needs pilot_engagement" in roi.reason
+    # an available analysis is returned as it is; other errors are raised as usual
+    assert isinstance(rm.attempt(rm.pilot_retention, minimal), rm.RetentionResult)
+    with pytest.raises(ValueError):
+        rm.attempt(rm.pilot_retention, minimal, population="nobody")

@@ -107,7 +107,7 @@ def delivery_inputs(pilot_or_frames: Any) -> tuple[pd.DataFrame, pd.DataFrame, p
 
     if isinstance(pilot_or_frames, Pilot):
         pilot = pilot_or_frames
-        pilot.require("sessions", purpose="delivery metrics")
+        pilot.require("sessions", purpose="the delivery analysis")
         pairs, cohorts, sessions = pilot.pairs, pilot.cohorts, pilot.sessions
     elif isinstance(pilot_or_frames, Mapping):
         pilot = None
