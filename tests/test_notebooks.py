@@ -135,3 +135,51 @@ def test_exploration_html_shows_the_api(exploration):
     assert "load_pilot" in html  # code is shown to analysts
     assert "data:image/png;base64," in html
     assert "Traceback" not in html
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["required_tables_only", "before_the_first_cohort"])
+def test_exploration_runs_to_the_end_on_any_pilot_the_contract_allows(tmp_path, sample_dir, case):
+    """Every part runs; a part the data cannot support says why (it failed the whole run
+    with exit 1 at the first analysis that raised InsufficientDataError)."""
+    from builders import copy_pilot
+
+    from rm_analytics.report.runner import render
+
+    data = tmp_path / "data"
+    kw = {}
+    if case == "required_tables_only":
+        optional = ["control", "sessions", "surveys", "skills", "checkpoints", "outcomes"]
+        copy_pilot(sample_dir, data, drop=[*optional, "interventions"])
+        expected = {
+            "4. Engagement": "the engagement analysis needs the surveys table",
+            "5. Skills pre/post": "the skills analysis needs the skills table",
+            "6. Goals": "the SMART-goal analysis needs the checkpoints table",
+            "7. Delivery": "the delivery analysis needs the sessions table",
+            "9. Reaction and feedback": "the feedback summary needs the surveys table",
+        }
+    else:
+        copy_pilot(sample_dir, data)
+        kw = {"as_of": "2024-11-23", "today": "2026-09-30"}  # C01 starts 2024-12-23
+        never = "no cohort had started by the analysis date 2024-11-23"
+        expected = {
+            "2. Retention": never,
+            "3. Matching balance": never,
+            "5. Skills pre/post": "the skills analysis needs rows in the skills table, which had none",
+            "10. Return on investment": f"it needs pilot_retention, which is not available: {never}",
+            "12. Evidence across cohorts": "a synthesis across cohorts needs two or more cohorts",
+        }
+    (rep,) = render(data, tmp_path / "out", audience="exploration", quiet=True, **kw)
+    nb = nbformat.read(str(rep.notebook), as_version=4)
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            assert o.output_type != "error", (o.get("ename"), o.get("evalue"))
+    parts = _parts(nb)
+    for part, reason in expected.items():
+        shown = " ".join(
+            str(o.get("data", {}).get("text/plain", "")) for c in parts[part] for o in c.outputs
+        )
+        assert f"not available: {reason}" in shown, (part, shown[:500])
+    # the data are taken as they stood on the analysis date, as in the reports
+    if kw:
+        assert "pairs=0" in str(nb.cells[4].outputs[0]["data"]["text/plain"])
