@@ -138,7 +138,9 @@ def test_exploration_html_shows_the_api(exploration):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["required_tables_only", "before_the_first_cohort"])
+@pytest.mark.parametrize(
+    "case", ["required_tables_only", "before_the_first_cohort", "no_voluntary_exit"]
+)
 def test_exploration_runs_to_the_end_on_any_pilot_the_contract_allows(tmp_path, sample_dir, case):
     """Every part runs; a part the data cannot support says why (it failed the whole run
     with exit 1 at the first analysis that raised InsufficientDataError)."""
@@ -158,6 +160,11 @@ def test_exploration_runs_to_the_end_on_any_pilot_the_contract_allows(tmp_path, 
             "7. Delivery": "the delivery analysis needs the sessions table",
             "9. Reaction and feedback": "the feedback summary needs the surveys table",
         }
+    elif case == "no_voluntary_exit":
+        # no cohort has a retention estimate to combine; engagement and skills have
+        copy_pilot(sample_dir, data, blank={"employees": ["termination_date", "termination_type"]})
+        kw = {"today": "2026-09-30"}
+        expected = {}
     else:
         copy_pilot(sample_dir, data)
         kw = {"as_of": "2024-11-23", "today": "2026-09-30"}  # C01 starts 2024-12-23
@@ -180,6 +187,14 @@ def test_exploration_runs_to_the_end_on_any_pilot_the_contract_allows(tmp_path, 
             str(o.get("data", {}).get("text/plain", "")) for c in parts[part] for o in c.outputs
         )
         assert f"not available: {reason}" in shown, (part, shown[:500])
+    if case == "no_voluntary_exit":  # one cumulative forest plot per outcome combined
+        figures = [
+            o
+            for c in parts["12. Evidence across cohorts"][:2]
+            for o in c.outputs
+            if "image/png" in o.get("data", {})
+        ]
+        assert len(figures) == 2
     # the data are taken as they stood on the analysis date, as in the reports
-    if kw:
+    if "as_of" in kw:
         assert "pairs=0" in str(nb.cells[4].outputs[0]["data"]["text/plain"])
